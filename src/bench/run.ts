@@ -1,0 +1,44 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { commitLatency, ledgerIngestRate, rawInsertRate, verifySeconds } from './ingest.js';
+
+/**
+ * `npm run bench`: every figure is measured in this run, beside its baseline, and written to
+ * bench/results/latest.json and latest.md. Sizes shrink with BENCH_QUICK=1 for a smoke run.
+ */
+const quick = process.env.BENCH_QUICK === '1';
+const N = quick ? 5_000 : 100_000;
+const VERIFY_N = quick ? 20_000 : 1_000_000;
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+log(`ingest: ${N} realistic records (1-2 KB envelopes) into SQLite`);
+const raw = rawInsertRate(N, 2048);
+log(`  raw node:sqlite batched inserts: ${raw.toFixed(0)} rows/s`);
+const ledger = await ledgerIngestRate(N);
+log(`  full Ledger path:                ${ledger.toFixed(0)} records/s (${((ledger / raw) * 100).toFixed(1)}% of raw; target >= 80%)`);
+const latency = await commitLatency(Math.floor(ledger / 2), quick ? 2 : 5);
+log(`  record() -> durable commit at ${latency.offeredPerSecond}/s offered: p50 ${latency.p50Ms.toFixed(2)} ms, p99 ${latency.p99Ms.toFixed(2)} ms (target p99 < 10 ms)`);
+log(`verify: ${VERIFY_N} records`);
+const verify = await verifySeconds(VERIFY_N);
+log(`  verify took ${verify.seconds.toFixed(2)} s (target < 5 s), ok=${verify.ok}`);
+
+const results = {
+  date: new Date().toISOString(),
+  node: process.version,
+  records: N,
+  ingest: { rawRowsPerSecond: Math.round(raw), ledgerRecordsPerSecond: Math.round(ledger), ratio: ledger / raw },
+  latency,
+  verify: { records: VERIFY_N, ...verify },
+};
+const table = [
+  '| scenario | llm-ledger | baseline (same run) | target |',
+  '| --- | --- | --- | --- |',
+  `| ingest, ${N} records into SQLite | ${Math.round(ledger)} rec/s (${((ledger / raw) * 100).toFixed(0)}%) | raw node:sqlite ${Math.round(raw)} rows/s | >= 80% of raw |`,
+  `| record() to durable commit at ${latency.offeredPerSecond}/s | p50 ${latency.p50Ms.toFixed(2)} ms, p99 ${latency.p99Ms.toFixed(2)} ms | - | p99 < 10 ms |`,
+  `| verify ${VERIFY_N} records | ${verify.seconds.toFixed(2)} s | - | < 5 s |`,
+].join('\n');
+mkdirSync(join('bench', 'results'), { recursive: true });
+writeFileSync(join('bench', 'results', 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(join('bench', 'results', 'latest.md'), `${table}\n`);
+log(`\n${table}\n\nwritten to bench/results/latest.json and latest.md`);

@@ -1,0 +1,128 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { describe, expect, it } from 'vitest';
+import { openTestLedger, recordSequentially, sampleCall, tempDir } from './test-support/fixtures.js';
+
+/** A second connection, triggers dropped, as an attacker with write access to the file would do. */
+function tamper(dir: string, sql: string): void {
+  const db = new DatabaseSync(join(dir, 'ledger.db'));
+  for (const { name } of db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'").all() as { name: string }[]) {
+    db.exec(`DROP TRIGGER ${name}`);
+  }
+  db.exec(sql);
+  db.close();
+}
+
+async function ledgerOf(count: number, anchor = true) {
+  const dir = tempDir();
+  const ledger = await openTestLedger(dir, { anchor });
+  await recordSequentially(ledger, count);
+  await ledger.close();
+  return dir;
+}
+
+async function verifyDir(dir: string, anchor = true) {
+  const ledger = await openTestLedger(dir, { anchor });
+  try {
+    return await ledger.verify();
+  } finally {
+    await ledger.close();
+  }
+}
+
+describe('verify on a SQLite ledger', () => {
+  it('passes on an untouched log', async () => {
+    const dir = await ledgerOf(10);
+    const report = await verifyDir(dir);
+    expect(report).toMatchObject({ ok: true, size: 10, firstBadIndex: null, problems: [], verifiedSize: 10 });
+    expect(report.anchoredCheckpointsChecked).toBe(10);
+    expect(report.warnings).toEqual([]);
+  });
+
+  it('says plainly that truncation cannot be detected without an anchor', async () => {
+    const dir = await ledgerOf(3, false);
+    const report = await verifyDir(dir, false);
+    expect(report.ok).toBe(true);
+    expect(report.warnings.join(' ')).toMatch(/No anchor is configured.*truncation or rollback.*cannot be detected/);
+  });
+
+  it('names the index of a changed field', async () => {
+    const dir = await ledgerOf(10);
+    tamper(dir, `UPDATE records SET envelope = json_set(envelope, '$.model', 'gpt-3.5') WHERE idx = 4`);
+    const report = await verifyDir(dir);
+    expect(report.ok).toBe(false);
+    expect(report.firstBadIndex).toBe(4);
+    expect(report.problems[0]).toMatchObject({ kind: 'changed', index: 4 });
+  });
+
+  it('names the index of a deleted record', async () => {
+    const dir = await ledgerOf(10);
+    tamper(dir, 'DELETE FROM records WHERE idx = 3');
+    const report = await verifyDir(dir);
+    expect(report.firstBadIndex).toBe(3);
+    expect(report.problems.map((p) => p.kind)).toContain('missing');
+  });
+
+  it('names the index of an inserted record, even when later records were renumbered', async () => {
+    const dir = await ledgerOf(10);
+    tamper(
+      dir,
+      `UPDATE records SET idx = -idx - 1 WHERE idx >= 5;
+       UPDATE records SET idx = -idx WHERE idx < 0;
+       INSERT INTO records (idx, id, envelope)
+         SELECT 5, '00000000-0000-7000-8000-000000000000', json_set(envelope, '$.id', '00000000-0000-7000-8000-000000000000') FROM records WHERE idx = 1;`,
+    );
+    const report = await verifyDir(dir);
+    expect(report.firstBadIndex).toBe(5);
+    expect(report.size).toBe(11);
+  });
+
+  it('names the first index of two swapped records', async () => {
+    const dir = await ledgerOf(10);
+    tamper(dir, 'UPDATE records SET idx = -1 WHERE idx = 2; UPDATE records SET idx = 2 WHERE idx = 6; UPDATE records SET idx = 6 WHERE idx = -1;');
+    const report = await verifyDir(dir);
+    expect(report.firstBadIndex).toBe(2);
+    expect(report.problems.filter((p) => p.kind === 'changed').map((p) => p.index)).toEqual([2, 6]);
+  });
+
+  it('catches truncation through the anchor, even when leaves and checkpoints were cut too', async () => {
+    const dir = await ledgerOf(10);
+    tamper(dir, 'DELETE FROM records WHERE idx >= 7; DELETE FROM leaves WHERE idx >= 7; DELETE FROM checkpoints WHERE size > 7;');
+    const report = await verifyDir(dir);
+    expect(report.ok).toBe(false);
+    expect(report.firstBadIndex).toBe(7);
+    expect(report.problems[0]).toMatchObject({ kind: 'truncated', index: 7 });
+  });
+
+  it('catches a rollback (truncate, then append other records) through the anchor', async () => {
+    const dir = await ledgerOf(10);
+    tamper(dir, 'DELETE FROM records WHERE idx >= 7; DELETE FROM leaves WHERE idx >= 7; DELETE FROM checkpoints WHERE size > 7;');
+    const ledger = await openTestLedger(dir);
+    for (let i = 0; i < 5; i++) await ledger.record(sampleCall(100 + i));
+    const report = await ledger.verify();
+    await ledger.close();
+    expect(report.ok).toBe(false);
+    expect(report.firstBadIndex).toBe(7);
+    expect(report.problems.map((p) => p.kind)).toContain('root-mismatch');
+  });
+
+  it('refuses to append to a log that no longer matches its newest checkpoint', async () => {
+    const dir = await ledgerOf(4);
+    tamper(dir, `UPDATE leaves SET hash = zeroblob(32) WHERE idx = 1`);
+    const ledger = await openTestLedger(dir);
+    await expect(ledger.record(sampleCall(9))).rejects.toThrow(/does not match its newest checkpoint.*appends are refused/);
+    expect((await ledger.verify()).ok).toBe(false);
+    await ledger.close();
+  });
+
+  it('refuses updates and deletes through the append-only triggers', async () => {
+    const dir = await ledgerOf(2);
+    const db = new DatabaseSync(join(dir, 'ledger.db'));
+    expect(() => db.exec(`UPDATE records SET envelope = '{}' WHERE idx = 0`)).toThrow(/append-only/);
+    expect(() => db.exec('DELETE FROM leaves')).toThrow(/append-only/);
+    expect(() => db.exec('DELETE FROM checkpoints')).toThrow(/append-only/);
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+});

@@ -1,0 +1,95 @@
+import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { dirname, extname, join } from 'node:path';
+import type { StoredCheckpoint } from '../store/store.js';
+
+/**
+ * A place outside the database that keeps every published checkpoint. Without one, a writer who
+ * can rewrite the database can also cut off its newest records unnoticed.
+ */
+export interface Anchor {
+  readonly location: string;
+  publish(checkpoint: StoredCheckpoint): void;
+  read(): StoredCheckpoint[];
+}
+
+export class AnchorError extends Error {
+  override readonly name = 'AnchorError';
+}
+
+/**
+ * A directory gets one file per checkpoint, created exclusively so an existing one is never
+ * rewritten; any other path is an append-only JSON Lines file. A path that does not exist yet
+ * is a file when it has an extension, else a directory.
+ */
+export function openFileAnchor(path: string): Anchor {
+  const isDirectory = existsSync(path) ? statSync(path).isDirectory() : extname(path) === '';
+  return isDirectory ? new DirectoryAnchor(path) : new AppendFileAnchor(path);
+}
+
+const CHECKPOINT_FILE = /^checkpoint-(\d{15})\.txt$/;
+
+class DirectoryAnchor implements Anchor {
+  readonly location: string;
+  constructor(private readonly dir: string) {
+    this.location = `dir:${dir}`;
+    mkdirSync(dir, { recursive: true });
+  }
+
+  publish(checkpoint: StoredCheckpoint): void {
+    const file = join(this.dir, `checkpoint-${String(checkpoint.size).padStart(15, '0')}.txt`);
+    let fd: number;
+    try {
+      fd = openSync(file, 'wx', 0o444);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new AnchorError(`cannot write anchor ${file}: ${(err as Error).message}`);
+      // The same size anchored twice: harmless if identical, evidence of a rewritten log if not.
+      if (readFileSync(file, 'utf8') === checkpoint.note) return;
+      throw new AnchorError(`anchor ${file} already holds a different checkpoint of size ${checkpoint.size}: the log was rewritten`);
+    }
+    try {
+      writeSync(fd, checkpoint.note);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  read(): StoredCheckpoint[] {
+    return readdirSync(this.dir)
+      .filter((name) => CHECKPOINT_FILE.test(name))
+      .sort()
+      .map((name) => ({ size: Number(CHECKPOINT_FILE.exec(name)?.[1]), note: readFileSync(join(this.dir, name), 'utf8') }));
+  }
+}
+
+class AppendFileAnchor implements Anchor {
+  readonly location: string;
+  constructor(private readonly file: string) {
+    this.location = `file:${file}`;
+    mkdirSync(dirname(file), { recursive: true });
+  }
+
+  publish(checkpoint: StoredCheckpoint): void {
+    try {
+      appendFileSync(this.file, `${JSON.stringify({ size: checkpoint.size, note: checkpoint.note })}\n`, { mode: 0o644 });
+    } catch (err) {
+      throw new AnchorError(`cannot append to anchor ${this.file}: ${(err as Error).message}`);
+    }
+  }
+
+  read(): StoredCheckpoint[] {
+    if (!existsSync(this.file)) return [];
+    return readFileSync(this.file, 'utf8')
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line, i) => {
+        try {
+          const { size, note } = JSON.parse(line) as StoredCheckpoint;
+          if (!Number.isSafeInteger(size) || typeof note !== 'string') throw new Error('missing size or note');
+          return { size, note };
+        } catch (err) {
+          throw new AnchorError(`anchor ${this.file} line ${i + 1} is not a checkpoint: ${(err as Error).message}`);
+        }
+      });
+  }
+}

@@ -1,0 +1,170 @@
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Envelope } from '../record/types.js';
+import { MemoryStore } from './memory-store.js';
+import { StoreError, type AppendEntry, type RawRow, type StoredCheckpoint } from './store.js';
+
+/** Day files sort by name in log order: `audit_YYYYMMDD.jsonl`, then `audit_YYYYMMDD_001.jsonl`, ... */
+const RECORD_FILE = /^audit_(\d{8})(?:_(\d{3}))?\.jsonl$/;
+const LEAVES_FILE = 'leaves.bin';
+const CHECKPOINTS_FILE = 'checkpoints.jsonl';
+
+interface Line {
+  index: number;
+  envelope: Envelope;
+}
+
+/**
+ * Plain files a person can read with any tool: one JSON record per line, one file per UTC day
+ * (by commit time), rotated by size. Leaf hashes live in their own binary file so a moved line
+ * is caught. Queries run on an in-memory index loaded at open; verification reads the files.
+ */
+export class JsonlStore extends MemoryStore {
+  override readonly location: string;
+  private current: { name: string; bytes: number } | undefined;
+
+  private constructor(
+    private readonly dir: string,
+    private readonly maxFileBytes: number,
+  ) {
+    super();
+    this.location = `jsonl:${dir}`;
+  }
+
+  static open(dir: string, maxFileBytes: number): JsonlStore {
+    const store = new JsonlStore(resolve(dir), maxFileBytes);
+    mkdirSync(store.dir, { recursive: true });
+    store.load();
+    return store;
+  }
+
+  override async append(entries: readonly AppendEntry[], checkpoint?: StoredCheckpoint): Promise<void> {
+    try {
+      if (entries.length > 0) {
+        this.appendLines(entries);
+        appendDurably(join(this.dir, LEAVES_FILE), Buffer.concat(entries.map((e) => e.leafHash)));
+      }
+      if (checkpoint) appendDurably(join(this.dir, CHECKPOINTS_FILE), `${JSON.stringify(checkpoint)}\n`);
+    } catch (err) {
+      throw new StoreError(`cannot append to ${this.location}: ${(err as Error).message}`, { cause: err });
+    }
+    this.remember(entries, checkpoint);
+  }
+
+  override async leafHashes(from: number, to: number): Promise<Buffer[]> {
+    const all = this.readFile(LEAVES_FILE);
+    const hashes: Buffer[] = [];
+    for (let i = from; i < to && (i + 1) * 32 <= all.length; i++) hashes.push(all.subarray(i * 32, (i + 1) * 32));
+    return hashes;
+  }
+
+  override async *scanRows(batchSize: number): AsyncIterable<RawRow[]> {
+    let batch: RawRow[] = [];
+    for (const name of this.recordFiles()) {
+      for (const [n, text] of lines(this.readFile(name).toString('utf8'))) {
+        batch.push(parseLine(text, `${name}:${n}`).raw);
+        if (batch.length >= batchSize) {
+          yield batch;
+          batch = [];
+        }
+      }
+    }
+    if (batch.length > 0) yield batch;
+  }
+
+  override async checkpoints(): Promise<StoredCheckpoint[]> {
+    return this.readCheckpoints();
+  }
+
+  private readCheckpoints(): StoredCheckpoint[] {
+    return [...lines(this.readFile(CHECKPOINTS_FILE).toString('utf8'))].map(([n, text]) => {
+      try {
+        const { size, note } = JSON.parse(text) as StoredCheckpoint;
+        return { size, note };
+      } catch {
+        throw new StoreError(`${join(this.dir, CHECKPOINTS_FILE)} line ${n} is not JSON`);
+      }
+    });
+  }
+
+  private load(): void {
+    const entries: AppendEntry[] = [];
+    const leaves = this.readFile(LEAVES_FILE);
+    for (const name of this.recordFiles()) {
+      for (const [n, text] of lines(this.readFile(name).toString('utf8'))) {
+        const { line, raw } = parseLine(text, `${name}:${n}`);
+        const leafHash = leaves.subarray(line.index * 32, line.index * 32 + 32);
+        entries.push({ index: line.index, id: line.envelope.id, canonical: Buffer.from(raw.canonical).toString('utf8'), leafHash });
+      }
+    }
+    this.remember(entries);
+    this.published.push(...this.readCheckpoints());
+  }
+
+  private appendLines(entries: readonly AppendEntry[]): void {
+    const text = entries.map((e) => `{"index":${e.index},"envelope":${e.canonical}}\n`).join('');
+    const name = this.fileFor();
+    appendDurably(join(this.dir, name), text);
+    this.current = { name, bytes: (this.current?.name === name ? this.current.bytes : 0) + Buffer.byteLength(text) };
+  }
+
+  /** Today's file, or its next rotation when the current one is full. */
+  private fileFor(): string {
+    const day = new Date().toISOString().slice(0, 10).replaceAll('-', '');
+    const existing = this.recordFiles().filter((name) => name.startsWith(`audit_${day}`));
+    const last = existing.at(-1);
+    if (!last) return `audit_${day}.jsonl`;
+    const bytes = this.current?.name === last ? this.current.bytes : this.readFile(last).length;
+    if (bytes < this.maxFileBytes) {
+      this.current = { name: last, bytes };
+      return last;
+    }
+    const seq = Number(RECORD_FILE.exec(last)?.[2] ?? '0') + 1;
+    return `audit_${day}_${String(seq).padStart(3, '0')}.jsonl`;
+  }
+
+  private recordFiles(): string[] {
+    return readdirSync(this.dir)
+      .filter((name) => RECORD_FILE.test(name))
+      .sort();
+  }
+
+  private readFile(name: string): Buffer {
+    const path = join(this.dir, name);
+    return existsSync(path) ? readFileSync(path) : Buffer.alloc(0);
+  }
+}
+
+function* lines(text: string): Iterable<[number, string]> {
+  let n = 0;
+  for (const line of text.split('\n')) {
+    n++;
+    if (line.trim() !== '') yield [n, line];
+  }
+}
+
+/** A line's own bytes are what verification hashes, so a hand edit anywhere in it is caught. */
+function parseLine(text: string, where: string): { line: Line; raw: RawRow } {
+  let line: Line;
+  try {
+    line = JSON.parse(text) as Line;
+  } catch {
+    throw new StoreError(`${where} is not a JSON record line`);
+  }
+  if (!Number.isSafeInteger(line.index) || typeof line.envelope !== 'object' || line.envelope === null) {
+    throw new StoreError(`${where} lacks an integer "index" and an "envelope" object`);
+  }
+  const start = text.indexOf('"envelope":') + '"envelope":'.length;
+  const canonical = Buffer.from(text.slice(start, text.lastIndexOf('}')), 'utf8');
+  return { line, raw: { index: line.index, canonical } };
+}
+
+function appendDurably(path: string, data: string | Buffer): void {
+  const fd = openSync(path, 'a', 0o600);
+  try {
+    writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,0 +1,85 @@
+import type { Envelope, LoggedRecord } from '../record/types.js';
+import { matchesFilter } from './match.js';
+import type { AppendEntry, RawRow, SearchFilter, SearchPage, Store, StoredCheckpoint } from './store.js';
+
+interface MemoryRow {
+  index: number;
+  canonical: string;
+  envelope: Envelope;
+}
+
+/**
+ * Everything in arrays: for tests and short-lived processes. Also the query engine of the JSONL
+ * store, which keeps this index in memory and its truth in files.
+ */
+export class MemoryStore implements Store {
+  readonly location: string = 'memory:';
+  protected rows: MemoryRow[] = [];
+  protected leaves: Buffer[] = [];
+  protected published: StoredCheckpoint[] = [];
+  private byId = new Map<string, MemoryRow>();
+
+  async append(entries: readonly AppendEntry[], checkpoint?: StoredCheckpoint): Promise<void> {
+    this.remember(entries, checkpoint);
+  }
+
+  /** Adds to the in-memory view only; subclasses persist first. */
+  protected remember(entries: readonly AppendEntry[], checkpoint?: StoredCheckpoint): void {
+    for (const entry of entries) {
+      const row = { index: entry.index, canonical: entry.canonical, envelope: JSON.parse(entry.canonical) as Envelope };
+      this.rows.push(row);
+      this.byId.set(entry.id, row);
+      this.leaves[entry.index] = entry.leafHash;
+    }
+    if (checkpoint) this.published.push(checkpoint);
+  }
+
+  async size(): Promise<number> {
+    const last = this.rows.at(-1);
+    return last ? last.index + 1 : 0;
+  }
+
+  async leafHashes(from: number, to: number): Promise<Buffer[]> {
+    return this.leaves.slice(from, to);
+  }
+
+  async *scanRows(batchSize: number): AsyncIterable<RawRow[]> {
+    for (let i = 0; i < this.rows.length; i += batchSize) {
+      yield this.rows.slice(i, i + batchSize).map((r) => ({ index: r.index, canonical: Buffer.from(r.canonical) }));
+    }
+  }
+
+  async getById(id: string): Promise<LoggedRecord | undefined> {
+    const row = this.byId.get(id);
+    return row && { index: row.index, envelope: row.envelope };
+  }
+
+  async search(filter: SearchFilter, page: SearchPage): Promise<LoggedRecord[]> {
+    const found: LoggedRecord[] = [];
+    for (let i = this.rows.length - 1; i >= 0 && found.length < page.limit; i--) {
+      const row = this.rows[i] as MemoryRow;
+      if (page.beforeIndex !== undefined && row.index >= page.beforeIndex) continue;
+      if (matchesFilter(row.envelope, filter)) found.push({ index: row.index, envelope: row.envelope });
+    }
+    return found;
+  }
+
+  async *scan(filter: SearchFilter, batchSize: number): AsyncIterable<LoggedRecord[]> {
+    let batch: LoggedRecord[] = [];
+    for (const row of this.rows) {
+      if (!matchesFilter(row.envelope, filter)) continue;
+      batch.push({ index: row.index, envelope: row.envelope });
+      if (batch.length >= batchSize) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length > 0) yield batch;
+  }
+
+  async checkpoints(): Promise<StoredCheckpoint[]> {
+    return [...this.published];
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,58 @@
+/**
+ * The SQLite layout. The envelope text is the only copy of each record's fields: the searchable
+ * columns are generated from it, so a field cannot be changed in one place and not the other.
+ */
+export const SQLITE_SCHEMA_VERSION = 1;
+
+/** Envelope field -> generated column. Each gets an index so every search filter is an index seek. */
+export const INDEXED_FIELDS = {
+  ts: 'ts',
+  kind: 'kind',
+  event_type: 'eventType',
+  trace_id: 'traceId',
+  request_id: 'requestId',
+  user_id: 'user',
+  session_id: 'session',
+  conversation_id: 'conversation',
+  api_key_prefix: 'apiKeyPrefix',
+  provider: 'provider',
+  model: 'model',
+  status: 'status',
+} as const;
+
+const generatedColumns = Object.entries(INDEXED_FIELDS)
+  .map(([column, field]) => `  ${column} TEXT GENERATED ALWAYS AS (envelope ->> '$.${field}') VIRTUAL`)
+  .join(',\n');
+
+const indexes = Object.keys(INDEXED_FIELDS)
+  .map((column) => `CREATE INDEX IF NOT EXISTS records_${column} ON records(${column});`)
+  .join('\n');
+
+const appendOnly = (table: string) => `
+CREATE TRIGGER IF NOT EXISTS ${table}_no_update BEFORE UPDATE ON ${table}
+BEGIN SELECT RAISE(ABORT, 'llm-ledger: ${table} is append-only; updates are refused'); END;
+CREATE TRIGGER IF NOT EXISTS ${table}_no_delete BEFORE DELETE ON ${table}
+BEGIN SELECT RAISE(ABORT, 'llm-ledger: ${table} is append-only; deletes are refused'); END;`;
+
+export const SQLITE_SCHEMA = `
+CREATE TABLE IF NOT EXISTS records (
+  idx INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  envelope TEXT NOT NULL,
+${generatedColumns}
+);
+${indexes}
+CREATE TABLE IF NOT EXISTS leaves (
+  idx INTEGER PRIMARY KEY,
+  hash BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS checkpoints (
+  seq INTEGER PRIMARY KEY,
+  size INTEGER NOT NULL,
+  note TEXT NOT NULL
+);
+${appendOnly('records')}
+${appendOnly('leaves')}
+${appendOnly('checkpoints')}
+PRAGMA user_version = ${SQLITE_SCHEMA_VERSION};
+`;

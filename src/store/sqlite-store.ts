@@ -1,0 +1,166 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import type { Envelope, LoggedRecord } from '../record/types.js';
+import { SQLITE_SCHEMA, SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
+import { StoreError, type AppendEntry, type RawRow, type SearchFilter, type SearchPage, type Store, type StoredCheckpoint } from './store.js';
+
+/** SearchFilter field -> generated column; one place so search and scan agree. */
+const FILTER_COLUMNS = {
+  model: 'model',
+  provider: 'provider',
+  user: 'user_id',
+  session: 'session_id',
+  conversation: 'conversation_id',
+  status: 'status',
+  kind: 'kind',
+  eventType: 'event_type',
+  traceId: 'trace_id',
+  requestId: 'request_id',
+} as const satisfies Partial<Record<keyof SearchFilter, string>>;
+
+/** Opens (and on first use creates) a SQLite ledger file in WAL mode with append-only triggers. */
+export function openSqliteStore(path: string): SqliteStore {
+  const file = path === ':memory:' ? path : resolve(path);
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  let db: DatabaseSync;
+  try {
+    db = new DatabaseSync(file);
+    db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;');
+    const version = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
+    if (version > SQLITE_SCHEMA_VERSION) {
+      throw new StoreError(`${file} was written by a newer llm-ledger (schema ${version}); upgrade llm-ledger to read it`);
+    }
+    db.exec(SQLITE_SCHEMA);
+  } catch (err) {
+    if (err instanceof StoreError) throw err;
+    throw new StoreError(`cannot open SQLite ledger ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  return new SqliteStore(db, `sqlite:${file}`);
+}
+
+export class SqliteStore implements Store {
+  private readonly insertRecord: StatementSync;
+  private readonly insertLeaf: StatementSync;
+  private readonly insertCheckpoint: StatementSync;
+
+  constructor(
+    private readonly db: DatabaseSync,
+    readonly location: string,
+  ) {
+    this.insertRecord = db.prepare('INSERT INTO records (idx, id, envelope) VALUES (?, ?, ?)');
+    this.insertLeaf = db.prepare('INSERT INTO leaves (idx, hash) VALUES (?, ?)');
+    this.insertCheckpoint = db.prepare('INSERT INTO checkpoints (size, note) VALUES (?, ?)');
+  }
+
+  async append(entries: readonly AppendEntry[], checkpoint?: StoredCheckpoint): Promise<void> {
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        for (const e of entries) {
+          this.insertRecord.run(e.index, e.id, e.canonical);
+          this.insertLeaf.run(e.index, e.leafHash);
+        }
+        if (checkpoint) this.insertCheckpoint.run(checkpoint.size, checkpoint.note);
+        this.db.exec('COMMIT');
+      } catch (err) {
+        this.db.exec('ROLLBACK');
+        throw err;
+      }
+    } catch (err) {
+      throw new StoreError(`cannot append to ${this.location}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async size(): Promise<number> {
+    const row = this.db.prepare('SELECT max(idx) AS last FROM records').get() as { last: number | null };
+    return row.last === null ? 0 : row.last + 1;
+  }
+
+  async leafHashes(from: number, to: number): Promise<Buffer[]> {
+    const rows = this.db.prepare('SELECT hash FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx').all(from, to) as { hash: Uint8Array }[];
+    return rows.map((r) => Buffer.from(r.hash.buffer, r.hash.byteOffset, r.hash.byteLength));
+  }
+
+  async *scanRows(batchSize: number): AsyncIterable<RawRow[]> {
+    const stmt = this.db.prepare('SELECT idx AS "index", CAST(envelope AS BLOB) AS canonical FROM records ORDER BY idx');
+    yield* batches(stmt.iterate() as Iterable<RawRow>, batchSize);
+  }
+
+  async getById(id: string): Promise<LoggedRecord | undefined> {
+    const row = this.db.prepare('SELECT idx, envelope FROM records WHERE id = ?').get(id) as StoredRow | undefined;
+    return row && toLogged(row);
+  }
+
+  async search(filter: SearchFilter, page: SearchPage): Promise<LoggedRecord[]> {
+    const { where, params } = whereClause(filter);
+    if (page.beforeIndex !== undefined) {
+      where.push('idx < ?');
+      params.push(page.beforeIndex);
+    }
+    const sql = `SELECT idx, envelope FROM records ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY idx DESC LIMIT ?`;
+    return (this.db.prepare(sql).all(...params, page.limit) as unknown as StoredRow[]).map(toLogged);
+  }
+
+  async *scan(filter: SearchFilter, batchSize: number): AsyncIterable<LoggedRecord[]> {
+    const { where, params } = whereClause(filter);
+    const sql = `SELECT idx, envelope FROM records ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY idx`;
+    for await (const batch of batches(this.db.prepare(sql).iterate(...params) as Iterable<StoredRow>, batchSize)) {
+      yield batch.map(toLogged);
+    }
+  }
+
+  async checkpoints(): Promise<StoredCheckpoint[]> {
+    return this.db.prepare('SELECT size, note FROM checkpoints ORDER BY seq').all() as unknown as StoredCheckpoint[];
+  }
+
+  async close(): Promise<void> {
+    if (this.db.isOpen) this.db.close();
+  }
+}
+
+interface StoredRow {
+  idx: number;
+  envelope: string;
+}
+
+function toLogged(row: StoredRow): LoggedRecord {
+  return { index: row.idx, envelope: JSON.parse(row.envelope) as Envelope };
+}
+
+function whereClause(filter: SearchFilter): { where: string[]; params: SQLInputValue[] } {
+  const where: string[] = [];
+  const params: SQLInputValue[] = [];
+  for (const [field, column] of Object.entries(FILTER_COLUMNS)) {
+    const value = filter[field as keyof typeof FILTER_COLUMNS];
+    if (value === undefined) continue;
+    where.push(`${column} = ?`);
+    params.push(value);
+  }
+  if (filter.since !== undefined) {
+    where.push('ts >= ?');
+    params.push(filter.since);
+  }
+  if (filter.until !== undefined) {
+    where.push('ts < ?');
+    params.push(filter.until);
+  }
+  if (filter.keyPrefix !== undefined) {
+    // A range rather than LIKE: LIKE ignores case and cannot use the index.
+    where.push('api_key_prefix >= ? AND api_key_prefix < ?');
+    params.push(filter.keyPrefix, `${filter.keyPrefix}\u{10ffff}`);
+  }
+  return { where, params };
+}
+
+async function* batches<T>(rows: Iterable<T>, size: number): AsyncIterable<T[]> {
+  let batch: T[] = [];
+  for (const row of rows) {
+    batch.push(row);
+    if (batch.length >= size) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
+}

@@ -1,0 +1,21 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { JsonlStore } from './jsonl-store.js';
+import { MemoryStore } from './memory-store.js';
+import { openSqliteStore } from './sqlite-store.js';
+import { storeConformance } from './test-support/conformance.js';
+
+storeConformance('memory', { open: async () => new MemoryStore() });
+
+let sqliteFile = '';
+storeConformance('sqlite', {
+  open: async () => openSqliteStore((sqliteFile = join(mkdtempSync(join(tmpdir(), 'llm-ledger-')), 'ledger.db'))),
+  reopen: async () => openSqliteStore(sqliteFile),
+});
+
+let jsonlDir = '';
+storeConformance('jsonl', {
+  open: async () => JsonlStore.open((jsonlDir = mkdtempSync(join(tmpdir(), 'llm-ledger-jsonl-'))), 1 << 20),
+  reopen: async () => JsonlStore.open(jsonlDir, 1 << 20),
+});

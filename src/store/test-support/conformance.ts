@@ -1,0 +1,134 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Digester } from '../../crypto/digest.js';
+import { leafHash } from '../../log/merkle.js';
+import { sealEnvelope } from '../../record/envelope.js';
+import type { RecordInput } from '../../record/types.js';
+import type { AppendEntry, SearchFilter, Store } from '../store.js';
+
+export interface StoreHarness {
+  /** A fresh, empty store. */
+  open(): Promise<Store>;
+  /** The same storage opened again, for stores that persist; omitted for memory-only stores. */
+  reopen?(): Promise<Store>;
+}
+
+const ctx = { digester: new Digester('sha256'), limits: { maxMetadataBytes: 8192, maxErrorChars: 1024 } };
+
+/** Seals inputs into entries the way the core does, starting at `first`. */
+export function entriesFor(inputs: RecordInput[], first = 0): AppendEntry[] {
+  return inputs.map((input, i) => {
+    const { envelope, canonical } = sealEnvelope(input, ctx);
+    return { index: first + i, id: envelope.id, canonical, leafHash: leafHash(Buffer.from(canonical)) };
+  });
+}
+
+const SAMPLE: RecordInput[] = [
+  { timestamp: '2026-01-01T00:00:00.000Z', model: 'gpt-4o', provider: 'openai', user: 'alice', session: 's1', conversation: 'c1', apiKey: 'sk-alpha-0123456789abcdefghij', status: 'success', traceId: 't1', requestId: 'r1' },
+  { timestamp: '2026-01-02T00:00:00.000Z', model: 'claude-sonnet-4', provider: 'anthropic', user: 'bob', session: 's2', status: 'error', traceId: 't2', requestId: 'r2' },
+  { timestamp: '2026-01-03T00:00:00.000Z', kind: 'event', eventType: 'policy_evaluated', component: 'policy', traceId: 't1', requestId: 'r1' },
+  { timestamp: '2026-01-04T00:00:00.000Z', model: 'gpt-4o', provider: 'openai', user: 'alice', session: 's3', apiKey: 'sk-beta-0123456789abcdefghijk', status: 'blocked', traceId: 't3', requestId: 'r3' },
+];
+
+/**
+ * The contract every store must meet, run against each driver (as transparency-dev/tessera
+ * proves its storage drivers): a new store is done when this suite passes against it.
+ */
+export function storeConformance(name: string, harness: StoreHarness): void {
+  describe(`${name} store conformance`, () => {
+    let store: Store;
+    beforeEach(async () => {
+      store = await harness.open();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    it('starts empty', async () => {
+      expect(await store.size()).toBe(0);
+      expect(await store.checkpoints()).toEqual([]);
+      expect(await store.leafHashes(0, 10)).toEqual([]);
+      expect(await store.search({}, { limit: 10 })).toEqual([]);
+      expect(await store.getById('0190c7e6-0000-7000-8000-000000000000')).toBeUndefined();
+    });
+
+    it('keeps appended rows, their exact bytes, their leaf hashes and checkpoints in order', async () => {
+      const entries = entriesFor(SAMPLE);
+      await store.append(entries.slice(0, 2), { size: 2, note: 'note-2' });
+      await store.append(entries.slice(2), { size: 4, note: 'note-4' });
+      expect(await store.size()).toBe(4);
+      expect(await store.leafHashes(0, 4)).toEqual(entries.map((e) => e.leafHash));
+      expect(await store.leafHashes(1, 3)).toEqual(entries.slice(1, 3).map((e) => e.leafHash));
+      expect(await store.checkpoints()).toEqual([{ size: 2, note: 'note-2' }, { size: 4, note: 'note-4' }]);
+      const rows = [];
+      for await (const batch of store.scanRows(3)) rows.push(...batch);
+      expect(rows.map((r) => r.index)).toEqual([0, 1, 2, 3]);
+      expect(rows.map((r) => Buffer.from(r.canonical).toString('utf8'))).toEqual(entries.map((e) => e.canonical));
+    });
+
+    it('appends a checkpoint alone', async () => {
+      await store.append(entriesFor(SAMPLE.slice(0, 1)));
+      await store.append([], { size: 1, note: 'n' });
+      expect(await store.checkpoints()).toEqual([{ size: 1, note: 'n' }]);
+    });
+
+    it('finds a record by id with its index', async () => {
+      const entries = entriesFor(SAMPLE);
+      await store.append(entries);
+      const found = await store.getById(entries[3]!.id);
+      expect(found?.index).toBe(3);
+      expect(found?.envelope.id).toBe(entries[3]!.id);
+      expect(found?.envelope.status).toBe('blocked');
+    });
+
+    const cases: [SearchFilter, number[]][] = [
+      [{}, [3, 2, 1, 0]],
+      [{ model: 'gpt-4o' }, [3, 0]],
+      [{ provider: 'anthropic' }, [1]],
+      [{ user: 'alice' }, [3, 0]],
+      [{ session: 's2' }, [1]],
+      [{ conversation: 'c1' }, [0]],
+      [{ keyPrefix: 'sk-alpha' }, [0]],
+      [{ keyPrefix: 'sk-' }, [3, 0]],
+      [{ status: 'error' }, [1]],
+      [{ kind: 'event' }, [2]],
+      [{ eventType: 'policy_evaluated' }, [2]],
+      [{ traceId: 't1' }, [2, 0]],
+      [{ requestId: 'r3' }, [3]],
+      [{ since: '2026-01-02T00:00:00.000Z' }, [3, 2, 1]],
+      [{ until: '2026-01-02T00:00:00.000Z' }, [0]],
+      [{ since: '2026-01-02T00:00:00.000Z', until: '2026-01-04T00:00:00.000Z', kind: 'llm.call' }, [1]],
+      [{ model: 'gpt-4o', user: 'bob' }, []],
+    ];
+    it.each(cases)('searches newest first by %j', async (filter, expected) => {
+      await store.append(entriesFor(SAMPLE));
+      expect((await store.search(filter, { limit: 10 })).map((r) => r.index)).toEqual(expected);
+    });
+
+    it('pages with a limit and an index cursor', async () => {
+      await store.append(entriesFor(SAMPLE));
+      expect((await store.search({}, { limit: 2 })).map((r) => r.index)).toEqual([3, 2]);
+      expect((await store.search({}, { limit: 2, beforeIndex: 2 })).map((r) => r.index)).toEqual([1, 0]);
+      expect(await store.search({}, { limit: 2, beforeIndex: 0 })).toEqual([]);
+    });
+
+    it('scans matches oldest first in batches', async () => {
+      await store.append(entriesFor(SAMPLE));
+      const batches = [];
+      for await (const batch of store.scan({ model: 'gpt-4o' }, 1)) batches.push(batch.map((r) => r.index));
+      expect(batches).toEqual([[0], [3]]);
+    });
+
+    if (harness.reopen) {
+      it('keeps everything across a reopen', async () => {
+        const entries = entriesFor(SAMPLE);
+        await store.append(entries, { size: 4, note: 'n4' });
+        await store.close();
+        store = await harness.reopen!();
+        expect(await store.size()).toBe(4);
+        expect(await store.leafHashes(0, 4)).toEqual(entries.map((e) => e.leafHash));
+        expect(await store.checkpoints()).toEqual([{ size: 4, note: 'n4' }]);
+        expect((await store.search({ user: 'alice' }, { limit: 5 })).map((r) => r.index)).toEqual([3, 0]);
+      });
+    }
+  });
+}
