@@ -1,0 +1,96 @@
+import { decodeStrictBase64 } from './base64.js';
+import { HASH_SIZE } from './merkle.js';
+import { NoteError, openNote, parseSignerKey, parseVerifierKey, signNote, type NoteSignerKey } from './note.js';
+
+export { generateSignerKey, verifierKeyOf } from './note.js';
+
+/**
+ * Checkpoints (https://c2sp.org/tlog-checkpoint): the signed note whose text is a log's origin,
+ * tree size and RFC 9162 root hash.
+ */
+
+export interface Checkpoint {
+  origin: string;
+  size: number;
+  root: Buffer;
+}
+
+export class CheckpointError extends Error {
+  override readonly name = 'CheckpointError';
+}
+
+const TREE_SIZE = /^(?:0|[1-9][0-9]*)$/;
+
+/** The note text: "<origin>\n<size>\n<base64 root>\n". */
+export function checkpointBody(cp: Checkpoint): string {
+  if (typeof cp.origin !== 'string' || cp.origin === '' || /[\u0000-\u001f]/.test(cp.origin)) {
+    throw new CheckpointError('a checkpoint origin must be non-empty text on one line, without control characters');
+  }
+  if (!Number.isSafeInteger(cp.size) || cp.size < 0) throw new CheckpointError(`a checkpoint size must be a whole number, got ${cp.size}`);
+  if (!(cp.root instanceof Uint8Array) || cp.root.length !== HASH_SIZE) throw new CheckpointError('a checkpoint root must be a 32-byte hash');
+  return `${cp.origin}\n${cp.size}\n${Buffer.from(cp.root).toString('base64')}\n`;
+}
+
+/** Signs checkpoints with a Go-format Ed25519 signer key (see note.ts). */
+export class NoteSigner {
+  readonly name: string;
+  readonly keyId: string;
+  readonly verifierKey: string;
+  readonly #key: NoteSignerKey;
+
+  constructor(signerKey: string) {
+    this.#key = asCheckpointError('signer key', () => parseSignerKey(signerKey));
+    this.name = this.#key.name;
+    this.keyId = this.#key.keyId;
+    this.verifierKey = this.#key.verifierKey;
+  }
+
+  /** The complete signed note: body, blank line, "— <name> <base64(key id || signature)>\n". */
+  sign(cp: Checkpoint): string {
+    return asCheckpointError('checkpoint', () => signNote(checkpointBody(cp), this.#key));
+  }
+}
+
+/**
+ * Verifies a signed checkpoint against one verifier key and parses it strictly. Signatures by
+ * other keys (witnesses, rotated keys) are ignored. Extension lines are refused: this log never
+ * writes them, and a Checkpoint could not carry what they say.
+ */
+export function openCheckpoint(noteText: string, verifierKey: string, expectedOrigin?: string): Checkpoint {
+  const key = asCheckpointError('verifier key', () => parseVerifierKey(verifierKey));
+  const text = asCheckpointError('signed note', () => openNote(noteText, key));
+  const lines = text.slice(0, -1).split('\n');
+  const empty = lines.indexOf('');
+  if (empty >= 0) throw new CheckpointError(`malformed line ${empty + 1}: checkpoint lines must not be empty`);
+  if (lines.length < 3) throw new CheckpointError(`the checkpoint has ${lines.length} line(s); it needs origin, tree size and root hash`);
+  if (lines.length > 3) throw new CheckpointError('malformed line 4: extension lines are not accepted');
+  const [origin, sizeText, rootText] = lines as [string, string, string];
+
+  if (!TREE_SIZE.test(sizeText)) throw new CheckpointError(`malformed line 2: tree size ${quote(sizeText)} is not a decimal number without leading zeros`);
+  const size = Number(sizeText);
+  if (!Number.isSafeInteger(size)) throw new CheckpointError(`malformed line 2: tree size ${sizeText} is larger than this implementation supports`);
+  let root: Buffer;
+  try {
+    root = decodeStrictBase64(rootText, HASH_SIZE);
+  } catch (err) {
+    throw new CheckpointError(`malformed line 3: the root hash is ${(err as Error).message}`);
+  }
+  if (expectedOrigin !== undefined && origin !== expectedOrigin) {
+    throw new CheckpointError(`origin mismatch: the checkpoint is for ${quote(origin)}, expected ${quote(expectedOrigin)}`);
+  }
+  return { origin, size, root };
+}
+
+function asCheckpointError<T>(what: string, run: () => T): T {
+  try {
+    return run();
+  } catch (err) {
+    if (err instanceof NoteError) throw new CheckpointError(`${what}: ${err.message}`, { cause: err });
+    throw err;
+  }
+}
+
+/** JSON quoting shows stray spaces and invisible characters; long values are cut short. */
+function quote(value: string): string {
+  return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+}
