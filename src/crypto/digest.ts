@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 
 export type DigestAlgorithm = 'hmac-sha256' | 'sha256';
 
@@ -7,17 +7,21 @@ export type DigestAlgorithm = 'hmac-sha256' | 'sha256';
  * but nobody without the key can confirm a guess of a short prompt.
  */
 export class Digester {
+  /** A KeyObject made once: handing HMAC a raw Buffer costs a key import on every digest. */
+  private readonly key: KeyObject | undefined;
+
   constructor(
     readonly algorithm: DigestAlgorithm,
-    private readonly key?: Buffer,
+    key?: Buffer,
   ) {
     if (algorithm === 'hmac-sha256' && (!key || key.length < 32)) {
       throw new Error('hmac-sha256 digests need a digest key of at least 32 bytes');
     }
+    this.key = algorithm === 'hmac-sha256' && key ? createSecretKey(key) : undefined;
   }
 
   digest(text: string): string {
-    const h = this.algorithm === 'hmac-sha256' ? createHmac('sha256', this.key as Buffer) : createHash('sha256');
+    const h = this.key ? createHmac('sha256', this.key) : createHash('sha256');
     return h.update(text, 'utf8').digest('hex');
   }
 }

@@ -48,7 +48,7 @@ describe('Ledger', () => {
     [{ timestamp: '2026-02-30T00:00:00Z' }, /timestamp: is not a real date/],
     [{ kind: 'llm.cal' }, /kind: must be one of llm.call, event/],
     [{ metadata: { blob: 'x'.repeat(9000) } }, /metadata: is \d+ bytes as canonical JSON; the limit is 8192/],
-    [{ modle: 'gpt-4o' }, /unknown field\(s\) 'modle'/],
+    [{ modle: 'gpt-4o' }, /unknown field 'modle'/],
     [{ kind: 'event' }, /eventType: is required/],
   ])('rejects %j with a clear error and stores nothing', async (bad, message) => {
     const ledger = await openTestLedger(tempDir());
@@ -89,6 +89,33 @@ describe('Ledger', () => {
     expect(receipts.map((r) => r.index)).toEqual(Array.from({ length: 1200 }, (_, i) => i));
     expect(appends.filter((n) => n > 0).length).toBeLessThanOrEqual(4);
     expect(Math.max(...appends)).toBe(500);
+    await ledger.close();
+  });
+
+  it('rejects the records of a failed batch (and those sent behind it), then carries on with no gap', async () => {
+    let calls = 0;
+    class FlakyStore extends MemoryStore {
+      override async append(entries: readonly AppendEntry[], checkpoint?: StoredCheckpoint) {
+        if (entries.length > 0 && ++calls === 2) throw new Error('disk full');
+        return super.append(entries, checkpoint);
+      }
+    }
+    const ledger = await Ledger.create({
+      store: new FlakyStore(),
+      signerKey: generateSignerKey('test.example/log'),
+      origin: 'test.example/log',
+      digester: new Digester('sha256'),
+      limits: { maxMetadataBytes: 8192, maxErrorChars: 1024 },
+      writer: { maxBatch: 10, maxWaitMs: 0, checkpointIntervalMs: 0 },
+    });
+    const results = await Promise.allSettled(Array.from({ length: 50 }, (_, i) => ledger.record(sampleCall(i))));
+    const rejected = results.filter((r) => r.status === 'rejected');
+    expect(rejected.length).toBeGreaterThanOrEqual(10);
+    expect(String((rejected[0] as PromiseRejectedResult).reason)).toMatch(/disk full|cannot follow/);
+    const after = await ledger.record(sampleCall(99));
+    const accepted = results.filter((r) => r.status === 'fulfilled').length;
+    expect(after.index).toBe(accepted);
+    expect(await ledger.verify()).toMatchObject({ ok: true, size: accepted + 1 });
     await ledger.close();
   });
 

@@ -1,7 +1,7 @@
 import type { Digester } from '../crypto/digest.js';
 import type { Anchor } from '../log/anchor.js';
 import { NoteSigner, openCheckpoint } from '../log/checkpoint.js';
-import { inclusionProof, leafHash, MerkleFrontier, rootOf } from '../log/merkle.js';
+import { inclusionProof, leafHash, leafHashOfText, MerkleFrontier, rootOf } from '../log/merkle.js';
 import { PROOF_FORMAT, type ProofBundle } from '../log/proof.js';
 import { canonicalJson } from '../record/canonical.js';
 import { sealEnvelope, type EnvelopeLimits } from '../record/envelope.js';
@@ -94,7 +94,7 @@ export class Ledger {
   async record(input: unknown): Promise<RecordReceipt> {
     const writer = this.writableWriter();
     const { envelope, canonical } = sealEnvelope(parseRecordInput(input), this.parts);
-    const { index } = await writer.submit(envelope.id, canonical, leafHash(Buffer.from(canonical, 'utf8')));
+    const { index } = await writer.submit(envelope.id, canonical, leafHashOfText(canonical));
     return { id: envelope.id, index, traceId: envelope.traceId, requestId: envelope.requestId };
   }
 

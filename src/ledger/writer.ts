@@ -24,31 +24,41 @@ interface Pending {
   reject: (err: Error) => void;
 }
 
+/** Batches sent to the store before the first is committed: enough to keep a writer thread busy. */
+const MAX_IN_FLIGHT = 3;
+
 /**
  * Group commit: records queue up and are sequenced, appended and (when due) checkpointed in one
  * store transaction per batch. Each `submit` resolves only after its batch is durable, so a
  * caller can await durability without paying one transaction per record.
+ *
+ * Several batches may be on their way to the store at once, sequenced optimistically, so
+ * preparing the next records overlaps with committing the last ones. Stores refuse a batch that
+ * does not start at their size, so when one batch fails every later one fails too; the tree is
+ * then rolled back to the last committed batch and sequencing starts again from there.
  */
 export class LogWriter {
   private queue: Pending[] = [];
   /** Cancels the scheduled drain, if one is scheduled; `waiting` says whether it is a delayed one. */
   private scheduled: { cancel: () => void; waiting: boolean } | undefined;
   private checkpointTimer: NodeJS.Timeout | undefined;
-  /** Serialises every store write; the tree state below is only touched inside it. */
-  private tail: Promise<void> = Promise.resolve();
   private lastCheckpointAt = 0;
+  /** The tree including batches still in flight. */
+  private frontier: MerkleFrontier;
+  private inFlight = 0;
+  private failedSinceIdle = false;
+  private idleWaiters: (() => void)[] = [];
 
   constructor(
     private readonly store: Store,
     private readonly signer: NoteSigner,
     private readonly anchor: Anchor | undefined,
     private readonly options: WriterOptions,
-    private frontier: MerkleFrontier,
+    /** The tree as committed. */
+    private committed: MerkleFrontier,
     private checkpointedSize: number,
-  ) {}
-
-  get size(): number {
-    return this.frontier.size;
+  ) {
+    this.frontier = committed.clone();
   }
 
   /** Size covered by the newest checkpoint. */
@@ -59,26 +69,33 @@ export class LogWriter {
   submit(id: string, canonical: string, leafHash: Buffer): Promise<Receipt> {
     return new Promise<Receipt>((resolve, reject) => {
       this.queue.push({ id, canonical, leafHash, resolve, reject });
-      if (this.queue.length >= this.options.maxBatch) this.drainSoon(0);
-      else this.drainSoon(this.options.maxWaitMs);
+      this.drainSoon(this.queue.length >= this.options.maxBatch ? 0 : this.options.maxWaitMs);
     });
   }
 
-  /** Commits everything queued so far and checkpoints it. */
+  /** Commits everything queued so far and publishes a checkpoint covering it. */
   async flush(): Promise<void> {
-    this.cancelTimer();
-    await this.exclusive(() => this.drain());
+    this.cancelScheduled();
+    while (this.queue.length > 0 || this.inFlight > 0) {
+      this.drain();
+      await this.idle();
+    }
     await this.publishCheckpoint();
   }
 
-  /** Publishes a checkpoint now if any record is not yet covered by one. */
-  publishCheckpoint(): Promise<void> {
-    return this.exclusive(async () => {
-      if (this.frontier.size === this.checkpointedSize) return;
-      const checkpoint = this.sign(this.frontier);
+  /** Publishes a checkpoint now if any committed record is not yet covered by one. */
+  async publishCheckpoint(): Promise<void> {
+    // Alone, a checkpoint must follow only committed batches: one in flight might still fail.
+    await this.idle();
+    if (this.committed.size === this.checkpointedSize) return;
+    const checkpoint = this.sign(this.committed);
+    this.inFlight++;
+    try {
       await this.store.append([], checkpoint);
       this.checkpointed(checkpoint);
-    });
+    } finally {
+      this.settled();
+    }
   }
 
   async close(): Promise<void> {
@@ -89,10 +106,10 @@ export class LogWriter {
   /** The first record of a batch waits up to `delayMs` for company; a full batch goes at once. */
   private drainSoon(delayMs: number): void {
     if (this.scheduled && (delayMs > 0 || !this.scheduled.waiting)) return;
-    this.cancelTimer();
+    this.cancelScheduled();
     const run = () => {
       this.scheduled = undefined;
-      void this.exclusive(() => this.drain());
+      this.drain();
     };
     if (delayMs > 0) {
       const timer = setTimeout(run, delayMs);
@@ -103,39 +120,59 @@ export class LogWriter {
     }
   }
 
-  private cancelTimer(): void {
+  private cancelScheduled(): void {
     this.scheduled?.cancel();
     this.scheduled = undefined;
   }
 
-  private exclusive(task: () => Promise<void>): Promise<void> {
-    const run = this.tail.then(task);
-    this.tail = run.catch(() => undefined);
-    return run;
+  private drain(): void {
+    while (this.queue.length > 0 && this.inFlight < MAX_IN_FLIGHT && !this.failedSinceIdle) {
+      this.send(this.queue.splice(0, this.options.maxBatch));
+    }
   }
 
-  private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.options.maxBatch);
-      const next = this.frontier.clone();
-      const entries: AppendEntry[] = batch.map((p) => {
-        const entry = { index: next.size, id: p.id, canonical: p.canonical, leafHash: p.leafHash };
-        next.append(p.leafHash);
-        return entry;
-      });
-      const due = Date.now() - this.lastCheckpointAt >= this.options.checkpointIntervalMs;
-      const checkpoint = due ? this.sign(next) : undefined;
-      try {
-        await this.store.append(entries, checkpoint);
-      } catch (err) {
-        for (const p of batch) p.reject(err as Error);
-        continue;
-      }
-      this.frontier = next;
-      if (checkpoint) this.checkpointed(checkpoint);
-      else this.scheduleCheckpoint();
-      for (let i = 0; i < batch.length; i++) (batch[i] as Pending).resolve({ index: (entries[i] as AppendEntry).index });
+  private send(batch: Pending[]): void {
+    const entries: AppendEntry[] = batch.map((p) => {
+      const entry = { index: this.frontier.size, id: p.id, canonical: p.canonical, leafHash: p.leafHash };
+      this.frontier.append(p.leafHash);
+      return entry;
+    });
+    const after = this.frontier.clone();
+    const due = Date.now() - this.lastCheckpointAt >= this.options.checkpointIntervalMs;
+    const checkpoint = due ? this.sign(after) : undefined;
+    if (checkpoint) this.lastCheckpointAt = Date.now();
+    this.inFlight++;
+    this.store.append(entries, checkpoint).then(
+      () => {
+        this.committed = after;
+        if (checkpoint) this.checkpointed(checkpoint);
+        else this.scheduleCheckpoint();
+        for (let i = 0; i < batch.length; i++) batch[i]!.resolve({ index: entries[i]!.index });
+        this.settled();
+      },
+      (err: Error) => {
+        this.failedSinceIdle = true;
+        for (const p of batch) p.reject(err);
+        this.settled();
+      },
+    );
+  }
+
+  /** Bookkeeping after a store call ends; when none is left, recovers from failures and moves on. */
+  private settled(): void {
+    this.inFlight--;
+    if (this.inFlight > 0) return;
+    if (this.failedSinceIdle) {
+      this.failedSinceIdle = false;
+      this.frontier = this.committed.clone();
     }
+    for (const wake of this.idleWaiters.splice(0)) wake();
+    if (this.queue.length > 0) this.drainSoon(0);
+  }
+
+  private idle(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   private sign(tree: MerkleFrontier): StoredCheckpoint {
@@ -143,7 +180,7 @@ export class LogWriter {
   }
 
   private checkpointed(checkpoint: StoredCheckpoint): void {
-    this.checkpointedSize = checkpoint.size;
+    this.checkpointedSize = Math.max(this.checkpointedSize, checkpoint.size);
     this.lastCheckpointAt = Date.now();
     if (this.checkpointTimer) clearTimeout(this.checkpointTimer);
     this.checkpointTimer = undefined;

@@ -5,6 +5,7 @@ import {
   emptyRoot,
   inclusionProof,
   leafHash,
+  leafHashOfText,
   MerkleError,
   MerkleFrontier,
   nodeHash,
@@ -578,5 +579,15 @@ describe('misuse of proof generation', () => {
   it('gives empty consistency proofs from size 0 and from the full size', () => {
     expect(consistencyProof(0, leaves)).toEqual([]);
     expect(consistencyProof(4, leaves)).toEqual([]);
+  });
+});
+
+describe('leafHashOfText', () => {
+  it('equals leafHash of the text\'s UTF-8 bytes', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme' }), (text) => {
+        expect(leafHashOfText(text)).toEqual(leafHash(Buffer.from(text, 'utf8')));
+      }),
+    );
   });
 });

@@ -26,6 +26,11 @@ export function leafHash(data: Uint8Array): Hash {
   return hash('sha256', Buffer.concat([LEAF_PREFIX, data]), 'buffer');
 }
 
+/** The leaf hash of UTF-8 text, without first copying the text into a buffer (the record hot path). */
+export function leafHashOfText(text: string): Hash {
+  return hash('sha256', `\u0000${text}`, 'buffer');
+}
+
 export function nodeHash(left: Uint8Array, right: Uint8Array): Hash {
   if (left.length !== HASH_SIZE || right.length !== HASH_SIZE) throw new MerkleError('node children must be 32-byte hashes');
   nodeInput.set(left, 1);

@@ -1,8 +1,8 @@
 import { fingerprintApiKey, type Digester } from '../crypto/digest.js';
-import { canonicalJson } from './canonical.js';
+import { CanonicalJsonError, canonicalCopy, canonicalJson } from './canonical.js';
 import { RecordValidationError } from './errors.js';
 import { newId } from './ids.js';
-import { ENVELOPE_VERSION, type Digests, type Envelope, type RecordInput } from './types.js';
+import { ENVELOPE_VERSION, type Digests, type Envelope, type RecordInput, type SafetyFacts } from './types.js';
 
 export interface EnvelopeLimits {
   maxMetadataBytes: number;
@@ -20,15 +20,19 @@ export interface SealedEnvelope {
   canonical: string;
 }
 
-const COPIED_FIELDS = [
-  'component', 'user', 'tenant', 'session', 'conversation', 'provider', 'model', 'endpoint', 'status', 'httpStatus',
-  'inputTokens', 'outputTokens', 'reasoningTokens', 'cachedTokens', 'latencyMs', 'ttftMs', 'costUsd', 'safety',
-  'toolsProvided', 'toolCalls', 'stopReason', 'messageCount',
-] as const satisfies readonly (keyof RecordInput & keyof Envelope)[];
+/**
+ * JSON.stringify writes a lone surrogate as an escape; RFC 8785 forbids it. Such an escape is
+ * preceded by an odd number of backslashes (an even number is escaped backslashes, not an escape).
+ */
+const LONE_SURROGATE_ESCAPE = /(?<!\\)(?:\\\\)*\\ud[89a-f][0-9a-f]{2}/;
 
 /**
  * Turns a validated input into the envelope the log commits to: fills ids and time, replaces
  * the API key and content by digests, bounds the error text and checks the metadata size.
+ *
+ * The object literal lists its keys in RFC 8785 order, and nested objects are built (or copied)
+ * in that order too, so one JSON.stringify yields the canonical bytes: this runs for every
+ * record. A test holds the result against the generic `canonicalJson` on random records.
  */
 export function sealEnvelope(input: RecordInput, ctx: EnvelopeContext): SealedEnvelope {
   const kind = input.kind ?? (input.eventType ? 'event' : 'llm.call');
@@ -36,60 +40,102 @@ export function sealEnvelope(input: RecordInput, ctx: EnvelopeContext): SealedEn
     throw new RecordValidationError([{ path: 'eventType', message: "is required when kind is 'event'" }]);
   }
   const id = newId();
+  const key = input.apiKey === undefined ? undefined : fingerprintApiKey(input.apiKey);
+  const error = input.error === undefined ? undefined : boundError(input.error, ctx.limits.maxErrorChars);
+  const metadata = input.metadata === undefined ? undefined : checkedMetadata(input.metadata, ctx.limits.maxMetadataBytes);
   const envelope: Envelope = {
-    v: ENVELOPE_VERSION,
+    apiKeyHash: key?.apiKeyHash,
+    apiKeyPrefix: key?.apiKeyPrefix,
+    cachedTokens: input.cachedTokens,
+    component: input.component,
+    conversation: input.conversation,
+    costUsd: input.costUsd,
+    digests: input.content && digestContent(input.content, ctx.digester),
+    endpoint: input.endpoint,
+    error: error?.text,
+    errorTruncated: error?.truncated,
+    eventType: input.eventType,
+    httpStatus: input.httpStatus,
     id,
-    ts: toUtcMillis(input.timestamp),
+    inputTokens: input.inputTokens,
     kind,
-    traceId: input.traceId ?? id,
+    latencyMs: input.latencyMs,
+    messageCount: input.messageCount,
+    metadata: metadata?.copy,
+    model: input.model,
+    outputTokens: input.outputTokens,
+    provider: input.provider,
+    reasoningTokens: input.reasoningTokens,
     requestId: input.requestId ?? id,
+    safety: input.safety && sortedSafety(input.safety),
+    session: input.session,
+    status: input.status ?? (kind === 'llm.call' ? (input.error ? 'error' : 'success') : undefined),
+    stopReason: input.stopReason,
+    tenant: input.tenant,
+    toolCalls: input.toolCalls,
+    toolsProvided: input.toolsProvided,
+    traceId: input.traceId ?? id,
+    ts: toUtcMillis(input.timestamp),
+    ttftMs: input.ttftMs,
+    user: input.user,
+    v: ENVELOPE_VERSION,
   };
-  if (input.eventType !== undefined) envelope.eventType = input.eventType;
-  for (const field of COPIED_FIELDS) {
-    if (input[field] !== undefined) (envelope as unknown as Record<string, unknown>)[field] = input[field];
+  // Index-like metadata keys ("1") defeat insertion order; those rare records take the generic path.
+  const canonical = metadata?.needsGenericPath ? canonicalJson(envelope) : JSON.stringify(envelope);
+  if (LONE_SURROGATE_ESCAPE.test(canonical)) {
+    throw new RecordValidationError([{ path: '', message: 'contains text with a lone surrogate, which is not valid Unicode' }]);
   }
-  if (kind === 'llm.call' && envelope.status === undefined) envelope.status = input.error ? 'error' : 'success';
-  if (input.apiKey !== undefined) Object.assign(envelope, fingerprintApiKey(input.apiKey));
-  if (input.error !== undefined) boundError(envelope, input.error, ctx.limits.maxErrorChars);
-  if (input.content) {
-    const digests = digestContent(input.content, ctx.digester);
-    if (digests) envelope.digests = digests;
-  }
-  if (input.metadata !== undefined) {
-    const bytes = Buffer.byteLength(canonicalJson(input.metadata));
-    if (bytes > ctx.limits.maxMetadataBytes) {
-      throw new RecordValidationError([
-        { path: 'metadata', message: `is ${bytes} bytes as canonical JSON; the limit is ${ctx.limits.maxMetadataBytes} (limits.max_metadata_bytes)` },
-      ]);
-    }
-    envelope.metadata = input.metadata;
-  }
-  return { envelope, canonical: canonicalJson(envelope) };
+  return { envelope, canonical };
 }
 
+function checkedMetadata(metadata: Record<string, unknown>, maxBytes: number): { copy: Envelope['metadata']; needsGenericPath: boolean } {
+  let copy: ReturnType<typeof canonicalCopy>;
+  try {
+    copy = canonicalCopy(metadata, 'metadata');
+  } catch (err) {
+    if (err instanceof CanonicalJsonError) throw new RecordValidationError([{ path: 'metadata', message: err.message }]);
+    throw err;
+  }
+  const bytes = Buffer.byteLength(JSON.stringify(copy.value));
+  if (bytes > maxBytes) {
+    throw new RecordValidationError([
+      { path: 'metadata', message: `is ${bytes} bytes as canonical JSON; the limit is ${maxBytes} (limits.max_metadata_bytes)` },
+    ]);
+  }
+  return { copy: copy.value as Envelope['metadata'], needsGenericPath: copy.indexKeys };
+}
+
+function sortedSafety(s: SafetyFacts): SafetyFacts {
+  return { alerts: s.alerts, blockReason: s.blockReason, detectors: s.detectors, passed: s.passed, sanitized: s.sanitized };
+}
+
+/** Records arriving in the same millisecond share one formatted time. */
+let lastNow = { ms: 0, iso: new Date(0).toISOString() };
+
 function toUtcMillis(timestamp: string | Date | undefined): string {
-  if (timestamp === undefined) return new Date().toISOString();
+  if (timestamp === undefined) {
+    const ms = Date.now();
+    if (ms !== lastNow.ms) lastNow = { ms, iso: new Date(ms).toISOString() };
+    return lastNow.iso;
+  }
   return (typeof timestamp === 'string' ? new Date(Date.parse(timestamp)) : timestamp).toISOString();
 }
 
-function boundError(envelope: Envelope, error: string, maxChars: number): void {
-  if (error.length <= maxChars) {
-    envelope.error = error;
-    return;
-  }
+function boundError(error: string, maxChars: number): { text: string; truncated?: true } {
+  if (error.length <= maxChars) return { text: error };
   // Cut on a code point boundary: half a surrogate pair is not valid text and breaks JCS.
   let end = maxChars;
   const last = error.charCodeAt(end - 1);
   if (last >= 0xd800 && last <= 0xdbff) end -= 1;
-  envelope.error = error.slice(0, end);
-  envelope.errorTruncated = true;
+  return { text: error.slice(0, end), truncated: true };
 }
 
 function digestContent(content: NonNullable<RecordInput['content']>, digester: Digester): Digests | undefined {
   if (content.system === undefined && content.input === undefined && content.output === undefined) return undefined;
-  const digests: Digests = { alg: digester.algorithm };
-  if (content.system !== undefined) digests.system = digester.digest(content.system);
-  if (content.input !== undefined) digests.input = digester.digest(content.input);
-  if (content.output !== undefined) digests.output = digester.digest(content.output);
-  return digests;
+  return {
+    alg: digester.algorithm,
+    input: content.input === undefined ? undefined : digester.digest(content.input),
+    output: content.output === undefined ? undefined : digester.digest(content.output),
+    system: content.system === undefined ? undefined : digester.digest(content.system),
+  };
 }

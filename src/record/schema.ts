@@ -1,81 +1,126 @@
-import { z } from 'zod';
+import { Ajv, type ErrorObject } from 'ajv';
+import { RecordValidationError, type RecordIssue } from './errors.js';
 import { RECORD_KINDS, RECORD_STATUSES, type RecordInput } from './types.js';
-import { RecordValidationError } from './errors.js';
 
 // Identifiers are bounded so one runaway value cannot bloat every index that holds it.
-const identifier = z.string().min(1, 'must not be empty').max(256, 'must be at most 256 characters');
-const count = z.number().int('must be a whole number').min(0, 'must not be negative').max(Number.MAX_SAFE_INTEGER);
-const millis = z.number().min(0, 'must not be negative').max(86_400_000 * 365, 'is more than a year');
+const identifier = { type: 'string', minLength: 1, maxLength: 256 } as const;
+const count = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
+const millis = { type: 'number', minimum: 0, maximum: 86_400_000 * 365 } as const;
+const text = (maxLength: number) => ({ type: 'string', maxLength }) as const;
+
+/**
+ * The record a caller may hand to `ledger.record()`, as JSON Schema. Compiled once by Ajv: it
+ * runs for every record, and a compiled validator costs a third of what a parser-combinator does.
+ */
+export const RECORD_INPUT_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    kind: { enum: RECORD_KINDS },
+    eventType: { type: 'string', pattern: '^[a-z][a-z0-9_.]{0,63}$' },
+    component: identifier,
+    traceId: identifier,
+    requestId: identifier,
+    timestamp: {},
+    user: identifier,
+    tenant: identifier,
+    session: identifier,
+    conversation: identifier,
+    apiKey: { type: 'string', minLength: 1, maxLength: 4096 },
+    provider: identifier,
+    model: identifier,
+    endpoint: identifier,
+    status: { enum: RECORD_STATUSES },
+    httpStatus: { type: 'integer', minimum: 100, maximum: 599 },
+    error: { type: 'string' },
+    inputTokens: count,
+    outputTokens: count,
+    reasoningTokens: count,
+    cachedTokens: count,
+    latencyMs: millis,
+    ttftMs: millis,
+    costUsd: { type: 'number', minimum: 0, maximum: 1e9 },
+    safety: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        passed: { type: 'boolean' },
+        detectors: { type: 'array', items: identifier, maxItems: 64 },
+        blockReason: text(1024),
+        alerts: { type: 'array', items: text(1024), maxItems: 64 },
+        sanitized: count,
+      },
+    },
+    toolsProvided: count,
+    toolCalls: count,
+    stopReason: identifier,
+    messageCount: count,
+    content: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { system: { type: 'string' }, input: { type: 'string' }, output: { type: 'string' } },
+    },
+    // Values are checked by canonicalisation, which names the path of anything JSON cannot hold.
+    metadata: { type: 'object' },
+  },
+} as const;
+
+const validate = new Ajv({ allErrors: true }).compile<RecordInput>(RECORD_INPUT_SCHEMA);
 
 /** UTC only, with `Z`: a record whose time zone is ambiguous cannot be ordered or audited. */
 const UTC_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
-const timestamp = z.union([
-  z.date().refine((d) => !Number.isNaN(d.getTime()), 'is an invalid Date'),
-  z
-    .string()
-    .regex(UTC_TIMESTAMP, 'must be an ISO 8601 UTC timestamp ending in Z, e.g. 2026-01-31T12:00:00.000Z')
-    .refine((s) => !Number.isNaN(Date.parse(s)) && sameCalendarDay(s), 'is not a real date and time'),
-]);
-
-// Date.parse rolls 2026-02-30 over to March; a timestamp that does not round-trip is not real.
-function sameCalendarDay(s: string): boolean {
-  return new Date(Date.parse(s)).toISOString().slice(0, 19) === s.slice(0, 19);
-}
-
-const EVENT_TYPE = /^[a-z][a-z0-9_.]{0,63}$/;
-
-const recordInputSchema = z.strictObject({
-  kind: z.enum(RECORD_KINDS, { error: `must be one of ${RECORD_KINDS.join(', ')}` }).optional(),
-  eventType: z.string().regex(EVENT_TYPE, 'must be lower_snake_case (letters, digits, _ and .), at most 64 characters').optional(),
-  component: identifier.optional(),
-  traceId: identifier.optional(),
-  requestId: identifier.optional(),
-  timestamp: timestamp.optional(),
-  user: identifier.optional(),
-  tenant: identifier.optional(),
-  session: identifier.optional(),
-  conversation: identifier.optional(),
-  apiKey: z.string().min(1).max(4096).optional(),
-  provider: identifier.optional(),
-  model: identifier.optional(),
-  endpoint: identifier.optional(),
-  status: z.enum(RECORD_STATUSES, { error: `must be one of ${RECORD_STATUSES.join(', ')}` }).optional(),
-  httpStatus: z.number().int().min(100, 'must be an HTTP status (100-599)').max(599, 'must be an HTTP status (100-599)').optional(),
-  error: z.string().optional(),
-  inputTokens: count.optional(),
-  outputTokens: count.optional(),
-  reasoningTokens: count.optional(),
-  cachedTokens: count.optional(),
-  latencyMs: millis.optional(),
-  ttftMs: millis.optional(),
-  costUsd: z.number().min(0, 'must not be negative').max(1e9).optional(),
-  safety: z
-    .strictObject({
-      passed: z.boolean().optional(),
-      detectors: z.array(identifier).max(64).optional(),
-      blockReason: z.string().max(1024).optional(),
-      alerts: z.array(z.string().max(1024)).max(64).optional(),
-      sanitized: count.optional(),
-    })
-    .optional(),
-  toolsProvided: count.optional(),
-  toolCalls: count.optional(),
-  stopReason: identifier.optional(),
-  messageCount: count.optional(),
-  content: z
-    .strictObject({ system: z.string().optional(), input: z.string().optional(), output: z.string().optional() })
-    .optional(),
-  metadata: z.record(z.string(), z.json()).optional(),
-});
 
 /** Checks a caller's record and returns it typed, or throws one error listing every problem. */
 export function parseRecordInput(value: unknown): RecordInput {
-  const result = recordInputSchema.safeParse(value);
-  if (result.success) return result.data as RecordInput;
-  throw new RecordValidationError(
-    result.error.issues.map((issue) => ({
-      path: issue.path.join('.'),
-      message: issue.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.map((k) => `'${k}'`).join(', ')}` : issue.message,
-    })),
-  );
+  const issues = validate(value) ? [] : (validate.errors ?? []).map(toIssue);
+  const timestamp = (value as { timestamp?: unknown } | null)?.timestamp;
+  if (timestamp !== undefined && issues.length === 0) {
+    const problem = timestampProblem(timestamp);
+    if (problem) issues.push({ path: 'timestamp', message: problem });
+  }
+  if (issues.length > 0) throw new RecordValidationError(issues);
+  return value as RecordInput;
+}
+
+function timestampProblem(value: unknown): string | undefined {
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'is an invalid Date' : undefined;
+  if (typeof value !== 'string' || !UTC_TIMESTAMP.test(value)) {
+    return 'must be an ISO 8601 UTC timestamp ending in Z, e.g. 2026-01-31T12:00:00.000Z';
+  }
+  // Date.parse rolls 2026-02-30 over to March; a timestamp that does not round-trip is not real.
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 19) !== value.slice(0, 19)) return 'is not a real date and time';
+  return undefined;
+}
+
+/** Ajv's terse messages, rewritten to say what the caller must change. */
+function toIssue(e: ErrorObject): RecordIssue {
+  const path = e.instancePath.slice(1).replaceAll('/', '.');
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'additionalProperties':
+      return { path, message: `unknown field '${String(p.additionalProperty)}'` };
+    case 'enum':
+      return { path, message: `must be one of ${(p.allowedValues as string[]).join(', ')}` };
+    case 'minimum':
+      return { path, message: p.limit === 0 ? 'must not be negative' : `must be at least ${String(p.limit)}` };
+    case 'maximum':
+      return { path, message: `must be at most ${String(p.limit)}` };
+    case 'minLength':
+      return { path, message: 'must not be empty' };
+    case 'maxLength':
+      return { path, message: `must be at most ${String(p.limit)} characters` };
+    case 'maxItems':
+      return { path, message: `must have at most ${String(p.limit)} items` };
+    case 'type':
+      return { path, message: p.type === 'integer' ? 'must be a whole number' : `must be ${article(String(p.type))}` };
+    case 'pattern':
+      return { path, message: 'must be lower_snake_case (letters, digits, _ and .), at most 64 characters' };
+    default:
+      return { path, message: e.message ?? 'is invalid' };
+  }
+}
+
+function article(type: string): string {
+  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
 }

@@ -39,6 +39,7 @@ export class JsonlStore extends MemoryStore {
   }
 
   override async append(entries: readonly AppendEntry[], checkpoint?: StoredCheckpoint): Promise<void> {
+    this.assertInSequence(entries);
     try {
       if (entries.length > 0) {
         this.appendLines(entries);

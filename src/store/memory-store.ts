@@ -1,6 +1,6 @@
 import type { Envelope, LoggedRecord } from '../record/types.js';
 import { matchesFilter } from './match.js';
-import type { AppendEntry, RawRow, SearchFilter, SearchPage, Store, StoredCheckpoint } from './store.js';
+import { StoreError, type AppendEntry, type RawRow, type SearchFilter, type SearchPage, type Store, type StoredCheckpoint } from './store.js';
 
 interface MemoryRow {
   index: number;
@@ -20,7 +20,19 @@ export class MemoryStore implements Store {
   private byId = new Map<string, MemoryRow>();
 
   async append(entries: readonly AppendEntry[], checkpoint?: StoredCheckpoint): Promise<void> {
+    this.assertInSequence(entries);
     this.remember(entries, checkpoint);
+  }
+
+  /**
+   * A batch must start where the log ends: after a failed batch, the ones sent behind it are
+   * refused. Synchronous with the write that follows, so appends in flight cannot interleave.
+   */
+  protected assertInSequence(entries: readonly AppendEntry[]): void {
+    const size = this.nextIndex();
+    if (entries.length > 0 && entries[0]!.index !== size) {
+      throw new StoreError(`${this.location}: a batch starting at index ${entries[0]!.index} cannot follow a log of size ${size}`);
+    }
   }
 
   /** Adds to the in-memory view only; subclasses persist first. */
@@ -35,6 +47,10 @@ export class MemoryStore implements Store {
   }
 
   async size(): Promise<number> {
+    return this.nextIndex();
+  }
+
+  private nextIndex(): number {
     const last = this.rows.at(-1);
     return last ? last.index + 1 : 0;
   }

@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import type { Envelope, LoggedRecord } from '../record/types.js';
 import { SQLITE_SCHEMA, SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
+import { SqliteWriterThread } from './sqlite-writer.js';
 import { StoreError, type AppendEntry, type RawRow, type SearchFilter, type SearchPage, type Store, type StoredCheckpoint } from './store.js';
 
 /** SearchFilter field -> generated column; one place so search and scan agree. */
@@ -19,7 +20,11 @@ const FILTER_COLUMNS = {
   requestId: 'request_id',
 } as const satisfies Partial<Record<keyof SearchFilter, string>>;
 
-/** Opens (and on first use creates) a SQLite ledger file in WAL mode with append-only triggers. */
+/**
+ * Opens (and on first use creates) a SQLite ledger file in WAL mode with append-only triggers.
+ * Reads use a connection on the calling thread; appends go to a writer thread (WAL lets both run).
+ * `:memory:` keeps everything on the calling thread, since a worker could not share the database.
+ */
 export function openSqliteStore(path: string): SqliteStore {
   const file = path === ':memory:' ? path : resolve(path);
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -36,7 +41,7 @@ export function openSqliteStore(path: string): SqliteStore {
     if (err instanceof StoreError) throw err;
     throw new StoreError(`cannot open SQLite ledger ${file}: ${(err as Error).message}`, { cause: err });
   }
-  return new SqliteStore(db, `sqlite:${file}`);
+  return new SqliteStore(db, `sqlite:${file}`, file === ':memory:' ? undefined : new SqliteWriterThread(file));
 }
 
 export class SqliteStore implements Store {
@@ -47,6 +52,7 @@ export class SqliteStore implements Store {
   constructor(
     private readonly db: DatabaseSync,
     readonly location: string,
+    private readonly writer: SqliteWriterThread | undefined,
   ) {
     this.insertRecord = db.prepare('INSERT INTO records (idx, id, envelope) VALUES (?, ?, ?)');
     this.insertLeaf = db.prepare('INSERT INTO leaves (idx, hash) VALUES (?, ?)');
@@ -55,6 +61,9 @@ export class SqliteStore implements Store {
 
   async append(entries: readonly AppendEntry[], checkpoint?: StoredCheckpoint): Promise<void> {
     try {
+      if (this.writer) return await this.writer.append(entries, checkpoint);
+      const size = await this.size();
+      if (entries.length > 0 && entries[0]!.index !== size) throw new Error(`a batch starting at index ${entries[0]!.index} cannot follow a log of size ${size}`);
       this.db.exec('BEGIN IMMEDIATE');
       try {
         for (const e of entries) {
@@ -115,6 +124,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.writer?.close();
     if (this.db.isOpen) this.db.close();
   }
 }

@@ -50,7 +50,11 @@ export interface SearchPage {
 export interface Store {
   /** Human-readable location, for messages ("sqlite:/data/llm-ledger.db"). */
   readonly location: string;
-  /** Appends entries (contiguous, starting at `size()`) and optionally a checkpoint, atomically and durably. */
+  /**
+   * Appends entries (contiguous, starting at `size()`) and optionally a checkpoint, atomically
+   * and durably. Calls may overlap; they must be applied in call order, and a batch that does not
+   * start at the current size must be refused (so batches sent behind a failed one fail too).
+   */
   append(entries: readonly AppendEntry[], checkpoint?: StoredCheckpoint): Promise<void>;
   /** Number of records the store believes it holds (one past the highest index). */
   size(): Promise<number>;

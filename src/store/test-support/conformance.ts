@@ -65,6 +65,14 @@ export function storeConformance(name: string, harness: StoreHarness): void {
       expect(rows.map((r) => Buffer.from(r.canonical).toString('utf8'))).toEqual(entries.map((e) => e.canonical));
     });
 
+    it('refuses a batch that does not start where the log ends, and keeps going after it', async () => {
+      const entries = entriesFor(SAMPLE);
+      await store.append(entries.slice(0, 1));
+      await expect(store.append(entries.slice(2, 3))).rejects.toThrow(/cannot follow a log of size 1/);
+      await store.append(entries.slice(1, 2));
+      expect(await store.size()).toBe(2);
+    });
+
     it('appends a checkpoint alone', async () => {
       await store.append(entriesFor(SAMPLE.slice(0, 1)));
       await store.append([], { size: 1, note: 'n' });

@@ -1,0 +1,29 @@
+import canonicalize from 'canonicalize';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { canonicalJson, CanonicalJsonError } from './canonical.js';
+
+describe('canonicalJson (RFC 8785)', () => {
+  it('matches the reference implementation on random JSON', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        expect(canonicalJson(value)).toBe(canonicalize(value));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('orders keys by UTF-16 code units and serialises numbers as ECMAScript does (RFC 8785 examples)', () => {
+    expect(canonicalJson({ '\u20ac': 'Euro Sign', '\r': 'Carriage Return', '\ufb33': 'Hebrew Letter Dalet With Dagesh', '1': 'One', '\ud83d\ude00': 'Emoji: Grinning Face', '\u0080': 'Control', '\u00f6': 'Latin Small Letter O With Diaeresis' })).toBe(
+      '{"\\r":"Carriage Return","1":"One","\u0080":"Control","\u00f6":"Latin Small Letter O With Diaeresis","\u20ac":"Euro Sign","\ud83d\ude00":"Emoji: Grinning Face","\ufb33":"Hebrew Letter Dalet With Dagesh"}',
+    );
+    expect(canonicalJson({ numbers: [Number('333333333.33333329'), 1e30, 4.5, 2e-3, 0.000000000000000000000000001, -0] })).toBe('{"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27,0]}');
+    expect(canonicalJson({ b: undefined, a: [undefined] })).toBe(canonicalize({ b: undefined, a: [undefined] }));
+  });
+
+  it('refuses what JSON or I-JSON cannot hold, naming where it is', () => {
+    expect(() => canonicalJson({ a: { b: 'x\ud800' } })).toThrow(new CanonicalJsonError('a.b contains a lone surrogate, which is not valid Unicode text'));
+    expect(() => canonicalJson({ n: Number.NaN })).toThrow(/n is NaN/);
+    expect(() => canonicalJson({ f: () => 1 })).toThrow(/f is a function/);
+  });
+});
