@@ -1,6 +1,7 @@
 import type { Anchor } from '../log/anchor.js';
 import { openCheckpoint, type Checkpoint } from '../log/checkpoint.js';
-import { leafHash, MerkleFrontier } from '../log/merkle.js';
+import { MerkleFrontier } from '../log/merkle.js';
+import { LEAF_DIFFERS, LEAF_NOT_COMMITTED } from '../store/leaf-scan.js';
 import type { Store, StoredCheckpoint } from '../store/store.js';
 
 export type ProblemKind = 'missing' | 'misplaced' | 'changed' | 'root-mismatch' | 'truncated' | 'bad-checkpoint' | 'fork';
@@ -69,18 +70,17 @@ export async function verifyLog(store: Store, options: VerifyOptions): Promise<V
   let verifiedSize = 0;
   let diverged = false;
   const batchSize = options.batchSize ?? 10_000;
-  for await (const rows of store.scanRows(batchSize)) {
-    const committed = await store.leafHashes(position, position + rows.length);
-    for (let i = 0; i < rows.length; i++, position++) {
-      const row = rows[i]!;
+  for await (const batch of store.scanLeaves(batchSize)) {
+    for (let i = 0; i < batch.indexes.length; i++, position++) {
+      const index = batch.indexes[i]!;
       // Contiguity is tracked apart from the position so one deletion is reported once, not per later row.
-      if (row.index > expectedIndex) problems.add('missing', expectedIndex, `record(s) at index ${expectedIndex}..${row.index - 1} are missing (deleted)`);
-      else if (row.index < expectedIndex) problems.add('misplaced', position, `the record at position ${position} claims index ${row.index} (inserted, duplicated or reordered)`);
-      expectedIndex = Math.max(expectedIndex, row.index + 1);
-      const hash = leafHash(row.canonical);
-      const expected = committed[i];
-      if (expected && !expected.equals(hash)) problems.add('changed', position, `record ${position} differs from the leaf committed at that index (changed, inserted or swapped)`);
-      tree.append(hash);
+      if (index > expectedIndex) problems.add('missing', expectedIndex, `record(s) at index ${expectedIndex}..${index - 1} are missing (deleted)`);
+      else if (index < expectedIndex) problems.add('misplaced', position, `the record at position ${position} claims index ${index} (inserted, duplicated or reordered)`);
+      expectedIndex = Math.max(expectedIndex, index + 1);
+      const committed = batch.committed[i];
+      if (committed === LEAF_NOT_COMMITTED) problems.add('changed', position, `record ${position} has no committed leaf hash (inserted, or its leaf was removed)`);
+      else if (committed === LEAF_DIFFERS) problems.add('changed', position, `record ${position} differs from the leaf committed for index ${index} (changed, inserted or swapped)`);
+      tree.append(batch.leaves.subarray(i * 32, i * 32 + 32));
       for (; nextCheck < sizes.length && sizes[nextCheck] === tree.size; nextCheck++) {
         const known = roots.get(tree.size)!;
         const root = tree.root();

@@ -2,7 +2,9 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, rea
 import { join, resolve } from 'node:path';
 import type { Envelope } from '../record/types.js';
 import { MemoryStore } from './memory-store.js';
-import { StoreError, type AppendEntry, type RawRow, type StoredCheckpoint } from './store.js';
+import { StoreError, type AppendEntry, type StoredCheckpoint } from './store.js';
+import { leafHash } from '../log/merkle.js';
+import { LeafBatchBuilder, type LeafBatch } from './leaf-scan.js';
 
 /** Day files sort by name in log order: `audit_YYYYMMDD.jsonl`, then `audit_YYYYMMDD_001.jsonl`, ... */
 const RECORD_FILE = /^audit_(\d{8})(?:_(\d{3}))?\.jsonl$/;
@@ -59,18 +61,19 @@ export class JsonlStore extends MemoryStore {
     return hashes;
   }
 
-  override async *scanRows(batchSize: number): AsyncIterable<RawRow[]> {
-    let batch: RawRow[] = [];
+  override async *scanLeaves(batchSize: number): AsyncIterable<LeafBatch> {
+    const leaves = this.readFile(LEAVES_FILE);
+    const builder = new LeafBatchBuilder(batchSize);
     for (const name of this.recordFiles()) {
       for (const [n, text] of lines(this.readFile(name).toString('utf8'))) {
-        batch.push(parseLine(text, `${name}:${n}`).raw);
-        if (batch.length >= batchSize) {
-          yield batch;
-          batch = [];
-        }
+        const { index, canonical } = parseLine(text, `${name}:${n}`).raw;
+        const committedLeaf = (index + 1) * 32 <= leaves.length ? leaves.subarray(index * 32, index * 32 + 32) : undefined;
+        const batch = builder.add(index, leafHash(canonical), committedLeaf);
+        if (batch) yield batch;
       }
     }
-    if (batch.length > 0) yield batch;
+    const rest = builder.take();
+    if (rest) yield rest;
   }
 
   override async checkpoints(): Promise<StoredCheckpoint[]> {
@@ -145,7 +148,7 @@ function* lines(text: string): Iterable<[number, string]> {
 }
 
 /** A line's own bytes are what verification hashes, so a hand edit anywhere in it is caught. */
-function parseLine(text: string, where: string): { line: Line; raw: RawRow } {
+function parseLine(text: string, where: string): { line: Line; raw: { index: number; canonical: Buffer } } {
   let line: Line;
   try {
     line = JSON.parse(text) as Line;

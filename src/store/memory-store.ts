@@ -1,6 +1,8 @@
 import type { Envelope, LoggedRecord } from '../record/types.js';
+import { leafHashOfText } from '../log/merkle.js';
+import { LeafBatchBuilder, type LeafBatch } from './leaf-scan.js';
 import { matchesFilter } from './match.js';
-import { StoreError, type AppendEntry, type RawRow, type SearchFilter, type SearchPage, type Store, type StoredCheckpoint } from './store.js';
+import { StoreError, type AppendEntry, type SearchFilter, type SearchPage, type Store, type StoredCheckpoint } from './store.js';
 
 interface MemoryRow {
   index: number;
@@ -59,10 +61,14 @@ export class MemoryStore implements Store {
     return this.leaves.slice(from, to);
   }
 
-  async *scanRows(batchSize: number): AsyncIterable<RawRow[]> {
-    for (let i = 0; i < this.rows.length; i += batchSize) {
-      yield this.rows.slice(i, i + batchSize).map((r) => ({ index: r.index, canonical: Buffer.from(r.canonical) }));
+  async *scanLeaves(batchSize: number): AsyncIterable<LeafBatch> {
+    const builder = new LeafBatchBuilder(batchSize);
+    for (const row of this.rows) {
+      const batch = builder.add(row.index, leafHashOfText(row.canonical), this.leaves[row.index]);
+      if (batch) yield batch;
     }
+    const rest = builder.take();
+    if (rest) yield rest;
   }
 
   async getById(id: string): Promise<LoggedRecord | undefined> {

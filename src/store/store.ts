@@ -1,4 +1,5 @@
 import type { LoggedRecord, RecordKind, RecordStatus } from '../record/types.js';
+import type { LeafBatch } from './leaf-scan.js';
 
 /** One sequenced record on its way into a store: position, exact committed bytes, leaf hash. */
 export interface AppendEntry {
@@ -14,11 +15,6 @@ export interface StoredCheckpoint {
   note: string;
 }
 
-/** A row as it really sits in storage, for verification: the index it claims and its bytes. */
-export interface RawRow {
-  index: number;
-  canonical: Uint8Array;
-}
 
 export interface SearchFilter {
   since?: string;
@@ -60,8 +56,13 @@ export interface Store {
   size(): Promise<number>;
   /** Stored leaf hashes for indexes [from, to), kept apart from the rows so a moved row is caught. */
   leafHashes(from: number, to: number): Promise<Buffer[]>;
-  /** Every stored row in index order, in batches, exactly as stored (gaps and all). */
-  scanRows(batchSize: number): AsyncIterable<RawRow[]>;
+  /**
+   * Every stored row in storage order, in batches, exactly as stored (gaps and all): the index it
+   * claims, the leaf hash of its bytes as they are now, and whether that matches the leaf
+   * committed for that index. The store hashes because it can do so where the bytes are
+   * (SQLite: on several threads).
+   */
+  scanLeaves(batchSize: number): AsyncIterable<LeafBatch>;
   getById(id: string): Promise<LoggedRecord | undefined>;
   search(filter: SearchFilter, page: SearchPage): Promise<LoggedRecord[]>;
   /** Matching records oldest first, for aggregation; implementations stream rather than load all. */

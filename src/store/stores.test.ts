@@ -19,3 +19,10 @@ storeConformance('jsonl', {
   open: async () => JsonlStore.open((jsonlDir = mkdtempSync(join(tmpdir(), 'llm-ledger-jsonl-'))), 1 << 20),
   reopen: async () => JsonlStore.open(jsonlDir, 1 << 20),
 });
+
+// The same driver, with verification's scan spread over worker threads from the first row.
+let parallelFile = '';
+storeConformance('sqlite (parallel scan)', {
+  open: async () => openSqliteStore((parallelFile = join(mkdtempSync(join(tmpdir(), 'llm-ledger-')), 'ledger.db')), { parallelScanFrom: 0 }),
+  reopen: async () => openSqliteStore(parallelFile, { parallelScanFrom: 0 }),
+});

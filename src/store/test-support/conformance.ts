@@ -3,6 +3,7 @@ import { Digester } from '../../crypto/digest.js';
 import { leafHash } from '../../log/merkle.js';
 import { sealEnvelope } from '../../record/envelope.js';
 import type { RecordInput } from '../../record/types.js';
+import { LEAF_MATCHES } from '../leaf-scan.js';
 import type { AppendEntry, SearchFilter, Store } from '../store.js';
 
 export interface StoreHarness {
@@ -59,10 +60,12 @@ export function storeConformance(name: string, harness: StoreHarness): void {
       expect(await store.leafHashes(0, 4)).toEqual(entries.map((e) => e.leafHash));
       expect(await store.leafHashes(1, 3)).toEqual(entries.slice(1, 3).map((e) => e.leafHash));
       expect(await store.checkpoints()).toEqual([{ size: 2, note: 'note-2' }, { size: 4, note: 'note-4' }]);
-      const rows = [];
-      for await (const batch of store.scanRows(3)) rows.push(...batch);
-      expect(rows.map((r) => r.index)).toEqual([0, 1, 2, 3]);
-      expect(rows.map((r) => Buffer.from(r.canonical).toString('utf8'))).toEqual(entries.map((e) => e.canonical));
+      const batches = [];
+      for await (const batch of store.scanLeaves(3)) batches.push(batch);
+      expect(batches.every((b) => b.indexes.length <= 3)).toBe(true);
+      expect(batches.flatMap((b) => b.indexes)).toEqual([0, 1, 2, 3]);
+      expect(Buffer.concat(batches.map((b) => b.leaves))).toEqual(Buffer.concat(entries.map((e) => e.leafHash)));
+      expect(batches.flatMap((b) => [...b.committed])).toEqual([LEAF_MATCHES, LEAF_MATCHES, LEAF_MATCHES, LEAF_MATCHES]);
     });
 
     it('refuses a batch that does not start where the log ends, and keeps going after it', async () => {

@@ -1,0 +1,73 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DatabaseSync } from 'node:sqlite';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../ledger/test-support/fixtures.js';
+
+// The built binary, as users run it (`npm test` builds before the tests run).
+const BIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+function run(cwd: string, ...args: string[]) {
+  const result = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8' });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('llm-ledger CLI', () => {
+  it('demo records, searches, traces, verifies and proves on the SQLite default in the working directory', () => {
+    const dir = tempDir();
+    const { code, stdout } = run(dir, 'demo');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/Recorded 12 calls and 4 trace events/);
+    expect(stdout).toMatch(/request_received[\s\S]*policy_evaluated[\s\S]*routing_success[\s\S]*request_completed/);
+    expect(stdout).toMatch(/OK: 16 records verified/);
+    expect(stdout).toMatch(/warning: No anchor is configured/);
+    expect(stdout).toMatch(/VALID: record .* is at index 0/);
+    expect(readFileSync(join(dir, 'llm-ledger.db')).length).toBeGreaterThan(0);
+  });
+
+  it('verify exits 1 and names the first bad index of a tampered ledger', () => {
+    const dir = tempDir();
+    expect(run(dir, 'demo').code).toBe(0);
+    const db = new DatabaseSync(join(dir, 'llm-ledger.db'));
+    db.exec("DROP TRIGGER records_no_update; UPDATE records SET envelope = json_set(envelope, '$.costUsd', 0) WHERE idx = 5");
+    db.close();
+    const { code, stdout } = run(dir, 'verify');
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/FAILED: the log was altered; first bad index 5/);
+    const json = JSON.parse(run(dir, 'verify', '--json').stdout) as { ok: boolean; firstBadIndex: number };
+    expect(json).toMatchObject({ ok: false, firstBadIndex: 5 });
+  });
+
+  it('prove writes a bundle that verify-proof accepts offline and rejects once altered', () => {
+    const dir = tempDir();
+    run(dir, 'demo');
+    const db = new DatabaseSync(join(dir, 'llm-ledger.db'));
+    const { id } = db.prepare('SELECT id FROM records WHERE idx = 3').get() as { id: string };
+    db.close();
+    expect(run(dir, 'prove', id, '--out', 'bundle.json').code).toBe(0);
+    const bundle = readFileSync(join(dir, 'bundle.json'), 'utf8');
+    const key = (JSON.parse(bundle) as { verifierKey: string }).verifierKey;
+    const good = run(dir, 'verify-proof', 'bundle.json', '--key', key);
+    expect(good.code).toBe(0);
+    expect(good.stdout).toMatch(new RegExp(`VALID: record ${id} is at index 3 .* signed by the trusted key`));
+    writeFileSync(join(dir, 'bundle.json'), bundle.replace('"index":3', '"index":4'));
+    const bad = run(dir, 'verify-proof', 'bundle.json');
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/^INVALID: /);
+  });
+
+  it('fails with exit 2 and names the key and the nearest valid one for a config typo', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'llm-ledger.yaml'), 'store:\n  pth: ./x.db\n');
+    const { code, stderr } = run(dir, 'verify');
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/store\.pth/);
+    expect(stderr).toMatch(/path/);
+  });
+
+  it('shows help with examples', () => {
+    expect(execFileSync(process.execPath, [BIN, 'verify', '--help'], { encoding: 'utf8' })).toMatch(/Examples?:[\s\S]*llm-ledger verify/);
+  });
+});
