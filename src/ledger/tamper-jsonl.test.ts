@@ -43,6 +43,13 @@ describe('verify on a JSONL ledger', () => {
     expect((await verifyDir(dir)).firstBadIndex).toBe(5);
   });
 
+  it('names the index of a line edited into something that is not JSON', async () => {
+    const dir = await jsonlLedgerOf(8);
+    editLines(dir, (lines) => lines.map((l, i) => (i === 3 ? l.slice(0, 40) : l)));
+    const report = await verifyDir(dir);
+    expect(report.firstBadIndex).toBe(3);
+  });
+
   it('names the index of a deleted line', async () => {
     const dir = await jsonlLedgerOf(8);
     editLines(dir, (lines) => lines.filter((_, i) => i !== 2));

@@ -69,29 +69,37 @@ export async function verifyLog(store: Store, options: VerifyOptions): Promise<V
   let nextCheck = 0;
   let verifiedSize = 0;
   let diverged = false;
+  // The first row-level problem since the last matching checkpoint: it explains a root mismatch exactly.
+  let firstPreciseSinceVerified: number | undefined;
+  const precise = (kind: ProblemKind, index: number, message: string) => {
+    firstPreciseSinceVerified ??= index;
+    problems.add(kind, index, message);
+  };
   const batchSize = options.batchSize ?? 10_000;
   for await (const batch of store.scanLeaves(batchSize)) {
     for (let i = 0; i < batch.indexes.length; i++, position++) {
       const index = batch.indexes[i]!;
       // Contiguity is tracked apart from the position so one deletion is reported once, not per later row.
-      if (index > expectedIndex) problems.add('missing', expectedIndex, `record(s) at index ${expectedIndex}..${index - 1} are missing (deleted)`);
-      else if (index < expectedIndex) problems.add('misplaced', position, `the record at position ${position} claims index ${index} (inserted, duplicated or reordered)`);
+      if (index > expectedIndex) precise('missing', expectedIndex, `record(s) at index ${expectedIndex}..${index - 1} are missing (deleted)`);
+      else if (index < expectedIndex) precise('misplaced', position, `the record at position ${position} claims index ${index} (inserted, duplicated or reordered)`);
       expectedIndex = Math.max(expectedIndex, index + 1);
       const committed = batch.committed[i];
-      if (committed === LEAF_NOT_COMMITTED) problems.add('changed', position, `record ${position} has no committed leaf hash (inserted, or its leaf was removed)`);
-      else if (committed === LEAF_DIFFERS) problems.add('changed', position, `record ${position} differs from the leaf committed for index ${index} (changed, inserted or swapped)`);
+      if (committed === LEAF_NOT_COMMITTED) precise('changed', position, `record ${position} has no committed leaf hash (inserted, or its leaf was removed)`);
+      else if (committed === LEAF_DIFFERS) precise('changed', position, `record ${position} differs from the leaf committed for index ${index} (changed, inserted or swapped)`);
       tree.append(batch.leaves.subarray(i * 32, i * 32 + 32));
       for (; nextCheck < sizes.length && sizes[nextCheck] === tree.size; nextCheck++) {
         const known = roots.get(tree.size)!;
         const root = tree.root();
         const mismatch = known.filter((k) => !k.checkpoint.root.equals(root));
-        if (mismatch.length === 0 && !diverged) verifiedSize = tree.size;
-        else if (mismatch.length > 0) {
+        if (mismatch.length === 0 && !diverged) {
+          verifiedSize = tree.size;
+          firstPreciseSinceVerified = undefined;
+        } else if (mismatch.length > 0) {
           diverged = true;
           problems.add(
             'root-mismatch',
-            verifiedSize,
-            `the tree of size ${tree.size} does not match its signed checkpoint (${mismatch.map((m) => m.source).join(', ')}); the log differs after index ${verifiedSize - 1}`,
+            firstPreciseSinceVerified ?? verifiedSize,
+            `the tree of size ${tree.size} does not match its signed checkpoint (${mismatch.map((m) => m.source).join(', ')}); the log differs at or after index ${verifiedSize}`,
           );
         }
       }

@@ -39,7 +39,9 @@ export function openSqliteStore(path: string, options: { parallelScanFrom?: numb
     if (version > SQLITE_SCHEMA_VERSION) {
       throw new StoreError(`${file} was written by a newer llm-ledger (schema ${version}); upgrade llm-ledger to read it`);
     }
-    db.exec(SQLITE_SCHEMA);
+    // Only a new (or older) file gets the schema: re-creating an index that someone dropped would
+    // fail on tampered rows and keep `verify` from ever reporting them.
+    if (version < SQLITE_SCHEMA_VERSION) db.exec(SQLITE_SCHEMA);
   } catch (err) {
     if (err instanceof StoreError) throw err;
     throw new StoreError(`cannot open SQLite ledger ${file}: ${(err as Error).message}`, { cause: err });
