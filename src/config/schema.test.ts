@@ -6,7 +6,7 @@ describe('defaultConfig', () => {
     expect(defaultConfig('/srv/app')).toEqual({
       store: { type: 'sqlite', path: '/srv/app/llm-ledger.db', maxFileBytes: 104_857_600 },
       log: { origin: 'llm-ledger.local/default', signingKeyFile: '/srv/app/llm-ledger.key', checkpointIntervalMs: 1000 },
-      writer: { maxBatch: 2048, maxWaitMs: 2 },
+      writer: { maxBatch: 2048, maxWaitMs: 1 },
       digest: { algorithm: 'hmac-sha256', keyFile: '/srv/app/llm-ledger.digest-key' },
       limits: { maxMetadataBytes: 8192, maxErrorChars: 1024 },
     });

@@ -67,7 +67,7 @@ export function configSchema(baseDir: string) {
 
   const writer = section({
     max_batch: z.int().min(1).max(100_000).default(2048),
-    max_wait_ms: z.int().min(0).max(1000).default(2),
+    max_wait_ms: z.int().min(0).max(1000).default(1),
   });
 
   const digest = section({
