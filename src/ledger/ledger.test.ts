@@ -1,11 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { RecordValidationError } from '../record/errors.js';
 import { MemoryStore } from '../store/memory-store.js';
-import type { AppendEntry, StoredCheckpoint } from '../store/store.js';
+import type { AppendEntry, Store, StoredCheckpoint } from '../store/store.js';
 import { openTestLedger, recordSequentially, sampleCall, tempDir } from './test-support/fixtures.js';
-import { Ledger } from './ledger.js';
+import { Ledger, type LedgerParts } from './ledger.js';
 import { Digester } from '../crypto/digest.js';
 import { generateSignerKey } from '../log/checkpoint.js';
+
+/** A ledger over a hand-made store, with fresh keys. */
+function ledgerOver(store: Store, writer: LedgerParts['writer']): Promise<Ledger> {
+  const origin = 'test.example/log';
+  const limits = { maxMetadataBytes: 8192, maxErrorChars: 1024 };
+  return Ledger.create({ store, signerKey: generateSignerKey(origin), origin, digester: new Digester('sha256'), limits, writer });
+}
 
 describe('Ledger', () => {
   it('records a call and returns its id, index, trace and request ids', async () => {
@@ -77,14 +84,7 @@ describe('Ledger', () => {
         return super.append(entries, checkpoint);
       }
     }
-    const ledger = await Ledger.create({
-      store: new CountingStore(),
-      signerKey: generateSignerKey('test.example/log'),
-      origin: 'test.example/log',
-      digester: new Digester('sha256'),
-      limits: { maxMetadataBytes: 8192, maxErrorChars: 1024 },
-      writer: { maxBatch: 500, maxWaitMs: 2, checkpointIntervalMs: 1000 },
-    });
+    const ledger = await ledgerOver(new CountingStore(), { maxBatch: 500, maxWaitMs: 2, checkpointIntervalMs: 1000 });
     const receipts = await Promise.all(Array.from({ length: 1200 }, (_, i) => ledger.record(sampleCall(i))));
     expect(receipts.map((r) => r.index)).toEqual(Array.from({ length: 1200 }, (_, i) => i));
     expect(appends.filter((n) => n > 0).length).toBeLessThanOrEqual(4);
@@ -100,14 +100,7 @@ describe('Ledger', () => {
         return super.append(entries, checkpoint);
       }
     }
-    const ledger = await Ledger.create({
-      store: new FlakyStore(),
-      signerKey: generateSignerKey('test.example/log'),
-      origin: 'test.example/log',
-      digester: new Digester('sha256'),
-      limits: { maxMetadataBytes: 8192, maxErrorChars: 1024 },
-      writer: { maxBatch: 10, maxWaitMs: 0, checkpointIntervalMs: 0 },
-    });
+    const ledger = await ledgerOver(new FlakyStore(), { maxBatch: 10, maxWaitMs: 0, checkpointIntervalMs: 0 });
     const results = await Promise.allSettled(Array.from({ length: 50 }, (_, i) => ledger.record(sampleCall(i))));
     const rejected = results.filter((r) => r.status === 'rejected');
     expect(rejected.length).toBeGreaterThanOrEqual(10);

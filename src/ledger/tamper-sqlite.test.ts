@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, expect, it } from 'vitest';
-import { openTestLedger, recordSequentially, sampleCall, tempDir } from './test-support/fixtures.js';
+import { openTestLedger, recordSequentially, sampleCall, tempDir, verifyDir } from './test-support/fixtures.js';
 
 /** A second connection, triggers dropped, as an attacker with write access to the file would do. */
 function tamper(dir: string, sql: string): void {
@@ -22,15 +22,6 @@ async function ledgerOf(count: number, anchor = true) {
   return dir;
 }
 
-async function verifyDir(dir: string, anchor = true) {
-  const ledger = await openTestLedger(dir, { anchor });
-  try {
-    return await ledger.verify();
-  } finally {
-    await ledger.close();
-  }
-}
-
 describe('verify on a SQLite ledger', () => {
   it('passes on an untouched log', async () => {
     const dir = await ledgerOf(10);
@@ -42,7 +33,7 @@ describe('verify on a SQLite ledger', () => {
 
   it('says plainly that truncation cannot be detected without an anchor', async () => {
     const dir = await ledgerOf(3, false);
-    const report = await verifyDir(dir, false);
+    const report = await verifyDir(dir, { anchor: false });
     expect(report.ok).toBe(true);
     expect(report.warnings.join(' ')).toMatch(/No anchor is configured.*truncation or rollback.*cannot be detected/);
   });

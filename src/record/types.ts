@@ -32,26 +32,19 @@ export interface ContentInput {
   output?: string;
 }
 
-/** What a caller hands to `ledger.record()`. Ids and timestamps are filled in when absent. */
-export interface RecordInput extends TokenUsage {
-  kind?: RecordKind;
+/** Facts a caller states and the envelope keeps as they are. */
+export interface CallFacts extends TokenUsage {
   eventType?: string;
   component?: string;
-  traceId?: string;
-  requestId?: string;
-  timestamp?: string | Date;
   user?: string;
   tenant?: string;
   session?: string;
   conversation?: string;
-  /** The raw API key: only its SHA-256 and a short prefix are kept. */
-  apiKey?: string;
   provider?: string;
   model?: string;
   endpoint?: string;
   status?: RecordStatus;
   httpStatus?: number;
-  error?: string;
   latencyMs?: number;
   ttftMs?: number;
   costUsd?: number;
@@ -60,8 +53,19 @@ export interface RecordInput extends TokenUsage {
   toolCalls?: number;
   stopReason?: string;
   messageCount?: number;
-  content?: ContentInput;
   metadata?: Record<string, JsonValue>;
+}
+
+/** What a caller hands to `ledger.record()`. Ids and timestamps are filled in when absent. */
+export interface RecordInput extends CallFacts {
+  kind?: RecordKind;
+  traceId?: string;
+  requestId?: string;
+  timestamp?: string | Date;
+  /** The raw API key: only its SHA-256 and a short prefix are kept. */
+  apiKey?: string;
+  error?: string;
+  content?: ContentInput;
 }
 
 export interface Digests {
@@ -75,38 +79,19 @@ export interface Digests {
  * The committed part of a record. Its canonical (RFC 8785) bytes are the Merkle leaf, so every
  * field here is tamper-evident. It never holds prompt or response text.
  */
-export interface Envelope extends TokenUsage {
+export interface Envelope extends CallFacts {
   v: typeof ENVELOPE_VERSION;
   id: string;
   ts: string;
   kind: RecordKind;
-  eventType?: string;
-  component?: string;
   traceId: string;
   requestId: string;
-  user?: string;
-  tenant?: string;
-  session?: string;
-  conversation?: string;
   apiKeyHash?: string;
   apiKeyPrefix?: string;
-  provider?: string;
-  model?: string;
-  endpoint?: string;
-  status?: RecordStatus;
-  httpStatus?: number;
+  /** Bounded to `limits.max_error_chars`; `errorTruncated` says when it was cut. */
   error?: string;
   errorTruncated?: boolean;
-  latencyMs?: number;
-  ttftMs?: number;
-  costUsd?: number;
-  safety?: SafetyFacts;
-  toolsProvided?: number;
-  toolCalls?: number;
-  stopReason?: string;
-  messageCount?: number;
   digests?: Digests;
-  metadata?: Record<string, JsonValue>;
 }
 
 /** An envelope as it sits in the log, at its position. */

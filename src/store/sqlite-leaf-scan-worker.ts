@@ -7,10 +7,13 @@ import { parentPort, workerData } from 'node:worker_threads';
 
 const { file, from, to, batchSize } = workerData as { file: string; from: number; to: number; batchSize: number };
 const db = new DatabaseSync(file, { readOnly: true });
-const stmt = db.prepare(
-  "SELECT r.idx, X'00' || CAST(r.envelope AS BLOB), l.hash FROM records r LEFT JOIN leaves l ON l.idx = r.idx WHERE r.idx >= ? AND r.idx < ? ORDER BY r.idx",
-);
-stmt.setReturnArrays(true);
+// Memory-mapped reads skip a copy per page: the scan reads every page of the range once.
+db.exec('PRAGMA mmap_size = 2147418112');
+// Two ordered cursors merged here cost less than a join, which searches the leaves per row.
+const rows = db.prepare("SELECT idx, X'00' || CAST(envelope AS BLOB) FROM records WHERE idx >= ? AND idx < ? ORDER BY idx");
+const committedLeaves = db.prepare('SELECT idx, hash FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx');
+rows.setReturnArrays(true);
+committedLeaves.setReturnArrays(true);
 
 let indexes: number[] = [];
 let leaves = new Uint8Array(batchSize * 32);
@@ -22,7 +25,11 @@ const send = () => {
   leaves = new Uint8Array(batchSize * 32);
   committed = new Uint8Array(batchSize);
 };
-for (const [index, leafInput, committedLeaf] of stmt.iterate(from, to) as unknown as Iterable<[number, Uint8Array, Uint8Array | null]>) {
+const leafCursor = (committedLeaves.iterate(from, to) as unknown as Iterator<[number, Uint8Array]>);
+let nextLeaf = leafCursor.next();
+for (const [index, leafInput] of rows.iterate(from, to) as unknown as Iterable<[number, Uint8Array]>) {
+  while (!nextLeaf.done && nextLeaf.value[0] < index) nextLeaf = leafCursor.next();
+  const committedLeaf = !nextLeaf.done && nextLeaf.value[0] === index ? nextLeaf.value[1] : null;
   const n = indexes.length;
   const leaf = hash('sha256', leafInput, 'buffer');
   indexes.push(index);

@@ -5,6 +5,7 @@ import { defaultConfig } from '../../config/schema.js';
 import type { LedgerConfig } from '../../config/schema.js';
 import type { RecordInput } from '../../record/types.js';
 import type { Ledger } from '../ledger.js';
+import type { VerifyReport } from '../verify.js';
 import { openLedger } from '../open-ledger.js';
 
 export function tempDir(prefix = 'llm-ledger-test-'): string {
@@ -36,6 +37,16 @@ export function testConfig(dir: string, options: TestLedgerOptions = {}): Ledger
 
 export function openTestLedger(dir: string, options: TestLedgerOptions = {}): Promise<Ledger> {
   return openLedger(testConfig(dir, options), { onWarning: () => undefined });
+}
+
+/** Opens the ledger in `dir` (as configured by `testConfig`), verifies it and closes it. */
+export async function verifyDir(dir: string, options: TestLedgerOptions = {}): Promise<VerifyReport> {
+  const ledger = await openTestLedger(dir, options);
+  try {
+    return await ledger.verify();
+  } finally {
+    await ledger.close();
+  }
 }
 
 /** A realistic call: about twenty envelope fields. */
