@@ -2,6 +2,10 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, expect, it } from 'vitest';
+import { Digester } from '../crypto/digest.js';
+import { generateSignerKey } from '../log/checkpoint.js';
+import { openSqliteStore } from '../store/sqlite-store.js';
+import { Ledger } from './ledger.js';
 import { openTestLedger, recordSequentially, sampleCall, tempDir, verifyDir } from './test-support/fixtures.js';
 
 /** A second connection, triggers dropped, as an attacker with write access to the file would do. */
@@ -115,5 +119,60 @@ describe('verify on a SQLite ledger', () => {
     expect(() => db.exec('DELETE FROM checkpoints')).toThrow(/append-only/);
     db.close();
     rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('verify on a large SQLite ledger, scanned on worker threads in chunks', () => {
+  const origin = 'test.example/log';
+  const signerKey = generateSignerKey(origin);
+  const largeLedger = (dir: string) =>
+    Ledger.create({
+      store: openSqliteStore(join(dir, 'ledger.db'), { parallelScanFrom: 0 }),
+      signerKey,
+      origin,
+      digester: new Digester('sha256'),
+      limits: { maxMetadataBytes: 8192, maxErrorChars: 1024 },
+      writer: { maxBatch: 700, maxWaitMs: 0, checkpointIntervalMs: 0 },
+    });
+
+  async function filled(count: number) {
+    const dir = tempDir();
+    const ledger = await largeLedger(dir);
+    await Promise.all(Array.from({ length: count }, (_, i) => ledger.record(sampleCall(i))));
+    await ledger.close();
+    return dir;
+  }
+
+  async function verifyLarge(dir: string) {
+    const ledger = await largeLedger(dir);
+    const report = await ledger.verify();
+    await ledger.close();
+    return report;
+  }
+  it('passes when untouched, with checkpoints inside chunks and between them', async () => {
+    const dir = await filled(5000);
+    expect(await verifyLarge(dir)).toMatchObject({ ok: true, size: 5000, verifiedSize: 5000 });
+  });
+
+  it('names the changed record exactly', async () => {
+    const dir = await filled(5000);
+    tamper(dir, `UPDATE records SET envelope = json_set(envelope, '$.model', 'x') WHERE idx = 3333`);
+    expect((await verifyLarge(dir)).firstBadIndex).toBe(3333);
+  });
+
+  it('falls back to the last matching checkpoint when leaves were rewritten to match', async () => {
+    const dir = await filled(5000);
+    const db = new DatabaseSync(join(dir, 'ledger.db'));
+    const before = (db.prepare('SELECT size FROM checkpoints WHERE size <= 3333 ORDER BY size DESC LIMIT 1').get() as { size: number }).size;
+    db.close();
+    tamper(
+      dir,
+      `UPDATE records SET envelope = json_set(envelope, '$.model', 'x') WHERE idx = 3333;
+       UPDATE leaves SET hash = (SELECT hash FROM leaves WHERE idx = 1) WHERE idx = 3333;
+       UPDATE records SET envelope = (SELECT envelope FROM records WHERE idx = 1), id = 'copy' WHERE idx = 3333;`,
+    );
+    const report = await verifyLarge(dir);
+    expect(report.ok).toBe(false);
+    expect(report.firstBadIndex).toBe(before);
   });
 });
