@@ -42,7 +42,7 @@ export function sealEnvelope(input: RecordInput, ctx: EnvelopeContext): SealedEn
   const id = newId();
   const key = input.apiKey === undefined ? undefined : fingerprintApiKey(input.apiKey);
   const error = input.error === undefined ? undefined : boundError(input.error, ctx.limits.maxErrorChars);
-  const metadata = input.metadata === undefined ? undefined : checkedMetadata(input.metadata, ctx.limits.maxMetadataBytes);
+  const metadata = input.metadata === undefined ? undefined : sortedMetadata(input.metadata);
   const envelope: Envelope = {
     apiKeyHash: key?.apiKeyHash,
     apiKeyPrefix: key?.apiKeyPrefix,
@@ -82,27 +82,32 @@ export function sealEnvelope(input: RecordInput, ctx: EnvelopeContext): SealedEn
   };
   // Index-like metadata keys ("1") defeat insertion order; those rare records take the generic path.
   const canonical = metadata?.needsGenericPath ? canonicalJson(envelope) : JSON.stringify(envelope);
+  checkMetadataSize(envelope, canonical, ctx.limits.maxMetadataBytes);
   if (LONE_SURROGATE_ESCAPE.test(canonical)) {
     throw new RecordValidationError([{ path: '', message: 'contains text with a lone surrogate, which is not valid Unicode' }]);
   }
   return { envelope, canonical };
 }
 
-function checkedMetadata(metadata: Record<string, unknown>, maxBytes: number): { copy: Envelope['metadata']; needsGenericPath: boolean } {
-  let copy: ReturnType<typeof canonicalCopy>;
+function sortedMetadata(metadata: Record<string, unknown>): { copy: Envelope['metadata']; needsGenericPath: boolean } {
   try {
-    copy = canonicalCopy(metadata, 'metadata');
+    const copy = canonicalCopy(metadata, 'metadata');
+    return { copy: copy.value as Envelope['metadata'], needsGenericPath: copy.indexKeys };
   } catch (err) {
     if (err instanceof CanonicalJsonError) throw new RecordValidationError([{ path: 'metadata', message: err.message }]);
     throw err;
   }
-  const bytes = Buffer.byteLength(JSON.stringify(copy.value));
+}
+
+/** Metadata is part of the envelope, so only an envelope over the limit needs its metadata measured. */
+function checkMetadataSize(envelope: Envelope, canonical: string, maxBytes: number): void {
+  if (envelope.metadata === undefined || canonical.length * 3 <= maxBytes) return;
+  const bytes = Buffer.byteLength(canonicalJson(envelope.metadata));
   if (bytes > maxBytes) {
     throw new RecordValidationError([
       { path: 'metadata', message: `is ${bytes} bytes as canonical JSON; the limit is ${maxBytes} (limits.max_metadata_bytes)` },
     ]);
   }
-  return { copy: copy.value as Envelope['metadata'], needsGenericPath: copy.indexKeys };
 }
 
 function sortedSafety(s: SafetyFacts): SafetyFacts {
