@@ -1,5 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { redactionRate } from '../capture/pii.bench.js';
+import { encryptionRate } from '../crypto/content-cipher.bench.js';
 import { commitLatency, ledgerIngestRate, rawInsertRate, verifySeconds } from './ingest.js';
 
 /**
@@ -23,6 +25,12 @@ log(`verify: ${VERIFY_N} records`);
 const verify = await verifySeconds(VERIFY_N);
 log(`  verify took ${verify.seconds.toFixed(2)} s (target < 5 s), ok=${verify.ok}`);
 
+log('components (issue 3 building blocks, not yet on the record path)');
+const redaction = await redactionRate();
+log(`  PII redaction of 2 KB prompts: ${Math.round(redaction.perSecond)} prompts/s (${redaction.microsPerPrompt.toFixed(1)} us each)`);
+const encryption = await encryptionRate();
+log(`  AES-256-GCM encryption of 2 KB prompts: ${Math.round(encryption.perSecond)} /s`);
+
 const results = {
   date: new Date().toISOString(),
   node: process.version,
@@ -30,6 +38,7 @@ const results = {
   ingest: { rawRowsPerSecond: Math.round(raw), ledgerRecordsPerSecond: Math.round(ledger), ratio: ledger / raw },
   latency,
   verify: { records: VERIFY_N, ...verify },
+  components: { redactionPerSecond: Math.round(redaction.perSecond), encryptionPerSecond: Math.round(encryption.perSecond) },
 };
 const table = [
   '| scenario | llm-ledger | baseline (same run) | target |',
@@ -37,6 +46,8 @@ const table = [
   `| ingest, ${N} records into SQLite | ${Math.round(ledger)} rec/s (${((ledger / raw) * 100).toFixed(0)}%) | raw node:sqlite ${Math.round(raw)} rows/s | >= 80% of raw |`,
   `| record() to durable commit at ${latency.offeredPerSecond}/s | p50 ${latency.p50Ms.toFixed(2)} ms, p99 ${latency.p99Ms.toFixed(2)} ms | - | p99 < 10 ms |`,
   `| verify ${VERIFY_N} records | ${verify.seconds.toFixed(2)} s | - | < 5 s |`,
+  `| PII redaction, 2 KB prompts (component) | ${Math.round(redaction.perSecond)} prompts/s | - | - |`,
+  `| AES-256-GCM encryption, 2 KB prompts (component) | ${Math.round(encryption.perSecond)} /s | - | - |`,
 ].join('\n');
 mkdirSync(join('bench', 'results'), { recursive: true });
 writeFileSync(join('bench', 'results', 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
