@@ -1,7 +1,7 @@
 import type { Anchor } from '../log/anchor.js';
 import { openCheckpoint, type Checkpoint } from '../log/checkpoint.js';
 import { MerkleFrontier } from '../log/merkle.js';
-import { LEAF_DIFFERS, LEAF_NOT_COMMITTED, type LeafBatch } from '../store/leaf-scan.js';
+import { LEAF_DIFFERS, LEAF_NOT_COMMITTED } from '../store/leaf-scan.js';
 import type { Store, StoredCheckpoint } from '../store/store.js';
 
 export type ProblemKind = 'missing' | 'misplaced' | 'changed' | 'root-mismatch' | 'truncated' | 'bad-checkpoint' | 'fork';
@@ -63,16 +63,20 @@ export async function verifyLog(store: Store, options: VerifyOptions): Promise<V
   const sizes = [...roots.keys()].sort((a, b) => a - b);
 
   const total = await store.size();
-  const tree = new CheckpointedTree(sizes, roots, problems);
+  const tree = new MerkleFrontier();
   let position = 0;
   let expectedIndex = 0;
+  let nextCheck = 0;
+  let verifiedSize = 0;
+  let diverged = false;
+  // The first row-level problem since the last matching checkpoint: it explains a root mismatch exactly.
+  let firstPreciseSinceVerified: number | undefined;
   const precise = (kind: ProblemKind, index: number, message: string) => {
-    tree.notePrecise(index);
+    firstPreciseSinceVerified ??= index;
     problems.add(kind, index, message);
   };
-  const batchSize = options.batchSize ?? 16_384;
+  const batchSize = options.batchSize ?? 10_000;
   for await (const batch of store.scanLeaves(batchSize)) {
-    const first = position;
     for (let i = 0; i < batch.indexes.length; i++, position++) {
       const index = batch.indexes[i]!;
       // Contiguity is tracked apart from the position so one deletion is reported once, not per later row.
@@ -82,11 +86,26 @@ export async function verifyLog(store: Store, options: VerifyOptions): Promise<V
       const committed = batch.committed[i];
       if (committed === LEAF_NOT_COMMITTED) precise('changed', position, `record ${position} has no committed leaf hash (inserted, or its leaf was removed)`);
       else if (committed === LEAF_DIFFERS) precise('changed', position, `record ${position} differs from the leaf committed for index ${index} (changed, inserted or swapped)`);
+      tree.append(batch.leaves.subarray(i * 32, i * 32 + 32));
+      for (; nextCheck < sizes.length && sizes[nextCheck] === tree.size; nextCheck++) {
+        const known = roots.get(tree.size)!;
+        const root = tree.root();
+        const mismatch = known.filter((k) => !k.checkpoint.root.equals(root));
+        if (mismatch.length === 0 && !diverged) {
+          verifiedSize = tree.size;
+          firstPreciseSinceVerified = undefined;
+        } else if (mismatch.length > 0) {
+          diverged = true;
+          problems.add(
+            'root-mismatch',
+            firstPreciseSinceVerified ?? verifiedSize,
+            `the tree of size ${tree.size} does not match its signed checkpoint (${mismatch.map((m) => m.source).join(', ')}); the log differs at or after index ${verifiedSize}`,
+          );
+        }
+      }
     }
-    tree.extend(batch, first);
     options.onProgress?.(position, total);
   }
-  const verifiedSize = tree.verifiedSize;
 
   const largest = sizes.at(-1);
   if (largest !== undefined && largest > position) {
@@ -141,82 +160,6 @@ function collectRoots(
   for (const cp of stored) add(cp, storeName);
   for (const cp of anchored) add(cp, 'anchor');
   return roots;
-}
-
-/** Row-level problems beyond this many are not kept for explaining root mismatches. */
-const MAX_PRECISE_KEPT = 10_000;
-
-/**
- * Rebuilds the tree over the scanned leaves and holds it against each checkpoint as its size is
- * reached. Where the store hashed aligned chunks already, a chunk with no checkpoint inside it
- * is added by its root: the tree then costs a few hashes per chunk instead of one per leaf.
- */
-class CheckpointedTree {
-  private readonly tree = new MerkleFrontier();
-  private next = 0;
-  private diverged = false;
-  /** Positions of row-level problems, ascending: they name a root mismatch's cause exactly. */
-  private readonly precise: number[] = [];
-  verifiedSize = 0;
-
-  constructor(
-    private readonly sizes: number[],
-    private readonly roots: Map<number, KnownRoot[]>,
-    private readonly problems: ProblemList,
-  ) {}
-
-  notePrecise(position: number): void {
-    if (this.precise.length < MAX_PRECISE_KEPT && (this.precise.at(-1) ?? -1) < position) this.precise.push(position);
-  }
-
-  extend(batch: LeafBatch, first: number): void {
-    const n = batch.indexes.length;
-    let i = 0;
-    const chunk = batch.chunkSize ?? 0;
-    if (batch.chunkRoots && this.tree.size === first && first % chunk === 0) {
-      for (let c = 0; (c + 1) * chunk <= n; c++, i += chunk) {
-        if (this.checkpointWithin(this.tree.size, this.tree.size + chunk)) this.appendLeaves(batch, i, i + chunk);
-        else {
-          this.tree.appendSubtree(batch.chunkRoots.subarray(c * 32, c * 32 + 32), chunk);
-          this.check();
-        }
-      }
-    }
-    this.appendLeaves(batch, i, n);
-  }
-
-  private appendLeaves(batch: LeafBatch, from: number, to: number): void {
-    for (let i = from; i < to; i++) {
-      this.tree.append(batch.leaves.subarray(i * 32, i * 32 + 32));
-      this.check();
-    }
-  }
-
-  /** Whether a checkpoint size lies strictly between `from` and `to`. */
-  private checkpointWithin(from: number, to: number): boolean {
-    const size = this.sizes[this.next];
-    return size !== undefined && size > from && size < to;
-  }
-
-  private check(): void {
-    const size = this.tree.size;
-    for (; this.next < this.sizes.length && this.sizes[this.next]! <= size; this.next++) {
-      if (this.sizes[this.next] !== size) continue;
-      const root = this.tree.root();
-      const mismatch = this.roots.get(size)!.filter((k) => !k.checkpoint.root.equals(root));
-      if (mismatch.length === 0 && !this.diverged) {
-        this.verifiedSize = size;
-      } else if (mismatch.length > 0) {
-        this.diverged = true;
-        const cause = this.precise.find((p) => p >= this.verifiedSize && p < size);
-        this.problems.add(
-          'root-mismatch',
-          cause ?? this.verifiedSize,
-          `the tree of size ${size} does not match its signed checkpoint (${mismatch.map((m) => m.source).join(', ')}); the log differs at or after index ${this.verifiedSize}`,
-        );
-      }
-    }
-  }
 }
 
 class ProblemList {

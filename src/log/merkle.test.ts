@@ -591,27 +591,3 @@ describe('leafHashOfText', () => {
     );
   });
 });
-
-describe('MerkleFrontier.appendSubtree', () => {
-  it('equals appending the subtree\'s leaves one by one', () => {
-    fc.assert(
-      fc.property(fc.nat({ max: 40 }), fc.constantFrom(1, 2, 4, 8, 16), fc.nat({ max: 3 }), (chunks, size, tail) => {
-        const leaves = makeLeaves(chunks * size + tail, chunks * 100 + size * 10 + tail);
-        const byLeaf = new MerkleFrontier();
-        const bySubtree = new MerkleFrontier();
-        for (const leaf of leaves) byLeaf.append(leaf);
-        for (let c = 0; c < chunks; c++) bySubtree.appendSubtree(rootOf(leaves.slice(c * size, (c + 1) * size)), size);
-        for (const leaf of leaves.slice(chunks * size)) bySubtree.append(leaf);
-        expect(bySubtree.size).toBe(byLeaf.size);
-        expect(bySubtree.root()).toEqual(byLeaf.root());
-      }),
-    );
-  });
-
-  it('refuses a subtree that is not a power of two or does not start on its boundary', () => {
-    const frontier = new MerkleFrontier();
-    frontier.append(leafHash(Buffer.from('a')));
-    expect(() => frontier.appendSubtree(leafHash(Buffer.from('b')), 2)).toThrow(/cannot start at size 1/);
-    expect(() => frontier.appendSubtree(leafHash(Buffer.from('b')), 3)).toThrow(/power-of-two/);
-  });
-});

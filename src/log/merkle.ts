@@ -233,24 +233,6 @@ export class MerkleFrontier {
     this.count++;
   }
 
-  /**
-   * Appends a whole perfect subtree of `size` leaves (a power of two) by its root, as if its
-   * leaves were appended one by one. Only valid where such a subtree starts, i.e. when the
-   * current size is a multiple of `size`: that is what lets verify hash aligned chunks elsewhere.
-   */
-  appendSubtree(root: Uint8Array, size: number): void {
-    if (!isHash(root)) throw new MerkleError('appendSubtree takes a 32-byte subtree root');
-    if (!isSize(size) || size === 0 || (size & (size - 1)) !== 0) throw new MerkleError('a perfect subtree has a power-of-two size');
-    if (this.count % size !== 0) throw new MerkleError(`a subtree of ${size} leaves cannot start at size ${this.count}`);
-    this.nodes.push(toBytes(root));
-    for (let s = this.count / size; isOdd(s); s = half(s)) {
-      const right = this.nodes.pop() as Bytes;
-      const left = this.nodes.pop() as Bytes;
-      this.nodes.push(join(left, right));
-    }
-    this.count += size;
-  }
-
   /** The root of the whole tree so far: O(log n) hashes. */
   root(): Hash {
     return foldRight(this.nodes) ?? emptyRoot();

@@ -16,16 +16,7 @@ export interface LeafBatch {
   leaves: Uint8Array;
   /** One of LEAF_MATCHES, LEAF_DIFFERS, LEAF_NOT_COMMITTED per row. */
   committed: Uint8Array;
-  /**
-   * Optional: roots of the batch's consecutive full chunks of `chunkSize` leaves (a power of
-   * two), 32 bytes each, from its first row. Lets verify skip rebuilding those subtrees.
-   */
-  chunkRoots?: Uint8Array;
-  chunkSize?: number;
 }
-
-/** Leaves per chunk whose root a store may compute for verify. */
-export const LEAF_CHUNK = 1024;
 
 /** The leaf hash of stored bytes that already start with RFC 9162's 0x00 leaf prefix. */
 export function hashLeafInput(leafInput: Uint8Array): Buffer {

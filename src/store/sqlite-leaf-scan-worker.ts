@@ -5,7 +5,7 @@ import { hash } from 'node:crypto';
 import { DatabaseSync } from 'node:sqlite';
 import { parentPort, workerData } from 'node:worker_threads';
 
-const { file, from, to, batchSize, chunkSize } = workerData as { file: string; from: number; to: number; batchSize: number; chunkSize: number };
+const { file, from, to, batchSize } = workerData as { file: string; from: number; to: number; batchSize: number };
 const db = new DatabaseSync(file, { readOnly: true });
 // Memory-mapped reads skip a copy per page: the scan reads every page of the range once.
 db.exec('PRAGMA mmap_size = 2147418112');
@@ -18,30 +18,9 @@ committedLeaves.setReturnArrays(true);
 let indexes: number[] = [];
 let leaves = new Uint8Array(batchSize * 32);
 let committed = new Uint8Array(batchSize);
-const node = Buffer.alloc(65);
-node[0] = 0x01;
-
-/** RFC 9162 root of `count` (a power of two) leaf hashes packed in `level`, hashed in place. */
-function perfectRoot(level: Uint8Array, count: number): Uint8Array {
-  for (let width = count; width > 1; width /= 2) {
-    for (let j = 0; j < width / 2; j++) {
-      node.set(level.subarray(j * 64, j * 64 + 64), 1);
-      level.set(hash('sha256', node, 'buffer'), j * 32);
-    }
-  }
-  return level.subarray(0, 32);
-}
-
 const send = () => {
   const n = indexes.length;
-  // Roots of the batch's full chunks, so the main thread adds each chunk with a few hashes.
-  const chunks = Math.floor(n / chunkSize);
-  const chunkRoots = new Uint8Array(chunks * 32);
-  for (let c = 0; c < chunks; c++) chunkRoots.set(perfectRoot(leaves.slice(c * chunkSize * 32, (c + 1) * chunkSize * 32), chunkSize), c * 32);
-  parentPort!.postMessage(
-    { indexes, leaves: leaves.subarray(0, n * 32), committed: committed.subarray(0, n), chunkRoots, chunkSize },
-    [leaves.buffer, committed.buffer, chunkRoots.buffer],
-  );
+  parentPort!.postMessage({ indexes, leaves: leaves.subarray(0, n * 32), committed: committed.subarray(0, n) }, [leaves.buffer, committed.buffer]);
   indexes = [];
   leaves = new Uint8Array(batchSize * 32);
   committed = new Uint8Array(batchSize);

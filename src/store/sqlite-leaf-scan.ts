@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { LEAF_CHUNK, type LeafBatch } from './leaf-scan.js';
+import type { LeafBatch } from './leaf-scan.js';
 
 const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './sqlite-leaf-scan-worker.ts' : './sqlite-leaf-scan-worker.js', import.meta.url);
 
@@ -9,13 +9,10 @@ const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './sqlite-leaf-scan
  * spreads it over the machine's cores.
  */
 export async function* scanLeavesInParallel(file: string, lastIndex: number, ranges: number, batchSize: number): AsyncIterable<LeafBatch> {
-  // Ranges and batches start on chunk boundaries, so in an intact log each chunk is a subtree of the tree.
-  const alignUp = (n: number) => Math.ceil(n / LEAF_CHUNK) * LEAF_CHUNK;
-  const step = alignUp((lastIndex + 1) / ranges);
-  const workerData = { file, batchSize: alignUp(batchSize), chunkSize: LEAF_CHUNK };
+  const step = Math.ceil((lastIndex + 1) / ranges);
   const workers = Array.from({ length: ranges }, (_, i) => {
     const to = i === ranges - 1 ? Number.MAX_SAFE_INTEGER : (i + 1) * step;
-    return new RangeReader(new Worker(WORKER_URL, { workerData: { ...workerData, from: i * step, to } }));
+    return new RangeReader(new Worker(WORKER_URL, { workerData: { file, from: i * step, to, batchSize } }));
   });
   try {
     for (const reader of workers) {

@@ -62,6 +62,7 @@ export function storeConformance(name: string, harness: StoreHarness): void {
       expect(await store.checkpoints()).toEqual([{ size: 2, note: 'note-2' }, { size: 4, note: 'note-4' }]);
       const batches = [];
       for await (const batch of store.scanLeaves(3)) batches.push(batch);
+      expect(batches.every((b) => b.indexes.length <= 3)).toBe(true);
       expect(batches.flatMap((b) => b.indexes)).toEqual([0, 1, 2, 3]);
       expect(Buffer.concat(batches.map((b) => b.leaves))).toEqual(Buffer.concat(entries.map((e) => e.leafHash)));
       expect(batches.flatMap((b) => [...b.committed])).toEqual([LEAF_MATCHES, LEAF_MATCHES, LEAF_MATCHES, LEAF_MATCHES]);
