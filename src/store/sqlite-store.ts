@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import type { Envelope, LoggedRecord } from '../record/types.js';
 import { SQLITE_SCHEMA, SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
 import { SqliteWriterThread } from './sqlite-writer.js';
@@ -26,11 +26,12 @@ const FILTER_COLUMNS = {
 /**
  * Opens (and on first use creates) a SQLite ledger file in WAL mode with append-only triggers.
  * Reads use a connection on the calling thread; appends go to a writer thread (WAL lets both run).
- * `:memory:` keeps everything on the calling thread, since a worker could not share the database.
  */
 export function openSqliteStore(path: string, options: { parallelScanFrom?: number } = {}): SqliteStore {
-  const file = path === ':memory:' ? path : resolve(path);
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  // A writer thread cannot share an in-memory database; the memory store is the in-memory ledger.
+  if (path === ':memory:') throw new StoreError("SQLite needs a file; for a ledger kept in memory use store.type: memory");
+  const file = resolve(path);
+  mkdirSync(dirname(file), { recursive: true });
   let db: DatabaseSync;
   try {
     db = new DatabaseSync(file);
@@ -46,7 +47,7 @@ export function openSqliteStore(path: string, options: { parallelScanFrom?: numb
     if (err instanceof StoreError) throw err;
     throw new StoreError(`cannot open SQLite ledger ${file}: ${(err as Error).message}`, { cause: err });
   }
-  return new SqliteStore(db, file, file === ':memory:' ? undefined : new SqliteWriterThread(file), options.parallelScanFrom ?? PARALLEL_SCAN_FROM);
+  return new SqliteStore(db, file, new SqliteWriterThread(file), options.parallelScanFrom ?? PARALLEL_SCAN_FROM);
 }
 
 /** Below this many rows, starting threads costs more than it saves. */
@@ -54,39 +55,19 @@ const PARALLEL_SCAN_FROM = 50_000;
 
 export class SqliteStore implements Store {
   readonly location: string;
-  private readonly insertRecord: StatementSync;
-  private readonly insertLeaf: StatementSync;
-  private readonly insertCheckpoint: StatementSync;
 
   constructor(
     private readonly db: DatabaseSync,
     private readonly file: string,
-    private readonly writer: SqliteWriterThread | undefined,
+    private readonly writer: SqliteWriterThread,
     private readonly parallelScanFrom: number,
   ) {
     this.location = `sqlite:${file}`;
-    this.insertRecord = db.prepare('INSERT INTO records (idx, id, envelope) VALUES (?, ?, ?)');
-    this.insertLeaf = db.prepare('INSERT INTO leaves (idx, hash) VALUES (?, ?)');
-    this.insertCheckpoint = db.prepare('INSERT INTO checkpoints (size, note) VALUES (?, ?)');
   }
 
   async append(entries: readonly AppendEntry[], checkpoint?: StoredCheckpoint): Promise<void> {
     try {
-      if (this.writer) return await this.writer.append(entries, checkpoint);
-      const size = await this.size();
-      if (entries.length > 0 && entries[0]!.index !== size) throw new Error(`a batch starting at index ${entries[0]!.index} cannot follow a log of size ${size}`);
-      this.db.exec('BEGIN IMMEDIATE');
-      try {
-        for (const e of entries) {
-          this.insertRecord.run(e.index, e.id, e.canonical);
-          this.insertLeaf.run(e.index, e.leafHash);
-        }
-        if (checkpoint) this.insertCheckpoint.run(checkpoint.size, checkpoint.note);
-        this.db.exec('COMMIT');
-      } catch (err) {
-        this.db.exec('ROLLBACK');
-        throw err;
-      }
+      await this.writer.append(entries, checkpoint);
     } catch (err) {
       throw new StoreError(`cannot append to ${this.location}: ${(err as Error).message}`, { cause: err });
     }
@@ -104,7 +85,7 @@ export class SqliteStore implements Store {
 
   async *scanLeaves(batchSize: number): AsyncIterable<LeafBatch> {
     const last = (await this.size()) - 1;
-    if (this.file !== ':memory:' && last + 1 >= this.parallelScanFrom) {
+    if (last + 1 >= this.parallelScanFrom) {
       yield* scanLeavesInParallel(this.file, last, availableParallelism(), batchSize);
       return;
     }
@@ -150,7 +131,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    await this.writer?.close();
+    await this.writer.close();
     if (this.db.isOpen) this.db.close();
   }
 }
