@@ -1,7 +1,7 @@
 import type { Digester } from '../crypto/digest.js';
 import type { Anchor } from '../log/anchor.js';
 import { NoteSigner, openCheckpoint } from '../log/checkpoint.js';
-import { inclusionProof, leafHash, leafHashOfText, MerkleFrontier, rootOf } from '../log/merkle.js';
+import { inclusionProof, leafHashOfText, MerkleFrontier, verifyInclusion } from '../log/merkle.js';
 import { PROOF_FORMAT, type ProofBundle } from '../log/proof.js';
 import { canonicalJson } from '../record/canonical.js';
 import { sealEnvelope, type EnvelopeLimits } from '../record/envelope.js';
@@ -155,7 +155,10 @@ export class Ledger {
     const checkpoint = openCheckpoint(latest.note, this.signer.verifierKey, this.parts.origin);
     const leaves = await this.parts.store.leafHashes(0, checkpoint.size);
     const envelope = canonicalJson(record.envelope);
-    if (leaves.length !== checkpoint.size || !rootOf(leaves).equals(checkpoint.root) || !leaves[record.index]?.equals(leafHash(Buffer.from(envelope)))) {
+    // The proof is checked against the signed root before it is handed out: one pass over the
+    // leaves, and any stored leaf that changed since signing makes some node of the path differ.
+    const proof = leaves.length === checkpoint.size ? inclusionProof(record.index, leaves) : [];
+    if (leaves.length !== checkpoint.size || !verifyInclusion(leafHashOfText(envelope), record.index, checkpoint.size, proof, checkpoint.root)) {
       throw new LedgerIntegrityError(`the stored log does not match checkpoint ${checkpoint.size}; run 'llm-ledger verify'`);
     }
     return {
@@ -163,7 +166,7 @@ export class Ledger {
       index: record.index,
       treeSize: checkpoint.size,
       envelope,
-      inclusionProof: inclusionProof(record.index, leaves).map((h) => h.toString('base64')),
+      inclusionProof: proof.map((h) => h.toString('base64')),
       checkpoint: latest.note,
       verifierKey: this.signer.verifierKey,
     };
