@@ -28,7 +28,7 @@ const PII = [
   'The server at 2001:db8:85a3::8a2e:370:7334 logs token ghp_abcdefghijklmnopqrstuvwxyz0123456789 on every deploy.',
 ];
 
-function corpus(size: number): string[] {
+export function corpus(size: number): string[] {
   let seed = 42;
   const next = (n: number) => {
     seed = (seed * 1103515245 + 12345) % 2 ** 31;

@@ -22,6 +22,12 @@ describe('ENV_VARIABLES', () => {
     expect(read(parseConfig('', { env: { [name]: value }, cwd: '/' }))).toBe(expected);
   });
 
+  it('LLM_LEDGER_STORE_URL is listed and takes effect, with LLM_LEDGER_STORE=postgres', () => {
+    expect(ENV_VARIABLES.some((v) => v.name === 'LLM_LEDGER_STORE_URL')).toBe(true);
+    const url = 'postgres://ledger@127.0.0.1:5432/audit';
+    expect(parseConfig('', { env: { LLM_LEDGER_STORE: 'postgres', LLM_LEDGER_STORE_URL: url }, cwd: '/' }).store).toMatchObject({ type: 'postgres', url });
+  });
+
   it('lists LLM_LEDGER_CONFIG, which chooses the file rather than a setting', () => {
     expect(ENV_VARIABLES.find((v) => v.name === 'LLM_LEDGER_CONFIG')?.setting).toBe('(config file)');
   });

@@ -12,8 +12,9 @@ export interface EnvVariable {
 /** Every environment variable the loader reads; the README's table is generated from this. */
 export const ENV_VARIABLES: readonly EnvVariable[] = [
   { name: 'LLM_LEDGER_CONFIG', setting: '(config file)', description: 'Path to the YAML file, used when no path is passed. It must exist.' },
-  { name: 'LLM_LEDGER_STORE', setting: 'store.type', description: 'Store driver: sqlite, jsonl or memory.' },
+  { name: 'LLM_LEDGER_STORE', setting: 'store.type', description: 'Store driver: sqlite, jsonl, memory or postgres.' },
   { name: 'LLM_LEDGER_STORE_PATH', setting: 'store.path', description: 'SQLite database file, or JSON Lines directory.' },
+  { name: 'LLM_LEDGER_STORE_URL', setting: 'store.url', description: 'PostgreSQL connection URL (the password, if in it, is never printed).' },
   { name: 'LLM_LEDGER_SIGNING_KEY_FILE', setting: 'log.signing_key_file', description: 'Ed25519 checkpoint signing key, created on first use.' },
   { name: 'LLM_LEDGER_ANCHOR', setting: 'log.anchor.path', description: 'Directory or file outside the database that receives every checkpoint.' },
   { name: 'LLM_LEDGER_ORIGIN', setting: 'log.origin', description: 'Origin line of signed checkpoints.' },
@@ -28,6 +29,7 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
 const DOCUMENT_OVERRIDES: { name: string; path: string[]; isPath: boolean }[] = [
   { name: 'LLM_LEDGER_STORE', path: ['store', 'type'], isPath: false },
   { name: 'LLM_LEDGER_STORE_PATH', path: ['store', 'path'], isPath: true },
+  { name: 'LLM_LEDGER_STORE_URL', path: ['store', 'url'], isPath: false },
   { name: 'LLM_LEDGER_SIGNING_KEY_FILE', path: ['log', 'signing_key_file'], isPath: true },
   { name: 'LLM_LEDGER_ANCHOR', path: ['log', 'anchor', 'path'], isPath: true },
   { name: 'LLM_LEDGER_ORIGIN', path: ['log', 'origin'], isPath: false },

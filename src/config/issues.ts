@@ -9,7 +9,8 @@ export interface DescribedIssue extends PathIssue {
 }
 
 // Key names that suggest their value is a secret: such values are never repeated in a message.
-const SECRET_NAME = /key|secret|token|password/i;
+// (`url` is the store's connection URL, which may carry a password.)
+const SECRET_NAME = /key|secret|token|password|^url$/i;
 
 function isSecretPath(path: readonly (string | number)[]): boolean {
   return path.some((segment) => typeof segment === 'string' && SECRET_NAME.test(segment));
@@ -48,7 +49,7 @@ const EXPECTED: Record<string, string> = {
   array: 'a list',
 };
 
-type AnyDef = { type: string; in?: z.ZodType; innerType?: z.ZodType; shape?: Record<string, z.ZodType> };
+type AnyDef = { type: string; in?: z.ZodType; innerType?: z.ZodType; shape?: Record<string, z.ZodType>; element?: z.ZodType };
 
 /** Looks through defaults, optionals and transforms to the schema that checks the input. */
 function unwrap(schema: z.ZodType): z.ZodType {
@@ -64,7 +65,9 @@ function unwrap(schema: z.ZodType): z.ZodType {
 export function keysAt(schema: z.ZodType, path: readonly (string | number)[]): string[] {
   let node = unwrap(schema);
   for (const segment of path) {
-    const child = (node.def as unknown as AnyDef).shape?.[String(segment)];
+    const def = node.def as unknown as AnyDef;
+    // A number indexes a list: its items share one schema (capture.pii.custom[2].pattren).
+    const child = typeof segment === 'number' ? def.element : def.shape?.[String(segment)];
     if (!child) return [];
     node = unwrap(child);
   }

@@ -103,9 +103,31 @@ digest:
 limits:
   max_metadata_bytes: 1024
   max_error_chars: 100
+capture:
+  prompts: encrypted
+  responses: plaintext
+  headers: hash
+  allow_plaintext: true
+  exclude_models: [internal-*, gpt-4o-mini]
+  max_body_size: 65536
+  headers_allow: [user-agent, X-Request-Id]
+  pii:
+    detectors: [email, card]
+    custom:
+      - name: patient_id
+        pattern: 'PAT-\\d{6}'
+encryption:
+  kek_env: ACME_KEK
+  kek_file: keys/kek
+  previous_kek_files: [keys/kek-2025]
+retention:
+  preset: hipaa
+  content_days: 0
+  cleanup_interval_ms: 60000
+  batch_size: 500
 `);
     expect(config).toEqual({
-      store: { type: 'jsonl', path: '/var/lib/ledger', maxFileBytes: 4096 },
+      store: { type: 'jsonl', path: '/var/lib/ledger', maxFileBytes: 4096, schema: 'llm_ledger' },
       log: {
         origin: 'audit.example.com/prod',
         signingKeyFile: '/etc/ledger/keys/sign.key',
@@ -115,6 +137,20 @@ limits:
       writer: { maxBatch: 10, maxWaitMs: 0 },
       digest: { algorithm: 'sha256', keyFile: '/etc/ledger/keys/digest.key' },
       limits: { maxMetadataBytes: 1024, maxErrorChars: 100 },
+      capture: {
+        prompts: 'encrypted',
+        responses: 'plaintext',
+        headers: 'hash',
+        allowPlaintext: true,
+        excludeModels: ['internal-*', 'gpt-4o-mini'],
+        maxBodySize: 65536,
+        headersAllow: ['user-agent', 'X-Request-Id'],
+        pii: { enabled: true, detectors: ['email', 'card'], custom: [{ name: 'patient_id', pattern: 'PAT-\\d{6}' }] },
+      },
+      encryption: { kekEnv: 'ACME_KEK', kekFile: '/etc/ledger/keys/kek', previousKekFiles: ['/etc/ledger/keys/kek-2025'] },
+      retention: { preset: 'hipaa', contentDays: 0, envelopeDays: 2192, cleanupIntervalMs: 60000, batchSize: 500 },
+      // The gateway section's defaults are specified in schema-gateway.test.ts.
+      gateway: expect.any(Object),
     });
   });
 
@@ -162,7 +198,7 @@ describe('strict validation', () => {
 
   it('names the path, the allowed values and what was found for a wrong value', () => {
     expect(issuesOf('store:\n  type: postgress\n')[0]?.message).toBe(
-      "store.type must be one of 'sqlite', 'jsonl', 'memory'; found \"postgress\"",
+      "store.type must be one of 'sqlite', 'jsonl', 'memory', 'postgres'; found \"postgress\" — did you mean 'postgres'?",
     );
     expect(issuesOf('store:\n  type: sqlit\n')[0]?.message).toMatch(/found "sqlit" — did you mean 'sqlite'\?$/);
     expect(issuesOf('writer:\n  max_batch: 0\n')[0]?.message).toBe('writer.max_batch must be at least 1; found 0');
@@ -202,6 +238,91 @@ describe('strict validation', () => {
     expect(error.message).not.toContain(secret);
     expect(error.message).not.toContain('12345678901234567890');
     expect(error.message).toMatch(/digest\.key_file must be a string; found a number \(value not shown\)/);
+  });
+});
+
+describe('capture, encryption and retention', () => {
+  it('suggest the nearest key for typos inside the new sections, however deep', () => {
+    expect(issuesOf('captur:\n  prompts: hash\n')[0]?.message).toBe("Unknown key 'captur' — did you mean 'capture'?");
+    expect(issuesOf('capture:\n  promts: none\n')[0]?.message).toBe("Unknown key 'capture.promts' — did you mean 'prompts'?");
+    expect(issuesOf('capture:\n  exclude_modles: [x]\n')[0]?.message).toBe("Unknown key 'capture.exclude_modles' — did you mean 'exclude_models'?");
+    expect(issuesOf('capture:\n  pii:\n    detector: [email]\n')[0]?.message).toBe("Unknown key 'capture.pii.detector' — did you mean 'detectors'?");
+    expect(issuesOf('capture:\n  pii:\n    custom:\n      - name: a\n        pattern: ZZZ\n        flag: i\n')[0]).toEqual({
+      path: 'capture.pii.custom[0].flag',
+      message: "Unknown key 'capture.pii.custom[0].flag' — did you mean 'flags'?",
+      line: 6,
+    });
+    expect(issuesOf('encryption:\n  kek_fle: k\n')[0]?.message).toBe("Unknown key 'encryption.kek_fle' — did you mean 'kek_file'?");
+    expect(issuesOf('retention:\n  content_day: 5\n')[0]?.message).toBe("Unknown key 'retention.content_day' — did you mean 'content_days'?");
+    expect(issuesOf('retention:\n  batchSize: 5\n')[0]?.message).toBe("Unknown key 'retention.batchSize' — did you mean 'batch_size'?");
+  });
+
+  it('suggest the nearest value for a misspelt mode, detector or preset', () => {
+    expect(issuesOf('capture:\n  responses: hsah\n')[0]?.message).toBe(
+      "capture.responses must be one of 'none', 'hash', 'encrypted', 'plaintext'; found \"hsah\" — did you mean 'hash'?",
+    );
+    expect(issuesOf('capture:\n  pii:\n    detectors: [email, ipv44]\n')[0]).toMatchObject({ path: 'capture.pii.detectors[1]', line: 3 });
+    expect(issuesOf('capture:\n  pii:\n    detectors: [email, ipv44]\n')[0]?.message).toMatch(/found "ipv44" — did you mean 'ipv4'\?$/);
+    expect(issuesOf('retention:\n  preset: HIPPA\n')[0]?.message).toBe(
+      "retention.preset must be one of 'standard', 'hipaa', 'gdpr'; found \"HIPPA\" — did you mean 'hipaa'?",
+    );
+  });
+
+  it('refuses plaintext without the opt-in, naming the key to set', () => {
+    expect(issuesOf('capture:\n  prompts: plaintext\n')).toEqual([
+      {
+        path: 'capture.prompts',
+        line: 2,
+        message:
+          "capture.prompts may be 'plaintext' only with capture.allow_plaintext: true (anyone who can read the store could read the text); set that, or use 'encrypted'; found \"plaintext\"",
+      },
+    ]);
+  });
+
+  it('refuses credential headers on the allow-list, each at its own place', () => {
+    const issues = issuesOf('capture:\n  headers_allow:\n    - user-agent\n    - Authorization\n    - x-api-key\n');
+    expect(issues.map((i) => [i.path, i.line])).toEqual([
+      ['capture.headers_allow[1]', 4],
+      ['capture.headers_allow[2]', 5],
+    ]);
+    expect(issues[0]?.message).toMatch(/^capture\.headers_allow\[1\] must not name a credential header: authorization, .* are never kept; remove it; found "Authorization"$/);
+  });
+
+  it('refuses every unusable custom pattern at load, pointing at the key at fault', () => {
+    const issues = issuesOf(
+      'capture:\n  pii:\n    custom:\n      - name: a\n        pattern: "(a+)+"\n      - name: email\n        pattern: x\n      - name: ok\n        pattern: "y["\n      - name: f\n        pattern: z\n        flags: g\n',
+    );
+    expect(issues.map((i) => [i.path, i.line])).toEqual([
+      ['capture.pii.custom[0].pattern', 5],
+      ['capture.pii.custom[1].name', 6],
+      ['capture.pii.custom[2].pattern', 9],
+      ['capture.pii.custom[3].flags', 12],
+    ]);
+    expect(issues[0]?.message).toMatch(/^capture\.pii\.custom\[0\]\.pattern is refused: Custom pattern "a": a repeated group contains a repetition/);
+    expect(issues[1]?.message).toMatch(/name is already used by a built-in detector/);
+  });
+
+  it('rejects an unknown preset with the valid names, and 0-day envelopes with the reason', () => {
+    expect(issuesOf('retention:\n  preset: sox\n')[0]?.message).toBe("retention.preset must be one of 'standard', 'hipaa', 'gdpr'; found \"sox\"");
+    expect(issuesOf('retention:\n  envelope_days: 0\n')[0]?.message).toBe(
+      "retention.envelope_days must be at least 1 or 'forever': 0 would delete the audit trail at every cleanup; found 0",
+    );
+    expect(issuesOf('retention:\n  content_days: always\n')[0]?.message).toBe(
+      "retention.content_days must be a whole number of days (0 to 36500) or 'forever'; found \"always\"",
+    );
+  });
+
+  it('refuses content kept longer than its envelope, at the line the user wrote', () => {
+    expect(issuesOf('retention:\n  content_days: 400\n')[0]).toEqual({
+      path: 'retention.content_days',
+      line: 2,
+      message: 'retention.content_days must not exceed retention.envelope_days (365 from preset standard): content is removed with its envelope; found 400',
+    });
+    expect(issuesOf('retention:\n  preset: gdpr\n  envelope_days: 10\n')[0]).toEqual({
+      path: 'retention.envelope_days',
+      line: 3,
+      message: 'retention.envelope_days must not be shorter than retention.content_days (30 from preset gdpr): content is removed with its envelope; lower content_days too; found 10',
+    });
   });
 });
 
@@ -263,9 +384,9 @@ describe('environment overrides', () => {
   });
 
   it('are validated like file values, and the error names the variable', () => {
-    const [issue] = issuesOf('', { LLM_LEDGER_STORE: 'postgres' });
+    const [issue] = issuesOf('', { LLM_LEDGER_STORE: 'oracle' });
     expect(issue?.path).toBe('store.type');
-    expect(issue?.message).toMatch(/must be one of .*found "postgres" \(set by LLM_LEDGER_STORE\)$/);
+    expect(issue?.message).toMatch(/must be one of .*found "oracle" \(set by LLM_LEDGER_STORE\)$/);
     expect(issue?.line).toBeUndefined();
   });
 

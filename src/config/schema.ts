@@ -1,10 +1,15 @@
 import { resolve } from 'node:path';
 import * as z from 'zod';
+import { BUILTIN_DETECTORS, createRedactor, RedactorConfigError, type CustomPattern } from '../capture/pii.js';
+import { CREDENTIAL_HEADERS, isCredentialHeader } from '../capture/policy-headers.js';
+import { CAPTURE_MODES, FIELD_CLASSES, keepsContent } from '../capture/policy-modes.js';
+import { PRESET_DAYS, RETENTION_PRESETS, type RetentionDays } from './retention.js';
+import { createPricing, PricingError } from '../providers/pricing.js';
 
 /*
  * The whole configuration in one place. YAML keys are snake_case; every section is a strict
  * object (an unknown key is an error, never ignored) whose output is re-keyed to camelCase.
- * Later sections (capture, retention, gateway, ...) are added as siblings in `configSchema`.
+ * Later sections (gateway, ...) are added as siblings in `configSchema`.
  */
 
 type CamelCase<S extends string> = S extends `${infer Head}_${infer Tail}` ? `${Head}${Capitalize<CamelCase<Tail>>}` : S;
@@ -34,15 +39,24 @@ function filePath(baseDir: string) {
     .transform((p) => resolve(baseDir, p));
 }
 
-export const STORE_TYPES = ['sqlite', 'jsonl', 'memory'] as const;
+export const STORE_TYPES = ['sqlite', 'jsonl', 'memory', 'postgres'] as const;
 export const DIGEST_ALGORITHMS = ['hmac-sha256', 'sha256'] as const;
 
 const DEFAULT_STORE_PATH: Record<(typeof STORE_TYPES)[number], string> = {
   sqlite: 'llm-ledger.db',
   jsonl: 'llm-ledger-jsonl',
-  // Unused by the memory store; kept so `path` is always a string.
+  // Unused by the memory and postgres stores; kept so `path` is always a string.
   memory: 'llm-ledger.db',
+  postgres: 'llm-ledger.db',
 };
+
+/** A PostgreSQL connection URL; its password (if any) is never printed. */
+const postgresUrl = z.string().refine((url) => URL.canParse(url) && /^postgres(ql)?:$/.test(new URL(url).protocol), {
+  message: 'must be a PostgreSQL URL such as postgres://llm_ledger@db.internal:5432/audit (put the password in PGPASSWORD or ${VARIABLE}, not in this file)',
+});
+
+/** A lowercase SQL identifier: it also prefixes the store's role names, so it is kept short. */
+const postgresSchemaName = z.string().regex(/^[a-z_][a-z0-9_]{0,39}$/, { message: 'must be a lowercase SQL name of at most 40 letters, digits and _ (it also prefixes the role names)' });
 
 // The origin is the first line of every signed checkpoint note, so it must be one printable line.
 const origin = z
@@ -50,12 +64,62 @@ const origin = z
   .min(1)
   .regex(/^\P{C}+$/u, { message: 'must be one printable line: no newline or control characters' });
 
+// RFC 9110 token characters: anything else is not a header name a request could carry.
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const headerName = z
+  .string()
+  .regex(HEADER_NAME, { message: 'must be an HTTP header name (letters, digits and - _ . and the like, no spaces or colons)' })
+  .refine((name) => !isCredentialHeader(name), {
+    message: `must not name a credential header: ${CREDENTIAL_HEADERS.join(', ')} and any name containing key, token, secret, auth, passw or credential are never kept; remove it`,
+  });
+
+/** Whole days, or the word `forever`; zod's own "Invalid input" for the union says neither. */
+const retentionDays = z.union([z.int().min(0).max(36_500), z.literal('forever')], { error: "must be a whole number of days (0 to 36500) or 'forever'" });
+
+/** A custom PII pattern is checked by the redactor itself at load, so a bad one fails start-up, not the first request. */
+function checkCustomPatterns(pii: { detectors: readonly (typeof BUILTIN_DETECTORS)[number][]; custom: readonly CustomPattern[] }, ctx: z.core.$RefinementCtx): void {
+  let custom = [...pii.custom];
+  // One pattern per round: each failure is reported, then left out so the others are checked too.
+  for (let round = 0; round <= pii.custom.length; round++) {
+    try {
+      createRedactor({ detectors: pii.detectors, custom });
+      return;
+    } catch (err) {
+      if (!(err instanceof RedactorConfigError)) throw err;
+      const at = custom.findLastIndex((p) => p.name === err.detector);
+      const index = pii.custom.indexOf(custom[at]!);
+      if (at < 0 || index < 0) {
+        ctx.addIssue({ code: 'custom', path: ['pii', 'custom'], message: `are refused: ${err.message}` });
+        return;
+      }
+      // The redactor's message says which part is wrong; point at that key.
+      const key = /^Custom pattern "[^"]*": (name|flags)\b/.exec(err.message)?.[1] ?? 'pattern';
+      ctx.addIssue({ code: 'custom', path: ['pii', 'custom', index, key], message: `is refused: ${err.message}` });
+      custom = custom.filter((_, i) => i !== at);
+    }
+  }
+}
+
 export function configSchema(baseDir: string) {
   const store = section({
     type: z.enum(STORE_TYPES).default('sqlite'),
     path: filePath(baseDir).optional(),
     max_file_bytes: z.int().min(4096).default(104_857_600),
-  }).transform(({ path, ...rest }) => ({ ...rest, path: path ?? resolve(baseDir, DEFAULT_STORE_PATH[rest.type]) }));
+    // PostgreSQL only: where the database is, and the schema that holds this ledger (and names its roles).
+    url: postgresUrl.optional(),
+    schema: postgresSchemaName.default('llm_ledger'),
+  })
+    .superRefine((store, ctx) => {
+      if (store.type === 'postgres' && store.url === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['url'], message: 'is required with store.type: postgres: the connection URL, e.g. postgres://llm_ledger@127.0.0.1:5432/audit (or set LLM_LEDGER_STORE_URL)' });
+      }
+      if (store.type !== 'postgres' && store.url !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['url'], message: `is set, but store.type is ${store.type}, which does not use it; set store.type: postgres or remove url` });
+      }
+    })
+    .transform(({ path, ...rest }) => ({ ...rest, path: path ?? resolve(baseDir, DEFAULT_STORE_PATH[rest.type]) }));
 
   const log = section({
     origin: origin.default('llm-ledger.local/default'),
@@ -80,13 +144,209 @@ export function configSchema(baseDir: string) {
     max_error_chars: z.int().min(1).default(1024),
   });
 
+  const pii = section({
+    // Default: on whenever some class stores content (resolved in `capture` below).
+    enabled: z.boolean().optional(),
+    detectors: z.array(z.enum(BUILTIN_DETECTORS)).default([...BUILTIN_DETECTORS]),
+    custom: z.array(section({ name: z.string().min(1), pattern: z.string().min(1), flags: z.string().optional() })).default([]),
+  });
+
+  const capture = section({
+    prompts: z.enum(CAPTURE_MODES).default('hash'),
+    responses: z.enum(CAPTURE_MODES).default('hash'),
+    // Headers: none by default, since headers_allow starts empty and a digest of nothing tells nothing.
+    headers: z.enum(CAPTURE_MODES).default('none'),
+    allow_plaintext: z.boolean().default(false),
+    exclude_models: z.array(z.string().min(1)).default([]),
+    // Per stored field. The upper bound keeps one call's content within what a row should hold.
+    max_body_size: z.int().min(1).max(67_108_864).default(1_048_576),
+    headers_allow: z.array(headerName).default([]),
+    pii: pii.prefault({}),
+  })
+    .superRefine((capture, ctx) => {
+      for (const field of FIELD_CLASSES) {
+        if (capture[field] !== 'plaintext' || capture.allowPlaintext) continue;
+        ctx.addIssue({
+          code: 'custom',
+          path: [field],
+          message: "may be 'plaintext' only with capture.allow_plaintext: true (anyone who can read the store could read the text); set that, or use 'encrypted'",
+        });
+      }
+      checkCustomPatterns(capture.pii, ctx);
+    })
+    .transform(({ pii, ...rest }) => ({
+      ...rest,
+      pii: { ...pii, enabled: pii.enabled ?? FIELD_CLASSES.some((field) => keepsContent(rest[field])) },
+    }));
+
+  const encryption = section({
+    // Read when kek_file is not set; its value is the key itself, so it never sits in this file.
+    kek_env: z.string().regex(ENV_NAME, { message: 'must be an environment variable name (letters, digits and _, not starting with a digit)' }).default('LLM_LEDGER_KEK'),
+    // When set, the current key-encryption key (a 0600 file) instead of the variable.
+    kek_file: filePath(baseDir).optional(),
+    // Key-encryption keys from before a rotation, oldest first: they only unwrap older data keys.
+    previous_kek_files: z.array(filePath(baseDir)).default([]),
+  });
+
+  const retention = section({
+    preset: z.enum(RETENTION_PRESETS).default('standard'),
+    content_days: retentionDays.optional(),
+    envelope_days: retentionDays.refine((days) => days !== 0, { message: "must be at least 1 or 'forever': 0 would delete the audit trail at every cleanup" }).optional(),
+    // At most what a Node timer can wait (2^31 - 1 ms, about 24.8 days).
+    cleanup_interval_ms: z.int().min(1000).max(2_147_483_647).default(3_600_000),
+    batch_size: z.int().min(1).max(100_000).default(1000),
+  })
+    .superRefine(({ preset, contentDays, envelopeDays }, ctx) => {
+      const content = contentDays ?? PRESET_DAYS[preset].content;
+      const envelope = envelopeDays ?? PRESET_DAYS[preset].envelope;
+      if (!outlives(content, envelope)) return;
+      // Point at the value the user wrote; the other one came from the preset.
+      if (contentDays !== undefined) {
+        const source = envelopeDays === undefined ? ` from preset ${preset}` : '';
+        ctx.addIssue({ code: 'custom', path: ['content_days'], message: `must not exceed retention.envelope_days (${envelope}${source}): content is removed with its envelope` });
+      } else {
+        ctx.addIssue({ code: 'custom', path: ['envelope_days'], message: `must not be shorter than retention.content_days (${content} from preset ${preset}): content is removed with its envelope; lower content_days too` });
+      }
+    })
+    .transform(({ contentDays, envelopeDays, ...rest }) => ({
+      ...rest,
+      contentDays: contentDays ?? PRESET_DAYS[rest.preset].content,
+      envelopeDays: envelopeDays ?? PRESET_DAYS[rest.preset].envelope,
+    }));
+
   return z.strictObject({
     store: store.prefault({}),
     log: log.prefault({}),
     writer: writer.prefault({}),
     digest: digest.prefault({}),
     limits: limits.prefault({}),
+    capture: capture.prefault({}),
+    encryption: encryption.prefault({}),
+    retention: retention.prefault({}),
+    gateway: gatewaySection(baseDir).prefault({}),
   });
+}
+
+export const WIRE_FORMATS = ['openai', 'anthropic'] as const;
+export const GATEWAY_AUTH = ['pass_through', 'gateway_keys'] as const;
+export const GATEWAY_DURABILITY = ['batched', 'sync'] as const;
+export const STORE_FAILURE_MODES = ['fail_closed', 'spool'] as const;
+
+/** Without a `providers` section the gateway reaches the public APIs, with the clients' own keys. */
+const DEFAULT_PROVIDERS = {
+  openai: { format: 'openai', baseUrl: 'https://api.openai.com' },
+  anthropic: { format: 'anthropic', baseUrl: 'https://api.anthropic.com' },
+} as const;
+
+/** The gateway (`llm-ledger serve`): listener, identity, upstreams, routing, durability. */
+function gatewaySection(baseDir: string) {
+  const providerName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, { message: 'must be a name of letters, digits, _ . and - (at most 64)' });
+  const provider = section({
+    // The wire format it speaks; a provider named openai or anthropic speaks its own.
+    format: z.enum(WIRE_FORMATS).optional(),
+    // What `/v1/...` is appended to; a trailing `/v1` is not repeated.
+    base_url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL, e.g. https://api.openai.com' }).transform((url) => url.replace(/\/+$/, '').replace(/\/v1$/, '')),
+    // Write `${OPENAI_API_KEY}`: the key then lives in the environment, never in this file.
+    api_key: z.string().min(1).optional(),
+  });
+  const key = section({
+    // SHA-256 of the gateway key, hex: the key itself never sits in this file.
+    sha256: z
+      .string()
+      .regex(/^[0-9a-fA-F]{64}$/, { message: 'must be the SHA-256 of the key as 64 hex digits (printf %s "$KEY" | sha256sum)' })
+      .transform((hex) => hex.toLowerCase())
+      .optional(),
+    // Or the name of an environment variable holding the key, read when the gateway starts.
+    env: z.string().regex(ENV_NAME, { message: 'must be an environment variable name (letters, digits and _, not starting with a digit)' }).optional(),
+    user: z.string().min(1).max(256).optional(),
+    team: z.string().min(1).max(256).optional(),
+  }).refine((k) => (k.sha256 === undefined) !== (k.env === undefined), { message: 'needs exactly one of sha256 (the key\'s SHA-256, hex) or env (a variable holding the key)' });
+  const route = section({
+    // A model name, or a glob with * (any run of characters), matched in any case.
+    match: z.string().min(1).max(256),
+    provider: providerName,
+  });
+  const price = section({
+    input: z.number().min(0).optional(),
+    output: z.number().min(0).optional(),
+    cached_input: z.number().min(0).optional(),
+    cache_write: z.number().min(0).optional(),
+    reasoning: z.number().min(0).optional(),
+    reasoning_included_in_output: z.boolean().optional(),
+  });
+
+  return section({
+    // The gateway listens on 127.0.0.1 only; put a TLS-terminating reverse proxy in front to expose it.
+    port: z.int().min(0).max(65_535).default(8787),
+    auth: z.enum(GATEWAY_AUTH).default('pass_through'),
+    keys: z.array(key).default([]),
+    providers: z
+      .record(providerName, provider)
+      .optional()
+      .transform((providers) => providers ?? DEFAULT_PROVIDERS),
+    // First match wins; a model no route matches goes to the first provider speaking the endpoint's format.
+    models: z.array(route).default([]),
+    // The whole upstream exchange, from sending the request to the last byte of the answer.
+    request_timeout_ms: z.int().min(1).max(3_600_000).default(600_000),
+    max_request_bytes: z.int().min(1024).max(1_073_741_824).default(33_554_432),
+    durability: z.enum(GATEWAY_DURABILITY).default('batched'),
+    on_store_failure: z.enum(STORE_FAILURE_MODES).default('fail_closed'),
+    spool_file: filePath(baseDir).default(resolve(baseDir, 'llm-ledger.spool')),
+    retry_interval_ms: z.int().min(10).max(600_000).default(1000),
+    // How long a stop (SIGTERM, SIGINT) waits for requests in flight before cutting them off.
+    shutdown_timeout_ms: z.int().min(0).max(3_600_000).default(30_000),
+    // USD per million tokens, over the built-in table: { gpt-4o: { input: 2.5, output: 10 } }.
+    pricing: z.record(z.string().min(1).max(256), price).default({}),
+  })
+    .superRefine((gateway, ctx) => {
+      for (const [name, p] of Object.entries(gateway.providers)) {
+        if (p.format === undefined && name !== 'openai' && name !== 'anthropic') {
+          ctx.addIssue({ code: 'custom', path: ['providers', name, 'format'], message: `is required for a provider not named openai or anthropic: the wire format it speaks, ${WIRE_FORMATS.join(' or ')}` });
+        }
+        if (gateway.auth === 'gateway_keys' && p.apiKey === undefined) {
+          ctx.addIssue({ code: 'custom', path: ['providers', name, 'api_key'], message: 'is required with auth: gateway_keys (clients present gateway keys; the gateway calls the provider with this one); write api_key: ${VARIABLE}' });
+        }
+        if (gateway.auth === 'pass_through' && p.apiKey !== undefined) {
+          ctx.addIssue({ code: 'custom', path: ['providers', name, 'api_key'], message: "must not be set with auth: pass_through, where each client's own key goes upstream; set auth: gateway_keys to use it" });
+        }
+      }
+      if (gateway.auth === 'gateway_keys' && gateway.keys.length === 0) {
+        ctx.addIssue({ code: 'custom', path: ['keys'], message: 'needs at least one key with auth: gateway_keys, or no client could call the gateway' });
+      }
+      if (gateway.auth === 'pass_through' && gateway.keys.length > 0) {
+        ctx.addIssue({ code: 'custom', path: ['auth'], message: 'is pass_through, but gateway.keys are configured and would be ignored; set auth: gateway_keys' });
+      }
+      const seen = new Set<string>();
+      gateway.keys.forEach((k, i) => {
+        if (k.sha256 === undefined) return;
+        if (seen.has(k.sha256)) ctx.addIssue({ code: 'custom', path: ['keys', i, 'sha256'], message: 'repeats an earlier key: each key maps to one identity' });
+        seen.add(k.sha256);
+      });
+      gateway.models.forEach((r, i) => {
+        if (!(r.provider in gateway.providers)) {
+          ctx.addIssue({ code: 'custom', path: ['models', i, 'provider'], message: `names no configured provider; configured: ${Object.keys(gateway.providers).join(', ')}` });
+        }
+      });
+      for (const [model, p] of Object.entries(gateway.pricing)) {
+        try {
+          createPricing({ [model]: p });
+        } catch (err) {
+          if (!(err instanceof PricingError)) throw err;
+          ctx.addIssue({ code: 'custom', path: ['pricing', model], message: `is refused: ${err.message}` });
+        }
+      }
+    })
+    .transform(({ providers, ...rest }) => ({
+      ...rest,
+      providers: Object.fromEntries(
+        Object.entries(providers).map(([name, p]) => [name, { ...p, format: p.format ?? (name as (typeof WIRE_FORMATS)[number]) }]),
+      ) as Record<string, { format: (typeof WIRE_FORMATS)[number]; baseUrl: string; apiKey?: string }>,
+    }));
+}
+
+function outlives(content: RetentionDays, envelope: RetentionDays): boolean {
+  if (envelope === 'forever') return false;
+  return content === 'forever' || content > envelope;
 }
 
 type ParsedConfig = z.output<ReturnType<typeof configSchema>>;

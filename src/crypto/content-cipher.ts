@@ -64,9 +64,13 @@ export class ContentCipher {
   private readonly store: DataKeyStore;
   private readonly cache: BoundedCache<string, SubjectEntry>;
   private readonly loading = new Map<string, Promise<SubjectEntry>>();
+  private readonly adding = new Map<string, Promise<SubjectEntry>>();
   private readonly nonces = new NoncePool(NONCE_BYTES);
-  /** Bumped whenever a subject's keys change, so a store read begun before that is not cached. */
-  private generation = 0;
+  /**
+   * Bumped whenever a subject's keys change, so a store read begun before that is not cached.
+   * Per subject: with one counter for all, a burst of new subjects kept every cache cold.
+   */
+  private readonly generations = new Map<string, number>();
 
   constructor(options: ContentCipherOptions) {
     this.keks = options.keks;
@@ -79,7 +83,7 @@ export class ContentCipher {
     checkName('field', field);
     checkSubject(subject);
     let entry = await this.entry(subject);
-    if (entry.newest === undefined) entry = await this.addDataKey(subject, entry);
+    if (entry.newest === undefined) entry = await this.firstDataKey(subject, entry);
     const dataKey = this.unwrap(entry, mustHave(entry.newest));
     const header = encodeHeader({ subject, dekVersion: dataKey.version, keyCheck: dataKey.check, contextCheck: contextCheck(recordId, field) });
     const nonce = this.nonces.next();
@@ -161,7 +165,7 @@ export class ContentCipher {
   }
 
   private forget(subject: string): void {
-    this.generation++;
+    this.generations.set(subject, (this.generations.get(subject) ?? 0) + 1);
     this.cache.delete(subject);
     this.loading.delete(subject);
   }
@@ -171,10 +175,10 @@ export class ContentCipher {
     if (cached) return Promise.resolve(cached);
     const inFlight = fresh ? undefined : this.loading.get(subject);
     if (inFlight) return inFlight;
-    const generation = this.generation;
+    const generation = this.generations.get(subject);
     const load = this.store.get(subject).then((stored) => {
       const entry = toEntry(stored);
-      if (generation === this.generation) this.cache.set(subject, entry);
+      if (generation === this.generations.get(subject)) this.cache.set(subject, entry);
       return entry;
     });
     this.loading.set(subject, load);
@@ -183,6 +187,16 @@ export class ContentCipher {
     };
     load.then(settled, settled);
     return load;
+  }
+
+  /** Concurrent first encryptions for a new subject share one new data key instead of racing to add their own. */
+  private firstDataKey(subject: string, current: SubjectEntry): Promise<SubjectEntry> {
+    let adding = this.adding.get(subject);
+    if (!adding) {
+      adding = this.addDataKey(subject, current).finally(() => this.adding.delete(subject));
+      this.adding.set(subject, adding);
+    }
+    return adding;
   }
 
   /**

@@ -1,4 +1,5 @@
-import type { Digester } from '../crypto/digest.js';
+import type { CapturePolicy } from '../capture/policy.js';
+import type { ContentCipher } from '../crypto/content-cipher.js';
 import type { Anchor } from '../log/anchor.js';
 import { NoteSigner, openCheckpoint } from '../log/checkpoint.js';
 import { inclusionProof, leafHashOfText, MerkleFrontier, verifyInclusion } from '../log/merkle.js';
@@ -8,27 +9,99 @@ import { sealEnvelope, type EnvelopeLimits } from '../record/envelope.js';
 import { parseRecordInput } from '../record/schema.js';
 import type { LoggedRecord } from '../record/types.js';
 import type { SearchFilter, Store } from '../store/store.js';
-import { computeStats, type StatsGroup, type StatsReport } from './stats.js';
+import { AnomalyOptionsError, detectAnomalies, type AnomalyOptions, type AnomalyReport } from './anomalies.js';
+import { computeStats, STATS_GROUPS, type StatsGroup, type StatsReport } from './stats.js';
+import { TimeBoundError, withNormalizedTimes } from './time-bounds.js';
 import { verifyLog, type VerifyReport } from './verify.js';
 import { LogWriter } from './writer.js';
+import { LedgerContent, subjectOf, type RevealedContent } from './content.js';
+import { LedgerError, LedgerIntegrityError } from './errors.js';
+import { prunedBelowPerLog, runRetention, type RetentionReport } from './retention.js';
+import type { RetentionConfig } from '../config/retention.js';
+import type { Spool } from './spool.js';
 
 /** Everything a ledger is made of, already opened; `openLedger` builds this from configuration. */
 export interface LedgerParts {
   store: Store;
   signerKey: string;
   origin: string;
-  digester: Digester;
+  /** What of each call's text is digested and what is stored beside the envelope. */
+  capture: CapturePolicy;
+  /** Seals stored content; absent when no key-encryption key is configured. */
+  cipher?: ContentCipher;
   anchor?: Anchor;
   limits: EnvelopeLimits;
   writer: { maxBatch: number; maxWaitMs: number; checkpointIntervalMs: number };
   onWarning?: (message: string) => void;
+  /** Retention periods; `cleanup()` applies them, and with `scheduleCleanup` so does a timer. */
+  retention?: RetentionConfig;
+  /** Runs a cleanup at open and then every `retention.cleanupIntervalMs` (for long-running processes such as the gateway). */
+  scheduleCleanup?: boolean;
+  /**
+   * Opens for reading only: no tree is rebuilt (a pass over every leaf hash, seconds on a large
+   * log) and `record` is refused. For queries, verification and proofs.
+   */
+  readOnly?: boolean;
+  /**
+   * Where records go while the store fails, to be replayed in order when it returns (see
+   * `Spool`). Without one, a record the store cannot take is rejected with a StoreError.
+   */
+  spool?: Spool;
+  /** How often a failing store is tried again: spool replay, or a probe when there is no spool (default 1000 ms). */
+  retryIntervalMs?: number;
 }
+
+/** Whether the store takes records, and what waits for it. */
+export interface StoreHealth {
+  /** False from a failed append until an append succeeds again. */
+  available: boolean;
+  /** Records durable in the spool, waiting to enter the log. */
+  spooled: number;
+  /** When the current outage began (ISO 8601 UTC). */
+  since?: string;
+  /** Why the store last refused an append. */
+  error?: string;
+}
+
+/** One store outage, counted while it lasts and recorded as a `store_outage` event once it ends. */
+interface Outage {
+  since: string;
+  error: string;
+  /** Records rejected with a StoreError: not in the log, and their callers were told so. */
+  failedRecords: number;
+  /** Records kept in the spool instead, to be replayed. */
+  spooledRecords: number;
+}
+
+/** Bounded, so a store's long error message cannot bloat the event that reports it. */
+const MAX_OUTAGE_ERROR_CHARS = 300;
+
+export interface RevealResult {
+  record: LoggedRecord;
+  content: RevealedContent;
+  /** The `content_accessed` record that logged this reveal. */
+  accessRecordId: string;
+}
+
+export interface ErasureResult {
+  subject: string;
+  keysDestroyed: number;
+  contentDeleted: number;
+  /** The `erasure` record that logged it. */
+  erasureRecordId: string;
+}
+
+/** Content is deleted in transactions of this many items, so one erasure never holds the writer long. */
+const DELETE_BATCH = 500;
 
 export interface RecordReceipt {
   id: string;
+  /** Position in the log; -1 while the record waits in the spool (it gets its place on replay). */
   index: number;
   traceId: string;
   requestId: string;
+  /** The store was failing: the record is durable in the spool and enters the log, in order, when the store returns. */
+  spooled?: true;
 }
 
 export interface SearchOptions extends SearchFilter {
@@ -44,25 +117,27 @@ export interface SearchResult {
   nextCursor?: string;
 }
 
-/** Thrown when the stored log no longer matches its own newest checkpoint: appending would bury the damage. */
-export class LedgerIntegrityError extends Error {
-  override readonly name = 'LedgerIntegrityError';
-}
-
-export class LedgerError extends Error {
-  override readonly name = 'LedgerError';
-}
+export { LedgerError, LedgerIntegrityError } from './errors.js';
 
 export class Ledger {
   private closed = false;
+  private readonly content: LedgerContent;
+  private cleanupTimer: NodeJS.Timeout | undefined;
+  private cleaning: Promise<RetentionReport> | undefined;
+  private outage: Outage | undefined;
+  private outageTimer: NodeJS.Timeout | undefined;
+  private reportingOutage = false;
 
   private constructor(
     private readonly parts: LedgerParts,
     private readonly signer: NoteSigner,
-    /** Absent when the stored log contradicts its own newest checkpoint: reads work, appends are refused. */
+    /** Absent when opened read-only, or when the stored log contradicts its own newest checkpoint. */
     private readonly writer: LogWriter | undefined,
-    private readonly damage: string | undefined,
-  ) {}
+    /** Why appends are refused, when they are. */
+    private readonly refusal: Error | undefined,
+  ) {
+    this.content = new LedgerContent(parts.store.content, parts.cipher);
+  }
 
   /**
    * Opens a ledger over already-opened parts. The stored tree is checked against its newest
@@ -71,11 +146,31 @@ export class Ledger {
    */
   static async create(parts: LedgerParts): Promise<Ledger> {
     const signer = new NoteSigner(parts.signerKey);
+    if (parts.readOnly) return new Ledger(parts, signer, undefined, new LedgerError('this ledger was opened read-only; open it without readOnly to record'));
     const state = await restoreTree(parts, signer.verifierKey);
-    if (typeof state === 'string') return new Ledger(parts, signer, undefined, state);
+    if (typeof state === 'string') {
+      return new Ledger(parts, signer, undefined, new LedgerIntegrityError(`${state}; appends are refused until this is investigated (run 'llm-ledger verify')`));
+    }
     const onWarning = parts.onWarning ?? ((message: string) => process.emitWarning(message, 'LlmLedgerWarning'));
-    const writer = new LogWriter(parts.store, signer, parts.anchor, { origin: parts.origin, ...parts.writer, onWarning }, state.frontier, state.covered);
-    return new Ledger(parts, signer, writer, undefined);
+    const writer = new LogWriter(
+      parts.store,
+      signer,
+      parts.anchor,
+      {
+        origin: parts.origin,
+        ...parts.writer,
+        onWarning,
+        ...(parts.spool ? { spool: parts.spool } : {}),
+        ...(parts.retryIntervalMs === undefined ? {} : { retryIntervalMs: parts.retryIntervalMs }),
+        // Called only once records flow, long after `ledger` below exists.
+        onStoreStatus: (available, error) => ledger.storeStatusChanged(available, error),
+      },
+      state.frontier,
+      state.covered,
+    );
+    const ledger = new Ledger(parts, signer, writer, undefined);
+    if (parts.scheduleCleanup && parts.retention) ledger.scheduleCleanup(parts.retention.cleanupIntervalMs, onWarning);
+    return ledger;
   }
 
   /** The key that verifies this ledger's checkpoints; publish it where auditors can find it. */
@@ -91,11 +186,109 @@ export class Ledger {
    * Validates, seals and appends one record. Resolves once the record is durably committed;
    * rejects with a RecordValidationError naming every bad field, or a StoreError.
    */
-  async record(input: unknown): Promise<RecordReceipt> {
+  record(input: unknown): Promise<RecordReceipt> {
+    return this.append(input, true);
+  }
+
+  /** `counted`: a caller's record, counted in an outage's figures when the store fails it. */
+  private async append(input: unknown, counted: boolean): Promise<RecordReceipt> {
     const writer = this.writableWriter();
-    const { envelope, canonical } = sealEnvelope(parseRecordInput(input), this.parts);
-    const { index } = await writer.submit(envelope.id, canonical, leafHashOfText(canonical));
-    return { id: envelope.id, index, traceId: envelope.traceId, requestId: envelope.requestId };
+    const { envelope, canonical, content } = sealEnvelope(parseRecordInput(input), this.parts);
+    const stored = content && (await this.content.seal(envelope, content));
+    let receipt;
+    try {
+      receipt = await writer.submit(envelope.id, canonical, leafHashOfText(canonical), stored);
+    } catch (err) {
+      // Only the store (or the spool) fails a submitted record.
+      if (this.outage && counted) this.outage.failedRecords++;
+      throw err;
+    }
+    const { id, traceId, requestId } = envelope;
+    if (!receipt.spooled) return { id, index: receipt.index, traceId, requestId };
+    if (this.outage && counted) this.outage.spooledRecords++;
+    return { id, index: -1, traceId, requestId, spooled: true };
+  }
+
+  /** Whether the store takes records; a gateway that fails closed refuses traffic while it does not. */
+  storeHealth(): StoreHealth {
+    const health: StoreHealth = { available: this.writer?.storeAvailable ?? true, spooled: this.writer?.spooledCount ?? 0 };
+    if (this.outage) Object.assign(health, { since: this.outage.since, error: this.outage.error });
+    return health;
+  }
+
+  /**
+   * An outage begins with the first failed append. It is counted while it lasts and recorded, as
+   * a `store_outage` event, once the store takes records again. Without a spool nothing else
+   * would try the store, so the event itself is tried every `retryIntervalMs`: when it commits,
+   * the store is back and the outage is on record in one step.
+   */
+  private storeStatusChanged(available: boolean, error?: Error): void {
+    if (!available && !this.outage) {
+      this.outage = { since: new Date().toISOString(), error: (error?.message ?? 'unknown').slice(0, MAX_OUTAGE_ERROR_CHARS), failedRecords: 0, spooledRecords: 0 };
+    }
+    if (available && this.outage) setImmediate(() => void this.reportOutage());
+    else if (this.outage && !this.outageTimer && !this.closed) {
+      this.outageTimer = setInterval(() => {
+        if (!this.parts.spool || this.writer?.storeAvailable) void this.reportOutage();
+      }, this.parts.retryIntervalMs ?? 1000).unref();
+    }
+  }
+
+  private async reportOutage(): Promise<void> {
+    const outage = this.outage;
+    if (!outage || this.reportingOutage || this.closed) return;
+    this.reportingOutage = true;
+    try {
+      await this.append({ kind: 'event', eventType: 'store_outage', component: 'ledger', metadata: { since: outage.since, failedRecords: outage.failedRecords, spooledRecords: outage.spooledRecords, error: outage.error } }, false);
+      this.outage = undefined;
+      if (this.outageTimer) clearInterval(this.outageTimer);
+      this.outageTimer = undefined;
+    } catch {
+      // Still failing: the timer tries again.
+    } finally {
+      this.reportingOutage = false;
+    }
+  }
+
+  /**
+   * Decrypts one record's stored content for an authorised caller. The access is recorded first
+   * (a `content_accessed` record naming who and why, durable before anything is decrypted), so
+   * even a failed attempt leaves its trace.
+   */
+  async reveal(id: string, access: { actor: string; reason: string }): Promise<RevealResult> {
+    if (!access.actor?.trim()) throw new LedgerError('reveal needs the name of whoever is looking (actor), which is recorded');
+    if (!access.reason?.trim()) throw new LedgerError('reveal needs a reason, which is recorded');
+    const record = await this.get(id);
+    if (!record) throw new LedgerError(`no record with id ${id}`);
+    const logged = await this.record({
+      kind: 'content_accessed',
+      component: 'reveal',
+      user: access.actor,
+      metadata: { recordId: id, requestId: record.envelope.requestId, reason: access.reason },
+    });
+    const { content } = await this.content.open(record);
+    return { record, content, accessRecordId: logged.id };
+  }
+
+  /**
+   * Erases one data subject (a user, or a tenant): destroys its data keys, so no copy of its
+   * content can be decrypted again, deletes its content, and records an `erasure` record with
+   * the counts. Envelopes stay, so every proof still verifies.
+   */
+  async erase(who: { user: string } | { tenant: string }): Promise<ErasureResult> {
+    const user = 'user' in who ? who.user : undefined;
+    const tenant = 'tenant' in who ? who.tenant : undefined;
+    if ((user === undefined) === (tenant === undefined) || (user ?? tenant)!.trim() === '') throw new LedgerError('erase needs exactly one of user or tenant');
+    this.writableWriter();
+    const subject = subjectOf({ user, tenant });
+    const counts = await this.content.erase(subject, DELETE_BATCH);
+    const logged = await this.record({
+      kind: 'erasure',
+      component: 'erasure',
+      ...(user === undefined ? { tenant } : { user }),
+      metadata: { subject, keysDestroyed: counts.keysDestroyed, contentDeleted: counts.contentDeleted },
+    });
+    return { subject, ...counts, erasureRecordId: logged.id };
   }
 
   /** Commits everything accepted so far and publishes a checkpoint covering it. */
@@ -103,9 +296,39 @@ export class Ledger {
     await this.writer?.flush();
   }
 
+  /**
+   * One retention pass (see `runRetention`): content older than its period, then the oldest
+   * envelopes as a prefix of the log, stated first in a `retention` record. Strict boundary: a
+   * record is removed when its time is before now minus the period.
+   */
+  async cleanup(now: number = Date.now()): Promise<RetentionReport> {
+    const retention = this.parts.retention;
+    if (!retention) throw new LedgerError('no retention is configured for this ledger');
+    this.writableWriter();
+    // One pass at a time: a scheduled pass and a manual one must not prune the same range twice.
+    while (this.cleaning) await this.cleaning.catch(() => undefined);
+    this.cleaning = runRetention({ store: this.parts.store, content: this.content, config: retention, record: (input) => this.record(input) }, now);
+    try {
+      return await this.cleaning;
+    } finally {
+      this.cleaning = undefined;
+    }
+  }
+
+  private scheduleCleanup(intervalMs: number, onWarning: (message: string) => void): void {
+    const run = () => {
+      this.cleanup().catch((err: Error) => onWarning(`retention cleanup failed (it will be tried again): ${err.message}`));
+    };
+    setImmediate(run).unref();
+    this.cleanupTimer = setInterval(run, intervalMs).unref();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.cleanupTimer) clearInterval(this.cleanupTimer);
+    if (this.outageTimer) clearInterval(this.outageTimer);
+    await this.cleaning?.catch(() => undefined);
     await this.writer?.close();
     await this.parts.store.close();
   }
@@ -117,7 +340,7 @@ export class Ledger {
   async search(options: SearchOptions = {}): Promise<SearchResult> {
     const { limit = 50, cursor, ...filter } = options;
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new LedgerError(`limit must be a whole number from 1 to 1000, got ${limit}`);
-    const records = await this.parts.store.search(filter, { limit, ...(cursor === undefined ? {} : { beforeIndex: decodeCursor(cursor) }) });
+    const records = await this.parts.store.search(checkedTimes(filter), { limit, ...(cursor === undefined ? {} : { beforeIndex: decodeCursor(cursor) }) });
     const last = records.at(-1);
     return records.length === limit && last && last.index > 0 ? { records, nextCursor: encodeCursor(last.index) } : { records };
   }
@@ -130,14 +353,40 @@ export class Ledger {
   }
 
   /** Call statistics (kind `llm.call` unless the filter names another kind). */
-  stats(filter: SearchFilter & { by?: StatsGroup } = {}): Promise<StatsReport> {
+  async stats(filter: SearchFilter & { by?: StatsGroup } = {}): Promise<StatsReport> {
     const { by, ...rest } = filter;
-    return computeStats(this.parts.store.scan({ kind: 'llm.call', ...rest }, 5000), by);
+    if (by !== undefined && !STATS_GROUPS.includes(by)) throw new LedgerError(`stats can be grouped by ${STATS_GROUPS.join(', ')}; got ${by}`);
+    const columns = this.parts.store.statsColumns(checkedTimes({ kind: 'llm.call', ...rest }), { batchSize: 4096, ...(by ? { groupBy: by } : {}) });
+    return computeStats(columns, by !== undefined);
+  }
+
+  /**
+   * Token usage far above its own baseline (per user, model or provider) and error-rate spikes
+   * per model, in a window compared with the period before it; see `detectAnomalies`.
+   */
+  async anomalies(options: AnomalyOptions = {}): Promise<AnomalyReport> {
+    try {
+      return await detectAnomalies((filter, request) => this.parts.store.statsColumns(filter, request), checkedTimes(options));
+    } catch (err) {
+      if (err instanceof AnomalyOptionsError) throw new LedgerError(err.message);
+      throw err;
+    }
+  }
+
+  /** Every matching record, oldest first, in batches: for exports of any size. */
+  async *records(filter: SearchFilter = {}, batchSize = 1000): AsyncIterable<LoggedRecord[]> {
+    yield* this.parts.store.scan(checkedTimes(filter), batchSize);
+  }
+
+  /** Number of records in the log. */
+  size(): Promise<number> {
+    return this.parts.store.size();
   }
 
   async verify(options: { onProgress?: (done: number, total: number) => void } = {}): Promise<VerifyReport> {
     await this.writer?.flush();
     return verifyLog(this.parts.store, {
+      prunedBelow: await prunedBelowPerLog(this.parts.store),
       origin: this.parts.origin,
       verifierKey: this.signer.verifierKey,
       ...(this.parts.anchor ? { anchor: this.parts.anchor } : {}),
@@ -174,7 +423,7 @@ export class Ledger {
 
   private writableWriter(): LogWriter {
     if (this.closed) throw new LedgerError('the ledger is closed');
-    if (!this.writer) throw new LedgerIntegrityError(`${this.damage}; appends are refused until this is investigated (run 'llm-ledger verify')`);
+    if (!this.writer) throw this.refusal!;
     return this.writer;
   }
 }
@@ -201,6 +450,16 @@ async function restoreTree(parts: LedgerParts, verifierKey: string): Promise<{ f
     }
   }
   return { frontier, covered: latest?.size ?? 0 };
+}
+
+/** `since`/`until` in the envelope's own form, which stores compare as strings; a bad one is a LedgerError. */
+function checkedTimes<T extends { since?: string; until?: string }>(filter: T): T {
+  try {
+    return withNormalizedTimes(filter);
+  } catch (err) {
+    if (err instanceof TimeBoundError) throw new LedgerError(err.message);
+    throw err;
+  }
 }
 
 function encodeCursor(index: number): string {

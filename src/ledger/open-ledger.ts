@@ -1,18 +1,36 @@
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../config/load.js';
 import type { LedgerConfig } from '../config/schema.js';
+import { compileCapturePolicy } from '../capture/policy.js';
+import { ContentCipher } from '../crypto/content-cipher.js';
 import { Digester } from '../crypto/digest.js';
+import { kekFromEnv, kekFromFile, KekRing } from '../crypto/kek.js';
 import { decodeKeyMaterial, readOrCreateSecretFile } from '../crypto/key-files.js';
 import { openFileAnchor } from '../log/anchor.js';
 import { generateSignerKey } from '../log/checkpoint.js';
 import { openStore } from '../store/open-store.js';
+import type { Store } from '../store/store.js';
+import { LedgerError } from './errors.js';
 import { Ledger } from './ledger.js';
+import { Spool } from './spool.js';
 
 export interface OpenLedgerOptions {
   /** Overrides for tests and embedders that manage keys themselves. */
   signerKey?: string;
   digestKey?: Buffer;
   onWarning?: (message: string) => void;
+  /** Where the key-encryption key variable is read; defaults to process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Clean up under the configured retention at open and then on its interval: for long-running processes. */
+  scheduleCleanup?: boolean;
+  /** Queries, verification and proofs only: opens without rebuilding the tree; `record` is refused. */
+  readOnly?: boolean;
+  /** A spool file for records the store cannot take, replayed in order when it returns (see `Spool`). */
+  spoolFile?: string;
+  /** How often a failing store is tried again (default 1000 ms). */
+  retryIntervalMs?: number;
+  /** Wraps the opened store (instrumentation, or failure injection in tests). */
+  wrapStore?: (store: Store) => Store;
 }
 
 /**
@@ -27,21 +45,62 @@ export async function openLedger(config?: LedgerConfig | string, options: OpenLe
     cfg.digest.algorithm === 'sha256'
       ? new Digester('sha256')
       : new Digester('hmac-sha256', options.digestKey ?? digestKey(cfg));
-  const store = openStore(cfg.store);
+  const capture = compileCapturePolicy(cfg.capture, { digester });
+  const storesContent = (['prompts', 'responses', 'headers'] as const).filter((c) => cfg.capture[c] === 'encrypted' || cfg.capture[c] === 'plaintext');
+  if (storesContent.length > 0 && cfg.store.type === 'jsonl') {
+    throw new LedgerError(`capture.${storesContent[0]} is ${cfg.capture[storesContent[0]!]}, but the jsonl store cannot keep content: use store.type: sqlite, or capture hash`);
+  }
+  const keks = keyEncryptionKeys(cfg, options.env ?? process.env);
+  const encrypts = (['prompts', 'responses', 'headers'] as const).find((c) => cfg.capture[c] === 'encrypted');
+  if (encrypts && !keks) {
+    throw new LedgerError(
+      `capture.${encrypts} is encrypted, but no key-encryption key is configured: set ${cfg.encryption.kekEnv} (hex or base64, 32 bytes or more) or encryption.kek_file; create one with: llm-ledger keys generate`,
+    );
+  }
+  const opened = openStore(cfg.store);
+  const store = options.wrapStore ? options.wrapStore(opened) : opened;
+  const spool = options.spoolFile !== undefined && !options.readOnly ? await Spool.open(options.spoolFile).catch(async (err: Error) => {
+    await store.close();
+    throw new LedgerError(`cannot open the spool ${options.spoolFile}: ${err.message}`, { cause: err });
+  }) : undefined;
+  for (const warning of capture.warnings) (options.onWarning ?? ((m: string) => process.emitWarning(m, 'LlmLedgerWarning')))(warning);
   try {
     return await Ledger.create({
       store,
       signerKey,
       origin: cfg.log.origin,
-      digester,
+      capture,
+      ...(keks && store.content ? { cipher: new ContentCipher({ keks, store: store.content.dataKeys }) } : {}),
       ...(cfg.log.anchor ? { anchor: openFileAnchor(cfg.log.anchor.path) } : {}),
       limits: cfg.limits,
       writer: { maxBatch: cfg.writer.maxBatch, maxWaitMs: cfg.writer.maxWaitMs, checkpointIntervalMs: cfg.log.checkpointIntervalMs },
       ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+      ...(options.readOnly ? { readOnly: true } : {}),
+      retention: cfg.retention,
+      ...(options.scheduleCleanup ? { scheduleCleanup: true } : {}),
+      ...(spool ? { spool } : {}),
+      ...(options.retryIntervalMs === undefined ? {} : { retryIntervalMs: options.retryIntervalMs }),
     });
   } catch (err) {
+    await spool?.close();
     await store.close();
     throw err;
+  }
+}
+
+/**
+ * The key-encryption keys: the current one from `encryption.kek_file` or the environment
+ * variable, after any previous ones (which only unwrap older data keys). None configured: undefined.
+ */
+function keyEncryptionKeys(cfg: LedgerConfig, env: NodeJS.ProcessEnv): KekRing | undefined {
+  const { kekFile, kekEnv, previousKekFiles } = cfg.encryption;
+  const hasEnv = env[kekEnv] !== undefined && env[kekEnv]!.trim() !== '';
+  if (kekFile === undefined && !hasEnv) return undefined;
+  try {
+    const current = kekFile !== undefined ? kekFromFile(kekFile) : kekFromEnv(env, kekEnv);
+    return new KekRing([...previousKekFiles.map(kekFromFile), current]);
+  } catch (err) {
+    throw new LedgerError(`cannot load the key-encryption key: ${(err as Error).message}`, { cause: err });
   }
 }
 

@@ -1,6 +1,7 @@
-import type { Envelope, LoggedRecord } from '../record/types.js';
+import { statusCode } from '../store/stats-columns.js';
+import { STATS_GROUP_FIELDS, type StatsColumns } from '../store/store.js';
 
-export const STATS_GROUPS = ['model', 'user', 'day', 'provider'] as const;
+export const STATS_GROUPS = STATS_GROUP_FIELDS;
 export type StatsGroup = (typeof STATS_GROUPS)[number];
 
 export interface StatsRow {
@@ -25,6 +26,9 @@ export interface StatsReport {
   groups: StatsRow[];
 }
 
+const ERROR = statusCode('error');
+const BLOCKED = statusCode('blocked');
+
 /** Accumulates one group; latencies are kept so percentiles are exact, not estimated. */
 class Accumulator {
   requests = 0;
@@ -35,22 +39,35 @@ class Accumulator {
   reasoningTokens = 0;
   cachedTokens = 0;
   costUsd = 0;
-  private latencies: number[] = [];
+  private latencies = new Float64Array(64);
+  private latencyCount = 0;
 
-  add(e: Envelope): void {
+  add(c: StatsColumns, i: number): void {
     this.requests++;
-    if (e.status === 'error') this.errors++;
-    if (e.status === 'blocked') this.blocked++;
-    this.inputTokens += e.inputTokens ?? 0;
-    this.outputTokens += e.outputTokens ?? 0;
-    this.reasoningTokens += e.reasoningTokens ?? 0;
-    this.cachedTokens += e.cachedTokens ?? 0;
-    this.costUsd += e.costUsd ?? 0;
-    if (e.latencyMs !== undefined) this.latencies.push(e.latencyMs);
+    const status = c.status[i];
+    if (status === ERROR) this.errors++;
+    else if (status === BLOCKED) this.blocked++;
+    // `x || 0` turns the NaN of an absent number into 0 for sums.
+    this.inputTokens += c.inputTokens[i]! || 0;
+    this.outputTokens += c.outputTokens[i]! || 0;
+    this.reasoningTokens += c.reasoningTokens[i]! || 0;
+    this.cachedTokens += c.cachedTokens[i]! || 0;
+    this.costUsd += c.costUsd[i]! || 0;
+    const latency = c.latencyMs[i]!;
+    if (!Number.isNaN(latency)) this.addLatency(latency);
+  }
+
+  private addLatency(latency: number): void {
+    if (this.latencyCount === this.latencies.length) {
+      const grown = new Float64Array(this.latencies.length * 2);
+      grown.set(this.latencies);
+      this.latencies = grown;
+    }
+    this.latencies[this.latencyCount++] = latency;
   }
 
   row(key: string): StatsRow {
-    const sorted = Float64Array.from(this.latencies).sort();
+    const sorted = this.latencies.subarray(0, this.latencyCount).sort();
     const { requests, errors, blocked, inputTokens, outputTokens, reasoningTokens, cachedTokens } = this;
     return {
       key,
@@ -77,23 +94,24 @@ function percentile(sorted: Float64Array, p: number): number | null {
   return sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] ?? null;
 }
 
-function groupKey(e: Envelope, by: StatsGroup): string {
-  if (by === 'day') return e.ts.slice(0, 10);
-  return e[by] ?? '(none)';
-}
+/** The key of a row without the grouping field. */
+export const NO_GROUP = '(none)';
 
-/** Totals and per-group figures over the matching records, in one pass. */
-export async function computeStats(records: AsyncIterable<LoggedRecord[]>, by?: StatsGroup): Promise<StatsReport> {
+/**
+ * Totals and per-group figures over the matching records, in one pass over column batches
+ * (`Store.statsColumns`, asked for the `group` column when grouping).
+ */
+export async function computeStats(batches: AsyncIterable<StatsColumns>, grouped: boolean): Promise<StatsReport> {
   const totals = new Accumulator();
   const groups = new Map<string, Accumulator>();
-  for await (const batch of records) {
-    for (const { envelope } of batch) {
-      totals.add(envelope);
-      if (!by) continue;
-      const key = groupKey(envelope, by);
+  for await (const batch of batches) {
+    for (let i = 0; i < batch.length; i++) {
+      totals.add(batch, i);
+      if (!grouped) continue;
+      const key = batch.group?.[i] ?? NO_GROUP;
       let acc = groups.get(key);
       if (!acc) groups.set(key, (acc = new Accumulator()));
-      acc.add(envelope);
+      acc.add(batch, i);
     }
   }
   return {

@@ -1,3 +1,4 @@
+import { defaultCapturePolicy } from '../capture/default-policy.js';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -130,7 +131,7 @@ describe('verify on a large SQLite ledger, scanned on worker threads', () => {
       store: openSqliteStore(join(dir, 'ledger.db'), { parallelScanFrom: 0 }),
       signerKey,
       origin,
-      digester: new Digester('sha256'),
+      capture: defaultCapturePolicy(new Digester('sha256')),
       limits: { maxMetadataBytes: 8192, maxErrorChars: 1024 },
       writer: { maxBatch: 700, maxWaitMs: 0, checkpointIntervalMs: 0 },
     });

@@ -34,6 +34,11 @@ export interface VerifyOptions {
   anchor?: Anchor;
   batchSize?: number;
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Records below this index were pruned by retention, as the log's own `retention` records
+   * state: they are taken as their committed leaf hashes instead of being reported missing.
+   */
+  prunedBelow?: number;
 }
 
 /** Problems of one kind beyond this many are counted, not listed: a wiped log must not flood memory. */
@@ -76,9 +81,46 @@ export async function verifyLog(store: Store, options: VerifyOptions): Promise<V
     problems.add(kind, index, message);
   };
   const batchSize = options.batchSize ?? 10_000;
+  const horizon = options.prunedBelow ?? 0;
+  // Adds one leaf to the recomputed tree, and holds the tree against every checkpoint of its new size.
+  const appendLeaf = (leaf: Uint8Array) => {
+    tree.append(leaf);
+    position++;
+    for (; nextCheck < sizes.length && sizes[nextCheck] === tree.size; nextCheck++) {
+      const known = roots.get(tree.size)!;
+      const root = tree.root();
+      const mismatch = known.filter((k) => !k.checkpoint.root.equals(root));
+      if (mismatch.length === 0 && !diverged) {
+        verifiedSize = tree.size;
+        firstPreciseSinceVerified = undefined;
+      } else if (mismatch.length > 0) {
+        diverged = true;
+        problems.add(
+          'root-mismatch',
+          firstPreciseSinceVerified ?? verifiedSize,
+          `the tree of size ${tree.size} does not match its signed checkpoint (${mismatch.map((m) => m.source).join(', ')}); the log differs at or after index ${verifiedSize}`,
+        );
+      }
+    }
+  };
+  // Envelopes below the horizon were pruned by retention: their committed leaf hashes stand in for them.
+  const fillPruned = async (to: number) => {
+    const from = expectedIndex;
+    const end = Math.min(to, horizon);
+    for (let at = from; at < end; at += batchSize) {
+      const leaves = await store.leafHashes(at, Math.min(end, at + batchSize));
+      for (const leaf of leaves) appendLeaf(leaf);
+      if (leaves.length < Math.min(end, at + batchSize) - at) {
+        precise('missing', at + leaves.length, `the leaf hashes of pruned records from index ${at + leaves.length} are missing`);
+        break;
+      }
+    }
+    expectedIndex = Math.max(expectedIndex, end);
+  };
   for await (const batch of store.scanLeaves(batchSize)) {
-    for (let i = 0; i < batch.indexes.length; i++, position++) {
+    for (let i = 0; i < batch.indexes.length; i++) {
       const index = batch.indexes[i]!;
+      if (index > expectedIndex && expectedIndex < horizon) await fillPruned(index);
       // Contiguity is tracked apart from the position so one deletion is reported once, not per later row.
       if (index > expectedIndex) precise('missing', expectedIndex, `record(s) at index ${expectedIndex}..${index - 1} are missing (deleted)`);
       else if (index < expectedIndex) precise('misplaced', position, `the record at position ${position} claims index ${index} (inserted, duplicated or reordered)`);
@@ -86,26 +128,11 @@ export async function verifyLog(store: Store, options: VerifyOptions): Promise<V
       const committed = batch.committed[i];
       if (committed === LEAF_NOT_COMMITTED) precise('changed', position, `record ${position} has no committed leaf hash (inserted, or its leaf was removed)`);
       else if (committed === LEAF_DIFFERS) precise('changed', position, `record ${position} differs from the leaf committed for index ${index} (changed, inserted or swapped)`);
-      tree.append(batch.leaves.subarray(i * 32, i * 32 + 32));
-      for (; nextCheck < sizes.length && sizes[nextCheck] === tree.size; nextCheck++) {
-        const known = roots.get(tree.size)!;
-        const root = tree.root();
-        const mismatch = known.filter((k) => !k.checkpoint.root.equals(root));
-        if (mismatch.length === 0 && !diverged) {
-          verifiedSize = tree.size;
-          firstPreciseSinceVerified = undefined;
-        } else if (mismatch.length > 0) {
-          diverged = true;
-          problems.add(
-            'root-mismatch',
-            firstPreciseSinceVerified ?? verifiedSize,
-            `the tree of size ${tree.size} does not match its signed checkpoint (${mismatch.map((m) => m.source).join(', ')}); the log differs at or after index ${verifiedSize}`,
-          );
-        }
-      }
+      appendLeaf(batch.leaves.subarray(i * 32, i * 32 + 32));
     }
     options.onProgress?.(position, total);
   }
+  if (expectedIndex < horizon) await fillPruned(horizon);
 
   const largest = sizes.at(-1);
   if (largest !== undefined && largest > position) {

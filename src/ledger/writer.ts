@@ -1,7 +1,8 @@
 import type { Anchor } from '../log/anchor.js';
 import type { NoteSigner } from '../log/checkpoint.js';
-import type { MerkleFrontier } from '../log/merkle.js';
+import { leafHashOfText, type MerkleFrontier } from '../log/merkle.js';
 import type { AppendEntry, Store, StoredCheckpoint } from '../store/store.js';
+import type { Spool, SpooledEntry } from './spool.js';
 
 export interface WriterOptions {
   origin: string;
@@ -10,16 +11,30 @@ export interface WriterOptions {
   checkpointIntervalMs: number;
   /** Told about failures that do not reject a record (an anchor that could not be written). */
   onWarning: (message: string) => void;
+  /**
+   * Where sealed records go while the store fails, instead of being rejected: they are replayed
+   * into the store, in order, once it takes appends again. Without one, records of a failed
+   * batch are rejected.
+   */
+  spool?: Spool;
+  /** How long to wait before trying a failing store again with the spooled records (default 1000). */
+  retryIntervalMs?: number;
+  /** Told when the store starts refusing appends (with why) and when it takes them again. */
+  onStoreStatus?: (available: boolean, error?: Error) => void;
 }
 
 export interface Receipt {
+  /** Position in the log; -1 while the record waits in the spool (its place is given on replay). */
   index: number;
+  /** The store was failing: the record is durable in the spool and enters the log on replay. */
+  spooled?: true;
 }
 
 interface Pending {
   id: string;
   canonical: string;
   leafHash: Buffer;
+  content: AppendEntry['content'];
   resolve: (receipt: Receipt) => void;
   reject: (err: Error) => void;
 }
@@ -48,6 +63,21 @@ export class LogWriter {
   private inFlight = 0;
   private failedSinceIdle = false;
   private idleWaiters: (() => void)[] = [];
+  /** Anchor writes, one after another in publication order, off the path that resolves records. */
+  private anchoring: Promise<void> = Promise.resolve();
+  /** False from a failed append until one succeeds. */
+  private available = true;
+  /** The spool holds records not yet in the store: new ones must go behind them, to keep the order. */
+  private spooling = false;
+  /** Byte offset in the spool of the first record not yet replayed. */
+  private replayOffset = 0;
+  /** Spool entries already replayed (for `spooledCount`). */
+  private replayedEntries = 0;
+  private replayRun: Promise<void> | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  /** Spooled by a previous process: its first records may have reached the store before it stopped. */
+  private skipStored = false;
+  private closing = false;
 
   constructor(
     private readonly store: Store,
@@ -59,6 +89,21 @@ export class LogWriter {
     private checkpointedSize: number,
   ) {
     this.frontier = committed.clone();
+    if (options.spool && options.spool.entries > 0) {
+      this.spooling = true;
+      this.skipStored = true;
+      setImmediate(() => void this.replay());
+    }
+  }
+
+  /** False while the store refuses appends (from a failed batch until one succeeds). */
+  get storeAvailable(): boolean {
+    return this.available;
+  }
+
+  /** Records waiting in the spool for the store. */
+  get spooledCount(): number {
+    return this.options.spool ? this.options.spool.entries - this.replayedEntries : 0;
   }
 
   /** Size covered by the newest checkpoint. */
@@ -66,21 +111,37 @@ export class LogWriter {
     return this.checkpointedSize;
   }
 
-  submit(id: string, canonical: string, leafHash: Buffer): Promise<Receipt> {
+  submit(id: string, canonical: string, leafHash: Buffer, content?: AppendEntry['content']): Promise<Receipt> {
     return new Promise<Receipt>((resolve, reject) => {
-      this.queue.push({ id, canonical, leafHash, resolve, reject });
+      const pending = { id, canonical, leafHash, content, resolve, reject };
+      // Right after a failure, batches still in flight will be spooled first: queue behind them.
+      if (this.spooling && !this.failedSinceIdle) {
+        this.spool([pending]);
+        return;
+      }
+      this.queue.push(pending);
       this.drainSoon(this.queue.length >= this.options.maxBatch ? 0 : this.options.maxWaitMs);
     });
   }
 
-  /** Commits everything queued so far and publishes a checkpoint covering it. */
+  /**
+   * Commits everything queued so far and publishes a checkpoint covering it. While the store
+   * fails and a spool is configured, records are durable in the spool instead: flush then tries
+   * one replay and returns without a checkpoint if the store still refuses.
+   */
   async flush(): Promise<void> {
     this.cancelScheduled();
-    while (this.queue.length > 0 || this.inFlight > 0) {
+    while ((this.queue.length > 0 && !this.spooling) || this.inFlight > 0) {
       this.drain();
       await this.idle();
     }
+    if (this.spooling) {
+      await this.replay();
+      await this.options.spool!.idle();
+      if (this.spooling) return;
+    }
     await this.publishCheckpoint();
+    await this.anchoring;
   }
 
   /** Publishes a checkpoint now if any committed record is not yet covered by one. */
@@ -99,8 +160,17 @@ export class LogWriter {
   }
 
   async close(): Promise<void> {
-    await this.flush();
-    if (this.checkpointTimer) clearTimeout(this.checkpointTimer);
+    this.closing = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    try {
+      await this.flush();
+    } finally {
+      if (this.checkpointTimer) clearTimeout(this.checkpointTimer);
+      if (this.retryTimer) clearTimeout(this.retryTimer);
+      const left = this.spooledCount;
+      if (left > 0) this.options.onWarning(`${left} record(s) wait in the spool ${this.options.spool!.path}: the store did not take them before close; they are replayed, in order, when the ledger opens next`);
+      await this.options.spool?.close();
+    }
   }
 
   /** The first record of a batch waits up to `delayMs` for company; a full batch goes at once. */
@@ -126,14 +196,16 @@ export class LogWriter {
   }
 
   private drain(): void {
-    while (this.queue.length > 0 && this.inFlight < MAX_IN_FLIGHT && !this.failedSinceIdle) {
+    while (this.queue.length > 0 && this.inFlight < MAX_IN_FLIGHT && !this.failedSinceIdle && !this.spooling) {
       this.send(this.queue.splice(0, this.options.maxBatch));
     }
   }
 
-  private send(batch: Pending[]): void {
+  /** Sequences one batch and appends it; a replayed batch is not spooled again when it fails. */
+  private send(batch: Pending[], replayed = false): void {
     const entries: AppendEntry[] = batch.map((p) => {
-      const entry = { index: this.frontier.size, id: p.id, canonical: p.canonical, leafHash: p.leafHash };
+      const entry: AppendEntry = { index: this.frontier.size, id: p.id, canonical: p.canonical, leafHash: p.leafHash };
+      if (p.content) entry.content = p.content;
       this.frontier.append(p.leafHash);
       return entry;
     });
@@ -148,14 +220,127 @@ export class LogWriter {
         if (checkpoint) this.checkpointed(checkpoint);
         else this.scheduleCheckpoint();
         for (let i = 0; i < batch.length; i++) batch[i]!.resolve({ index: entries[i]!.index });
+        this.storeStatus(true);
         this.settled();
       },
       (err: Error) => {
         this.failedSinceIdle = true;
-        for (const p of batch) p.reject(err);
+        this.storeStatus(false, err);
+        if (this.options.spool && !replayed) {
+          this.spooling = true;
+          this.spool(batch);
+        } else {
+          for (const p of batch) p.reject(err);
+        }
         this.settled();
       },
     );
+  }
+
+  private storeStatus(available: boolean, error?: Error): void {
+    if (this.available === available) return;
+    this.available = available;
+    this.options.onStoreStatus?.(available, error);
+  }
+
+  /** Writes records to the spool in call order; each resolves once on disk, or rejects if the spool fails too. */
+  private spool(batch: Pending[]): void {
+    const entries: SpooledEntry[] = batch.map((p) => (p.content ? { id: p.id, canonical: p.canonical, content: p.content } : { id: p.id, canonical: p.canonical }));
+    this.options.spool!.append(entries).then(
+      () => {
+        for (const p of batch) p.resolve({ index: -1, spooled: true });
+      },
+      (err: Error) => {
+        for (const p of batch) p.reject(err);
+      },
+    );
+    this.scheduleReplay();
+  }
+
+  private scheduleReplay(): void {
+    if (this.retryTimer || this.closing) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.replay();
+    }, this.options.retryIntervalMs ?? 1000);
+    this.retryTimer.unref();
+  }
+
+  /**
+   * Moves spooled records into the store, oldest first, a batch at a time. When it has caught up
+   * with the spool, the spool is emptied and records go to the store directly again. A failure
+   * leaves everything where it is, to be tried again after `retryIntervalMs`.
+   */
+  private replay(): Promise<void> {
+    this.replayRun ??= this.replaySpool().finally(() => {
+      this.replayRun = undefined;
+    });
+    return this.replayRun;
+  }
+
+  private async replaySpool(): Promise<void> {
+    const spool = this.options.spool!;
+    while (this.spooling) {
+      // Batches of direct records still in flight fail (and are spooled) before replay may start.
+      if (this.inFlight > 0 || this.failedSinceIdle) await this.idle();
+      let read;
+      try {
+        read = await spool.read(this.replayOffset, this.options.maxBatch);
+      } catch (err) {
+        this.options.onWarning(`cannot replay the spool: ${(err as Error).message}`);
+        return;
+      }
+      if (read.entries.length === 0) {
+        // Caught up, unless appends are still on their way to the file.
+        await spool.idle();
+        if (this.replayOffset < spool.size) continue;
+        this.spooling = false;
+        this.replayOffset = 0;
+        await spool.clear();
+        this.replayedEntries = 0;
+        // Records queued while the last batch was replayed go straight to the store now.
+        if (this.queue.length > 0) this.drainSoon(0);
+        return;
+      }
+      const entries = this.skipStored ? await this.notYetStored(read.entries) : read.entries;
+      const committed = entries.length === 0 || (await this.appendReplayed(entries));
+      if (!committed) {
+        this.scheduleReplay();
+        return;
+      }
+      this.replayOffset = read.next;
+      this.replayedEntries += read.entries.length;
+    }
+  }
+
+  /**
+   * A spool left by a process that stopped mid-replay may begin with records that reached the
+   * store: replay is in order, so they are a prefix, and the first record not found ends it.
+   */
+  private async notYetStored(entries: SpooledEntry[]): Promise<SpooledEntry[]> {
+    for (let i = 0; i < entries.length; i++) {
+      if (!(await this.store.getById(entries[i]!.id))) {
+        this.skipStored = false;
+        return entries.slice(i);
+      }
+    }
+    return [];
+  }
+
+  /** One replayed batch through the normal sequencing path; true once committed. */
+  private appendReplayed(entries: SpooledEntry[]): Promise<boolean> {
+    return new Promise((resolve) => {
+      const last = entries.length - 1;
+      const batch: Pending[] = entries.map((e, i) => ({
+        id: e.id,
+        canonical: e.canonical,
+        leafHash: leafHashOfText(e.canonical),
+        content: e.content,
+        resolve: i === last ? () => resolve(true) : () => undefined,
+        reject: i === 0 ? () => resolve(false) : () => undefined,
+      }));
+      this.send(batch, true);
+    });
   }
 
   /** Bookkeeping after a store call ends; when none is left, recovers from failures and moves on. */
@@ -165,9 +350,11 @@ export class LogWriter {
     if (this.failedSinceIdle) {
       this.failedSinceIdle = false;
       this.frontier = this.committed.clone();
+      // Behind the spooled batches, in the order they were submitted.
+      if (this.spooling && this.queue.length > 0) this.spool(this.queue.splice(0));
     }
     for (const wake of this.idleWaiters.splice(0)) wake();
-    if (this.queue.length > 0) this.drainSoon(0);
+    if (this.queue.length > 0 && !this.spooling) this.drainSoon(0);
   }
 
   private idle(): Promise<void> {
@@ -184,12 +371,13 @@ export class LogWriter {
     this.lastCheckpointAt = Date.now();
     if (this.checkpointTimer) clearTimeout(this.checkpointTimer);
     this.checkpointTimer = undefined;
-    if (!this.anchor) return;
-    try {
-      this.anchor.publish(checkpoint);
-    } catch (err) {
-      this.options.onWarning(`checkpoint of size ${checkpoint.size} was stored but not anchored: ${(err as Error).message}`);
-    }
+    const anchor = this.anchor;
+    if (!anchor) return;
+    this.anchoring = this.anchoring.then(() =>
+      anchor.publish(checkpoint).catch((err: Error) => {
+        this.options.onWarning(`checkpoint of size ${checkpoint.size} was stored but not anchored: ${err.message}`);
+      }),
+    );
   }
 
   /** Records left uncovered get a checkpoint once the interval has passed, even if traffic stops. */

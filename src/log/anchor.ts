@@ -1,4 +1,5 @@
-import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { appendFile, open, readFile } from 'node:fs/promises';
 import { dirname, extname, join } from 'node:path';
 import type { StoredCheckpoint } from '../store/store.js';
 
@@ -8,7 +9,8 @@ import type { StoredCheckpoint } from '../store/store.js';
  */
 export interface Anchor {
   readonly location: string;
-  publish(checkpoint: StoredCheckpoint): void;
+  /** Asynchronous, so the file system's latency (an fsync) never stalls the thread that records. */
+  publish(checkpoint: StoredCheckpoint): Promise<void>;
   read(): StoredCheckpoint[];
 }
 
@@ -35,22 +37,22 @@ class DirectoryAnchor implements Anchor {
     mkdirSync(dir, { recursive: true });
   }
 
-  publish(checkpoint: StoredCheckpoint): void {
+  async publish(checkpoint: StoredCheckpoint): Promise<void> {
     const file = join(this.dir, `checkpoint-${String(checkpoint.size).padStart(15, '0')}.txt`);
-    let fd: number;
+    let handle;
     try {
-      fd = openSync(file, 'wx', 0o444);
+      handle = await open(file, 'wx', 0o444);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new AnchorError(`cannot write anchor ${file}: ${(err as Error).message}`);
       // The same size anchored twice: harmless if identical, evidence of a rewritten log if not.
-      if (readFileSync(file, 'utf8') === checkpoint.note) return;
+      if ((await readFile(file, 'utf8')) === checkpoint.note) return;
       throw new AnchorError(`anchor ${file} already holds a different checkpoint of size ${checkpoint.size}: the log was rewritten`);
     }
     try {
-      writeSync(fd, checkpoint.note);
-      fsyncSync(fd);
+      await handle.writeFile(checkpoint.note);
+      await handle.sync();
     } finally {
-      closeSync(fd);
+      await handle.close();
     }
   }
 
@@ -69,9 +71,9 @@ class AppendFileAnchor implements Anchor {
     mkdirSync(dirname(file), { recursive: true });
   }
 
-  publish(checkpoint: StoredCheckpoint): void {
+  async publish(checkpoint: StoredCheckpoint): Promise<void> {
     try {
-      appendFileSync(this.file, `${JSON.stringify({ size: checkpoint.size, note: checkpoint.note })}\n`, { mode: 0o644 });
+      await appendFile(this.file, `${JSON.stringify({ size: checkpoint.size, note: checkpoint.note })}\n`, { mode: 0o644 });
     } catch (err) {
       throw new AnchorError(`cannot append to anchor ${this.file}: ${(err as Error).message}`);
     }

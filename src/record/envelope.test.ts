@@ -1,3 +1,4 @@
+import { defaultCapturePolicy } from '../capture/default-policy.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Digester } from '../crypto/digest.js';
@@ -7,7 +8,7 @@ import { RecordValidationError } from './errors.js';
 import { parseRecordInput } from './schema.js';
 import { RECORD_STATUSES, type RecordInput } from './types.js';
 
-const ctx = { digester: new Digester('hmac-sha256', Buffer.alloc(32, 9)), limits: { maxMetadataBytes: 8192, maxErrorChars: 64 } };
+const ctx = { capture: defaultCapturePolicy(new Digester('hmac-sha256', Buffer.alloc(32, 9))), limits: { maxMetadataBytes: 8192, maxErrorChars: 64 } };
 const word = fc.string({ minLength: 1, maxLength: 20 });
 const n = fc.nat({ max: 1_000_000 });
 

@@ -1,8 +1,9 @@
-import { fingerprintApiKey, type Digester } from '../crypto/digest.js';
+import type { CapturePolicy, CaptureResult } from '../capture/policy.js';
+import { fingerprintApiKey } from '../crypto/digest.js';
 import { CanonicalJsonError, canonicalCopy, canonicalJson } from './canonical.js';
 import { RecordValidationError } from './errors.js';
 import { newId } from './ids.js';
-import { ENVELOPE_VERSION, type Digests, type Envelope, type RecordInput, type SafetyFacts } from './types.js';
+import { ENVELOPE_VERSION, type CaptureFacts, type Digests, type Envelope, type RecordInput, type SafetyFacts, type StoredFieldFacts } from './types.js';
 
 export interface EnvelopeLimits {
   maxMetadataBytes: number;
@@ -10,14 +11,16 @@ export interface EnvelopeLimits {
 }
 
 export interface EnvelopeContext {
-  digester: Digester;
+  /** Decides, per call, what of its text is digested and what is stored apart from the envelope. */
+  capture: CapturePolicy;
   limits: EnvelopeLimits;
 }
 
-/** The envelope plus the exact bytes the log commits to. */
+/** The envelope, the exact bytes the log commits to, and the content to store beside it, if any. */
 export interface SealedEnvelope {
   envelope: Envelope;
   canonical: string;
+  content?: CaptureResult['content'];
 }
 
 /**
@@ -40,6 +43,7 @@ export function sealEnvelope(input: RecordInput, ctx: EnvelopeContext): SealedEn
     throw new RecordValidationError([{ path: 'eventType', message: "is required when kind is 'event'" }]);
   }
   const id = newId();
+  const captured = input.content === undefined && input.headers === undefined ? undefined : applyCapture(input, ctx.capture);
   const key = input.apiKey === undefined ? undefined : fingerprintApiKey(input.apiKey);
   const error = input.error === undefined ? undefined : boundError(input.error, ctx.limits.maxErrorChars);
   const metadata = input.metadata === undefined ? undefined : sortedMetadata(input.metadata);
@@ -47,10 +51,11 @@ export function sealEnvelope(input: RecordInput, ctx: EnvelopeContext): SealedEn
     apiKeyHash: key?.apiKeyHash,
     apiKeyPrefix: key?.apiKeyPrefix,
     cachedTokens: input.cachedTokens,
+    capture: captured && captureFacts(captured),
     component: input.component,
     conversation: input.conversation,
     costUsd: input.costUsd,
-    digests: input.content && digestContent(input.content, ctx.digester),
+    digests: captured && sortedDigests(captured),
     endpoint: input.endpoint,
     error: error?.text,
     errorTruncated: error?.truncated,
@@ -86,7 +91,19 @@ export function sealEnvelope(input: RecordInput, ctx: EnvelopeContext): SealedEn
   if (LONE_SURROGATE_ESCAPE.test(canonical)) {
     throw new RecordValidationError([{ path: '', message: 'contains text with a lone surrogate, which is not valid Unicode' }]);
   }
-  return { envelope, canonical };
+  const content = captured?.content;
+  return content && (content.system || content.input || content.output || content.headers) ? { envelope, canonical, content } : { envelope, canonical };
+}
+
+function applyCapture(input: RecordInput, policy: CapturePolicy): CaptureResult {
+  return policy.apply({
+    model: input.model,
+    system: input.content?.system,
+    input: input.content?.input,
+    output: input.content?.output,
+    headers: input.headers,
+    lower: input.capture,
+  });
 }
 
 function sortedMetadata(metadata: Record<string, unknown>): { copy: Envelope['metadata']; needsGenericPath: boolean } {
@@ -135,12 +152,32 @@ function boundError(error: string, maxChars: number): { text: string; truncated?
   return { text: error.slice(0, end), truncated: true };
 }
 
-function digestContent(content: NonNullable<RecordInput['content']>, digester: Digester): Digests | undefined {
-  if (content.system === undefined && content.input === undefined && content.output === undefined) return undefined;
+/** The policy's digests in RFC 8785 key order, with the headers digest among them. */
+function sortedDigests(captured: CaptureResult): Digests | undefined {
+  const d = captured.digests;
+  if (!d && captured.headersDigest === undefined) return undefined;
+  return { alg: d?.alg ?? 'hmac-sha256', headers: captured.headersDigest, input: d?.input, output: d?.output, system: d?.system };
+}
+
+/** What the envelope says about capture, keys in RFC 8785 order; never any of the text. */
+function captureFacts(captured: CaptureResult): CaptureFacts {
+  const { content, modes, pii } = captured;
+  const facts = (f: { mode: StoredFieldFacts['mode']; bytes?: number; truncated: boolean; redactions: number } | undefined, bytes?: number) =>
+    f && { bytes: f.bytes ?? bytes ?? 0, mode: f.mode, redactions: f.redactions, truncated: f.truncated };
+  const fields = content.system || content.input || content.output || content.headers
+    ? {
+        headers: facts(content.headers, content.headers && Buffer.byteLength(Object.values(content.headers.values).join(''))),
+        input: facts(content.input),
+        output: facts(content.output),
+        system: facts(content.system),
+      }
+    : undefined;
   return {
-    alg: digester.algorithm,
-    input: content.input === undefined ? undefined : digester.digest(content.input),
-    output: content.output === undefined ? undefined : digester.digest(content.output),
-    system: content.system === undefined ? undefined : digester.digest(content.system),
+    excluded: captured.excluded ? true : undefined,
+    fields,
+    headers: modes.headers,
+    pii: pii.total > 0 ? { findings: Object.fromEntries(Object.entries(pii.findings).sort(([a], [b]) => (a < b ? -1 : 1))), total: pii.total } : undefined,
+    prompts: modes.prompts,
+    responses: modes.responses,
   };
 }

@@ -60,6 +60,8 @@ export const RECORD_INPUT_SCHEMA = {
       additionalProperties: false,
       properties: { system: { type: 'string' }, input: { type: 'string' }, output: { type: 'string' } },
     },
+    headers: { type: 'object', additionalProperties: { type: 'string' }, maxProperties: 256 },
+    capture: text(256),
     // Values are checked by canonicalisation, which names the path of anything JSON cannot hold.
     metadata: { type: 'object' },
   },
@@ -112,6 +114,8 @@ function toIssue(e: ErrorObject): RecordIssue {
       return { path, message: `must be at most ${String(p.limit)} characters` };
     case 'maxItems':
       return { path, message: `must have at most ${String(p.limit)} items` };
+    case 'maxProperties':
+      return { path, message: `must have at most ${String(p.limit)} entries` };
     case 'type':
       return { path, message: p.type === 'integer' ? 'must be a whole number' : `must be ${article(String(p.type))}` };
     case 'pattern':

@@ -65,14 +65,51 @@ export interface RecordInput extends CallFacts {
   /** The raw API key: only its SHA-256 and a short prefix are kept. */
   apiKey?: string;
   error?: string;
+  /** Prompt and response text: kept as the capture policy says (by default, digests only). */
   content?: ContentInput;
+  /** Request headers: only names on `capture.headers_allow` are kept, never credentials. */
+  headers?: Record<string, string>;
+  /**
+   * Lowers capture for this call only, in the `x-llm-ledger-capture` header's syntax: `hash`,
+   * `none`, or per class, `prompts=none,responses=hash`. A request can never raise capture.
+   */
+  capture?: string;
 }
 
 export interface Digests {
   alg: 'hmac-sha256' | 'sha256';
+  /** Of the allow-listed headers, one `name: value` line each, sorted by name. */
+  headers?: string;
   system?: string;
   input?: string;
   output?: string;
+}
+
+export type CaptureMode = 'none' | 'hash' | 'encrypted' | 'plaintext';
+export type ContentField = 'system' | 'input' | 'output' | 'headers';
+
+/** What was kept of one stored field: facts about the text, never the text. */
+export interface StoredFieldFacts {
+  /** UTF-8 size of the original text. */
+  bytes: number;
+  mode: 'encrypted' | 'plaintext';
+  /** Spans the PII redactor replaced before storing. */
+  redactions: number;
+  /** The stored text was cut at `capture.max_body_size`. */
+  truncated: boolean;
+}
+
+/** How the capture policy treated one call, committed with the envelope so an auditor sees it. */
+export interface CaptureFacts {
+  /** The model is on `capture.exclude_models`: nothing of the text was kept. */
+  excluded?: true;
+  /** Fields whose content is stored apart from the envelope (deletable by erasure and retention). */
+  fields?: Partial<Record<ContentField, StoredFieldFacts>>;
+  headers: CaptureMode;
+  /** Replaced spans per PII detector, over all stored fields. */
+  pii?: { findings: Record<string, number>; total: number };
+  prompts: CaptureMode;
+  responses: CaptureMode;
 }
 
 /**
@@ -92,6 +129,7 @@ export interface Envelope extends CallFacts {
   error?: string;
   errorTruncated?: boolean;
   digests?: Digests;
+  capture?: CaptureFacts;
 }
 
 /** An envelope as it sits in the log, at its position. */

@@ -22,6 +22,10 @@ interface Line {
  * is caught. Queries run on an in-memory index loaded at open; verification reads the files.
  */
 export class JsonlStore extends MemoryStore {
+  /** JSON Lines files are append-only text: content, which erasure must delete, needs SQLite or PostgreSQL. */
+  override readonly content = undefined;
+  /** Day files cannot lose a prefix of their lines in place; retention of envelopes needs SQLite. */
+  override readonly pruning = undefined;
   override readonly location: string;
   private current: { name: string; bytes: number } | undefined;
 
@@ -42,6 +46,7 @@ export class JsonlStore extends MemoryStore {
 
   override async append(entries: readonly AppendEntry[], checkpoint?: StoredCheckpoint): Promise<void> {
     this.assertInSequence(entries);
+    if (entries.some((e) => e.content)) throw new StoreError(`${this.location} cannot keep content (encrypted or plaintext capture); use a SQLite store`);
     try {
       if (entries.length > 0) {
         this.appendLines(entries);

@@ -1,8 +1,21 @@
 import type { Envelope, LoggedRecord } from '../record/types.js';
 import { leafHashOfText } from '../log/merkle.js';
+import type { ContentStore } from './content.js';
 import { LeafBatchBuilder, type LeafBatch } from './leaf-scan.js';
+import { MemoryContentStore } from './memory-content.js';
+import type { PrunableStore } from './pruning.js';
 import { matchesFilter } from './match.js';
-import { StoreError, type AppendEntry, type SearchFilter, type SearchPage, type Store, type StoredCheckpoint } from './store.js';
+import { StatsColumnsBuilder } from './stats-columns.js';
+import {
+  StoreError,
+  type AppendEntry,
+  type SearchFilter,
+  type SearchPage,
+  type StatsColumns,
+  type StatsColumnsRequest,
+  type Store,
+  type StoredCheckpoint,
+} from './store.js';
 
 interface MemoryRow {
   index: number;
@@ -21,9 +34,26 @@ export class MemoryStore implements Store {
   protected published: StoredCheckpoint[] = [];
   private byId = new Map<string, MemoryRow>();
 
+  /** Subclasses that persist (JSONL) keep no content: it would live only as long as the process. */
+  readonly content: ContentStore | undefined = new MemoryContentStore();
+  private horizon = 0;
+  /** Subclasses whose files cannot lose a prefix (JSONL) do not prune. */
+  readonly pruning: PrunableStore | undefined = {
+    prunedBelow: async () => this.horizon,
+    firstKeptIndex: async (from, before) => this.rows.find((r) => r.index >= from && r.envelope.ts >= before)?.index ?? (await this.size()),
+    prune: async (below, limit) => {
+      this.horizon = Math.max(this.horizon, below);
+      const doomed = this.rows.slice(0, limit).filter((r) => r.index < below);
+      this.rows.splice(0, doomed.length);
+      for (const row of doomed) this.byId.delete(row.envelope.id);
+      return doomed.length;
+    },
+  };
+
   async append(entries: readonly AppendEntry[], checkpoint?: StoredCheckpoint): Promise<void> {
     this.assertInSequence(entries);
     this.remember(entries, checkpoint);
+    (this.content as MemoryContentStore | undefined)?.add(entries);
   }
 
   /**
@@ -97,6 +127,17 @@ export class MemoryStore implements Store {
       }
     }
     if (batch.length > 0) yield batch;
+  }
+
+  async *statsColumns(filter: SearchFilter, request: StatsColumnsRequest): AsyncIterable<StatsColumns> {
+    const builder = new StatsColumnsBuilder(request);
+    for (const row of this.rows) {
+      if (!matchesFilter(row.envelope, filter)) continue;
+      const batch = builder.addEnvelope(row.envelope);
+      if (batch) yield batch;
+    }
+    const rest = builder.take();
+    if (rest) yield rest;
   }
 
   async checkpoints(): Promise<StoredCheckpoint[]> {

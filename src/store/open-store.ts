@@ -1,8 +1,9 @@
 import type { LedgerConfig } from '../config/schema.js';
 import { JsonlStore } from './jsonl-store.js';
 import { MemoryStore } from './memory-store.js';
+import { openPostgresStore } from './postgres-store.js';
 import { openSqliteStore } from './sqlite-store.js';
-import type { Store } from './store.js';
+import { StoreError, type Store } from './store.js';
 
 /** The one place a store type named in configuration becomes a driver. */
 export function openStore(config: LedgerConfig['store']): Store {
@@ -13,5 +14,9 @@ export function openStore(config: LedgerConfig['store']): Store {
       return JsonlStore.open(config.path, config.maxFileBytes);
     case 'sqlite':
       return openSqliteStore(config.path);
+    case 'postgres':
+      // The schema refuses a postgres store without a url; this keeps a hand-built config honest too.
+      if (config.url === undefined) throw new StoreError('store.url is required with store.type: postgres');
+      return openPostgresStore({ url: config.url, schema: config.schema });
   }
 }

@@ -2,7 +2,7 @@
  * The SQLite layout. The envelope text is the only copy of each record's fields: the searchable
  * columns are generated from it, so a field cannot be changed in one place and not the other.
  */
-export const SQLITE_SCHEMA_VERSION = 1;
+export const SQLITE_SCHEMA_VERSION = 2;
 
 /** Envelope field -> generated column. Each gets an index so every search filter is an index seek. */
 export const INDEXED_FIELDS = {
@@ -20,9 +20,25 @@ export const INDEXED_FIELDS = {
   status: 'status',
 } as const;
 
-const generatedColumns = Object.entries(INDEXED_FIELDS)
-  .map(([column, field]) => `  ${column} TEXT GENERATED ALWAYS AS (envelope ->> '$.${field}') VIRTUAL`)
-  .join(',\n');
+/**
+ * Envelope number -> generated column, for stats. VIRTUAL and not indexed: computed only when a
+ * query reads them, so they cost nothing when a record is written (schema version 2).
+ */
+export const NUMERIC_FIELDS = {
+  input_tokens: 'inputTokens',
+  output_tokens: 'outputTokens',
+  reasoning_tokens: 'reasoningTokens',
+  cached_tokens: 'cachedTokens',
+  cost_usd: 'costUsd',
+  latency_ms: 'latencyMs',
+} as const;
+
+const numericColumn = ([column, field]: [string, string]) => `${column} REAL GENERATED ALWAYS AS (envelope ->> '$.${field}') VIRTUAL`;
+
+const generatedColumns = [
+  ...Object.entries(INDEXED_FIELDS).map(([column, field]) => `  ${column} TEXT GENERATED ALWAYS AS (envelope ->> '$.${field}') VIRTUAL`),
+  ...Object.entries(NUMERIC_FIELDS).map((entry) => `  ${numericColumn(entry)}`),
+].join(',\n');
 
 const indexes = Object.keys(INDEXED_FIELDS)
   .map((column) => `CREATE INDEX IF NOT EXISTS records_${column} ON records(${column});`)
@@ -56,3 +72,14 @@ ${appendOnly('leaves')}
 ${appendOnly('checkpoints')}
 PRAGMA user_version = ${SQLITE_SCHEMA_VERSION};
 `;
+
+/**
+ * What an older file needs before SQLITE_SCHEMA can run on it: the generated columns it lacks
+ * (version 1 had no numeric columns). Virtual columns are added without rewriting any row.
+ */
+export function missingColumnsSql(existing: ReadonlySet<string>): string {
+  return Object.entries(NUMERIC_FIELDS)
+    .filter(([column]) => !existing.has(column))
+    .map((entry) => `ALTER TABLE records ADD COLUMN ${numericColumn(entry)};`)
+    .join('\n');
+}

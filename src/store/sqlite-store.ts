@@ -1,13 +1,29 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import type { Envelope, LoggedRecord } from '../record/types.js';
-import { SQLITE_SCHEMA, SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
+import { RECORD_STATUSES } from '../record/types.js';
+import { missingColumnsSql, NUMERIC_FIELDS, SQLITE_SCHEMA, SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
+import { StatsColumnsBuilder, statusCode } from './stats-columns.js';
 import { SqliteWriterThread } from './sqlite-writer.js';
+import { SqliteContentStore } from './sqlite-content.js';
+import { SQLITE_CONTENT_SCHEMA } from './sqlite-content-schema.js';
+import { RECORDS_DELETE_TRIGGER, SQLITE_PRUNE_SCHEMA } from './sqlite-prune-schema.js';
+import { SqlitePruning } from './sqlite-pruning.js';
 import { scanLeavesInParallel } from './sqlite-leaf-scan.js';
 import { hashLeafInput, LeafBatchBuilder, type LeafBatch } from './leaf-scan.js';
 import { availableParallelism } from 'node:os';
-import { StoreError, type AppendEntry, type SearchFilter, type SearchPage, type Store, type StoredCheckpoint } from './store.js';
+import {
+  StoreError,
+  type AppendEntry,
+  type SearchFilter,
+  type SearchPage,
+  type StatsColumns,
+  type StatsColumnsRequest,
+  type StatsGroupField,
+  type Store,
+  type StoredCheckpoint,
+} from './store.js';
 
 /** SearchFilter field -> generated column; one place so search and scan agree. */
 const FILTER_COLUMNS = {
@@ -42,7 +58,12 @@ export function openSqliteStore(path: string, options: { parallelScanFrom?: numb
     }
     // Only a new (or older) file gets the schema: re-creating an index that someone dropped would
     // fail on tampered rows and keep `verify` from ever reporting them.
-    if (version < SQLITE_SCHEMA_VERSION) db.exec(SQLITE_SCHEMA);
+    if (version < SQLITE_SCHEMA_VERSION) {
+      if (version > 0) db.exec(missingColumnsSql(new Set((db.prepare('PRAGMA table_xinfo(records)').all() as { name: string }[]).map((c) => c.name))));
+      db.exec(SQLITE_SCHEMA);
+    }
+    db.exec(SQLITE_CONTENT_SCHEMA);
+    allowPruning(db);
   } catch (err) {
     if (err instanceof StoreError) throw err;
     throw new StoreError(`cannot open SQLite ledger ${file}: ${(err as Error).message}`, { cause: err });
@@ -50,11 +71,30 @@ export function openSqliteStore(path: string, options: { parallelScanFrom?: numb
   return new SqliteStore(db, file, new SqliteWriterThread(file), options.parallelScanFrom ?? PARALLEL_SCAN_FROM);
 }
 
+/** Adds the pruning horizon to a file that lacks it, and lets retention delete below it. */
+function allowPruning(db: DatabaseSync): void {
+  const trigger = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'records_no_delete'").get() as { sql: string } | undefined;
+  if (trigger?.sql === RECORDS_DELETE_TRIGGER && db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'pruned'").get()) return;
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    db.exec(SQLITE_PRUNE_SCHEMA);
+    // Replaced only where it stands unchanged from an older version: a trigger someone dropped stays dropped, for verify to judge.
+    if (trigger && trigger.sql !== RECORDS_DELETE_TRIGGER) db.exec(`DROP TRIGGER records_no_delete; ${RECORDS_DELETE_TRIGGER};`);
+    db.exec('COMMIT');
+  } catch (err) {
+    db.exec('ROLLBACK');
+    throw err;
+  }
+}
+
 /** Below this many rows, starting threads costs more than it saves. */
 const PARALLEL_SCAN_FROM = 50_000;
 
 export class SqliteStore implements Store {
   readonly location: string;
+  readonly content: SqliteContentStore;
+  readonly pruning: SqlitePruning;
+  private plans: string[] | undefined;
 
   constructor(
     private readonly db: DatabaseSync,
@@ -63,6 +103,8 @@ export class SqliteStore implements Store {
     private readonly parallelScanFrom: number,
   ) {
     this.location = `sqlite:${file}`;
+    this.content = new SqliteContentStore(db, writer);
+    this.pruning = new SqlitePruning(db, writer);
   }
 
   async append(entries: readonly AppendEntry[], checkpoint?: StoredCheckpoint): Promise<void> {
@@ -74,8 +116,7 @@ export class SqliteStore implements Store {
   }
 
   async size(): Promise<number> {
-    const row = this.db.prepare('SELECT max(idx) AS last FROM records').get() as { last: number | null };
-    return row.last === null ? 0 : row.last + 1;
+    return this.nextIndex();
   }
 
   async leafHashes(from: number, to: number): Promise<Buffer[]> {
@@ -108,22 +149,182 @@ export class SqliteStore implements Store {
     return row && toLogged(row);
   }
 
+  /**
+   * Newest first. Every single filter is answered by walking one index backwards from the cursor
+   * (checked with EXPLAIN QUERY PLAN in sqlite-search.test.ts); the two that an index cannot
+   * deliver in log order get a plan of their own: a key prefix that several stored prefixes share,
+   * and a time range alone.
+   */
   async search(filter: SearchFilter, page: SearchPage): Promise<LoggedRecord[]> {
-    const { where, params } = whereClause(filter);
-    if (page.beforeIndex !== undefined) {
-      where.push('idx < ?');
-      params.push(page.beforeIndex);
+    if (filter.keyPrefix !== undefined) {
+      const prefixes = this.storedKeyPrefixes(filter.keyPrefix);
+      if (prefixes) return this.searchEachKeyPrefix(filter, prefixes, page);
     }
-    const sql = `SELECT idx, envelope FROM records ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY idx DESC LIMIT ?`;
-    return (this.db.prepare(sql).all(...params, page.limit) as unknown as StoredRow[]).map(toLogged);
+    if (isTimeRangeOnly(filter)) return this.searchTimeRange(filter, page);
+    return this.searchRows(whereClause(filter), page).map(toLogged);
   }
 
+  private searchRows({ where, params }: Where, page: SearchPage, lowestIndex?: number): StoredRow[] {
+    const conditions = [...where];
+    const values = [...params];
+    if (page.beforeIndex !== undefined) {
+      conditions.push('idx < ?');
+      values.push(page.beforeIndex);
+    }
+    if (lowestIndex !== undefined) {
+      conditions.push('idx >= ?');
+      values.push(lowestIndex);
+    }
+    const sql = `SELECT idx, envelope FROM records ${conditions.length ? `WHERE ${conditions.join(' AND ')}` : ''} ORDER BY idx DESC LIMIT ?`;
+    return this.prepareQuery(sql).all(...values, page.limit) as unknown as StoredRow[];
+  }
+
+  /**
+   * The distinct stored prefixes starting with `prefix`, found by one index seek each; undefined
+   * when there are too many to merge (then SQLite sorts the whole prefix range instead).
+   */
+  private storedKeyPrefixes(prefix: string): string[] | undefined {
+    const first = this.prepareQuery('SELECT min(api_key_prefix) AS v FROM records WHERE api_key_prefix >= ? AND api_key_prefix < ?');
+    const next = this.prepareQuery('SELECT min(api_key_prefix) AS v FROM records WHERE api_key_prefix > ? AND api_key_prefix < ?');
+    const end = `${prefix}\u{10ffff}`;
+    const found: string[] = [];
+    let row = first.get(prefix, end) as { v: string | null } | undefined;
+    while (row?.v != null) {
+      if (found.length === MAX_MERGED_KEY_PREFIXES) return undefined;
+      found.push(row.v);
+      row = next.get(row.v, end) as { v: string | null } | undefined;
+    }
+    return found;
+  }
+
+  /** One backwards index walk per stored prefix, merged: each walk is already in log order. */
+  private searchEachKeyPrefix(filter: SearchFilter, prefixes: string[], page: SearchPage): LoggedRecord[] {
+    const { keyPrefix: _, ...rest } = filter;
+    const rows = prefixes.flatMap((prefix) => {
+      const { where, params } = whereClause(rest, { narrowTermAdded: true });
+      return this.searchRows({ where: [...where, 'api_key_prefix = ?'], params: [...params, prefix] }, page);
+    });
+    return rows
+      .sort((a, b) => b.idx - a.idx)
+      .slice(0, page.limit)
+      .map(toLogged);
+  }
+
+  /**
+   * A time range alone: the ts index yields rows in time order, not log order. Recent records
+   * usually match, so the newest rows below the cursor are checked first (a short walk); only if
+   * they do not fill the page is the rest of the range read from the ts index (no envelope is
+   * parsed) and the page's rows fetched by index.
+   */
+  private searchTimeRange(filter: SearchFilter, page: SearchPage): LoggedRecord[] {
+    const where = whereClause(filter);
+    const top = page.beforeIndex ?? this.nextIndex();
+    const recentFloor = Math.max(0, top - RECENT_ROWS_FIRST);
+    const recent = this.searchRows(where, page, recentFloor);
+    if (recent.length === page.limit || recentFloor === 0) return recent.map(toLogged);
+    let older: number[];
+    try {
+      const sql = `SELECT idx FROM records INDEXED BY records_ts WHERE ${where.where.join(' AND ')} AND idx < ? ORDER BY idx DESC LIMIT ?`;
+      const stmt = this.prepareQuery(sql);
+      stmt.setReturnArrays(true);
+      older = (stmt.all(...where.params, recentFloor, page.limit - recent.length) as unknown as [number][]).map(([idx]) => idx);
+    } catch {
+      // The ts index is gone (someone dropped it): answer without it, slowly but correctly.
+      return this.searchRows(where, page).map(toLogged);
+    }
+    if (older.length === 0) return recent.map(toLogged);
+    const fetch = this.prepareQuery(`SELECT idx, envelope FROM records WHERE idx IN (${older.map(() => '?').join(',')}) ORDER BY idx DESC`);
+    return [...recent, ...(fetch.all(...older) as unknown as StoredRow[])].map(toLogged);
+  }
+
+  private nextIndex(): number {
+    const row = this.db.prepare('SELECT max(idx) AS last FROM records').get() as { last: number | null };
+    return row.last === null ? 0 : row.last + 1;
+  }
+
+  /**
+   * In log order without a sort, whatever the filter: a sort would hold every matching envelope
+   * (an export can be millions). A time range is first turned into the span of log indexes it
+   * covers (read from the ts index alone), then that span is walked in order.
+   */
   async *scan(filter: SearchFilter, batchSize: number): AsyncIterable<LoggedRecord[]> {
-    const { where, params } = whereClause(filter);
+    const span = this.timeSpan(filter);
+    if (span === null) return;
+    const { where, params } = whereClause(filter, { timeIsNarrow: true, timeUnindexed: span !== undefined });
+    if (span) {
+      where.push('idx >= ? AND idx <= ?');
+      params.push(span.first, span.last);
+    }
     const sql = `SELECT idx, envelope FROM records ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY idx`;
-    for await (const batch of batches(this.db.prepare(sql).iterate(...params) as Iterable<StoredRow>, batchSize)) {
+    for await (const batch of batches(this.prepareQuery(sql).iterate(...params) as Iterable<StoredRow>, batchSize)) {
       yield batch.map(toLogged);
     }
+  }
+
+  /**
+   * The smallest and largest log index in the filter's time range, from the ts index alone;
+   * undefined when the filter has no time range (or the index is gone), null when nothing is in it.
+   */
+  private timeSpan(filter: SearchFilter): { first: number; last: number } | null | undefined {
+    if (filter.since === undefined && filter.until === undefined) return undefined;
+    const { where, params } = whereClause({ since: filter.since, until: filter.until });
+    try {
+      const row = this.prepareQuery(`SELECT min(idx) AS first, max(idx) AS last FROM records INDEXED BY records_ts WHERE ${where.join(' AND ')}`).get(...params) as {
+        first: number | null;
+        last: number | null;
+      };
+      return row.first === null || row.last === null ? null : { first: row.first, last: row.last };
+    } catch {
+      return undefined; // The ts index was dropped: the walk checks every row's time instead.
+    }
+  }
+
+  /**
+   * Reads only generated columns: SQLite extracts the numbers, JavaScript never parses an
+   * envelope. No ORDER BY, so a narrow time range is read through the ts index.
+   */
+  async *statsColumns(filter: SearchFilter, request: StatsColumnsRequest): AsyncIterable<StatsColumns> {
+    const { where, params } = whereClause(filter, { timeIsNarrow: true });
+    const columns = [STATUS_CODE, ...Object.keys(NUMERIC_FIELDS)];
+    if (request.groupBy) columns.push(GROUP_COLUMNS[request.groupBy]);
+    if (request.withTime) columns.push(`unixepoch(ts, 'subsec') * 1000`);
+    const sql = `SELECT ${columns.join(', ')} FROM records ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`;
+    const stmt = this.prepareQuery(sql);
+    stmt.setReturnArrays(true);
+    const builder = new StatsColumnsBuilder(request);
+    const groupAt = request.groupBy ? 7 : -1;
+    const timeAt = request.withTime ? (request.groupBy ? 8 : 7) : -1;
+    let rows = 0;
+    for (const r of stmt.iterate(...params) as unknown as Iterable<StatsRow>) {
+      const batch = builder.push(r[0], r[1], r[2], r[3], r[4], r[5], r[6], groupAt < 0 ? undefined : (r[groupAt] as string | null), timeAt < 0 ? undefined : (r[timeAt] as number | null));
+      if (batch) yield batch;
+      // Give the event loop a turn now and then: this runs synchronously on the caller's thread.
+      if (++rows % request.batchSize === 0) await new Promise(setImmediate);
+    }
+    const rest = builder.take();
+    if (rest) yield rest;
+  }
+
+  /**
+   * The query plans (EXPLAIN QUERY PLAN) of the search and stats statements that `query` runs:
+   * how tests check that each search filter walks an index, and a way to diagnose a slow query.
+   */
+  async explain(query: () => Promise<unknown>): Promise<string[]> {
+    this.plans = [];
+    try {
+      await query();
+      return this.plans;
+    } finally {
+      this.plans = undefined;
+    }
+  }
+
+  private prepareQuery(sql: string): StatementSync {
+    if (this.plans) {
+      const steps = this.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[];
+      this.plans.push(steps.map((step) => step.detail).join('; '));
+    }
+    return this.db.prepare(sql);
   }
 
   async checkpoints(): Promise<StoredCheckpoint[]> {
@@ -136,6 +337,27 @@ export class SqliteStore implements Store {
   }
 }
 
+/** Below this many rows, merging one index walk per stored key prefix beats one sort of the whole range. */
+const MAX_MERGED_KEY_PREFIXES = 64;
+/** A time-range search first checks this many of the newest rows below the cursor. */
+const RECENT_ROWS_FIRST = 2048;
+
+const STATUS_CODE = `CASE status ${RECORD_STATUSES.map((status) => `WHEN '${status}' THEN ${statusCode(status)}`).join(' ')} ELSE 0 END`;
+
+const GROUP_COLUMNS: Record<StatsGroupField, string> = { model: 'model', user: 'user_id', provider: 'provider', day: 'substr(ts, 1, 10)' };
+
+type StatsRow = [number, number | null, number | null, number | null, number | null, number | null, number | null, ...(string | number | null)[]];
+
+interface Where {
+  where: string[];
+  params: SQLInputValue[];
+}
+
+function isTimeRangeOnly(filter: SearchFilter): boolean {
+  const set = Object.entries(filter).filter(([, value]) => value !== undefined).map(([key]) => key);
+  return set.length > 0 && set.every((key) => key === 'since' || key === 'until');
+}
+
 interface StoredRow {
   idx: number;
   envelope: string;
@@ -145,21 +367,47 @@ function toLogged(row: StoredRow): LoggedRecord {
   return { index: row.idx, envelope: JSON.parse(row.envelope) as Envelope };
 }
 
-function whereClause(filter: SearchFilter): { where: string[]; params: SQLInputValue[] } {
+/** Columns with few distinct values: walking one of their indexes visits most of the log. */
+const BROAD_COLUMNS: ReadonlySet<string> = new Set(['kind', 'status', 'provider']);
+
+interface WhereOptions {
+  /** The caller adds a narrow term of its own (one stored key prefix). */
+  narrowTermAdded?: boolean;
+  /** A time range narrows more than a broad column does (true when nothing needs log order). */
+  timeIsNarrow?: boolean;
+  /** Leave the time range unindexable: the caller bounds it by an index range instead. */
+  timeUnindexed?: boolean;
+}
+
+/**
+ * The SQL terms of a filter. SQLite has no statistics here (ANALYZE would write to the file), so
+ * it takes any equality over a range and cannot tell `kind = 'llm.call'` (nearly every row) from
+ * `user_id = 'alice'`. Terms on broad columns are therefore written `+column = ?`, which SQLite
+ * cannot answer from an index, whenever a narrower term exists to walk instead.
+ */
+function whereClause(filter: SearchFilter, options: WhereOptions = {}): Where {
   const where: string[] = [];
   const params: SQLInputValue[] = [];
+  const set = (field: keyof SearchFilter) => filter[field] !== undefined;
+  const hasTime = set('since') || set('until');
+  const narrow =
+    options.narrowTermAdded === true ||
+    set('keyPrefix') ||
+    Object.entries(FILTER_COLUMNS).some(([field, column]) => !BROAD_COLUMNS.has(column) && set(field as keyof SearchFilter)) ||
+    (options.timeIsNarrow === true && hasTime);
   for (const [field, column] of Object.entries(FILTER_COLUMNS)) {
     const value = filter[field as keyof typeof FILTER_COLUMNS];
     if (value === undefined) continue;
-    where.push(`${column} = ?`);
+    where.push(`${narrow && BROAD_COLUMNS.has(column) ? '+' : ''}${column} = ?`);
     params.push(value);
   }
+  const ts = options.timeUnindexed ? '+ts' : 'ts';
   if (filter.since !== undefined) {
-    where.push('ts >= ?');
+    where.push(`${ts} >= ?`);
     params.push(filter.since);
   }
   if (filter.until !== undefined) {
-    where.push('ts < ?');
+    where.push(`${ts} < ?`);
     params.push(filter.until);
   }
   if (filter.keyPrefix !== undefined) {

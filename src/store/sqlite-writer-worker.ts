@@ -1,49 +1,131 @@
 // Runs in a worker thread: SQLite's writes are synchronous, so they live off the thread that
-// serves traffic and prepares records. Kept free of project imports so it runs from the
-// TypeScript sources (tests) as well as from the build.
+// serves traffic and prepares records. Every write of the store comes here, so one connection
+// does all writing. Kept free of project imports so it runs from the TypeScript sources (tests)
+// as well as from the build.
 import { DatabaseSync } from 'node:sqlite';
 import { parentPort, workerData } from 'node:worker_threads';
 
+interface ContentRows {
+  /** Position in the batch of the record each item belongs to. */
+  at: number[];
+  ts: string[];
+  mode: string[];
+  subject: string[];
+  /** Every item's bytes, one after another; item j ends at ends[j]. */
+  bytes: Uint8Array;
+  ends: number[];
+}
+
 interface AppendMessage {
-  seq: number;
+  op: 'append';
   first: number;
   ids: string[];
   envelopes: string[];
   leaves: Uint8Array;
   checkpoint?: { size: number; note: string };
+  content?: ContentRows;
 }
+
+type WriteMessage =
+  | AppendMessage
+  | { op: 'deleteContent'; subject?: string; before?: string; limit: number }
+  | { op: 'addKey' | 'replaceKey'; subject: string; version: number; kekId: string; wrapped: Uint8Array }
+  | { op: 'destroyKeys'; subject: string }
+  | { op: 'prune'; below: number; limit: number };
 
 const port = parentPort!;
 const db = new DatabaseSync((workerData as { file: string }).file);
-db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;');
+// The checkpointer thread (sqlite-checkpointer-worker.ts) copies the WAL back, not the commits.
+db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA wal_autocheckpoint = 0;');
+// Erased content and destroyed keys are overwritten with zeros, not left in free pages.
+db.exec('PRAGMA secure_delete = ON;');
 const insertRecord = db.prepare('INSERT INTO records (idx, id, envelope) VALUES (?, ?, ?)');
 const insertLeaf = db.prepare('INSERT INTO leaves (idx, hash) VALUES (?, ?)');
 const insertCheckpoint = db.prepare('INSERT INTO checkpoints (size, note) VALUES (?, ?)');
+const insertContent = db.prepare('INSERT INTO content (idx, mode, record_id, subject, ts, data) VALUES (?, ?, ?, ?, ?, ?)');
+const deleteBySubject = db.prepare('DELETE FROM content WHERE rowid IN (SELECT rowid FROM content WHERE subject = ? ORDER BY idx LIMIT ?)');
+const deleteBefore = db.prepare('DELETE FROM content WHERE rowid IN (SELECT rowid FROM content WHERE ts < ? ORDER BY ts LIMIT ?)');
+const erasedThrough = db.prepare('SELECT erased_through AS v FROM erased_subjects WHERE subject = ?');
+const insertKey = db.prepare('INSERT OR IGNORE INTO data_keys (subject, version, kek_id, wrapped) VALUES (?, ?, ?, ?)');
+const updateKey = db.prepare('UPDATE data_keys SET kek_id = ?, wrapped = ? WHERE subject = ? AND version = ?');
+const highestKey = db.prepare('SELECT count(*) AS n, max(version) AS v FROM data_keys WHERE subject = ?');
+const markErased = db.prepare(
+  'INSERT INTO erased_subjects (subject, erased_through) VALUES (?, ?) ON CONFLICT(subject) DO UPDATE SET erased_through = max(erased_through, excluded.erased_through)',
+);
+const deleteKeys = db.prepare('DELETE FROM data_keys WHERE subject = ?');
+const horizon = db.prepare('SELECT coalesce(max(below), 0) AS below FROM pruned');
+const raiseHorizon = db.prepare('INSERT INTO pruned (below) VALUES (?)');
+const pruneRecords = db.prepare('DELETE FROM records WHERE idx IN (SELECT idx FROM records WHERE idx < ? ORDER BY idx LIMIT ?)');
 // A batch must start where the log ends: after a failed batch, the ones sent behind it are refused.
 let size = ((db.prepare('SELECT max(idx) AS last FROM records').get() as { last: number | null }).last ?? -1) + 1;
 
-port.on('message', (m: AppendMessage | 'close') => {
+function transaction<T>(work: () => T): T {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const result = work();
+    db.exec('COMMIT');
+    return result;
+  } catch (err) {
+    db.exec('ROLLBACK');
+    throw err;
+  }
+}
+
+function append(m: AppendMessage): void {
+  if (m.ids.length > 0 && m.first !== size) throw new Error(`a batch starting at index ${m.first} cannot follow a log of size ${size}`);
+  transaction(() => {
+    for (let i = 0; i < m.ids.length; i++) {
+      insertRecord.run(m.first + i, m.ids[i]!, m.envelopes[i]!);
+      insertLeaf.run(m.first + i, m.leaves.subarray(i * 32, i * 32 + 32));
+    }
+    const c = m.content;
+    if (c) {
+      for (let j = 0, start = 0; j < c.at.length; start = c.ends[j++]!) {
+        const at = c.at[j]!;
+        insertContent.run(m.first + at, c.mode[j]!, m.ids[at]!, c.subject[j]!, c.ts[j]!, c.bytes.subarray(start, c.ends[j]!));
+      }
+    }
+    if (m.checkpoint) insertCheckpoint.run(m.checkpoint.size, m.checkpoint.note);
+  });
+  size += m.ids.length;
+}
+
+function write(m: WriteMessage): unknown {
+  switch (m.op) {
+    case 'append':
+      return append(m);
+    case 'deleteContent':
+      return Number(transaction(() => (m.subject !== undefined ? deleteBySubject.run(m.subject, m.limit) : deleteBefore.run(m.before!, m.limit))).changes);
+    case 'addKey':
+      return transaction(() => {
+        const erased = (erasedThrough.get(m.subject) as { v: number } | undefined)?.v ?? 0;
+        return m.version > erased && Number(insertKey.run(m.subject, m.version, m.kekId, m.wrapped).changes) === 1;
+      });
+    case 'replaceKey':
+      return Number(transaction(() => updateKey.run(m.kekId, m.wrapped, m.subject, m.version)).changes) === 1;
+    case 'prune':
+      return transaction(() => {
+        if (m.below > (horizon.get() as { below: number }).below) raiseHorizon.run(m.below);
+        return Number(pruneRecords.run(m.below, m.limit).changes);
+      });
+    case 'destroyKeys':
+      return transaction(() => {
+        const { n, v } = highestKey.get(m.subject) as { n: number; v: number | null };
+        if (v !== null) markErased.run(m.subject, v);
+        deleteKeys.run(m.subject);
+        return n;
+      });
+  }
+}
+
+port.on('message', (m: (WriteMessage & { seq: number }) | 'close') => {
   if (m === 'close') {
     db.close();
     port.close();
     return;
   }
   try {
-    if (m.ids.length > 0 && m.first !== size) throw new Error(`a batch starting at index ${m.first} cannot follow a log of size ${size}`);
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      for (let i = 0; i < m.ids.length; i++) {
-        insertRecord.run(m.first + i, m.ids[i]!, m.envelopes[i]!);
-        insertLeaf.run(m.first + i, m.leaves.subarray(i * 32, i * 32 + 32));
-      }
-      if (m.checkpoint) insertCheckpoint.run(m.checkpoint.size, m.checkpoint.note);
-      db.exec('COMMIT');
-      size += m.ids.length;
-    } catch (err) {
-      db.exec('ROLLBACK');
-      throw err;
-    }
-    port.postMessage({ seq: m.seq, ok: true });
+    port.postMessage({ seq: m.seq, ok: true, value: write(m) });
   } catch (err) {
     port.postMessage({ seq: m.seq, ok: false, message: (err as Error).message });
   }

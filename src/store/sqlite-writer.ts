@@ -4,60 +4,84 @@ import type { AppendEntry, StoredCheckpoint } from './store.js';
 interface Reply {
   seq: number;
   ok: boolean;
+  value?: unknown;
   message?: string;
 }
 
+/** Writes other than appends, as sqlite-writer-worker.ts takes them. */
+export type WriteRequest =
+  | { op: 'deleteContent'; subject?: string; before?: string; limit: number }
+  | { op: 'addKey' | 'replaceKey'; subject: string; version: number; kekId: string; wrapped: Uint8Array }
+  | { op: 'destroyKeys'; subject: string }
+  | { op: 'prune'; below: number; limit: number };
+
 // From the TypeScript sources (tests) the worker is the .ts file, which Node runs by stripping types.
-const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './sqlite-writer-worker.ts' : './sqlite-writer-worker.js', import.meta.url);
+const workerUrl = (name: string) => new URL(`./${name}${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+
+/** How often the checkpointer copies the WAL back, and the WAL length (4 KB frames, ~16 MB) at which it starts it over. */
+const CHECKPOINT_EVERY_MS = 100;
+const RESTART_WAL_FRAMES = 4096;
 
 /**
  * The write side of a SQLite store, on its own thread. One batch is one message and one
- * transaction; the promise settles when the worker has committed (or rolled back) it.
+ * transaction; the promise settles when the worker has committed (or rolled back) it. A second
+ * thread keeps the WAL short (see sqlite-checkpointer-worker.ts).
  */
 export class SqliteWriterThread {
   private readonly worker: Worker;
-  private readonly pending = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
+  private readonly checkpointer: Worker;
+  private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void }>();
   private seq = 0;
   private failure: Error | undefined;
 
   constructor(file: string) {
-    this.worker = new Worker(WORKER_URL, { workerData: { file } });
+    this.worker = new Worker(workerUrl('sqlite-writer-worker'), { workerData: { file } });
     this.worker.unref();
+    this.checkpointer = new Worker(workerUrl('sqlite-checkpointer-worker'), { workerData: { file, intervalMs: CHECKPOINT_EVERY_MS, restartFrames: RESTART_WAL_FRAMES } });
+    this.checkpointer.unref();
     this.worker.on('message', (reply: Reply) => this.settle(reply));
     this.worker.on('error', (err) => this.fail(err));
     this.worker.on('exit', (code) => this.fail(new Error(`the SQLite writer thread exited (code ${code})`)));
   }
 
-  append(entries: readonly AppendEntry[], checkpoint?: StoredCheckpoint): Promise<void> {
-    if (this.failure) return Promise.reject(this.failure);
-    const seq = ++this.seq;
+  async append(entries: readonly AppendEntry[], checkpoint?: StoredCheckpoint): Promise<void> {
     const leaves = new Uint8Array(entries.length * 32);
     entries.forEach((e, i) => leaves.set(e.leafHash, i * 32));
-    return new Promise<void>((resolve, reject) => {
+    const { content, transfer } = contentRows(entries);
+    const message = {
+      op: 'append',
+      first: entries[0]?.index ?? 0,
+      ids: entries.map((e) => e.id),
+      envelopes: entries.map((e) => e.canonical),
+      leaves,
+      ...(checkpoint ? { checkpoint } : {}),
+      ...(content ? { content } : {}),
+    };
+    await this.send(message, [leaves.buffer, ...transfer]);
+  }
+
+  /** One write in its own transaction; resolves with what the worker answers. */
+  request<T>(request: WriteRequest): Promise<T> {
+    return this.send(request) as Promise<T>;
+  }
+
+  private send(message: object, transfer: ArrayBuffer[] = []): Promise<unknown> {
+    if (this.failure) return Promise.reject(this.failure);
+    const seq = ++this.seq;
+    return new Promise((resolve, reject) => {
       // Keep the process alive only while a write is in flight, so a forgotten close() cannot hang it.
       if (this.pending.size === 0) this.worker.ref();
       this.pending.set(seq, { resolve, reject });
-      this.worker.postMessage(
-        {
-          seq,
-          first: entries[0]?.index ?? 0,
-          ids: entries.map((e) => e.id),
-          envelopes: entries.map((e) => e.canonical),
-          leaves,
-          ...(checkpoint ? { checkpoint } : {}),
-        },
-        [leaves.buffer],
-      );
+      this.worker.postMessage({ seq, ...message }, transfer);
     });
   }
 
   async close(): Promise<void> {
+    // The writer closes last: as the last connection, it checkpoints the WAL and removes it.
+    await closeWorker(this.checkpointer);
     if (this.failure) return;
-    const exited = new Promise((resolve) => this.worker.once('exit', resolve));
-    this.worker.ref();
-    this.worker.postMessage('close');
     this.failure = new Error('the SQLite store is closed');
-    await exited;
+    await closeWorker(this.worker);
   }
 
   private settle(reply: Reply): void {
@@ -65,7 +89,7 @@ export class SqliteWriterThread {
     if (!waiter) return;
     this.pending.delete(reply.seq);
     if (this.pending.size === 0) this.worker.unref();
-    if (reply.ok) waiter.resolve();
+    if (reply.ok) waiter.resolve(reply.value);
     else waiter.reject(new Error(reply.message));
   }
 
@@ -74,4 +98,37 @@ export class SqliteWriterThread {
     for (const waiter of this.pending.values()) waiter.reject(err);
     this.pending.clear();
   }
+}
+
+async function closeWorker(worker: Worker): Promise<void> {
+  if (worker.threadId === -1) return;
+  const exited = new Promise((resolve) => worker.once('exit', resolve));
+  worker.ref();
+  worker.postMessage('close');
+  await exited;
+}
+
+/**
+ * The batch's content as columns, each item pointing at its record's position in the batch.
+ * The bytes travel in one transferred buffer: a ciphertext is a view on a shared pool buffer,
+ * and posting views one by one copied the whole pool buffer for each.
+ */
+function contentRows(entries: readonly AppendEntry[]): { content?: object; transfer: ArrayBuffer[] } {
+  if (!entries.some((e) => e.content)) return { transfer: [] };
+  const rows = { at: [] as number[], ts: [] as string[], mode: [] as string[], subject: [] as string[], ends: [] as number[], bytes: new Uint8Array(0) };
+  let size = 0;
+  for (const e of entries) for (const item of e.content?.items ?? []) size += item.data.length;
+  rows.bytes = new Uint8Array(size);
+  let offset = 0;
+  entries.forEach((e, at) => {
+    for (const item of e.content?.items ?? []) {
+      rows.at.push(at);
+      rows.ts.push(e.content!.ts);
+      rows.mode.push(item.mode);
+      rows.subject.push(item.subject);
+      rows.bytes.set(item.data, offset);
+      rows.ends.push((offset += item.data.length));
+    }
+  });
+  return { content: rows, transfer: [rows.bytes.buffer] };
 }

@@ -1,5 +1,7 @@
 import type { LoggedRecord, RecordKind, RecordStatus } from '../record/types.js';
+import type { ContentItem, ContentStore } from './content.js';
 import type { LeafBatch } from './leaf-scan.js';
+import type { PrunableStore } from './pruning.js';
 
 /** One sequenced record on its way into a store: position, exact committed bytes, leaf hash. */
 export interface AppendEntry {
@@ -7,6 +9,8 @@ export interface AppendEntry {
   id: string;
   canonical: string;
   leafHash: Buffer;
+  /** Content stored beside the record, in the same transaction; `ts` is the envelope's. */
+  content?: { ts: string; items: ContentItem[] };
 }
 
 /** A signed checkpoint as kept by a store (and by anchors outside it). */
@@ -32,6 +36,42 @@ export interface SearchFilter {
   requestId?: string;
 }
 
+/** What stats can group by: an envelope field, or the UTC day of `ts`. */
+export const STATS_GROUP_FIELDS = ['model', 'user', 'provider', 'day'] as const;
+export type StatsGroupField = (typeof STATS_GROUP_FIELDS)[number];
+
+/** Which columns a stats scan returns besides the numbers, which it always returns. */
+export interface StatsColumnsRequest {
+  /** Adds `group`: this field of each row (`day` = the UTC date of `ts`, YYYY-MM-DD). */
+  groupBy?: StatsGroupField;
+  /** Adds `time`: each row's `ts` in epoch milliseconds. */
+  withTime?: boolean;
+  /** Rows per batch. */
+  batchSize: number;
+}
+
+/**
+ * A batch of matching rows as stats see them, one array per column rather than one object per
+ * row: stats touch every matching row, and a million envelopes parsed into objects cost seconds.
+ * Row `i` of the batch is position `i` of every array.
+ */
+export interface StatsColumns {
+  length: number;
+  /** 0 when the row has no status, else 1 + the status's position in RECORD_STATUSES. */
+  status: Uint8Array;
+  /** Absent numbers are NaN, so a missing latency is told apart from 0 ms. */
+  inputTokens: Float64Array;
+  outputTokens: Float64Array;
+  reasoningTokens: Float64Array;
+  cachedTokens: Float64Array;
+  costUsd: Float64Array;
+  latencyMs: Float64Array;
+  /** Present when `groupBy` was asked for; null when the row lacks the field. */
+  group?: (string | null)[];
+  /** Present when `withTime` was asked for. */
+  time?: Float64Array;
+}
+
 /** Newest first; `beforeIndex` is the cursor: only records with a smaller index are returned. */
 export interface SearchPage {
   limit: number;
@@ -46,6 +86,10 @@ export interface SearchPage {
 export interface Store {
   /** Human-readable location, for messages ("sqlite:/data/llm-ledger.db"). */
   readonly location: string;
+  /** Present when the store can keep content (encrypted or plaintext capture); absent for JSONL. */
+  readonly content?: ContentStore | undefined;
+  /** Present when retention can prune the oldest envelopes; absent for JSONL. */
+  readonly pruning?: PrunableStore | undefined;
   /**
    * Appends entries (contiguous, starting at `size()`) and optionally a checkpoint, atomically
    * and durably. Calls may overlap; they must be applied in call order, and a batch that does not
@@ -67,6 +111,11 @@ export interface Store {
   search(filter: SearchFilter, page: SearchPage): Promise<LoggedRecord[]>;
   /** Matching records oldest first, for aggregation; implementations stream rather than load all. */
   scan(filter: SearchFilter, batchSize: number): AsyncIterable<LoggedRecord[]>;
+  /**
+   * The numbers of matching records (and optionally a grouping field and the time), in column
+   * batches and in no particular order: what aggregation needs without parsing whole envelopes.
+   */
+  statsColumns(filter: SearchFilter, request: StatsColumnsRequest): AsyncIterable<StatsColumns>;
   /** Signed checkpoints in the order they were published. */
   checkpoints(): Promise<StoredCheckpoint[]>;
   close(): Promise<void>;

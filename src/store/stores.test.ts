@@ -3,8 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JsonlStore } from './jsonl-store.js';
 import { MemoryStore } from './memory-store.js';
+import { afterAll } from 'vitest';
+import { openPostgresStore } from './postgres-store.js';
 import { openSqliteStore } from './sqlite-store.js';
 import { storeConformance } from './test-support/conformance.js';
+import { TEST_DATABASE_URL, TestSchemas } from './test-support/postgres.js';
 
 storeConformance('memory', { open: async () => new MemoryStore() });
 
@@ -26,3 +29,12 @@ storeConformance('sqlite (parallel scan)', {
   open: async () => openSqliteStore((parallelFile = join(mkdtempSync(join(tmpdir(), 'llm-ledger-')), 'ledger.db')), { parallelScanFrom: 0 }),
   reopen: async () => openSqliteStore(parallelFile, { parallelScanFrom: 0 }),
 });
+
+// PostgreSQL on 127.0.0.1:5432: every test gets a schema (and roles) of its own, dropped at the end.
+const pgSchemas = new TestSchemas();
+let pgSchema = '';
+storeConformance('postgres', {
+  open: async () => openPostgresStore({ url: TEST_DATABASE_URL, schema: (pgSchema = pgSchemas.next()) }),
+  reopen: async () => openPostgresStore({ url: TEST_DATABASE_URL, schema: pgSchema }),
+});
+afterAll(() => pgSchemas.dropAll());

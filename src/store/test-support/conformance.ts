@@ -1,10 +1,12 @@
+import { defaultCapturePolicy } from '../../capture/default-policy.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Digester } from '../../crypto/digest.js';
 import { leafHash } from '../../log/merkle.js';
 import { sealEnvelope } from '../../record/envelope.js';
 import type { RecordInput } from '../../record/types.js';
 import { LEAF_MATCHES } from '../leaf-scan.js';
-import type { AppendEntry, SearchFilter, Store } from '../store.js';
+import { statusOfCode } from '../stats-columns.js';
+import type { AppendEntry, SearchFilter, StatsColumns, StatsColumnsRequest, StatsGroupField, Store } from '../store.js';
 
 export interface StoreHarness {
   /** A fresh, empty store. */
@@ -13,7 +15,7 @@ export interface StoreHarness {
   reopen?(): Promise<Store>;
 }
 
-const ctx = { digester: new Digester('sha256'), limits: { maxMetadataBytes: 8192, maxErrorChars: 1024 } };
+const ctx = { capture: defaultCapturePolicy(new Digester('sha256')), limits: { maxMetadataBytes: 8192, maxErrorChars: 1024 } };
 
 /** Seals inputs into entries the way the core does, starting at `first`. */
 export function entriesFor(inputs: RecordInput[], first = 0): AppendEntry[] {
@@ -127,6 +129,79 @@ export function storeConformance(name: string, harness: StoreHarness): void {
       const batches = [];
       for await (const batch of store.scan({ model: 'gpt-4o' }, 1)) batches.push(batch.map((r) => r.index));
       expect(batches).toEqual([[0], [3]]);
+    });
+
+    it.each<[SearchFilter, number[]]>([
+      [{ since: '2026-01-02T00:00:00.000Z' }, [1, 2, 3]],
+      [{ since: '2026-01-02T00:00:00.000Z', until: '2026-01-04T00:00:00.000Z', kind: 'llm.call' }, [1]],
+      [{ until: '2026-01-03T00:00:00.000Z', user: 'alice' }, [0]],
+      [{ since: '2027-01-01T00:00:00.000Z' }, []],
+    ])('scans a time range in log order: %j', async (filter, expected) => {
+      await store.append(entriesFor(SAMPLE));
+      const found: number[] = [];
+      for await (const batch of store.scan(filter, 2)) found.push(...batch.map((r) => r.index));
+      expect(found).toEqual(expected);
+    });
+
+    const NUMBERED: RecordInput[] = [
+      { timestamp: '2026-01-01T10:00:00.250Z', model: 'gpt-4o', provider: 'openai', user: 'alice', status: 'success', inputTokens: 10, outputTokens: 5, reasoningTokens: 2, cachedTokens: 1, costUsd: 0.5, latencyMs: 100 },
+      { timestamp: '2026-01-01T11:00:00.000Z', model: 'claude-sonnet-4', provider: 'anthropic', user: 'bob', status: 'error', inputTokens: 20 },
+      { timestamp: '2026-01-02T09:00:00.000Z', kind: 'event', eventType: 'policy_evaluated' },
+      { timestamp: '2026-01-03T00:00:00.000Z', model: 'gpt-4o', provider: 'openai', status: 'blocked', inputTokens: 0, outputTokens: 0, latencyMs: 0, costUsd: 0 },
+    ];
+    const statsOf = async (filter: SearchFilter, request: StatsColumnsRequest) => {
+      const batches: StatsColumns[] = [];
+      for await (const batch of store.statsColumns(filter, request)) batches.push(batch);
+      return batches;
+    };
+
+    /** Rows of column batches as tuples, in time order (stats columns come in no particular order). */
+    const rowsOf = (batches: StatsColumns[]) =>
+      batches
+        .flatMap((b) =>
+          Array.from({ length: b.length }, (_, i) => ({
+            time: b.time![i]!,
+            group: b.group?.[i],
+            status: statusOfCode(b.status[i]!),
+            numbers: [b.inputTokens[i], b.outputTokens[i], b.reasoningTokens[i], b.cachedTokens[i], b.costUsd[i], b.latencyMs[i]],
+          })),
+        )
+        .sort((a, b) => a.time - b.time);
+
+    it('gives the numbers of matching records in column batches, absent numbers as NaN', async () => {
+      await store.append(entriesFor(NUMBERED));
+      const batches = await statsOf({}, { batchSize: 3, withTime: true });
+      expect(batches.map((b) => b.length)).toEqual([3, 1]);
+      const rows = rowsOf(batches);
+      expect(rows.map((r) => r.time)).toEqual(NUMBERED.map((r) => Date.parse(r.timestamp as string)));
+      expect(rows.map((r) => r.status)).toEqual(['success', 'error', undefined, 'blocked']);
+      expect(rows.map((r) => r.numbers)).toEqual([
+        [10, 5, 2, 1, 0.5, 100],
+        [20, NaN, NaN, NaN, NaN, NaN],
+        [NaN, NaN, NaN, NaN, NaN, NaN],
+        [0, 0, NaN, NaN, 0, 0],
+      ]);
+      const [plain] = await statsOf({}, { batchSize: 10 });
+      expect(plain!.group).toBeUndefined();
+      expect(plain!.time).toBeUndefined();
+    });
+
+    it.each<[StatsGroupField, (string | null)[]]>([
+      ['model', ['gpt-4o', 'claude-sonnet-4', null, 'gpt-4o']],
+      ['user', ['alice', 'bob', null, null]],
+      ['provider', ['openai', 'anthropic', null, 'openai']],
+      ['day', ['2026-01-01', '2026-01-01', '2026-01-02', '2026-01-03']],
+    ])('adds the %s of each row as its group, and the time on request', async (groupBy, expected) => {
+      await store.append(entriesFor(NUMBERED));
+      expect(rowsOf(await statsOf({}, { batchSize: 10, groupBy, withTime: true })).map((r) => r.group)).toEqual(expected);
+    });
+
+    it('applies the search filter to stats columns', async () => {
+      await store.append(entriesFor(NUMBERED));
+      const [batch] = await statsOf({ model: 'gpt-4o', since: '2026-01-02T00:00:00.000Z' }, { batchSize: 10, groupBy: 'model' });
+      expect(batch!.length).toBe(1);
+      expect(batch!.group).toEqual(['gpt-4o']);
+      expect(await statsOf({ user: 'nobody' }, { batchSize: 10 })).toEqual([]);
     });
 
     if (harness.reopen) {

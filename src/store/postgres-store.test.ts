@@ -1,0 +1,52 @@
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openPostgresStore, type PostgresStore } from './postgres-store.js';
+import { timeOf } from './postgres-partitions.js';
+import { entriesFor } from './test-support/conformance.js';
+import { TEST_DATABASE_URL, TestSchemas } from './test-support/postgres.js';
+
+const schemas = new TestSchemas();
+afterAll(() => schemas.dropAll());
+
+const CALLS = [0, 1, 2, 3].map((i) => ({ timestamp: `2026-02-0${i + 1}T10:00:00.000Z`, model: 'gpt-4o', user: `u${i}` }));
+
+describe('PostgresStore beyond the shared contract', () => {
+  let store: PostgresStore;
+  beforeEach(() => {
+    store = openPostgresStore({ url: TEST_DATABASE_URL, schema: schemas.next() });
+  });
+  afterEach(() => store.close());
+
+  it('takes again a batch it already holds (its commit went through but the answer was lost), storing it once', async () => {
+    const entries = entriesFor(CALLS);
+    await store.append(entries.slice(0, 3));
+    // The writer never heard back about 1-2 and sends them again, followed by the next record.
+    await store.append(entries.slice(1, 4));
+    expect(await store.size()).toBe(4);
+    expect(await store.leafHashes(0, 10)).toEqual(entries.map((e) => e.leafHash));
+  });
+
+  it('refuses a batch at a stored position whose leaves differ', async () => {
+    const entries = entriesFor(CALLS);
+    await store.append(entries.slice(0, 2));
+    const other = entriesFor([{ model: 'other' }], 1);
+    await expect(store.append(other)).rejects.toThrow(/a batch starting at index 1 cannot follow a log of size 2/);
+    expect(await store.size()).toBe(2);
+  });
+
+  it('keeps content in the batch statement: a batch that fails stores none of it', async () => {
+    const [first] = entriesFor(CALLS.slice(0, 1));
+    const item = { mode: 'plaintext' as const, subject: 'user:u0', data: Buffer.from('{"input":"x"}') };
+    // The leaf hash column takes 32 bytes only: the whole statement fails, content included.
+    await expect(store.append([{ ...first!, leafHash: Buffer.alloc(3), content: { ts: CALLS[0]!.timestamp, items: [item] } }])).rejects.toThrow(/cannot append/);
+    expect(await store.content.get(0)).toEqual([]);
+    await store.append([{ ...first!, content: { ts: CALLS[0]!.timestamp, items: [item] } }]);
+    expect((await store.content.get(0)).map((c) => [c.mode, c.subject, Buffer.from(c.data).toString(), c.ts])).toEqual([['plaintext', 'user:u0', '{"input":"x"}', CALLS[0]!.timestamp]]);
+  });
+});
+
+describe('timeOf', () => {
+  it("finds the envelope's own ts, not one inside its metadata", () => {
+    const [entry] = entriesFor([{ timestamp: '2026-04-05T06:07:08.009Z', metadata: { ts: '1999-01-01T00:00:00.000Z', nested: { ts: 'x' } }, user: 'has "ts":"quoted" inside' }]);
+    expect(timeOf(entry!.canonical)).toBe('2026-04-05T06:07:08.009Z');
+  });
+});
