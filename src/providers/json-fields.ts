@@ -1,0 +1,62 @@
+/**
+ * Defensive readers for provider JSON. Wire bodies come from outside: every accessor returns
+ * undefined for a missing or mistyped field instead of throwing, so an odd body yields fewer facts,
+ * never a crash in the middle of a pass-through.
+ */
+
+export type JsonObject = Record<string, unknown>;
+
+const decoder = new TextDecoder();
+
+/** A body as parsed JSON: objects pass through, text and bytes are parsed, anything else is undefined. */
+export function readJson(body: unknown): unknown {
+  if (typeof body === 'string' || body instanceof Uint8Array) {
+    const text = typeof body === 'string' ? body : decoder.decode(body);
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return undefined;
+    }
+  }
+  return body;
+}
+
+export function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function objectAt(value: unknown, key: string): JsonObject | undefined {
+  if (!isObject(value)) return undefined;
+  const found = value[key];
+  return isObject(found) ? found : undefined;
+}
+
+export function arrayAt(value: unknown, key: string): unknown[] | undefined {
+  if (!isObject(value)) return undefined;
+  const found = value[key];
+  return Array.isArray(found) ? found : undefined;
+}
+
+export function stringAt(value: unknown, key: string): string | undefined {
+  if (!isObject(value)) return undefined;
+  const found = value[key];
+  return typeof found === 'string' ? found : undefined;
+}
+
+/** A token count: a finite, non-negative whole number, or undefined. */
+export function countAt(value: unknown, key: string): number | undefined {
+  if (!isObject(value)) return undefined;
+  const found = value[key];
+  return typeof found === 'number' && Number.isSafeInteger(found) && found >= 0 ? found : undefined;
+}
+
+export function booleanAt(value: unknown, key: string): boolean | undefined {
+  if (!isObject(value)) return undefined;
+  const found = value[key];
+  return typeof found === 'boolean' ? found : undefined;
+}
+
+/** Drops undefined members so results compare and serialise cleanly. */
+export function compact<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, member]) => member !== undefined)) as T;
+}

@@ -1,0 +1,91 @@
+import type { AccumulatorOptions, ProviderAdapter, RequestFacts, ResponseFacts, StreamAccumulator, StreamEvent } from './types.js';
+import { arrayAt, booleanAt, compact, countAt, isObject, objectAt, readJson, stringAt } from './json-fields.js';
+import { assembleOutput, promptText } from './texts.js';
+import { completionUsage } from './openai-usage.js';
+import { readUpstreamError } from './errors.js';
+import { guarded, StreamBookkeeping } from './stream-bookkeeping.js';
+
+/**
+ * OpenAI legacy completions: `POST /v1/completions`. A `prompt` (string, strings, or token ids)
+ * rather than messages, and `choices[].text` rather than a message. Streams send the same shape
+ * chunk by chunk, usage in a last chunk when `stream_options.include_usage` is set, then `[DONE]`.
+ */
+export const openAICompletionsAdapter: ProviderAdapter = {
+  provider: 'openai',
+  endpoint: 'completions',
+  path: '/v1/completions',
+  describeRequest(raw: unknown): RequestFacts {
+    const body = readJson(raw);
+    return compact({
+      model: stringAt(body, 'model'),
+      stream: booleanAt(body, 'stream') === true,
+      texts: compact({ input: promptText(isObject(body) ? body.prompt : undefined) }),
+    });
+  },
+  describeResponse(raw: unknown, status: number): ResponseFacts {
+    const body = readJson(raw);
+    if (status >= 400 || objectAt(body, 'error')) return { usage: {}, error: readUpstreamError(body, status) };
+    const choices = [...(arrayAt(body, 'choices') ?? [])].sort((a, b) => (countAt(a, 'index') ?? 0) - (countAt(b, 'index') ?? 0));
+    return compact({
+      model: stringAt(body, 'model'),
+      usage: completionUsage(objectAt(body, 'usage')),
+      stopReason: stringAt(choices[0], 'finish_reason'),
+      output: assembleOutput(choices.map((choice) => stringAt(choice, 'text') ?? ''), []),
+    });
+  },
+  streamAccumulator: (options?: AccumulatorOptions) => new CompletionsStreamAccumulator(options),
+};
+
+class CompletionsStreamAccumulator implements StreamAccumulator {
+  readonly #book: StreamBookkeeping;
+  readonly #texts = new Map<number, string>();
+  #finishReason: string | undefined;
+  #model: string | undefined;
+  #usage: unknown;
+  #error: ResponseFacts['error'];
+
+  constructor(options?: AccumulatorOptions) {
+    this.#book = new StreamBookkeeping(options);
+  }
+
+  push(event: StreamEvent): void {
+    guarded(this.#book, () => this.#read(event.data));
+  }
+
+  done(): void {
+    this.#book.completed();
+  }
+
+  malformed(): void {
+    this.#book.malformed();
+  }
+
+  #read(chunk: unknown): void {
+    if (!isObject(chunk)) return this.#book.malformed();
+    if (isObject(chunk.error)) {
+      this.#error = readUpstreamError(chunk, undefined);
+      return;
+    }
+    this.#model ??= stringAt(chunk, 'model');
+    if (isObject(chunk.usage)) this.#usage = chunk.usage;
+    for (const choice of arrayAt(chunk, 'choices') ?? []) {
+      const index = countAt(choice, 'index') ?? 0;
+      const text = stringAt(choice, 'text') ?? '';
+      if (text) this.#book.content();
+      this.#texts.set(index, (this.#texts.get(index) ?? '') + text);
+      if (index === 0) this.#finishReason = stringAt(choice, 'finish_reason') ?? this.#finishReason;
+    }
+  }
+
+  result(): ResponseFacts {
+    const texts = [...this.#texts.entries()].sort(([a], [b]) => a - b).map(([, text]) => text);
+    return compact({
+      model: this.#model,
+      usage: completionUsage(this.#usage),
+      stopReason: this.#finishReason,
+      output: assembleOutput(texts, []),
+      error: this.#error,
+      stream: this.#book.facts(),
+    });
+  }
+}
