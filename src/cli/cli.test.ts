@@ -15,15 +15,15 @@ function run(cwd: string, ...args: string[]) {
 }
 
 describe('llm-ledger CLI', () => {
-  it('demo records, searches, traces, verifies and proves on the SQLite default in the working directory', () => {
+  it('demo sends traffic through the gateway, then searches, traces, verifies and proves on the SQLite default in the working directory', () => {
     const dir = tempDir();
     const { code, stdout } = run(dir, 'demo');
     expect(code).toBe(0);
-    expect(stdout).toMatch(/Recorded 12 calls and 4 trace events/);
-    expect(stdout).toMatch(/request_received[\s\S]*policy_evaluated[\s\S]*routing_success[\s\S]*request_completed/);
-    expect(stdout).toMatch(/OK: 16 records verified/);
+    expect(stdout).toMatch(/Recorded 10 calls through the gateway \(2 failed upstream/);
+    expect(stdout).toMatch(/llm.call gpt-4o {2}stop: tool_calls[\s\S]*llm.call gpt-4o {2}stop: stop/);
+    expect(stdout).toMatch(/OK: 10 records verified/);
     expect(stdout).toMatch(/warning: No anchor is configured/);
-    expect(stdout).toMatch(/VALID: record .* is at index 0/);
+    expect(stdout).toMatch(/VALID: record .* is at index 4/);
     expect(readFileSync(join(dir, 'llm-ledger.db')).length).toBeGreaterThan(0);
   });
 

@@ -1,0 +1,37 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { printable } from '../../cli/text.js';
+import type { Ledger } from '../../ledger/ledger.js';
+import type { VerifyReport } from '../../ledger/verify.js';
+import { guarded, toolResult } from '../results.js';
+import { verifyInput, verifyOutput } from '../schemas.js';
+import { READ_ONLY } from './read-only.js';
+
+export function registerVerifyTool(server: McpServer, ledger: Ledger): void {
+  server.registerTool(
+    'audit_verify',
+    {
+      title: 'Verify the audit log',
+      description:
+        'Recompute the Merkle tree from every stored record and check it against every signed checkpoint, in the database and at the anchor. ' +
+        'Reports ok, the first bad index and the problems found (changed, missing, inserted or reordered records, truncation). Takes seconds on a large ledger.',
+      inputSchema: verifyInput,
+      outputSchema: verifyOutput,
+      annotations: READ_ONLY,
+    },
+    () =>
+      guarded(async () => {
+        const report = await ledger.verify();
+        return toolResult(summarise(report), { ...report });
+      }),
+  );
+}
+
+function summarise(report: VerifyReport): string {
+  const lines = report.ok
+    ? [`OK: ${report.size} records verified against ${report.checkpointsChecked} stored and ${report.anchoredCheckpointsChecked} anchored checkpoint(s); the tree of size ${report.verifiedSize} matches.`]
+    : [
+        `FAILED: the log was altered${report.firstBadIndex === null ? '' : `; first bad index ${report.firstBadIndex}`}.`,
+        ...report.problems.map((p) => `- [${p.kind}]${p.index === undefined ? '' : ` index ${p.index}:`} ${printable(p.message)}`),
+      ];
+  return [...lines, ...report.warnings.map((w) => `warning: ${printable(w)}`)].join('\n');
+}
