@@ -1,0 +1,112 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { isCredentialHeader } from '../capture/policy-headers.js';
+import { normaliseCall, toRecordInput } from '../providers/normalise.js';
+import type { Pricing } from '../providers/pricing.js';
+import type { ProviderAdapter, RequestFacts, ResponseFacts } from '../providers/types.js';
+import type { JsonValue, RecordInput, RecordStatus } from '../record/types.js';
+import type { ClientContext } from './client-context.js';
+import type { CallerIdentity } from './identity.js';
+import type { UpstreamProvider } from './settings.js';
+
+/** Everything the gateway learned about one call, filled in as the call goes. */
+export interface CallState {
+  adapter: ProviderAdapter;
+  context: ClientContext;
+  /** `performance.now()` when the request arrived: latency and time to first token count from here. */
+  startedAt: number;
+  identity?: CallerIdentity;
+  provider?: UpstreamProvider;
+  request?: RequestFacts;
+  response?: ResponseFacts;
+  status?: RecordStatus;
+  httpStatus?: number;
+  /** The gateway's own account of a failure (timeout, unreachable upstream, bad request). */
+  error?: string;
+  upstreamRequestId?: string;
+  /** The upstream connection broke before the answer was complete. */
+  cutOff?: boolean;
+}
+
+const IDENTIFIER_MAX = 256;
+
+/** Upstream values are not trusted to fit the record: a bad one is dropped or cut, never allowed to lose the record. */
+const bounded = (value: string | undefined): string | undefined => (value === undefined || value === '' ? undefined : value.slice(0, IDENTIFIER_MAX));
+const count = (value: number | undefined): number | undefined => (value !== undefined && Number.isSafeInteger(value) && value >= 0 ? value : undefined);
+const millis = (value: number | undefined): number | undefined => (value !== undefined && Number.isFinite(value) && value >= 0 ? Math.round(value * 1000) / 1000 : undefined);
+
+const usd = (value: number | undefined): number | undefined => (value !== undefined && Number.isFinite(value) && value >= 0 && value <= 1e9 ? value : undefined);
+
+/** The call's status: the client's disconnect first, then any error, else success. */
+function statusOf(call: CallState): RecordStatus {
+  if (call.status) return call.status;
+  if (call.error !== undefined || call.response?.error || (call.httpStatus !== undefined && call.httpStatus >= 400)) return 'error';
+  return 'success';
+}
+
+/** Request headers for the capture policy, which keeps only allow-listed ones; credentials never leave here. */
+function headersForCapture(headers: IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || isCredentialHeader(name)) continue;
+    out[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+}
+
+/** What the gateway adds to the client's metadata: the provider's request id and anything odd about a stream. */
+function metadataOf(call: CallState): Record<string, JsonValue> | undefined {
+  const gateway: Record<string, JsonValue> = {};
+  if (call.upstreamRequestId !== undefined) gateway.upstreamRequestId = call.upstreamRequestId;
+  const stream = call.response?.stream;
+  if (stream && !stream.completed) gateway.streamCompleted = false;
+  if (stream && stream.malformedEvents > 0) gateway.malformedEvents = stream.malformedEvents;
+  const client = call.context.metadata;
+  if (Object.keys(gateway).length === 0) return client;
+  return { ...client, gateway };
+}
+
+/**
+ * One `llm.call` record for one request: the adapter's facts (model, usage, tools, texts for the
+ * capture policy), the caller's identity and context, status, latency and cost.
+ */
+export function callRecord(call: CallState, pricing: Pricing, headers: IncomingHttpHeaders | undefined): RecordInput {
+  const normalised = normaliseCall(call.adapter, call.request ?? { stream: false, texts: {} }, call.response ?? { usage: {} });
+  const facts = toRecordInput(normalised);
+  const { context, identity } = call;
+  const metadata = metadataOf(call);
+  const input: RecordInput = {
+    kind: 'llm.call',
+    component: 'gateway',
+    traceId: context.traceId,
+    requestId: context.requestId,
+    provider: call.provider?.name,
+    endpoint: facts.endpoint,
+    model: bounded(facts.model),
+    user: identity?.user ?? context.user,
+    tenant: identity?.tenant,
+    session: context.session,
+    conversation: context.conversation,
+    apiKey: identity?.apiKey,
+    status: statusOf(call),
+    httpStatus: call.httpStatus,
+    error: call.error ?? facts.error,
+    inputTokens: count(facts.inputTokens),
+    outputTokens: count(facts.outputTokens),
+    cachedTokens: count(facts.cachedTokens),
+    reasoningTokens: count(facts.reasoningTokens),
+    latencyMs: millis(performance.now() - call.startedAt),
+    ttftMs: millis(facts.ttftMs),
+    costUsd: usd(pricing.costUsd(normalised.model, normalised.usage)),
+    messageCount: count(facts.messageCount),
+    toolsProvided: count(facts.toolsProvided),
+    toolCalls: count(facts.toolCalls),
+    stopReason: bounded(facts.stopReason),
+    content: facts.content,
+    headers: headers && headersForCapture(headers),
+    capture: context.capture,
+    metadata,
+  };
+  for (const key of Object.keys(input) as (keyof RecordInput)[]) if (input[key] === undefined) delete input[key];
+  return input;
+}

@@ -1,0 +1,153 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Ledger } from '../ledger/ledger.js';
+import type { ProviderName } from '../providers/types.js';
+import type { RecordInput } from '../record/types.js';
+import type { GatewaySettings } from './settings.js';
+import { UpstreamClient } from './upstream.js';
+import { gatewayErrorBody, type GatewayError } from './wire-errors.js';
+
+/** A request being served, which a shutdown may have to cut off. */
+export interface ActiveExchange {
+  /** Ends the exchange now: the upstream call is cancelled and the call is recorded as aborted. */
+  abort(): void;
+}
+
+/** Requests refused while the store was down (fail closed), recorded once it is back. */
+interface Refusals {
+  count: number;
+  first: string;
+  last: string;
+}
+
+/**
+ * What every request shares: the ledger, the settings, the upstream connections, and the
+ * bookkeeping a graceful shutdown needs (requests in flight, records not yet committed).
+ */
+export class GatewayRuntime {
+  readonly upstream = new UpstreamClient();
+  readonly active = new Set<ActiveExchange>();
+  /** Requests received and not yet answered (or cut off), whatever stage they are at. */
+  private openRequests = 0;
+  private readonly pendingRecords = new Set<Promise<unknown>>();
+  private refusals: Refusals | undefined;
+  /** Records that could not be written, since start: each is also reported in a log line. */
+  failedRecords = 0;
+
+  constructor(
+    readonly ledger: Ledger,
+    readonly settings: GatewaySettings,
+    readonly log: (line: string) => void,
+  ) {}
+
+  /**
+   * Records one call as `durability` says. `sync`: resolves once the record is committed (or
+   * spooled), false if it could not be written, and the caller then withholds the answer.
+   * `batched`: resolves true at once; the record is written in the background.
+   */
+  async record(input: RecordInput): Promise<boolean> {
+    const recording = this.ledger.record(input);
+    const tracked = recording.then(
+      () => true,
+      (err: Error) => {
+        this.failedRecords++;
+        this.log(`llm-ledger gateway: the record of request ${input.requestId ?? '?'} could not be written: ${err.message}`);
+        return false;
+      },
+    );
+    this.pendingRecords.add(tracked);
+    void tracked.finally(() => this.pendingRecords.delete(tracked));
+    return this.settings.durability === 'sync' ? tracked : true;
+  }
+
+  /** With fail_closed, no upstream call is made while the ledger cannot record it. */
+  refusesTraffic(): boolean {
+    if (this.settings.onStoreFailure !== 'fail_closed') return false;
+    const available = this.ledger.storeHealth().available;
+    if (available && this.refusals) this.recordRefusals();
+    return !available;
+  }
+
+  /** Counts a refused request; the count is recorded as a `requests_refused` event when the store is back. */
+  refused(): void {
+    const now = new Date().toISOString();
+    if (this.refusals) {
+      this.refusals.count++;
+      this.refusals.last = now;
+    } else {
+      this.refusals = { count: 1, first: now, last: now };
+    }
+  }
+
+  private recordRefusals(): void {
+    const refusals = this.refusals!;
+    this.refusals = undefined;
+    void this.record({ kind: 'event', eventType: 'requests_refused', component: 'gateway', status: 'blocked', metadata: { count: refusals.count, first: refusals.first, last: refusals.last, reason: 'ledger store unavailable (gateway.on_store_failure: fail_closed)' } });
+  }
+
+  /** Answers with an error of the gateway's own, in the endpoint's wire format. */
+  sendError(res: ServerResponse, format: ProviderName, error: GatewayError, extraHeaders: Record<string, string> = {}): void {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const body = gatewayErrorBody(format, error);
+    res.writeHead(error.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...extraHeaders });
+    res.end(body);
+  }
+
+  /** Counts a request until its connection is done with it. */
+  track(res: ServerResponse): void {
+    this.openRequests++;
+    res.once('close', () => this.openRequests--);
+  }
+
+  /** Waits up to `timeoutMs` for every request in flight to be answered; then cuts off upstream calls still running. */
+  async finishRequests(timeoutMs: number): Promise<void> {
+    await this.until(() => this.openRequests === 0, timeoutMs);
+    for (const exchange of [...this.active]) exchange.abort();
+  }
+
+  /** Once connections are closed: waits for the last requests to notice, then for every record to be written. */
+  async settle(): Promise<void> {
+    await this.until(() => this.openRequests === 0, 1000);
+    if (this.refusals && this.ledger.storeHealth().available) this.recordRefusals();
+    while (this.pendingRecords.size > 0) await Promise.all([...this.pendingRecords]);
+  }
+
+  private async until(condition: () => boolean, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Reads a request body up to `maxBytes`; more is refused before it is all read. */
+export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | 'too large' | 'aborted'> {
+  return new Promise((resolve) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > maxBytes) {
+      resolve('too large');
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const settle = (value: Buffer | 'too large' | 'aborted') => {
+      if (settled) return;
+      settled = true;
+      resolve(value);
+    };
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        settle('too large');
+        req.removeAllListeners('data');
+        req.resume();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => settle(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
+    req.on('error', () => settle('aborted'));
+    req.on('close', () => settle(req.complete ? (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)) : 'aborted'));
+  });
+}
