@@ -1,0 +1,115 @@
+import { normaliseCall, toRecordInput } from '../providers/normalise.js';
+import type { Pricing } from '../providers/pricing.js';
+import type { ProviderAdapter } from '../providers/types.js';
+import type { JsonValue, RecordInput, RecordStatus } from '../record/types.js';
+import type { ObservedAnswer } from './observe-answer.js';
+import { thrownErrorText } from './sdk-errors.js';
+
+/** One logical call as the wrapper saw it, once it is over. */
+export interface FinishedCall {
+  adapter: ProviderAdapter;
+  /** The request body as sent, parsed. */
+  params: unknown;
+  /** The last HTTP answer (retries before it are not separate calls). */
+  answer?: ObservedAnswer;
+  /** Present when the SDK call failed: the error it threw. */
+  thrown?: { error: unknown };
+  aborted: boolean;
+  attempts: number;
+  latencyMs: number;
+}
+
+/** Who made the call and how it is filed, from the wrapper's options. */
+export interface CallContext {
+  provider: string;
+  apiKey?: string;
+  user?: string;
+  tenant?: string;
+  session?: string;
+  conversation?: string;
+  traceId?: string;
+  requestId?: string;
+  capture?: string;
+  metadata?: Record<string, JsonValue>;
+}
+
+const IDENTIFIER_MAX = 256;
+/** Values from the wire are not trusted to fit the record: a bad one is dropped or cut, never allowed to lose the record. */
+const bounded = (value: string | undefined): string | undefined => (value === undefined || value === '' ? undefined : value.slice(0, IDENTIFIER_MAX));
+const count = (value: number | undefined): number | undefined => (value !== undefined && Number.isSafeInteger(value) && value >= 0 ? value : undefined);
+const millis = (value: number | undefined): number | undefined => (value !== undefined && Number.isFinite(value) && value >= 0 ? Math.round(value * 1000) / 1000 : undefined);
+const usd = (value: number | undefined): number | undefined => (value !== undefined && Number.isFinite(value) && value >= 0 && value <= 1e9 ? value : undefined);
+
+function statusOf(call: FinishedCall): RecordStatus {
+  if (call.aborted) return 'aborted';
+  const answer = call.answer;
+  if (call.thrown || answer?.response.error || answer?.ending === 'broken' || (answer !== undefined && answer.status >= 400)) return 'error';
+  return 'success';
+}
+
+/** Why the call failed, when the answer itself does not say (its error body is the better account). */
+function errorText(call: FinishedCall): string | undefined {
+  if (call.aborted || call.answer?.response.error) return undefined;
+  if (call.thrown) return thrownErrorText(call.thrown.error);
+  if (call.answer?.ending === 'broken') return 'the answer was cut off before its end (connection lost or SDK timeout)';
+  return undefined;
+}
+
+/** The wrapper's own facts, beside the caller's metadata: the provider's request id, retries, stream oddities. */
+function metadataOf(call: FinishedCall, context: CallContext): Record<string, JsonValue> | undefined {
+  const sdk: Record<string, JsonValue> = {};
+  const answer = call.answer;
+  if (answer?.upstreamRequestId !== undefined) sdk.upstreamRequestId = answer.upstreamRequestId;
+  if (call.attempts > 1) sdk.attempts = call.attempts;
+  const stream = answer?.response.stream;
+  if (stream && !stream.completed) sdk.streamCompleted = false;
+  if (stream && stream.malformedEvents > 0) sdk.malformedEvents = stream.malformedEvents;
+  if (Object.keys(sdk).length === 0) return context.metadata;
+  return { ...context.metadata, sdk };
+}
+
+/** One `llm.call` record for one logical SDK call: the adapters' facts, the caller's context, status, latency and cost. */
+export function sdkCallRecord(call: FinishedCall, context: CallContext, pricing: Pricing): RecordInput {
+  const request = call.adapter.describeRequest(call.params ?? {});
+  const normalised = normaliseCall(call.adapter, request, call.answer?.response ?? { usage: {} });
+  const facts = toRecordInput(normalised);
+  const input: RecordInput = {
+    kind: 'llm.call',
+    component: 'sdk',
+    traceId: context.traceId,
+    requestId: context.requestId,
+    provider: context.provider,
+    endpoint: facts.endpoint,
+    model: bounded(facts.model),
+    user: context.user,
+    tenant: context.tenant,
+    session: context.session,
+    conversation: context.conversation,
+    apiKey: context.apiKey,
+    status: statusOf(call),
+    httpStatus: call.answer?.status ?? httpStatusOf(call.thrown?.error),
+    error: errorText(call) ?? facts.error,
+    inputTokens: count(facts.inputTokens),
+    outputTokens: count(facts.outputTokens),
+    cachedTokens: count(facts.cachedTokens),
+    reasoningTokens: count(facts.reasoningTokens),
+    latencyMs: millis(call.latencyMs),
+    ttftMs: millis(facts.ttftMs),
+    costUsd: usd(pricing.costUsd(normalised.model, normalised.usage)),
+    messageCount: count(facts.messageCount),
+    toolsProvided: count(facts.toolsProvided),
+    toolCalls: count(facts.toolCalls),
+    stopReason: bounded(facts.stopReason),
+    content: facts.content,
+    capture: context.capture,
+    metadata: metadataOf(call, context),
+  };
+  for (const key of Object.keys(input) as (keyof RecordInput)[]) if (input[key] === undefined) delete input[key];
+  return input;
+}
+
+/** The HTTP status an SDK error carries, when it came from an answer (`APIError.status`). */
+function httpStatusOf(error: unknown): number | undefined {
+  const status = (error as { status?: unknown } | undefined)?.status;
+  return typeof status === 'number' && Number.isInteger(status) && status >= 100 && status <= 599 ? status : undefined;
+}
