@@ -1,9 +1,11 @@
+import { defaultCapturePolicy } from '../capture/default-policy.js';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { mkdtempSync } from 'node:fs';
-import { defaultConfig, type LedgerConfig } from '../config/schema.js';
+import { corpus } from '../capture/pii.bench.js';
+import { configSchema, type LedgerConfig } from '../config/schema.js';
 import { Digester } from '../crypto/digest.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { openLedger } from '../ledger/open-ledger.js';
@@ -15,34 +17,60 @@ import type { RecordInput } from '../record/types.js';
 import { SQLITE_SCHEMA } from '../store/sqlite-schema.js';
 import { realisticCall } from './workload.js';
 
-export function benchConfig(dir: string): LedgerConfig {
-  const base = defaultConfig(dir);
+/** The capture sections the ingest scenarios compare, in the configuration file's own terms. */
+export const CAPTURE_SCENARIOS = {
+  'hash-only': {},
+  encrypted: { prompts: 'encrypted', responses: 'encrypted', pii: { enabled: false } },
+  'encrypted + PII redaction': { prompts: 'encrypted', responses: 'encrypted', pii: { enabled: true } },
+} as const;
+export type CaptureScenario = keyof typeof CAPTURE_SCENARIOS;
+
+export function benchConfig(dir: string, scenario: CaptureScenario = 'hash-only'): LedgerConfig {
+  const base = configSchema(dir).parse({ capture: CAPTURE_SCENARIOS[scenario] });
   return { ...base, store: { ...base.store, type: 'sqlite', path: join(dir, 'bench.db') }, log: { ...base.log, anchor: { path: join(dir, 'anchor') } } };
 }
+
+/** A fixed key-encryption key for the encrypted scenarios. */
+const BENCH_ENV = { LLM_LEDGER_KEK: Buffer.alloc(32, 9).toString('hex') };
 
 /** One signing key for the whole run, so a ledger reopened for verify checks the checkpoints it signed. */
 const signerKey = generateSignerKey('llm-ledger.local/default');
 
-export async function openBenchLedger(dir: string): Promise<Ledger> {
-  return openLedger(benchConfig(dir), { signerKey, digestKey: Buffer.alloc(32, 7), onWarning: () => undefined });
+export async function openBenchLedger(dir: string, scenario: CaptureScenario = 'hash-only'): Promise<Ledger> {
+  return openLedger(benchConfig(dir, scenario), { signerKey, digestKey: Buffer.alloc(32, 7), env: BENCH_ENV, onWarning: () => undefined });
 }
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'llm-ledger-bench-'));
 
+/** Calls the load generator cycles through; see `callAt`. */
+const POOL_SIZE = 8192;
+let pool: RecordInput[] | undefined;
+
 /**
- * Keeps `outstanding` records in flight, submitting a new one as each commits: producers keep
- * working while a batch commits, as a busy gateway's requests do.
+ * The i-th call of a run, from a pool built once. Building every call of a million-record run
+ * up front would keep them all alive and make the ledger pay for collecting the load
+ * generator's garbage; building each one on demand would time the generator. A gateway holds
+ * only the requests in flight, as this does. Every record still gets its own id and time.
  */
-export function recordAll(ledger: Ledger, inputs: readonly RecordInput[], outstanding = 8192): Promise<void> {
+export function callAt(i: number): RecordInput {
+  pool ??= Array.from({ length: POOL_SIZE }, (_, j) => realisticCall(j));
+  return pool[i % POOL_SIZE]!;
+}
+
+/**
+ * Records calls [from, to) keeping `outstanding` in flight, submitting a new one as each
+ * commits: producers keep working while a batch commits, as a busy gateway's requests do.
+ */
+export function recordAll(ledger: Ledger, from: number, to: number, outstanding = 8192, inputAt: (i: number) => RecordInput = callAt): Promise<void> {
   return new Promise((resolve, reject) => {
-    let next = 0;
+    let next = from;
     let inFlight = 0;
     const pump = () => {
-      while (inFlight < outstanding && next < inputs.length) {
+      while (inFlight < outstanding && next < to) {
         inFlight++;
-        ledger.record(inputs[next++]).then(() => {
+        ledger.record(inputAt(next++)).then(() => {
           inFlight--;
-          if (next < inputs.length) pump();
+          if (next < to) pump();
           else if (inFlight === 0) resolve();
         }, reject);
       }
@@ -51,13 +79,22 @@ export function recordAll(ledger: Ledger, inputs: readonly RecordInput[], outsta
   });
 }
 
-/** Records/s through the whole Ledger path: validate, seal, hash, group commit, checkpoint. */
-export async function ledgerIngestRate(count: number): Promise<number> {
+let prompts: string[] | undefined;
+
+/** `callAt(i)` with a 2 KB prompt from the PII benchmark's corpus (a third carry PII or secrets) as its input. */
+export function callWithLongPromptAt(i: number): RecordInput {
+  prompts ??= corpus(256);
+  const call = callAt(i);
+  return { ...call, content: { ...call.content, input: prompts[i % prompts.length]! } };
+}
+
+/** Records/s through the whole Ledger path: validate, capture, seal, hash, group commit, checkpoint. */
+export async function ledgerIngestRate(count: number, scenario: CaptureScenario = 'hash-only', inputAt: (i: number) => RecordInput = callAt): Promise<number> {
   const dir = tempDir();
-  const ledger = await openBenchLedger(dir);
-  const inputs = Array.from({ length: count }, (_, i) => realisticCall(i));
+  const ledger = await openBenchLedger(dir, scenario);
+  inputAt(0);
   const start = performance.now();
-  await recordAll(ledger, inputs);
+  await recordAll(ledger, 0, count, 8192, inputAt);
   const seconds = (performance.now() - start) / 1000;
   await ledger.close();
   rmSync(dir, { recursive: true, force: true });
@@ -66,9 +103,9 @@ export async function ledgerIngestRate(count: number): Promise<number> {
 
 /** The same rows, sealed beforehand, inserted with plain node:sqlite: same schema, indexes, pragmas and batch size. */
 export function rawInsertRate(count: number, batchSize: number): number {
-  const ctx = { digester: new Digester('hmac-sha256', Buffer.alloc(32, 7)), limits: { maxMetadataBytes: 8192, maxErrorChars: 1024 } };
+  const ctx = { capture: defaultCapturePolicy(new Digester('hmac-sha256', Buffer.alloc(32, 7))), limits: { maxMetadataBytes: 8192, maxErrorChars: 1024 } };
   const rows = Array.from({ length: count }, (_, i) => {
-    const { envelope, canonical } = sealEnvelope(parseRecordInput(realisticCall(i)), ctx);
+    const { envelope, canonical } = sealEnvelope(parseRecordInput(callAt(i)), ctx);
     return { id: envelope.id, canonical, leaf: leafHash(Buffer.from(canonical)) };
   });
   const dir = tempDir();
@@ -110,6 +147,7 @@ export async function commitLatency(offeredPerSecond: number, seconds: number, w
   const latencies = new Float64Array(Math.ceil(offeredPerSecond * (warmupSeconds + seconds)) + 16);
   let measured = 0;
   let outstanding = 0;
+  callAt(0);
   const start = performance.now();
   const measureFrom = start + warmupSeconds * 1000;
   let sent = 0;
@@ -118,7 +156,7 @@ export async function commitLatency(offeredPerSecond: number, seconds: number, w
     for (; sent < due; sent++) {
       const t0 = performance.now();
       outstanding++;
-      void ledger.record(realisticCall(sent)).then(() => {
+      void ledger.record(callAt(sent)).then(() => {
         outstanding--;
         if (t0 >= measureFrom) latencies[measured++] = performance.now() - t0;
       });
@@ -133,20 +171,24 @@ export async function commitLatency(offeredPerSecond: number, seconds: number, w
   return { offeredPerSecond, p50Ms: at(0.5), p99Ms: at(0.99), recorded: measured };
 }
 
-/** Builds a ledger of `count` records through the ledger, then times a full verify. */
-export async function verifySeconds(count: number): Promise<{ seconds: number; ok: boolean }> {
+/**
+ * Builds a ledger of `count` records through the ledger, reopens it read-only (as an auditor's
+ * tools do), times a full verify, then hands the open ledger to `alsoMeasure` (query timings on
+ * the same million records) before removing it.
+ */
+export async function verifySeconds<T>(count: number, alsoMeasure: (ledger: Ledger) => Promise<T>): Promise<{ seconds: number; ok: boolean; also: T }> {
   const dir = tempDir();
-  let ledger = await openBenchLedger(dir);
-  const chunk = 50_000;
-  for (let i = 0; i < count; i += chunk) {
-    await recordAll(ledger, Array.from({ length: Math.min(chunk, count - i) }, (_, j) => realisticCall(i + j)));
+  const writer = await openBenchLedger(dir);
+  await recordAll(writer, 0, count);
+  await writer.close();
+  const ledger = await openLedger(benchConfig(dir), { signerKey, digestKey: Buffer.alloc(32, 7), readOnly: true, onWarning: () => undefined });
+  try {
+    const start = performance.now();
+    const report = await ledger.verify();
+    const seconds = (performance.now() - start) / 1000;
+    return { seconds, ok: report.ok && report.size === count, also: await alsoMeasure(ledger) };
+  } finally {
+    await ledger.close();
+    rmSync(dir, { recursive: true, force: true });
   }
-  await ledger.close();
-  ledger = await openBenchLedger(dir);
-  const start = performance.now();
-  const report = await ledger.verify();
-  const seconds = (performance.now() - start) / 1000;
-  await ledger.close();
-  rmSync(dir, { recursive: true, force: true });
-  return { seconds, ok: report.ok && report.size === count };
 }

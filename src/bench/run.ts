@@ -2,7 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { redactionRate } from '../capture/pii.bench.js';
 import { encryptionRate } from '../crypto/content-cipher.bench.js';
-import { commitLatency, ledgerIngestRate, rawInsertRate, verifySeconds } from './ingest.js';
+import { callWithLongPromptAt, commitLatency, ledgerIngestRate, rawInsertRate, verifySeconds } from './ingest.js';
+import { queryTimings } from './query.js';
 
 /**
  * `npm run bench`: every figure is measured in this run, beside its baseline, and written to
@@ -13,19 +14,29 @@ const N = quick ? 5_000 : 100_000;
 const VERIFY_N = quick ? 20_000 : 1_000_000;
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
+const pct = (a: number, b: number) => `${((a / b) * 100).toFixed(0)}%`;
 
 log(`ingest: ${N} realistic records (1-2 KB envelopes) into SQLite`);
 const raw = rawInsertRate(N, 2048);
-log(`  raw node:sqlite batched inserts: ${raw.toFixed(0)} rows/s`);
+log(`  raw node:sqlite batched inserts:     ${raw.toFixed(0)} rows/s`);
 const ledger = await ledgerIngestRate(N);
-log(`  full Ledger path:                ${ledger.toFixed(0)} records/s (${((ledger / raw) * 100).toFixed(1)}% of raw; target >= 80%)`);
+log(`  full Ledger path, hash-only capture:  ${ledger.toFixed(0)} records/s (${pct(ledger, raw)} of raw; target >= 80%)`);
+const encrypted = await ledgerIngestRate(N, 'encrypted');
+log(`  prompts and responses encrypted:      ${encrypted.toFixed(0)} records/s (${pct(encrypted, ledger)} of hash-only; target >= 60%)`);
+const longHash = await ledgerIngestRate(N, 'hash-only', callWithLongPromptAt);
+const longPii = await ledgerIngestRate(N, 'encrypted + PII redaction', callWithLongPromptAt);
+log(`  2 KB prompts, encrypted + PII redaction: ${longPii.toFixed(0)} records/s (hash-only with the same prompts: ${longHash.toFixed(0)}, ${pct(longPii, longHash)})`);
 const latency = await commitLatency(Math.floor(ledger / 2), quick ? 2 : 5);
 log(`  record() -> durable commit at ${latency.offeredPerSecond}/s offered: p50 ${latency.p50Ms.toFixed(2)} ms, p99 ${latency.p99Ms.toFixed(2)} ms (target p99 < 10 ms)`);
-log(`verify: ${VERIFY_N} records`);
-const verify = await verifySeconds(VERIFY_N);
-log(`  verify took ${verify.seconds.toFixed(2)} s (target < 5 s), ok=${verify.ok}`);
 
-log('components (issue 3 building blocks, not yet on the record path)');
+log(`verify and queries: ${VERIFY_N} records`);
+const verify = await verifySeconds(VERIFY_N, queryTimings);
+const queries = verify.also;
+log(`  verify took ${verify.seconds.toFixed(2)} s (target < 5 s), ok=${verify.ok}`);
+log(`  search newest 50: ${queries.searchMs.toFixed(1)} ms, by model: ${queries.searchByModelMs.toFixed(1)} ms (target < 50 ms)`);
+log(`  stats: ${queries.statsMs.toFixed(0)} ms, by model: ${queries.statsByModelMs.toFixed(0)} ms (target < 1 s)`);
+
+log('components');
 const redaction = await redactionRate();
 log(`  PII redaction of 2 KB prompts: ${Math.round(redaction.perSecond)} prompts/s (${redaction.microsPerPrompt.toFixed(1)} us each)`);
 const encryption = await encryptionRate();
@@ -35,17 +46,30 @@ const results = {
   date: new Date().toISOString(),
   node: process.version,
   records: N,
-  ingest: { rawRowsPerSecond: Math.round(raw), ledgerRecordsPerSecond: Math.round(ledger), ratio: ledger / raw },
+  ingest: {
+    rawRowsPerSecond: Math.round(raw),
+    ledgerRecordsPerSecond: Math.round(ledger),
+    ratio: ledger / raw,
+    encryptedRecordsPerSecond: Math.round(encrypted),
+    encryptedRatio: encrypted / ledger,
+    longPromptHashOnlyPerSecond: Math.round(longHash),
+    longPromptEncryptedPiiPerSecond: Math.round(longPii),
+  },
   latency,
-  verify: { records: VERIFY_N, ...verify },
+  verify: { records: VERIFY_N, seconds: verify.seconds, ok: verify.ok },
+  queries,
   components: { redactionPerSecond: Math.round(redaction.perSecond), encryptionPerSecond: Math.round(encryption.perSecond) },
 };
 const table = [
   '| scenario | llm-ledger | baseline (same run) | target |',
   '| --- | --- | --- | --- |',
-  `| ingest, ${N} records into SQLite | ${Math.round(ledger)} rec/s (${((ledger / raw) * 100).toFixed(0)}%) | raw node:sqlite ${Math.round(raw)} rows/s | >= 80% of raw |`,
+  `| ingest, ${N} records into SQLite, hash-only | ${Math.round(ledger)} rec/s (${pct(ledger, raw)}) | raw node:sqlite ${Math.round(raw)} rows/s | >= 80% of raw |`,
+  `| ingest, prompts and responses encrypted | ${Math.round(encrypted)} rec/s (${pct(encrypted, ledger)}) | hash-only ${Math.round(ledger)} rec/s | >= 60% of hash-only |`,
+  `| ingest, 2 KB prompts, encrypted + PII redaction | ${Math.round(longPii)} rec/s (${pct(longPii, longHash)}) | hash-only, same prompts ${Math.round(longHash)} rec/s | - |`,
   `| record() to durable commit at ${latency.offeredPerSecond}/s | p50 ${latency.p50Ms.toFixed(2)} ms, p99 ${latency.p99Ms.toFixed(2)} ms | - | p99 < 10 ms |`,
   `| verify ${VERIFY_N} records | ${verify.seconds.toFixed(2)} s | - | < 5 s |`,
+  `| search (newest 50; by model) on ${VERIFY_N} records | ${queries.searchMs.toFixed(1)} ms; ${queries.searchByModelMs.toFixed(1)} ms | - | < 50 ms |`,
+  `| stats (all; by model) on ${VERIFY_N} records | ${queries.statsMs.toFixed(0)} ms; ${queries.statsByModelMs.toFixed(0)} ms | - | < 1 s |`,
   `| PII redaction, 2 KB prompts (component) | ${Math.round(redaction.perSecond)} prompts/s | - | - |`,
   `| AES-256-GCM encryption, 2 KB prompts (component) | ${Math.round(encryption.perSecond)} /s | - | - |`,
 ].join('\n');
