@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { appendFile, open, readFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { appendFile, link, open, readFile, unlink } from 'node:fs/promises';
 import { dirname, extname, join } from 'node:path';
 import type { StoredCheckpoint } from '../store/store.js';
 
@@ -39,20 +40,26 @@ class DirectoryAnchor implements Anchor {
 
   async publish(checkpoint: StoredCheckpoint): Promise<void> {
     const file = join(this.dir, `checkpoint-${String(checkpoint.size).padStart(15, '0')}.txt`);
-    let handle;
+    // Written whole under a name `read` ignores, then linked into place: a verify running at the
+    // same time sees either no file or the complete note, never half of one. link(2), unlike
+    // rename, fails on an existing name, so a checkpoint already anchored is never replaced.
+    const partial = join(this.dir, `.partial-${randomBytes(8).toString('hex')}`);
     try {
-      handle = await open(file, 'wx', 0o444);
+      const handle = await open(partial, 'wx', 0o444);
+      try {
+        await handle.writeFile(checkpoint.note);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await link(partial, file);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new AnchorError(`cannot write anchor ${file}: ${(err as Error).message}`);
       // The same size anchored twice: harmless if identical, evidence of a rewritten log if not.
       if ((await readFile(file, 'utf8')) === checkpoint.note) return;
       throw new AnchorError(`anchor ${file} already holds a different checkpoint of size ${checkpoint.size}: the log was rewritten`);
-    }
-    try {
-      await handle.writeFile(checkpoint.note);
-      await handle.sync();
     } finally {
-      await handle.close();
+      await unlink(partial).catch(() => undefined);
     }
   }
 
@@ -81,8 +88,11 @@ class AppendFileAnchor implements Anchor {
 
   read(): StoredCheckpoint[] {
     if (!existsSync(this.file)) return [];
-    return readFileSync(this.file, 'utf8')
-      .split('\n')
+    const lines = readFileSync(this.file, 'utf8').split('\n');
+    // Whatever follows the last newline is an append still in progress (or cut off by a crash
+    // before it completed): that checkpoint was not published yet.
+    lines.pop();
+    return lines
       .filter((line) => line.trim() !== '')
       .map((line, i) => {
         try {
