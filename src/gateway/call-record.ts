@@ -3,6 +3,7 @@ import { isCredentialHeader } from '../capture/policy-headers.js';
 import { normaliseCall, toRecordInput } from '../providers/normalise.js';
 import type { Pricing } from '../providers/pricing.js';
 import type { ProviderAdapter, RequestFacts, ResponseFacts } from '../providers/types.js';
+import { bounded, count, millis, usd } from '../providers/record-fields.js';
 import type { JsonValue, RecordInput, RecordStatus } from '../record/types.js';
 import type { ClientContext } from './client-context.js';
 import type { CallerIdentity } from './identity.js';
@@ -26,15 +27,6 @@ export interface CallState {
   /** The upstream connection broke before the answer was complete. */
   cutOff?: boolean;
 }
-
-const IDENTIFIER_MAX = 256;
-
-/** Upstream values are not trusted to fit the record: a bad one is dropped or cut, never allowed to lose the record. */
-const bounded = (value: string | undefined): string | undefined => (value === undefined || value === '' ? undefined : value.slice(0, IDENTIFIER_MAX));
-const count = (value: number | undefined): number | undefined => (value !== undefined && Number.isSafeInteger(value) && value >= 0 ? value : undefined);
-const millis = (value: number | undefined): number | undefined => (value !== undefined && Number.isFinite(value) && value >= 0 ? Math.round(value * 1000) / 1000 : undefined);
-
-const usd = (value: number | undefined): number | undefined => (value !== undefined && Number.isFinite(value) && value >= 0 && value <= 1e9 ? value : undefined);
 
 /** The call's status: the client's disconnect first, then any error, else success. */
 function statusOf(call: CallState): RecordStatus {

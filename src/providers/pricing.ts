@@ -25,7 +25,7 @@ const anthropic = (input: number, cacheWrite: number, cachedInput: number, outpu
 
 /**
  * Standard-tier list prices, USD per million tokens, as published on OpenAI's and Anthropic's
- * pricing pages; compiled 2026-11-24. No batch or priority tier, no long-context surcharge, and
+ * pricing pages; compiled 2026-11-23. No batch or priority tier, no long-context surcharge, and
  * 5-minute cache writes. Prices change: check them and override through configuration (the
  * `createPricing` overrides) rather than trusting this table for invoices.
  */

@@ -1,6 +1,7 @@
 import { normaliseCall, toRecordInput } from '../providers/normalise.js';
 import type { Pricing } from '../providers/pricing.js';
 import type { ProviderAdapter } from '../providers/types.js';
+import { bounded, count, millis, usd } from '../providers/record-fields.js';
 import type { JsonValue, RecordInput, RecordStatus } from '../record/types.js';
 import type { ObservedAnswer } from './observe-answer.js';
 import { thrownErrorText } from './sdk-errors.js';
@@ -32,13 +33,6 @@ export interface CallContext {
   capture?: string;
   metadata?: Record<string, JsonValue>;
 }
-
-const IDENTIFIER_MAX = 256;
-/** Values from the wire are not trusted to fit the record: a bad one is dropped or cut, never allowed to lose the record. */
-const bounded = (value: string | undefined): string | undefined => (value === undefined || value === '' ? undefined : value.slice(0, IDENTIFIER_MAX));
-const count = (value: number | undefined): number | undefined => (value !== undefined && Number.isSafeInteger(value) && value >= 0 ? value : undefined);
-const millis = (value: number | undefined): number | undefined => (value !== undefined && Number.isFinite(value) && value >= 0 ? Math.round(value * 1000) / 1000 : undefined);
-const usd = (value: number | undefined): number | undefined => (value !== undefined && Number.isFinite(value) && value >= 0 && value <= 1e9 ? value : undefined);
 
 function statusOf(call: FinishedCall): RecordStatus {
   if (call.aborted) return 'aborted';
