@@ -14,7 +14,7 @@ import { leafHash } from '../log/merkle.js';
 import { sealEnvelope } from '../record/envelope.js';
 import { parseRecordInput } from '../record/schema.js';
 import type { RecordInput } from '../record/types.js';
-import { SQLITE_SCHEMA } from '../store/sqlite-schema.js';
+import { SQLITE_CALL_STATS_SCHEMA, SQLITE_SCHEMA } from '../store/sqlite-schema.js';
 import { realisticCall } from './workload.js';
 
 /** The capture sections the ingest scenarios compare, in the configuration file's own terms. */
@@ -112,6 +112,7 @@ export function rawInsertRate(count: number, batchSize: number): number {
   const db = new DatabaseSync(join(dir, 'raw.db'));
   db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;');
   db.exec(SQLITE_SCHEMA);
+  db.exec(SQLITE_CALL_STATS_SCHEMA);
   const insertRecord = db.prepare('INSERT INTO records (idx, id, envelope) VALUES (?, ?, ?)');
   const insertLeaf = db.prepare('INSERT INTO leaves (idx, hash) VALUES (?, ?)');
   const start = performance.now();

@@ -64,6 +64,8 @@ describe.each(['sqlite', 'memory'])('retention on a %s ledger', (store) => {
     expect(report.envelopes).toEqual({ cutoff: day(4), from: 0, below: 4, count: 4 });
     expect(await ledger.get(ids[3]!)).toBeUndefined();
     expect(await ledger.get(ids[4]!)).toBeDefined();
+    // Stats count only what is left: the pruned calls are gone from them too.
+    expect((await ledger.stats()).totals.requests).toBe(6);
     const verified = await ledger.verify();
     expect(verified.problems).toEqual([]);
     expect(verified.ok).toBe(true);

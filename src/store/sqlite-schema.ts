@@ -83,3 +83,27 @@ export function missingColumnsSql(existing: ReadonlySet<string>): string {
     .map((entry) => `ALTER TABLE records ADD COLUMN ${numericColumn(entry)};`)
     .join('\n');
 }
+
+/** The columns `call_stats` copies from each llm.call record: what stats read, filter and group by. */
+const CALL_STATS_COLUMNS = ['ts', 'status', 'model', 'user_id', 'provider', ...Object.keys(NUMERIC_FIELDS)];
+
+/**
+ * A narrow copy of the stats columns of every llm.call record, filled by a trigger in the same
+ * transaction as the record. Stats over a million calls read 100 bytes a row from it instead of
+ * extracting numbers from 1.5 KB of JSON per row (about 5 times faster). It is derived data, like
+ * an index: `verify` checks the envelopes, never this table.
+ */
+export const SQLITE_CALL_STATS_SCHEMA = `
+CREATE TABLE call_stats (
+  idx INTEGER PRIMARY KEY,
+  ts TEXT, status TEXT, model TEXT, user_id TEXT, provider TEXT,
+  ${Object.keys(NUMERIC_FIELDS).map((column) => `${column} REAL`).join(', ')}
+);
+INSERT INTO call_stats SELECT idx, ${CALL_STATS_COLUMNS.join(', ')} FROM records WHERE kind = 'llm.call';
+CREATE TRIGGER call_stats_fill AFTER INSERT ON records WHEN new.kind = 'llm.call'
+BEGIN INSERT INTO call_stats VALUES (new.idx, ${CALL_STATS_COLUMNS.map((c) => `new.${c}`).join(', ')}); END;
+CREATE TRIGGER call_stats_pruned AFTER DELETE ON records
+BEGIN DELETE FROM call_stats WHERE idx = old.idx; END;
+CREATE TRIGGER call_stats_no_update BEFORE UPDATE ON call_stats
+BEGIN SELECT RAISE(ABORT, 'llm-ledger: call_stats is derived from records; updates are refused'); END;
+`;

@@ -145,7 +145,8 @@ describe('SQLite search plans', () => {
     const statsPlans = await store.explain(async () => {
       for await (const _ of store.statsColumns({ kind: 'llm.call', since: at(4900) }, { batchSize: 1000 }));
     });
-    expect(statsPlans).toEqual([expect.stringMatching(/USING INDEX records_ts/)]);
+    // The span of the time range from the ts index, then that index range of the narrow copy.
+    expect(statsPlans).toEqual([expect.stringMatching(/USING INDEX records_ts/), expect.stringMatching(/call_stats USING INTEGER PRIMARY KEY/)]);
   });
 
   it('scans a time range in log order without sorting envelopes: the index span first, then a walk', async () => {
@@ -168,5 +169,30 @@ describe('SQLite search plans', () => {
     });
     expect(plans).toEqual([expect.stringMatching(/USING INDEX records_model/)]);
     expect(plans[0]).not.toMatch(/TEMP B-TREE/);
+  });
+
+  it('reads the stats of calls from the narrow call_stats copy, and gets what the records give', async () => {
+    const rowsOf = async (filter: SearchFilter) => {
+      const rows: string[] = [];
+      for await (const c of store.statsColumns(filter, { batchSize: 700, groupBy: 'day', withTime: true })) {
+        for (let i = 0; i < c.length; i++) rows.push(JSON.stringify([c.status[i], c.inputTokens[i], c.outputTokens[i], c.costUsd[i], c.latencyMs[i], c.group?.[i], c.time?.[i]]));
+      }
+      return rows.sort();
+    };
+    const filters: SearchFilter[] = [
+      { kind: 'llm.call' },
+      { kind: 'llm.call', model: 'gpt-4o', since: at(100), until: at(3000) },
+      { kind: 'llm.call', user: 'user-3', status: 'error' },
+      { kind: 'llm.call', until: '2026-01-01T00:00:00.000Z' },
+    ];
+    for (const filter of filters) {
+      const plans = await store.explain(() => rowsOf(filter));
+      expect(plans.at(-1)).toMatch(/call_stats/);
+      // Every key prefix starts with sk-: the same rows, but a filter call_stats cannot take.
+      const fromRecords = await rowsOf({ ...filter, keyPrefix: 'sk-' });
+      expect(await rowsOf(filter)).toEqual(fromRecords);
+    }
+    expect(await rowsOf({ kind: 'llm.call', until: '2026-01-01T00:00:00.000Z' })).toHaveLength(10);
+    expect(await rowsOf({ kind: 'llm.call', since: at(9000) })).toEqual([]);
   });
 });

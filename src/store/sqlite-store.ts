@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import type { Envelope, LoggedRecord } from '../record/types.js';
 import { RECORD_STATUSES } from '../record/types.js';
-import { missingColumnsSql, NUMERIC_FIELDS, SQLITE_SCHEMA, SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
+import { missingColumnsSql, NUMERIC_FIELDS, SQLITE_CALL_STATS_SCHEMA, SQLITE_SCHEMA, SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
 import { StatsColumnsBuilder, statusCode } from './stats-columns.js';
 import { SqliteWriterThread } from './sqlite-writer.js';
 import { SqliteContentStore } from './sqlite-content.js';
@@ -64,6 +64,7 @@ export function openSqliteStore(path: string, options: { parallelScanFrom?: numb
     }
     db.exec(SQLITE_CONTENT_SCHEMA);
     allowPruning(db);
+    addCallStats(db);
   } catch (err) {
     if (err instanceof StoreError) throw err;
     throw new StoreError(`cannot open SQLite ledger ${file}: ${(err as Error).message}`, { cause: err });
@@ -84,6 +85,22 @@ function allowPruning(db: DatabaseSync): void {
   } catch (err) {
     db.exec('ROLLBACK');
     throw err;
+  }
+}
+
+/**
+ * Adds the call_stats table, filled from the records already there, to a file that lacks it. If
+ * that fails (a tampered row that is not JSON), the file stays as it was: stats then read the
+ * records themselves, and `verify` still gets to report the row.
+ */
+function addCallStats(db: DatabaseSync): void {
+  if (db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'call_stats'").get()) return;
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    db.exec(SQLITE_CALL_STATS_SCHEMA);
+    db.exec('COMMIT');
+  } catch {
+    db.exec('ROLLBACK');
   }
 }
 
@@ -280,15 +297,26 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Reads only generated columns: SQLite extracts the numbers, JavaScript never parses an
-   * envelope. No ORDER BY, so a narrow time range is read through the ts index.
+   * Reads only columns, never an envelope into JavaScript: from call_stats when the filter allows
+   * (llm.call records; time, model, provider, user, status), else the generated columns of
+   * records. No ORDER BY, so a narrow time range is read through an index.
    */
   async *statsColumns(filter: SearchFilter, request: StatsColumnsRequest): AsyncIterable<StatsColumns> {
-    const { where, params } = whereClause(filter, { timeIsNarrow: true });
+    const narrowTable = readsCallStats(filter) && this.hasCallStats();
+    const table = narrowTable ? 'call_stats' : 'records';
+    // Every row of call_stats is an llm.call: its filter needs no kind.
+    const { where, params } = whereClause(narrowTable ? { ...filter, kind: undefined } : filter, { timeIsNarrow: true });
+    const span = narrowTable ? this.timeSpan(filter) : undefined;
+    if (span === null) return;
+    if (span) {
+      // call_stats has no ts index; the records' one gives the index range to read.
+      where.push('idx BETWEEN ? AND ?');
+      params.push(span.first, span.last);
+    }
     const columns = [STATUS_CODE, ...Object.keys(NUMERIC_FIELDS)];
     if (request.groupBy) columns.push(GROUP_COLUMNS[request.groupBy]);
     if (request.withTime) columns.push(`unixepoch(ts, 'subsec') * 1000`);
-    const sql = `SELECT ${columns.join(', ')} FROM records ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`;
+    const sql = `SELECT ${columns.join(', ')} FROM ${table} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`;
     const stmt = this.prepareQuery(sql);
     stmt.setReturnArrays(true);
     const builder = new StatsColumnsBuilder(request);
@@ -303,6 +331,10 @@ export class SqliteStore implements Store {
     }
     const rest = builder.take();
     if (rest) yield rest;
+  }
+
+  private hasCallStats(): boolean {
+    return this.db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'call_stats'").get() !== undefined;
   }
 
   /**
@@ -352,6 +384,13 @@ interface Where {
   where: string[];
   params: SQLInputValue[];
 }
+
+/** Stats of llm.call records filtered only on what call_stats copies can read that narrow table. */
+function readsCallStats(filter: SearchFilter): boolean {
+  if (filter.kind !== 'llm.call') return false;
+  return Object.entries(filter).every(([key, value]) => value === undefined || CALL_STATS_FILTERS.has(key));
+}
+const CALL_STATS_FILTERS = new Set(['kind', 'since', 'until', 'model', 'provider', 'user', 'status']);
 
 function isTimeRangeOnly(filter: SearchFilter): boolean {
   const set = Object.entries(filter).filter(([, value]) => value !== undefined).map(([key]) => key);
