@@ -13,7 +13,7 @@ import { AnomalyOptionsError, detectAnomalies, type AnomalyOptions, type Anomaly
 import { computeStats, STATS_GROUPS, type StatsGroup, type StatsReport } from './stats.js';
 import { TimeBoundError, withNormalizedTimes } from './time-bounds.js';
 import { verifyLog, type VerifyReport } from './verify.js';
-import { LogWriter } from './writer.js';
+import { LogWriter, numberingStore } from './writer.js';
 import { LedgerContent, subjectOf, type RevealedContent } from './content.js';
 import { LedgerError, LedgerIntegrityError } from './errors.js';
 import { prunedBelowPerLog, runRetention, type RetentionReport } from './retention.js';
@@ -152,6 +152,9 @@ export class Ledger {
       return new Ledger(parts, signer, undefined, new LedgerIntegrityError(`${state}; appends are refused until this is investigated (run 'llm-ledger verify')`));
     }
     const onWarning = parts.onWarning ?? ((message: string) => process.emitWarning(message, 'LlmLedgerWarning'));
+    // A store that numbers records itself is shared by many writer processes: one of them, elected, signs.
+    const numbering = numberingStore(parts.store);
+    const integration = numbering?.integrate({ signer, origin: parts.origin, ...(parts.anchor ? { anchor: parts.anchor } : {}), intervalMs: parts.writer.checkpointIntervalMs, onWarning });
     const writer = new LogWriter(
       parts.store,
       signer,
@@ -162,6 +165,7 @@ export class Ledger {
         onWarning,
         ...(parts.spool ? { spool: parts.spool } : {}),
         ...(parts.retryIntervalMs === undefined ? {} : { retryIntervalMs: parts.retryIntervalMs }),
+        ...(numbering && integration ? { numbering: { store: numbering, integration } } : {}),
         // Called only once records flow, long after `ledger` below exists.
         onStoreStatus: (available, error) => ledger.storeStatusChanged(available, error),
       },

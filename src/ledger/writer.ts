@@ -4,6 +4,31 @@ import { leafHashOfText, type MerkleFrontier } from '../log/merkle.js';
 import type { AppendEntry, Store, StoredCheckpoint } from '../store/store.js';
 import type { Spool, SpooledEntry } from './spool.js';
 
+/**
+ * A store that numbers records itself, so any number of processes can append to one log
+ * (PostgreSQL). The writer then sends records without indexes and signs no checkpoint: the one
+ * integrator the processes elect among themselves extends the tree and signs (`integrate`).
+ */
+export interface NumberingStore {
+  /** Stores a batch at the next free indexes; resolves with each record's index (-1: it was already stored). */
+  appendNumbered(entries: readonly Omit<AppendEntry, 'index'>[]): Promise<number[]>;
+  integrate(options: { signer: NoteSigner; origin: string; anchor?: Anchor; intervalMs: number; onWarning: (message: string) => void }): Integration;
+}
+
+/** This process's part in integrating a shared log. */
+export interface Integration {
+  /** Size covered by the newest checkpoint known here. */
+  readonly coveredSize: number;
+  /** Resolves once a checkpoint covers the first `size` records. */
+  covered(size: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function numberingStore(store: Store): (Store & NumberingStore) | undefined {
+  const candidate = store as Store & Partial<NumberingStore>;
+  return typeof candidate.appendNumbered === 'function' && typeof candidate.integrate === 'function' ? (candidate as Store & NumberingStore) : undefined;
+}
+
 export interface WriterOptions {
   origin: string;
   maxBatch: number;
@@ -21,6 +46,8 @@ export interface WriterOptions {
   retryIntervalMs?: number;
   /** Told when the store starts refusing appends (with why) and when it takes them again. */
   onStoreStatus?: (available: boolean, error?: Error) => void;
+  /** Many-writers mode: the store numbers the records, and `integration` checkpoints them. */
+  numbering?: { store: NumberingStore; integration: Integration };
 }
 
 export interface Receipt {
@@ -108,7 +135,7 @@ export class LogWriter {
 
   /** Size covered by the newest checkpoint. */
   get coveredSize(): number {
-    return this.checkpointedSize;
+    return this.options.numbering?.integration.coveredSize ?? this.checkpointedSize;
   }
 
   submit(id: string, canonical: string, leafHash: Buffer, content?: AppendEntry['content']): Promise<Receipt> {
@@ -148,6 +175,9 @@ export class LogWriter {
   async publishCheckpoint(): Promise<void> {
     // Alone, a checkpoint must follow only committed batches: one in flight might still fail.
     await this.idle();
+    const numbering = this.options.numbering;
+    // Many writers: whatever the log holds now, this process's records included, gets covered by the integrator.
+    if (numbering) return numbering.integration.covered(await this.store.size());
     if (this.committed.size === this.checkpointedSize) return;
     const checkpoint = this.sign(this.committed);
     this.inFlight++;
@@ -170,6 +200,7 @@ export class LogWriter {
       const left = this.spooledCount;
       if (left > 0) this.options.onWarning(`${left} record(s) wait in the spool ${this.options.spool!.path}: the store did not take them before close; they are replayed, in order, when the ledger opens next`);
       await this.options.spool?.close();
+      await this.options.numbering?.integration.close();
     }
   }
 
@@ -203,23 +234,32 @@ export class LogWriter {
 
   /** Sequences one batch and appends it; a replayed batch is not spooled again when it fails. */
   private send(batch: Pending[], replayed = false): void {
-    const entries: AppendEntry[] = batch.map((p) => {
-      const entry: AppendEntry = { index: this.frontier.size, id: p.id, canonical: p.canonical, leafHash: p.leafHash };
-      if (p.content) entry.content = p.content;
-      this.frontier.append(p.leafHash);
-      return entry;
-    });
-    const after = this.frontier.clone();
-    const due = Date.now() - this.lastCheckpointAt >= this.options.checkpointIntervalMs;
-    const checkpoint = due ? this.sign(after) : undefined;
-    if (checkpoint) this.lastCheckpointAt = Date.now();
+    const numbering = this.options.numbering;
+    let after: MerkleFrontier | undefined;
+    let checkpoint: StoredCheckpoint | undefined;
+    let stored: Promise<number[]>;
+    if (numbering) {
+      stored = numbering.store.appendNumbered(batch.map((p) => (p.content ? { id: p.id, canonical: p.canonical, leafHash: p.leafHash, content: p.content } : { id: p.id, canonical: p.canonical, leafHash: p.leafHash })));
+    } else {
+      const entries: AppendEntry[] = batch.map((p) => {
+        const entry: AppendEntry = { index: this.frontier.size, id: p.id, canonical: p.canonical, leafHash: p.leafHash };
+        if (p.content) entry.content = p.content;
+        this.frontier.append(p.leafHash);
+        return entry;
+      });
+      after = this.frontier.clone();
+      const due = Date.now() - this.lastCheckpointAt >= this.options.checkpointIntervalMs;
+      checkpoint = due ? this.sign(after) : undefined;
+      if (checkpoint) this.lastCheckpointAt = Date.now();
+      stored = this.store.append(entries, checkpoint).then(() => entries.map((e) => e.index));
+    }
     this.inFlight++;
-    this.store.append(entries, checkpoint).then(
-      () => {
-        this.committed = after;
+    stored.then(
+      (indexes) => {
+        if (after) this.committed = after;
         if (checkpoint) this.checkpointed(checkpoint);
-        else this.scheduleCheckpoint();
-        for (let i = 0; i < batch.length; i++) batch[i]!.resolve({ index: entries[i]!.index });
+        else if (!numbering) this.scheduleCheckpoint();
+        for (let i = 0; i < batch.length; i++) batch[i]!.resolve({ index: indexes[i]! });
         this.storeStatus(true);
         this.settled();
       },

@@ -48,6 +48,23 @@ export function openClient(options: PostgresOptions): pg.Client {
   return client;
 }
 
+/**
+ * One long-lived connection working as `role`: the integrator's, whose session holds the
+ * advisory lock that makes it the integrator, so the lock goes when the connection goes.
+ */
+export function openSessionClient(options: PostgresOptions, role: string): pg.Client {
+  const client = new pg.Client({
+    connectionString: options.url,
+    application_name: 'llm-ledger integrator',
+    connectionTimeoutMillis: 5000,
+    keepAlive: true,
+    options: `-c role=${role}`,
+    types,
+  });
+  client.on('error', () => undefined);
+  return client;
+}
+
 /** The URL without password or parameters, and the schema: for messages and `location`. */
 export function postgresLocation(url: string, schema: string): string {
   try {

@@ -27,13 +27,13 @@ export class PostgresPartitions {
   }
 
   /** Runs the insert of `entries`, creating the partitions it lacks if it fails for want of them. */
-  async insert(query: pg.QueryConfig, entries: readonly AppendEntry[]): Promise<void> {
+  async insert(query: pg.QueryConfig, entries: readonly Pick<AppendEntry, 'canonical'>[]): Promise<pg.QueryResult> {
     try {
-      await this.db.pool.query(query);
+      return await this.db.pool.query(query);
     } catch (err) {
       if (!isMissingPartition(err)) throw err;
       await this.ensure([...new Set(entries.map((e) => timeOf(e.canonical).slice(0, 10)))]);
-      await this.db.pool.query(query);
+      return await this.db.pool.query(query);
     }
   }
 

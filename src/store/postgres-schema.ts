@@ -233,7 +233,60 @@ GRANT INSERT ON ${s}.pruned TO ${retention};
 `;
 };
 
+/**
+ * Many writers, one log. `log_head` holds the next free index. A writer numbers its batch inside
+ * the statement that inserts it, by moving the head forward: the head's row lock orders the
+ * batches of all processes, is held only while that one statement runs (never across a client
+ * round trip), and is released at commit, so the indexes visible to any reader are always a
+ * contiguous prefix. A batch that rolls back rolls its head move back with it, so no index is
+ * ever skipped. At every commit the head must equal the number of leaves, so a gap cannot be
+ * committed, not even by a writer that moves the head by hand.
+ */
+const manyWriters = (schema: string, roles: PostgresRoles): string => {
+  const s = q(schema);
+  return `
+CREATE TABLE ${s}.log_head (
+  one boolean PRIMARY KEY DEFAULT true CHECK (one),
+  size bigint NOT NULL CHECK (size >= 0)
+);
+INSERT INTO ${s}.log_head (size) SELECT coalesce(max(idx), -1) + 1 FROM ${s}.leaves;
+
+CREATE FUNCTION ${s}.head_forward_only() RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog AS $fn$
+BEGIN
+  IF TG_OP <> 'UPDATE' OR NEW.size < OLD.size THEN
+    RAISE EXCEPTION 'llm-ledger: the log head only moves forward; % is refused', TG_OP USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  RETURN NEW;
+END $fn$;
+CREATE TRIGGER log_head_forward_only BEFORE UPDATE OR DELETE ON ${s}.log_head FOR EACH ROW EXECUTE FUNCTION ${s}.head_forward_only();
+CREATE TRIGGER log_head_no_truncate BEFORE TRUNCATE ON ${s}.log_head FOR EACH STATEMENT EXECUTE FUNCTION ${s}.refuse_change();
+ALTER TABLE ${s}.log_head ENABLE ALWAYS TRIGGER log_head_forward_only;
+ALTER TABLE ${s}.log_head ENABLE ALWAYS TRIGGER log_head_no_truncate;
+
+-- Checked once per transaction, at commit: the head and the leaves agree, so no index is skipped.
+CREATE FUNCTION ${s}.head_matches_leaves() RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog AS $fn$
+DECLARE
+  leaves bigint := (SELECT coalesce(max(idx), -1) + 1 FROM ${s}.leaves);
+BEGIN
+  IF NEW.size <> leaves THEN
+    RAISE EXCEPTION 'llm-ledger: the log head (%) does not match the leaves (%): indexes must stay contiguous', NEW.size, leaves
+      USING ERRCODE = 'integrity_constraint_violation';
+  END IF;
+  RETURN NULL;
+END $fn$;
+CREATE CONSTRAINT TRIGGER log_head_matches_leaves AFTER UPDATE ON ${s}.log_head DEFERRABLE INITIALLY DEFERRED
+  FOR EACH ROW EXECUTE FUNCTION ${s}.head_matches_leaves();
+ALTER TABLE ${s}.log_head ENABLE ALWAYS TRIGGER log_head_matches_leaves;
+
+GRANT SELECT, UPDATE ON ${s}.log_head TO ${q(roles.writer)};
+GRANT SELECT ON ${s}.log_head TO ${q(roles.reader)};
+`;
+};
+
 /** In order; a new version is appended here and never edited once released. */
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'initial layout: partitioned records, roles, append-only triggers', sql: initial }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'initial layout: partitioned records, roles, append-only triggers', sql: initial },
+  { version: 2, name: 'many writers: the log head numbers batches from any number of processes', sql: manyWriters },
+];
 
 export const POSTGRES_SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

@@ -4,6 +4,8 @@ import { LeafBatchBuilder, type LeafBatch } from './leaf-scan.js';
 import { openClient, openPool, postgresLocation, type PostgresOptions, type PostgresSession } from './postgres-connection.js';
 import { guarded, PostgresContentStore } from './postgres-content.js';
 import { cursorBatches } from './postgres-cursor.js';
+import { PostgresIntegrator, type IntegratorOptions } from './postgres-integrator.js';
+import { contentColumns, numberedInsertQuery, type UnnumberedEntry } from './postgres-numbered.js';
 import { migrate } from './postgres-migrate.js';
 import { PostgresPartitions, timeOf } from './postgres-partitions.js';
 import { PostgresPruning } from './postgres-pruning.js';
@@ -45,7 +47,7 @@ export class PostgresStore implements Store {
   private appending: Promise<unknown> = Promise.resolve();
   private plans: string[] | undefined;
 
-  constructor(options: PostgresOptions) {
+  constructor(private readonly options: PostgresOptions) {
     const roles = rolesOf(options.schema);
     this.location = postgresLocation(options.url, options.schema);
     this.s = `"${options.schema}"`;
@@ -113,23 +115,15 @@ export class PostgresStore implements Store {
 
   private insertQuery(entries: readonly AppendEntry[], checkpoint: StoredCheckpoint | undefined): pg.QueryConfig {
     const s = this.s;
-    const content = { idx: [] as number[], mode: [] as string[], recordId: [] as string[], subject: [] as string[], ts: [] as string[], data: [] as Buffer[] };
-    for (const e of entries) {
-      for (const item of e.content?.items ?? []) {
-        content.idx.push(e.index);
-        content.mode.push(item.mode);
-        content.recordId.push(e.id);
-        content.subject.push(item.subject);
-        content.ts.push(e.content!.ts);
-        content.data.push(Buffer.from(item.data.buffer, item.data.byteOffset, item.data.byteLength));
-      }
-    }
+    const content = contentColumns(entries, (e) => e.index);
+    const end = entries.length > 0 ? entries.at(-1)!.index + 1 : null;
     return {
       name: `llm-ledger-append-${s}`,
       text: `WITH r AS (INSERT INTO ${s}.records (idx, ts, canonical) SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[])),
         l AS (INSERT INTO ${s}.leaves (idx, hash, id, ts) SELECT * FROM unnest($1::bigint[], $4::bytea[], $5::text[], $2::timestamptz[])),
         c AS (INSERT INTO ${s}.content (idx, mode, record_id, subject, ts, data) SELECT * FROM unnest($6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bytea[])),
-        k AS (INSERT INTO ${s}.checkpoints (size, note) SELECT $12::bigint, $13::text WHERE $13::text IS NOT NULL)
+        k AS (INSERT INTO ${s}.checkpoints (size, note) SELECT $12::bigint, $13::text WHERE $13::text IS NOT NULL),
+        h AS (UPDATE ${s}.log_head SET size = $14::bigint WHERE $14::bigint IS NOT NULL)
         SELECT 1`,
       values: [
         entries.map((e) => e.index),
@@ -137,7 +131,7 @@ export class PostgresStore implements Store {
         entries.map((e) => e.canonical),
         entries.map((e) => e.leafHash),
         entries.map((e) => e.id),
-        content.idx,
+        content.at,
         content.mode,
         content.recordId,
         content.subject,
@@ -145,8 +139,38 @@ export class PostgresStore implements Store {
         content.data,
         checkpoint?.size ?? null,
         checkpoint?.note ?? null,
+        end,
       ],
     };
+  }
+
+  /**
+   * Many-writers mode: stores records the database numbers (see `numberedInsertQuery`), so any
+   * number of processes can append to one log at once. Resolves with each record's index, or -1
+   * for a record that was already stored (a replayed batch whose first commit went through).
+   */
+  appendNumbered(entries: readonly UnnumberedEntry[]): Promise<number[]> {
+    const run = this.appending.then(() =>
+      guarded(this.session, 'append', async () => {
+        // Other processes move the log too: the size this process knew is stale from now on.
+        this.size_ = undefined;
+        const indexes = new Array<number>(entries.length).fill(-1);
+        if (entries.length === 0) return indexes;
+        const { rows } = await this.partitions.insert(numberedInsertQuery(this.s, entries), entries);
+        for (const { ord, idx } of rows as { ord: number; idx: number }[]) indexes[ord - 1] = idx;
+        return indexes;
+      }),
+    );
+    this.appending = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Takes part in electing the one process that extends the tree over the whole log and signs
+   * its checkpoints (see `PostgresIntegrator`); the ledger starts it in many-writers mode.
+   */
+  integrate(options: IntegratorOptions): PostgresIntegrator {
+    return new PostgresIntegrator(this.options, this.session, options);
   }
 
   size(): Promise<number> {

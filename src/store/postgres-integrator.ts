@@ -1,0 +1,238 @@
+import type pg from 'pg';
+import type { Anchor } from '../log/anchor.js';
+import { openCheckpoint, type NoteSigner } from '../log/checkpoint.js';
+import { MerkleFrontier } from '../log/merkle.js';
+import { openSessionClient, type PostgresOptions, type PostgresSession } from './postgres-connection.js';
+import { StoreError } from './store.js';
+
+export interface IntegratorOptions {
+  signer: NoteSigner;
+  origin: string;
+  anchor?: Anchor;
+  /** How often the integrator extends the tree and, when it grew, signs a checkpoint (floored at 20 ms). */
+  intervalMs: number;
+  onWarning: (message: string) => void;
+  /** How often a process that is not the integrator tries to become it (default 500 ms): the takeover delay. */
+  electionIntervalMs?: number;
+  /** How long `covered` waits for a checkpoint before giving up (default 30 s). */
+  coverTimeoutMs?: number;
+}
+
+/** Leaf hashes read per query while the tree is rebuilt or extended. */
+const LEAF_BATCH = 50_000;
+const MIN_INTERVAL_MS = 20;
+
+/**
+ * The integrator of a log that many processes append to. Writers number and store their records
+ * themselves (see `numberedInsertQuery`); exactly one process at a time, the holder of a session
+ * advisory lock on the schema, extends the Merkle tree over the stored leaf hashes in index order
+ * and signs checkpoints of it. Every writable process runs one of these and tries for the lock
+ * every `electionIntervalMs`; when the integrator's process or connection dies, PostgreSQL drops
+ * the lock with the session and the next try elsewhere takes over. The new integrator rebuilds
+ * the tree from the leaves and checks it against the newest checkpoint before it signs anything,
+ * exactly as a single-writer ledger does at open. Its checkpoints go over the same connection as
+ * its lock, so an integrator that lost the lock cannot store one.
+ */
+export class PostgresIntegrator {
+  private client: pg.Client | undefined;
+  /** The tree while this process is the integrator. */
+  private frontier: MerkleFrontier | undefined;
+  /** Size of the newest checkpoint this process knows of. */
+  private checkpointed = 0;
+  /** Why this integrator signs nothing: the stored log contradicts its own newest checkpoint. */
+  private refusal: string | undefined;
+  private step_: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private anchoring: Promise<void> = Promise.resolve();
+  private closed = false;
+  private lastWarning = '';
+  private readonly lockKey: string;
+
+  constructor(
+    private readonly connection: PostgresOptions,
+    private readonly db: PostgresSession,
+    private readonly options: IntegratorOptions,
+  ) {
+    this.lockKey = `llm-ledger:integrator:${connection.schema}`;
+    this.schedule(0);
+  }
+
+  /** Whether this process is the integrator now. */
+  get integrating(): boolean {
+    return this.frontier !== undefined;
+  }
+
+  /** Size covered by the newest checkpoint this process has seen or signed. */
+  get coveredSize(): number {
+    return this.checkpointed;
+  }
+
+  /**
+   * Resolves once a checkpoint covers the first `size` records. The integrator signs one at once;
+   * any other process waits for the integrator's next round (at most `intervalMs`, plus a takeover).
+   */
+  async covered(size: number): Promise<void> {
+    const limit = this.options.coverTimeoutMs ?? 30_000;
+    const deadline = Date.now() + limit;
+    for (;;) {
+      if (this.checkpointed >= size) return;
+      if (this.refusal) throw new StoreError(this.refusal);
+      if (this.integrating) await this.step();
+      else await this.readCovered();
+      if (this.checkpointed >= size) return;
+      if (this.closed) throw new StoreError(`the ledger closed before a checkpoint covered ${size} records`);
+      if (Date.now() > deadline) {
+        throw new StoreError(`no checkpoint of ${this.db.location} covers its first ${size} records after ${limit / 1000} s: no process is integrating the log (every writable ledger takes part in the election; see its warnings)`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, MIN_INTERVAL_MS));
+    }
+  }
+
+  /** Signs a last checkpoint if this process integrates, then gives the lock up for another process to take. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.step_?.catch(() => undefined);
+    if (this.integrating) await this.round().catch((err: Error) => this.warn(`the integrator's last round failed: ${err.message}`));
+    await this.anchoring;
+    await this.drop();
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.closed) return;
+    this.timer = setTimeout(() => {
+      void this.step().finally(() => this.schedule(this.integrating ? Math.max(MIN_INTERVAL_MS, this.options.intervalMs) : (this.options.electionIntervalMs ?? 500)));
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  /** One election attempt or one round; never two at once. */
+  private step(): Promise<void> {
+    this.step_ ??= (async () => {
+      try {
+        if (!this.integrating) await this.elect();
+        if (this.integrating) await this.round();
+      } catch (err) {
+        this.warn(`the log integrator stopped (another process, or this one, takes over): ${(err as Error).message}`);
+        await this.drop();
+      } finally {
+        this.step_ = undefined;
+      }
+    })();
+    return this.step_;
+  }
+
+  private async elect(): Promise<void> {
+    if (this.closed || this.refusal) return;
+    await this.db.ready();
+    if (!this.client) {
+      const client = openSessionClient(this.connection, this.db.roles.writer);
+      try {
+        await client.connect();
+      } catch (err) {
+        await client.end().catch(() => undefined);
+        throw err;
+      }
+      this.client = client;
+    }
+    const { rows } = await this.client.query<{ won: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS won', [this.lockKey]);
+    if (rows[0]?.won !== true) return;
+    this.frontier = await this.restore(this.client);
+    this.lastWarning = '';
+  }
+
+  /**
+   * The tree over every stored leaf, held against the newest checkpoint. A log that contradicts
+   * it is never signed again, which would bury the damage under a fresh signature.
+   */
+  private async restore(client: pg.Client): Promise<MerkleFrontier | undefined> {
+    const newest = await client.query<{ size: number; note: string }>(`SELECT size, note FROM ${this.db.s}.checkpoints ORDER BY seq DESC LIMIT 1`);
+    const latest = newest.rows[0];
+    let root: Buffer | undefined;
+    if (latest) {
+      try {
+        root = openCheckpoint(latest.note, this.options.signer.verifierKey, this.options.origin).root;
+      } catch (err) {
+        return this.refuse(`the newest checkpoint of ${this.db.location} does not verify: ${(err as Error).message}`);
+      }
+    }
+    const frontier = new MerkleFrontier();
+    for (;;) {
+      const added = await this.extend(client, frontier, latest && frontier.size < latest.size ? latest.size - frontier.size : LEAF_BATCH);
+      if (latest && frontier.size === latest.size && !root!.equals(frontier.root())) {
+        return this.refuse(`${this.db.location} does not match its newest checkpoint (size ${latest.size}); appends go on but no checkpoint is signed until this is investigated (run 'llm-ledger verify')`);
+      }
+      if (added === 0) break;
+    }
+    if (latest && frontier.size < latest.size) {
+      return this.refuse(`${this.db.location} holds ${frontier.size} leaves but its newest checkpoint covers ${latest.size}; no checkpoint is signed until this is investigated (run 'llm-ledger verify')`);
+    }
+    this.checkpointed = Math.max(this.checkpointed, latest?.size ?? 0);
+    return frontier;
+  }
+
+  /** Appends the leaves stored after the tree's end, in index order, up to `max`; returns how many. */
+  private async extend(client: pg.Client, frontier: MerkleFrontier, max: number): Promise<number> {
+    const { rows } = await client.query<[number, Buffer]>({
+      text: `SELECT idx, hash FROM ${this.db.s}.leaves WHERE idx >= $1 ORDER BY idx LIMIT $2`,
+      values: [frontier.size, Math.min(max, LEAF_BATCH)],
+      rowMode: 'array',
+    });
+    for (const [idx, hash] of rows) {
+      // Writers commit in index order (the log head's lock), so what is visible is a contiguous prefix.
+      if (idx !== frontier.size) throw new StoreError(`the leaves of ${this.db.location} skip from index ${frontier.size} to ${idx}`);
+      frontier.append(hash);
+    }
+    return rows.length;
+  }
+
+  /** Adds what writers stored since the last round and, when the tree grew, signs and stores a checkpoint. */
+  private async round(): Promise<void> {
+    const client = this.client!;
+    const frontier = this.frontier!;
+    while ((await this.extend(client, frontier, LEAF_BATCH)) === LEAF_BATCH);
+    if (frontier.size <= this.checkpointed) return;
+    const size = frontier.size;
+    const note = this.options.signer.sign({ origin: this.options.origin, size, root: frontier.root() });
+    await client.query(`INSERT INTO ${this.db.s}.checkpoints (size, note) SELECT $1::bigint, $2::text WHERE $1::bigint > (SELECT coalesce(max(size), 0) FROM ${this.db.s}.checkpoints)`, [size, note]);
+    this.checkpointed = size;
+    const anchor = this.options.anchor;
+    if (anchor) {
+      this.anchoring = this.anchoring.then(() =>
+        anchor.publish({ size, note }).catch((err: Error) => this.warn(`checkpoint of size ${size} was stored but not anchored: ${err.message}`)),
+      );
+    }
+  }
+
+  private async readCovered(): Promise<void> {
+    try {
+      await this.db.ready();
+      const { rows } = await this.db.pool.query<{ size: number }>(`SELECT coalesce(max(size), 0) AS size FROM ${this.db.s}.checkpoints`);
+      this.checkpointed = Math.max(this.checkpointed, rows[0]!.size);
+    } catch {
+      // The store is failing: the writer's own failure handling reports it.
+    }
+  }
+
+  private refuse(reason: string): undefined {
+    this.refusal = reason;
+    this.warn(reason);
+    return undefined;
+  }
+
+  /** Ends the session, and with it the lock, if it holds one. */
+  private async drop(): Promise<void> {
+    this.frontier = undefined;
+    const client = this.client;
+    this.client = undefined;
+    await client?.end().catch(() => undefined);
+  }
+
+  /** The same failure every round is said once, until something else happens. */
+  private warn(message: string): void {
+    if (message === this.lastWarning) return;
+    this.lastWarning = message;
+    this.options.onWarning(message);
+  }
+}

@@ -1,0 +1,60 @@
+import type pg from 'pg';
+import { timeOf } from './postgres-partitions.js';
+import type { AppendEntry } from './store.js';
+
+/** A record on its way into a log that many processes append to: the database gives it its index. */
+export type UnnumberedEntry = Omit<AppendEntry, 'index'>;
+
+/** The content items of a batch as parallel arrays; `at` is each item's record, as `key` maps it. */
+export function contentColumns<E extends UnnumberedEntry>(entries: readonly E[], key: (entry: E, position: number) => number | string) {
+  const columns = { at: [] as (number | string)[], mode: [] as string[], recordId: [] as string[], subject: [] as string[], ts: [] as string[], data: [] as Buffer[] };
+  entries.forEach((e, position) => {
+    for (const item of e.content?.items ?? []) {
+      columns.at.push(key(e, position));
+      columns.mode.push(item.mode);
+      columns.recordId.push(e.id);
+      columns.subject.push(item.subject);
+      columns.ts.push(e.content!.ts);
+      columns.data.push(Buffer.from(item.data.buffer, item.data.byteOffset, item.data.byteLength));
+    }
+  });
+  return columns;
+}
+
+/**
+ * One statement that numbers and stores a batch: it skips records already stored (a batch whose
+ * commit went through but whose answer was lost comes back from the spool), moves the log head
+ * forward by the rest, and inserts them at the indexes it took, content included. The head's row
+ * lock is the only log-wide lock, held from the UPDATE to the commit of this one statement.
+ * Returns (position in the batch, index) for each record stored.
+ */
+export function numberedInsertQuery(s: string, entries: readonly UnnumberedEntry[]): pg.QueryConfig {
+  const content = contentColumns(entries, (_e, position) => position + 1);
+  return {
+    name: `llm-ledger-append-numbered-${s}`,
+    text: `WITH input AS (
+        SELECT u.* FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::bytea[]) WITH ORDINALITY AS u(id, ts, canonical, hash, ord)
+        WHERE NOT EXISTS (SELECT 1 FROM ${s}.leaves l WHERE l.id = u.id)),
+      head AS (UPDATE ${s}.log_head SET size = size + (SELECT count(*) FROM input) RETURNING size - (SELECT count(*) FROM input) AS first),
+      numbered AS (SELECT head.first + row_number() OVER (ORDER BY input.ord) - 1 AS idx, input.* FROM input, head),
+      r AS (INSERT INTO ${s}.records (idx, ts, canonical) SELECT idx, ts, canonical FROM numbered),
+      l AS (INSERT INTO ${s}.leaves (idx, hash, id, ts) SELECT idx, hash, id, ts FROM numbered),
+      c AS (INSERT INTO ${s}.content (idx, mode, record_id, subject, ts, data)
+        SELECT n.idx, c.mode, c.record_id, c.subject, c.ts, c.data
+        FROM unnest($5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[], $10::bytea[]) AS c(ord, mode, record_id, subject, ts, data)
+        JOIN numbered n ON n.ord = c.ord)
+      SELECT ord, idx FROM numbered`,
+    values: [
+      entries.map((e) => e.id),
+      entries.map((e) => timeOf(e.canonical)),
+      entries.map((e) => e.canonical),
+      entries.map((e) => e.leafHash),
+      content.at,
+      content.mode,
+      content.recordId,
+      content.subject,
+      content.ts,
+      content.data,
+    ],
+  };
+}
