@@ -55,7 +55,8 @@ export function openClient(options: PostgresOptions): pg.Client {
 export function openSessionClient(options: PostgresOptions, role: string): pg.Client {
   const client = new pg.Client({
     connectionString: options.url,
-    application_name: 'llm-ledger integrator',
+    // The pid lets an operator (and the takeover test) tell which process integrates, from pg_stat_activity.
+    application_name: `llm-ledger integrator ${process.pid}`,
     connectionTimeoutMillis: 5000,
     keepAlive: true,
     options: `-c role=${role}`,

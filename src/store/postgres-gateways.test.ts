@@ -1,0 +1,104 @@
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openLedger } from '../ledger/open-ledger.js';
+import { tempDir } from '../ledger/test-support/fixtures.js';
+import { startFakeUpstream, type FakeUpstream } from '../providers/test-support/fake-upstream.js';
+import { TEST_DATABASE_URL, TestSchemas } from './test-support/postgres.js';
+import { builtBinaryMissing, CallLoad, integratorProcess, logContents, startServe, writeSharedConfig, type GatewayProcess } from './test-support/postgres-gateways.js';
+
+const schemas = new TestSchemas();
+afterAll(() => schemas.dropAll());
+const missing = builtBinaryMissing();
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe.skipIf(missing !== undefined)(`four gateway processes on one PostgreSQL log${missing ? ` (skipped: ${missing})` : ''}`, () => {
+  let fake: FakeUpstream;
+  let gateways: GatewayProcess[] = [];
+  beforeEach(async () => {
+    fake = await startFakeUpstream();
+  });
+  afterEach(async () => {
+    for (const g of gateways) if (g.child.exitCode === null) g.child.kill('SIGKILL');
+    gateways = [];
+    await fake.close();
+  });
+
+  /** Four `llm-ledger serve` processes sharing one schema and keys; the schema and keys are made first, once. */
+  async function startFour(): Promise<{ dir: string; config: string; schema: string }> {
+    const dir = tempDir();
+    const schema = schemas.next();
+    const config = writeSharedConfig(dir, TEST_DATABASE_URL, schema, fake.url);
+    await (await openLedger(config, { onWarning: () => undefined })).close();
+    gateways = await Promise.all([0, 1, 2, 3].map(() => startServe(dir)));
+    return { dir, config, schema };
+  }
+
+  /** SIGTERM to every gateway still running: each finishes its requests, flushes and exits 0. */
+  async function stopAll(): Promise<void> {
+    const running = gateways.filter((g) => g.child.exitCode === null && g.child.signalCode === null);
+    for (const g of running) g.child.kill('SIGTERM');
+    for (const g of running) expect(await g.exited, g.output()).toBe(0);
+  }
+
+  /** Gap-free indexes, every acknowledged call exactly once, and a full verify against the final checkpoint. */
+  async function checkLog(config: string, schema: string, acknowledged: Set<string>): Promise<number> {
+    const log = await logContents(TEST_DATABASE_URL, schema);
+    expect(log.lastIndex + 1).toBe(log.leaves);
+    expect(log.records).toBe(log.leaves);
+    expect(log.headSize).toBe(log.leaves);
+    expect(log.checkpointSize).toBe(log.leaves);
+    for (const id of acknowledged) expect(log.requestIds.get(id), id).toBe(1);
+    expect([...log.requestIds.values()].every((n) => n === 1)).toBe(true);
+    const reader = await openLedger(config, { readOnly: true, onWarning: () => undefined });
+    try {
+      expect(await reader.verify()).toMatchObject({ ok: true, size: log.leaves, verifiedSize: log.leaves });
+    } finally {
+      await reader.close();
+    }
+    return log.leaves;
+  }
+
+  it('take concurrent load: indexes are gap-free, every acknowledged call is stored once, verify passes', async () => {
+    const { config, schema } = await startFour();
+    const load = new CallLoad(
+      gateways.map((g) => g.url),
+      24,
+    );
+    await sleep(3000);
+    await load.stop();
+    await stopAll();
+    expect(load.failed).toBe(0);
+    expect(load.acknowledged.size).toBeGreaterThan(200);
+    await checkLog(config, schema, load.acknowledged);
+  }, 40_000);
+
+  it('survive the integrator being killed mid-load: another process takes over, nothing acknowledged is lost', async () => {
+    const { config, schema } = await startFour();
+    const load = new CallLoad(
+      gateways.map((g) => g.url),
+      24,
+    );
+    await sleep(1000);
+    const first = await integratorProcess(TEST_DATABASE_URL, schema);
+    const victim = gateways.find((g) => g.pid === first);
+    expect(victim, `the integrator (pid ${first}) is one of the gateways`).toBeDefined();
+    victim!.child.kill('SIGKILL');
+    await victim!.exited;
+    const atKill = (await logContents(TEST_DATABASE_URL, schema)).checkpointSize;
+    let second: number | undefined;
+    for (let waited = 0; (second === undefined || second === first) && waited < 10_000; waited += 50) {
+      await sleep(50);
+      second = await integratorProcess(TEST_DATABASE_URL, schema);
+    }
+    expect(second).toBeDefined();
+    expect(second).not.toBe(first);
+    expect(gateways.map((g) => g.pid)).toContain(second);
+    // The new integrator goes on checkpointing while the others keep taking calls.
+    await sleep(1000);
+    expect((await logContents(TEST_DATABASE_URL, schema)).checkpointSize).toBeGreaterThan(atKill);
+    const acknowledgedBeforeStop = load.acknowledged.size;
+    await load.stop();
+    await stopAll();
+    expect(acknowledgedBeforeStop).toBeGreaterThan(100);
+    await checkLog(config, schema, load.acknowledged);
+  }, 40_000);
+});

@@ -1,0 +1,132 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { configSchema } from '../config/schema.js';
+import type { Ledger } from '../ledger/ledger.js';
+import { openLedger } from '../ledger/open-ledger.js';
+import { sampleCall, tempDir } from '../ledger/test-support/fixtures.js';
+import { verifyProof } from '../log/proof.js';
+import { openPostgresStore } from './postgres-store.js';
+import { rolesOf } from './postgres-schema.js';
+import { entriesFor } from './test-support/conformance.js';
+import { TEST_DATABASE_URL, TestSchemas, withClient } from './test-support/postgres.js';
+
+const schemas = new TestSchemas();
+afterAll(() => schemas.dropAll());
+
+/** Ledgers that share one schema, signing key and anchor, as gateway instances on one database do. */
+function opener(schema: string, intervalMs = 50) {
+  const dir = tempDir();
+  const warnings: string[] = [];
+  const config = configSchema(dir).parse({
+    store: { type: 'postgres', url: TEST_DATABASE_URL, schema },
+    log: { signing_key_file: 'signing.key', checkpoint_interval_ms: intervalMs, anchor: { path: 'anchor' } },
+    digest: { key_file: 'digest.key' },
+  });
+  return { warnings, open: (readOnly = false) => openLedger(config, { onWarning: (m) => warnings.push(m), readOnly }) };
+}
+
+/** The integrator's session, if any: the holder of the schema's advisory lock. */
+async function integratorPids(schema: string): Promise<number[]> {
+  return withClient(async (client) => {
+    const { rows } = await client.query<{ pid: number }>(
+      `SELECT l.pid FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.objid::int = hashtext($1) AND l.classid = 0`,
+      [`llm-ledger:integrator:${schema}`],
+    );
+    return rows.map((r) => r.pid);
+  });
+}
+
+describe('many writers on one PostgreSQL log', () => {
+  it('three ledgers record at once: indexes are gap-free, each record is stored once at its receipt index, proofs and verify pass', async () => {
+    const schema = schemas.next();
+    const { open, warnings } = opener(schema);
+    const first = await open();
+    const ledgers = [first, await open(), await open()];
+    const receipts = await Promise.all(
+      ledgers.flatMap((ledger, w) => Array.from({ length: 300 }, (_, i) => ledger.record(sampleCall(i, { requestId: `w${w}-${i}` })))),
+    );
+    const indexes = receipts.map((r) => r.index).sort((a, b) => a - b);
+    expect(indexes).toEqual(Array.from({ length: 900 }, (_, i) => i));
+    for (const receipt of receipts.filter((_, i) => i % 97 === 0)) {
+      expect((await first.get(receipt.id))?.index).toBe(receipt.index);
+    }
+    // Exactly one process integrates.
+    expect(await integratorPids(schema)).toHaveLength(1);
+    // Any ledger proves any record, whichever process wrote it.
+    const bundle = await ledgers[2]!.prove(receipts[5]!.id);
+    expect(verifyProof(bundle).ok).toBe(true);
+    for (const ledger of ledgers) await ledger.close();
+    expect(await integratorPids(schema)).toEqual([]);
+
+    const reader = await open(true);
+    const report = await reader.verify();
+    expect(report).toMatchObject({ ok: true, size: 900, verifiedSize: 900 });
+    expect(report.anchoredCheckpointsChecked).toBeGreaterThan(0);
+    await reader.close();
+    expect(warnings).toEqual([]);
+  });
+
+  it('when the integrator closes, another ledger takes over and extends the same tree', async () => {
+    const schema = schemas.next();
+    const { open, warnings } = opener(schema, 20);
+    const a = await open();
+    await a.record(sampleCall(0));
+    await a.flush();
+    const b = await open();
+    const c = await open();
+    for (let i = 1; i <= 50; i++) await b.record(sampleCall(i));
+    const before = await integratorPids(schema);
+    expect(before).toHaveLength(1);
+    await a.close();
+    // b or c wins the next election (every 500 ms), rebuilds the tree, and covers what both write.
+    await Promise.all([b.record(sampleCall(51)), c.record(sampleCall(52))]);
+    await Promise.all([b.flush(), c.flush()]);
+    const after = await integratorPids(schema);
+    expect(after).toHaveLength(1);
+    expect(after).not.toEqual(before);
+    await b.close();
+    await c.close();
+    const reader = await open(true);
+    expect(await reader.verify()).toMatchObject({ ok: true, size: 53, verifiedSize: 53 });
+    await reader.close();
+    expect(warnings).toEqual([]);
+  });
+
+  it('a replayed batch that was already stored is skipped, not stored again', async () => {
+    const store = openPostgresStore({ url: TEST_DATABASE_URL, schema: schemas.next() });
+    try {
+      const entries = entriesFor([0, 1, 2].map((i) => sampleCall(i))).map(({ index: _index, ...rest }) => rest);
+      expect(await store.appendNumbered(entries.slice(0, 2))).toEqual([0, 1]);
+      expect(await store.appendNumbered(entries)).toEqual([-1, -1, 2]);
+      expect(await store.size()).toBe(3);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('the log head only moves forward, and a transaction that would leave a gap is refused at commit', async () => {
+    const schema = schemas.next();
+    const { open } = opener(schema);
+    const ledger = await open();
+    await ledger.record(sampleCall(0));
+    await ledger.close();
+    const { writer } = rolesOf(schema);
+    await withClient(async (client) => {
+      const asWriter = async (sql: string) => {
+        await client.query('BEGIN');
+        try {
+          await client.query(`SET LOCAL ROLE "${writer}"`);
+          await client.query(sql);
+          await client.query('COMMIT');
+          return 'ok';
+        } catch (err) {
+          await client.query('ROLLBACK');
+          return (err as Error).message;
+        }
+      };
+      expect(await asWriter(`UPDATE "${schema}".log_head SET size = 0`)).toMatch(/only moves forward/);
+      expect(await asWriter(`UPDATE "${schema}".log_head SET size = size + 5`)).toMatch(/does not match the leaves/);
+      expect(await asWriter(`DELETE FROM "${schema}".log_head`)).toMatch(/permission denied/);
+      expect((await client.query(`SELECT size FROM "${schema}".log_head`)).rows[0].size).toBe('1');
+    });
+  });
+});
