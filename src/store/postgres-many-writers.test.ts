@@ -1,6 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../config/schema.js';
-import type { Ledger } from '../ledger/ledger.js';
 import { openLedger } from '../ledger/open-ledger.js';
 import { sampleCall, tempDir } from '../ledger/test-support/fixtures.js';
 import { verifyProof } from '../log/proof.js';
