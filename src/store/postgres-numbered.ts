@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { timeOf } from './postgres-partitions.js';
-import type { AppendEntry } from './store.js';
+import { StoreError, type AppendEntry } from './store.js';
 
 /** A record on its way into a log that many processes append to: the database gives it its index. */
 export type UnnumberedEntry = Omit<AppendEntry, 'index'>;
@@ -22,6 +22,17 @@ export function contentColumns<E extends UnnumberedEntry>(entries: readonly E[],
 }
 
 /**
+ * The canonical texts of a batch as one parameter, a line each, for `string_to_table`. PostgreSQL
+ * parses a text[] of JSON slowly (every quote is escaped in the array literal: about 0.4 ms a
+ * record in EXPLAIN ANALYZE, more than the insert itself), and canonical JSON (RFC 8785) never
+ * holds a raw line break, which the check below makes sure of.
+ */
+export function canonicalLines(entries: readonly Pick<AppendEntry, 'canonical'>[]): string {
+  for (const e of entries) if (e.canonical.includes('\n')) throw new StoreError('a canonical envelope holds a raw line break, which canonical JSON never does');
+  return entries.map((e) => e.canonical).join('\n');
+}
+
+/**
  * One statement that numbers and stores a batch: it skips records already stored (a batch whose
  * commit went through but whose answer was lost comes back from the spool), moves the log head
  * forward by the rest, and inserts them at the indexes it took, content included. The head's row
@@ -33,7 +44,9 @@ export function numberedInsertQuery(s: string, entries: readonly UnnumberedEntry
   return {
     name: `llm-ledger-append-numbered-${s}`,
     text: `WITH input AS (
-        SELECT u.* FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::bytea[]) WITH ORDINALITY AS u(id, ts, canonical, hash, ord)
+        SELECT u.id, u.ts, t.canonical, u.hash, u.ord
+        FROM unnest($1::text[], $2::timestamptz[], $4::bytea[]) WITH ORDINALITY AS u(id, ts, hash, ord)
+        JOIN string_to_table($3::text, E'\\n') WITH ORDINALITY AS t(canonical, ord) ON t.ord = u.ord
         WHERE NOT EXISTS (SELECT 1 FROM ${s}.leaves l WHERE l.id = u.id)),
       head AS (UPDATE ${s}.log_head SET size = size + (SELECT count(*) FROM input) RETURNING size - (SELECT count(*) FROM input) AS first),
       numbered AS (SELECT head.first + row_number() OVER (ORDER BY input.ord) - 1 AS idx, input.* FROM input, head),
@@ -47,7 +60,7 @@ export function numberedInsertQuery(s: string, entries: readonly UnnumberedEntry
     values: [
       entries.map((e) => e.id),
       entries.map((e) => timeOf(e.canonical)),
-      entries.map((e) => e.canonical),
+      canonicalLines(entries),
       entries.map((e) => e.leafHash),
       content.at,
       content.mode,

@@ -5,7 +5,7 @@ import { openClient, openPool, postgresLocation, type PostgresOptions, type Post
 import { guarded, PostgresContentStore } from './postgres-content.js';
 import { cursorBatches } from './postgres-cursor.js';
 import { PostgresIntegrator, type IntegratorOptions } from './postgres-integrator.js';
-import { contentColumns, numberedInsertQuery, type UnnumberedEntry } from './postgres-numbered.js';
+import { canonicalLines, contentColumns, numberedInsertQuery, type UnnumberedEntry } from './postgres-numbered.js';
 import { migrate } from './postgres-migrate.js';
 import { PostgresPartitions, timeOf } from './postgres-partitions.js';
 import { PostgresPruning } from './postgres-pruning.js';
@@ -119,7 +119,9 @@ export class PostgresStore implements Store {
     const end = entries.length > 0 ? entries.at(-1)!.index + 1 : null;
     return {
       name: `llm-ledger-append-${s}`,
-      text: `WITH r AS (INSERT INTO ${s}.records (idx, ts, canonical) SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[])),
+      text: `WITH r AS (INSERT INTO ${s}.records (idx, ts, canonical)
+          SELECT u.idx, u.ts, t.canonical FROM unnest($1::bigint[], $2::timestamptz[]) WITH ORDINALITY AS u(idx, ts, ord)
+          JOIN string_to_table($3::text, E'\\n') WITH ORDINALITY AS t(canonical, ord) ON t.ord = u.ord),
         l AS (INSERT INTO ${s}.leaves (idx, hash, id, ts) SELECT * FROM unnest($1::bigint[], $4::bytea[], $5::text[], $2::timestamptz[])),
         c AS (INSERT INTO ${s}.content (idx, mode, record_id, subject, ts, data) SELECT * FROM unnest($6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bytea[])),
         k AS (INSERT INTO ${s}.checkpoints (size, note) SELECT $12::bigint, $13::text WHERE $13::text IS NOT NULL),
@@ -128,7 +130,7 @@ export class PostgresStore implements Store {
       values: [
         entries.map((e) => e.index),
         entries.map((e) => timeOf(e.canonical)),
-        entries.map((e) => e.canonical),
+        canonicalLines(entries),
         entries.map((e) => e.leafHash),
         entries.map((e) => e.id),
         content.at,

@@ -1,0 +1,27 @@
+import { createInterface } from 'node:readline';
+import { openLedger } from '../ledger/open-ledger.js';
+import { recordAll } from './ingest.js';
+
+/**
+ * One writer process of the PostgreSQL bench (see postgres.ts): opens the shared ledger, says
+ * `ready`, records calls [from, to) on `go`, says `done`, and closes on `close`. Started as
+ * `node postgres-writer.js <config file> <from> <to>`.
+ */
+const [configPath, from, to] = process.argv.slice(2);
+if (!configPath || from === undefined || to === undefined) {
+  process.stderr.write('usage: postgres-writer.js <config file> <from> <to>\n');
+  process.exit(2);
+}
+const ledger = await openLedger(configPath, { onWarning: (message) => process.stderr.write(`warning: ${message}\n`) });
+const say = (line: string) => process.stdout.write(`${line}\n`);
+say('ready');
+for await (const line of createInterface({ input: process.stdin })) {
+  if (line === 'go') {
+    await recordAll(ledger, Number(from), Number(to));
+    say('done');
+  } else if (line === 'close') {
+    await ledger.close();
+    say('closed');
+    process.exit(0);
+  }
+}

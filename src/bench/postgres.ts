@@ -1,0 +1,202 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { defaultCapturePolicy } from '../capture/default-policy.js';
+import { Digester } from '../crypto/digest.js';
+import { openLedger } from '../ledger/open-ledger.js';
+import { leafHash } from '../log/merkle.js';
+import { sealEnvelope } from '../record/envelope.js';
+import { parseRecordInput } from '../record/schema.js';
+import { timeOf } from '../store/postgres-partitions.js';
+import { rolesOf } from '../store/postgres-schema.js';
+import { openPostgresStore } from '../store/postgres-store.js';
+import { callAt } from './ingest.js';
+
+/** Where the bench writes: LLM_LEDGER_BENCH_DATABASE_URL, else the test server CI runs. */
+export const BENCH_DATABASE_URL = process.env.LLM_LEDGER_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export interface PostgresIngestResult {
+  records: number;
+  /** Ledger.record() into one schema from this many writer processes: records/s from `go` to the last acknowledgement. */
+  writers: { processes: number; recordsPerSecond: number; integrationLagMs: number }[];
+  /** Multi-row INSERTs of the same rows (records and leaves, indexes given), from 1 and from 4 connections. */
+  raw: { connections: number; rowsPerSecond: number }[];
+  /** The 4-writer log verified afterwards. */
+  verified: boolean;
+}
+
+/** Why PostgreSQL cannot be benched here, or undefined when it can. */
+export async function postgresUnavailable(url = BENCH_DATABASE_URL): Promise<string | undefined> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return undefined;
+  } catch (err) {
+    return `PostgreSQL at ${new URL(url).host} is unreachable (${(err as Error).message}); set LLM_LEDGER_BENCH_DATABASE_URL`;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Records/s into PostgreSQL with 1 and 4 writer processes sharing one log (the many-writers mode
+ * every PostgreSQL ledger uses), beside raw multi-row INSERTs of the same rows from 1 and 4
+ * connections, all in this run and on fresh schemas.
+ */
+export async function postgresIngest(count: number, url = BENCH_DATABASE_URL, log: (line: string) => void = () => undefined): Promise<PostgresIngestResult> {
+  const made: string[] = [];
+  const schema = () => {
+    const name = `llb_${process.pid}_${made.length}`;
+    made.push(name);
+    return name;
+  };
+  try {
+    const raw = [];
+    for (const connections of [1, 4]) {
+      const rowsPerSecond = await rawInsertRate(url, schema(), count, connections);
+      log(`  raw multi-row INSERTs, ${connections} connection(s): ${rowsPerSecond.toFixed(0)} rows/s`);
+      raw.push({ connections, rowsPerSecond });
+    }
+    const writers = [];
+    let verified = false;
+    for (const processes of [1, 4]) {
+      const name = schema();
+      const result = await writerRate(url, name, count, processes);
+      log(`  Ledger.record(), ${processes} writer process(es): ${result.recordsPerSecond.toFixed(0)} records/s; last checkpoint ${result.integrationLagMs.toFixed(0)} ms after the last acknowledgement`);
+      writers.push({ processes, ...result });
+      if (processes === 4) verified = result.verified;
+    }
+    return { records: count, writers: writers.map(({ processes, recordsPerSecond, integrationLagMs }) => ({ processes, recordsPerSecond, integrationLagMs })), raw, verified };
+  } finally {
+    await dropSchemas(url, made);
+  }
+}
+
+/** The same rows the writers store, sealed up front: records and leaves at given indexes, `connections` statements at a time. */
+async function rawInsertRate(url: string, schema: string, count: number, connections: number): Promise<number> {
+  const store = openPostgresStore({ url, schema });
+  await store.size();
+  await store.close();
+  const ctx = { capture: defaultCapturePolicy(new Digester('hmac-sha256', Buffer.alloc(32, 7))), limits: { maxMetadataBytes: 8192, maxErrorChars: 1024 } };
+  const rows = Array.from({ length: count }, (_, i) => {
+    const { envelope, canonical } = sealEnvelope(parseRecordInput(callAt(i)), ctx);
+    return { id: envelope.id, ts: timeOf(canonical), canonical, leaf: leafHash(Buffer.from(canonical)) };
+  });
+  const s = `"${schema}"`;
+  // Plain multi-row VALUES: no array literal to parse, one statement for a batch's records and leaves.
+  const statement = (from: number, to: number) => {
+    const records: string[] = [];
+    const leaves: string[] = [];
+    const values: unknown[] = [];
+    for (let i = from; i < to; i++) {
+      const r = rows[i]!;
+      const k = values.push(i, r.ts, r.canonical, r.leaf, r.id) - 5;
+      records.push(`($${k + 1}::bigint, $${k + 2}::timestamptz, $${k + 3}::text)`);
+      leaves.push(`($${k + 1}::bigint, $${k + 4}::bytea, $${k + 5}::text, $${k + 2}::timestamptz)`);
+    }
+    return { text: `WITH r AS (INSERT INTO ${s}.records (idx, ts, canonical) VALUES ${records.join(', ')}) INSERT INTO ${s}.leaves (idx, hash, id, ts) VALUES ${leaves.join(', ')}`, values };
+  };
+  const batch = 2048;
+  const clients = await Promise.all(
+    Array.from({ length: connections }, async () => {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      return client;
+    }),
+  );
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    clients.map(async (client) => {
+      for (let from = next; from < count; from = next) {
+        next = Math.min(count, from + batch);
+        await client.query(statement(from, next));
+      }
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  await Promise.all(clients.map((c) => c.end()));
+  return count / seconds;
+}
+
+interface Writer {
+  child: ChildProcess;
+  lines: AsyncIterator<string>;
+}
+
+/** `processes` writer processes on one fresh schema share `count` records; timed from `go` to the last `done`. */
+async function writerRate(url: string, schema: string, count: number, processes: number): Promise<{ recordsPerSecond: number; integrationLagMs: number; verified: boolean }> {
+  const dir = mkdtempSync(join(tmpdir(), 'llm-ledger-bench-pg-'));
+  const config = join(dir, 'llm-ledger.yaml');
+  writeFileSync(config, `store: { type: postgres, url: '${url}', schema: ${schema} }\nlog: { signing_key_file: signing.key, anchor: { path: anchor } }\ndigest: { key_file: digest.key }\n`);
+  // Created once here (keys, schema), so the writers start on a ready ledger.
+  await (await openLedger(config, { onWarning: () => undefined })).close();
+  const script = fileURLToPath(new URL('./postgres-writer.js', import.meta.url));
+  const share = Math.ceil(count / processes);
+  const writers: Writer[] = Array.from({ length: processes }, (_, p) => {
+    const child = spawn(process.execPath, [script, config, String(p * share), String(Math.min(count, (p + 1) * share))], { stdio: ['pipe', 'pipe', 'inherit'] });
+    return { child, lines: createInterface({ input: child.stdout! })[Symbol.asyncIterator]() };
+  });
+  try {
+    await Promise.all(writers.map((w) => expectLine(w, 'ready')));
+    const start = performance.now();
+    for (const w of writers) w.child.stdin!.write('go\n');
+    await Promise.all(writers.map((w) => expectLine(w, 'done')));
+    const seconds = (performance.now() - start) / 1000;
+    const acknowledged = performance.now();
+    const integrationLagMs = (await checkpointCovers(url, schema, count)) - acknowledged;
+    for (const w of writers) w.child.stdin!.write('close\n');
+    await Promise.all(writers.map((w) => expectLine(w, 'closed')));
+    const reader = await openLedger(config, { readOnly: true, onWarning: () => undefined });
+    const report = await reader.verify();
+    await reader.close();
+    return { recordsPerSecond: count / seconds, integrationLagMs, verified: report.ok && report.verifiedSize === count };
+  } finally {
+    for (const w of writers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function expectLine(writer: Writer, expected: string): Promise<void> {
+  const { value, done } = await writer.lines.next();
+  if (done || value !== expected) throw new Error(`a bench writer process said ${done ? 'nothing (it exited)' : JSON.stringify(value)} instead of ${expected}`);
+}
+
+/** When (performance.now()) a checkpoint first covered `size` records, polled every 10 ms. */
+async function checkpointCovers(url: string, schema: string, size: number): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
+      const { rows } = await client.query<{ size: string | null }>(`SELECT max(size) AS size FROM "${schema}".checkpoints`);
+      if (Number(rows[0]?.size ?? 0) >= size) return performance.now();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    throw new Error(`no checkpoint covered ${size} records within 60 s`);
+  } finally {
+    await client.end();
+  }
+}
+
+async function dropSchemas(url: string, schemas: string[]): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    for (const schema of schemas) {
+      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      for (const role of Object.values(rolesOf(schema))) {
+        const exists = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
+        if (exists.rowCount === 0) continue;
+        await client.query(`DROP OWNED BY "${role}"`);
+        await client.query(`DROP ROLE "${role}"`);
+      }
+    }
+  } finally {
+    await client.end();
+  }
+}
