@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { redactionRate } from '../capture/pii.bench.js';
 import { encryptionRate } from '../crypto/content-cipher.bench.js';
 import { callWithLongPromptAt, commitLatency, ledgerIngestRate, rawInsertRate, verifySeconds } from './ingest.js';
+import { gatewayMainRows, gatewayOverhead } from './gateway.js';
 import { queryTimings } from './query.js';
 
 /**
@@ -42,6 +43,9 @@ log(`  PII redaction of 2 KB prompts: ${Math.round(redaction.perSecond)} prompts
 const encryption = await encryptionRate();
 log(`  AES-256-GCM encryption of 2 KB prompts: ${Math.round(encryption.perSecond)} /s`);
 
+log('gateway: latency added over calling the upstream directly (OpenAI chat completions, 127.0.0.1)');
+const gateway = await gatewayOverhead({ quick, log });
+
 const results = {
   date: new Date().toISOString(),
   node: process.version,
@@ -59,6 +63,7 @@ const results = {
   verify: { records: VERIFY_N, seconds: verify.seconds, ok: verify.ok },
   queries,
   components: { redactionPerSecond: Math.round(redaction.perSecond), encryptionPerSecond: Math.round(encryption.perSecond) },
+  gateway,
 };
 const table = [
   '| scenario | llm-ledger | baseline (same run) | target |',
@@ -72,6 +77,7 @@ const table = [
   `| stats (all; by model) on ${VERIFY_N} records | ${queries.statsMs.toFixed(0)} ms; ${queries.statsByModelMs.toFixed(0)} ms | - | < 1 s |`,
   `| PII redaction, 2 KB prompts (component) | ${Math.round(redaction.perSecond)} prompts/s | - | - |`,
   `| AES-256-GCM encryption, 2 KB prompts (component) | ${Math.round(encryption.perSecond)} /s | - | - |`,
+  ...gatewayMainRows(gateway),
 ].join('\n');
 mkdirSync(join('bench', 'results'), { recursive: true });
 writeFileSync(join('bench', 'results', 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
