@@ -172,7 +172,18 @@ function forward(runtime: GatewayRuntime, req: IncomingMessage, res: ServerRespo
     const holdEnd = settings.durability === 'sync';
     const held: Buffer[] = [];
     res.writeHead(status, responseHeaders);
-    res.flushHeaders();
+    // The status and headers leave with the first chunk when it came in the same read (the usual
+    // case: one packet, one write, instead of two), else on the next turn of the event loop, so a
+    // client still learns at once that its stream has begun.
+    let headersPending: NodeJS.Immediate | undefined = setImmediate(() => {
+      headersPending = undefined;
+      if (!res.headersSent && !res.writableEnded && !res.destroyed) res.flushHeaders();
+    });
+    const headersGoNow = () => {
+      if (headersPending === undefined) return;
+      clearImmediate(headersPending);
+      headersPending = undefined;
+    };
     incoming.on('data', (chunk: Buffer) => {
       if (decoder) decoder.write(chunk);
       else streamObserver.push(chunk);
@@ -180,6 +191,7 @@ function forward(runtime: GatewayRuntime, req: IncomingMessage, res: ServerRespo
         held.push(chunk);
         return;
       }
+      headersGoNow();
       if (!res.write(chunk)) {
         incoming.pause();
         res.once('drain', () => incoming.resume());
@@ -213,15 +225,20 @@ function forward(runtime: GatewayRuntime, req: IncomingMessage, res: ServerRespo
     });
     incoming.on('end', () => {
       finishing = true;
+      // Batched: the client's answer ends now; reading it for the record is not the client's wait.
+      if (streaming) res.end();
       const raw = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-      void decodeBody(raw, incoming.headers['content-encoding']).then((text) => {
+      const describe = (text: string): Promise<void> => {
         call.response = call.adapter.describeResponse(parseJson(text), status);
         return complete((recorded) => {
-          if (streaming) res.end();
-          else if (recorded) res.writeHead(status, responseHeaders).end(raw);
+          if (streaming) return;
+          if (recorded) res.writeHead(status, responseHeaders).end(raw);
           else runtime.sendError(res, format, UNRECORDED);
         });
-      });
+      };
+      const encoding = incoming.headers['content-encoding'];
+      // Only a compressed answer needs the asynchronous decoder.
+      void (encoding === undefined ? describe(raw.toString('utf8')) : decodeBody(raw, encoding).then(describe));
     });
   };
 
