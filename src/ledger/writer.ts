@@ -10,8 +10,8 @@ import type { Spool, SpooledEntry } from './spool.js';
  * integrator the processes elect among themselves extends the tree and signs (`integrate`).
  */
 export interface NumberingStore {
-  /** Stores a batch at the next free indexes; resolves with each record's index (-1: it was already stored). */
-  appendNumbered(entries: readonly Omit<AppendEntry, 'index'>[]): Promise<number[]>;
+  /** Stores a batch at the next free indexes; resolves with each record's index (-1: a replayed record that was already stored). */
+  appendNumbered(entries: readonly Omit<AppendEntry, 'index'>[], options?: { replayed?: boolean }): Promise<number[]>;
   integrate(options: { signer: NoteSigner; origin: string; anchor?: Anchor; intervalMs: number; onWarning: (message: string) => void }): Integration;
 }
 
@@ -239,7 +239,8 @@ export class LogWriter {
     let checkpoint: StoredCheckpoint | undefined;
     let stored: Promise<number[]>;
     if (numbering) {
-      stored = numbering.store.appendNumbered(batch.map((p) => (p.content ? { id: p.id, canonical: p.canonical, leafHash: p.leafHash, content: p.content } : { id: p.id, canonical: p.canonical, leafHash: p.leafHash })));
+      const entries = batch.map((p) => (p.content ? { id: p.id, canonical: p.canonical, leafHash: p.leafHash, content: p.content } : { id: p.id, canonical: p.canonical, leafHash: p.leafHash }));
+      stored = numbering.store.appendNumbered(entries, { replayed });
     } else {
       const entries: AppendEntry[] = batch.map((p) => {
         const entry: AppendEntry = { index: this.frontier.size, id: p.id, canonical: p.canonical, leafHash: p.leafHash };

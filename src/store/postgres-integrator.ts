@@ -46,6 +46,7 @@ export class PostgresIntegrator {
   private anchoring: Promise<void> = Promise.resolve();
   private closed = false;
   private lastWarning = '';
+  /** The lock is (hashtext('llm-ledger:integrator'), hashtext(schema)): in pg_locks, classid and objid with objsubid 2. */
   private readonly lockKey: string;
 
   constructor(
@@ -53,7 +54,7 @@ export class PostgresIntegrator {
     private readonly db: PostgresSession,
     private readonly options: IntegratorOptions,
   ) {
-    this.lockKey = `llm-ledger:integrator:${connection.schema}`;
+    this.lockKey = connection.schema;
     this.schedule(0);
   }
 
@@ -136,7 +137,7 @@ export class PostgresIntegrator {
       }
       this.client = client;
     }
-    const { rows } = await this.client.query<{ won: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS won', [this.lockKey]);
+    const { rows } = await this.client.query<{ won: boolean }>(`SELECT pg_try_advisory_lock(hashtext('llm-ledger:integrator'), hashtext($1)) AS won`, [this.lockKey]);
     if (rows[0]?.won !== true) return;
     this.frontier = await this.restore(this.client);
     this.lastWarning = '';

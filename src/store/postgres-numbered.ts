@@ -33,21 +33,23 @@ export function canonicalLines(entries: readonly Pick<AppendEntry, 'canonical'>[
 }
 
 /**
- * One statement that numbers and stores a batch: it skips records already stored (a batch whose
- * commit went through but whose answer was lost comes back from the spool), moves the log head
- * forward by the rest, and inserts them at the indexes it took, content included. The head's row
- * lock is the only log-wide lock, held from the UPDATE to the commit of this one statement.
+ * One statement that numbers and stores a batch: it moves the log head forward by the batch's
+ * size and inserts the records at the indexes it took, content included. The head's row lock is
+ * the only log-wide lock, held from the UPDATE to the commit of this one statement. A replayed
+ * batch (`skipStored`: from the spool, whose first commit may have gone through with its answer
+ * lost) first leaves out the records already stored, each looked up by id through its index;
+ * other batches skip that lookup, and the unique id still refuses a record stored twice.
  * Returns (position in the batch, index) for each record stored.
  */
-export function numberedInsertQuery(s: string, entries: readonly UnnumberedEntry[]): pg.QueryConfig {
+export function numberedInsertQuery(s: string, entries: readonly UnnumberedEntry[], skipStored = false): pg.QueryConfig {
   const content = contentColumns(entries, (_e, position) => position + 1);
   return {
-    name: `llm-ledger-append-numbered-${s}`,
+    name: `llm-ledger-append-numbered${skipStored ? '-replay' : ''}-${s}`,
     text: `WITH input AS (
         SELECT u.id, u.ts, t.canonical, u.hash, u.ord
         FROM unnest($1::text[], $2::timestamptz[], $4::bytea[]) WITH ORDINALITY AS u(id, ts, hash, ord)
         JOIN string_to_table($3::text, E'\\n') WITH ORDINALITY AS t(canonical, ord) ON t.ord = u.ord
-        WHERE NOT EXISTS (SELECT 1 FROM ${s}.leaves l WHERE l.id = u.id)),
+        ${skipStored ? `LEFT JOIN LATERAL (SELECT 1 AS stored FROM ${s}.leaves l WHERE l.id = u.id LIMIT 1) o ON true WHERE o.stored IS NULL` : ''}),
       head AS (UPDATE ${s}.log_head SET size = size + (SELECT count(*) FROM input) RETURNING size - (SELECT count(*) FROM input) AS first),
       numbered AS (SELECT head.first + row_number() OVER (ORDER BY input.ord) - 1 AS idx, input.* FROM input, head),
       r AS (INSERT INTO ${s}.records (idx, ts, canonical) SELECT idx, ts, canonical FROM numbered),

@@ -148,17 +148,17 @@ export class PostgresStore implements Store {
 
   /**
    * Many-writers mode: stores records the database numbers (see `numberedInsertQuery`), so any
-   * number of processes can append to one log at once. Resolves with each record's index, or -1
-   * for a record that was already stored (a replayed batch whose first commit went through).
+   * number of processes can append to one log at once. Resolves with each record's index; in a
+   * `replayed` batch, -1 for a record that was already stored (its first commit went through).
    */
-  appendNumbered(entries: readonly UnnumberedEntry[]): Promise<number[]> {
+  appendNumbered(entries: readonly UnnumberedEntry[], options: { replayed?: boolean } = {}): Promise<number[]> {
     const run = this.appending.then(() =>
       guarded(this.session, 'append', async () => {
         // Other processes move the log too: the size this process knew is stale from now on.
         this.size_ = undefined;
         const indexes = new Array<number>(entries.length).fill(-1);
         if (entries.length === 0) return indexes;
-        const { rows } = await this.partitions.insert(numberedInsertQuery(this.s, entries), entries);
+        const { rows } = await this.partitions.insert(numberedInsertQuery(this.s, entries, options.replayed === true), entries);
         for (const { ord, idx } of rows as { ord: number; idx: number }[]) indexes[ord - 1] = idx;
         return indexes;
       }),

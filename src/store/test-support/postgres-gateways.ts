@@ -108,8 +108,8 @@ export async function integratorProcess(url: string, schema: string): Promise<nu
   return withClient(async (client) => {
     const { rows } = await client.query<{ name: string }>(
       `SELECT a.application_name AS name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-       WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0 AND l.objid::int = hashtext($1)`,
-      [`llm-ledger:integrator:${schema}`],
+       WHERE l.locktype = 'advisory' AND l.granted AND l.classid::int = hashtext('llm-ledger:integrator') AND l.objid::int = hashtext($1) AND l.objsubid = 2`,
+      [schema],
     );
     const match = /^llm-ledger integrator (\d+)$/.exec(rows[0]?.name ?? '');
     return match ? Number(match[1]) : undefined;
