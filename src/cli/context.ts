@@ -1,3 +1,5 @@
+import { loadConfig } from '../config/load.js';
+import type { LedgerConfig } from '../config/schema.js';
 import { openLedger } from '../ledger/open-ledger.js';
 import type { Ledger } from '../ledger/ledger.js';
 
@@ -10,11 +12,28 @@ export const out = (text: string): void => {
   process.stdout.write(`${text}\n`);
 };
 
-/** Opens the configured ledger, runs one command on it, sets the exit code and always closes it. */
-export async function withLedger(config: string | undefined, run: (ledger: Ledger) => Promise<number>): Promise<void> {
-  const ledger = await openLedger(config, { onWarning: (m) => process.stderr.write(`warning: ${m}\n`) });
+export interface WithLedgerOptions {
+  /**
+   * Opens for writing: the tree is rebuilt from every leaf hash (seconds on a large ledger) so
+   * records can be appended. Only commands that append (reveal, erase, cleanup, demo) ask for it;
+   * every query opens read-only, which is fast at any size and cannot change the log.
+   */
+  writable?: boolean;
+}
+
+/**
+ * Loads the configuration, opens the ledger, runs one command on it, sets the exit code and
+ * always closes it. Read-only unless `writable` is asked for.
+ */
+export async function withLedger(
+  config: string | undefined,
+  run: (ledger: Ledger, cfg: LedgerConfig) => Promise<number>,
+  options: WithLedgerOptions = {},
+): Promise<void> {
+  const cfg = loadConfig(config === undefined ? {} : { path: config });
+  const ledger = await openLedger(cfg, { readOnly: !options.writable, onWarning: (m) => process.stderr.write(`warning: ${m}\n`) });
   try {
-    process.exitCode = await run(ledger);
+    process.exitCode = await run(ledger, cfg);
   } finally {
     await ledger.close();
   }

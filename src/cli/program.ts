@@ -2,12 +2,16 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { serializeProof, verifyProof } from '../log/proof.js';
 import { registerAnomalies } from './commands/anomalies.js';
+import { registerCleanup } from './commands/cleanup.js';
+import { registerErase } from './commands/erase.js';
 import { registerExport } from './commands/export.js';
+import { registerInit } from './commands/init.js';
+import { registerKeys } from './commands/keys.js';
 import { registerSearch } from './commands/search.js';
 import { registerShow } from './commands/show.js';
 import { registerStats } from './commands/stats.js';
 import { registerTrace } from './commands/trace.js';
-import { out, withLedger, type CliContext } from './context.js';
+import { examples, out, withLedger, type CliContext } from './context.js';
 import { runDemo } from './demo.js';
 import { EXIT, exitCodeFor, NotFoundError } from './exit-codes.js';
 import { jsonText } from './json.js';
@@ -20,7 +24,7 @@ const program = new Command('llm-ledger')
   .option('-c, --config <file>', 'configuration file (default: ./llm-ledger.yaml if present)')
   .addHelpText(
     'after',
-    '\nExit codes: 0 success, 1 verification failed (or an invalid proof), 2 bad usage, configuration or input,\n3 the ledger could not be opened or read, 4 no record, request or trace with the id given.\n\nExample:\n  $ llm-ledger search --since 24h --status error',
+    '\nExit codes: 0 success, 1 verification failed (or an invalid proof, or content failing its integrity check),\n2 bad usage, configuration or input (a missing or wrong key included), 3 the ledger could not be opened or read,\n4 no record, request or trace with the id given (or no stored content to reveal).\n\nQueries open the ledger read-only; only show --reveal, erase, cleanup and demo append to it.\n\nExamples:\n  $ llm-ledger init\n  $ llm-ledger search --since 24h --status error',
   )
   .configureHelp({ showGlobalOptions: true })
   .showHelpAfterError('(add --help for the options and examples)')
@@ -36,12 +40,16 @@ registerTrace(program, context);
 registerStats(program, context);
 registerAnomalies(program, context);
 registerExport(program, context);
+registerErase(program, context);
+registerCleanup(program, context);
+registerKeys(program, context);
+registerInit(program, context);
 
 program
   .command('demo')
   .description('record simulated LLM traffic into the configured ledger, then search, trace, stats, verify and prove it')
   .addHelpText('after', '\nExample:\n  $ llm-ledger demo')
-  .action(() => withLedger(config(), (ledger) => runDemo(ledger, out)));
+  .action(() => withLedger(config(), (ledger) => runDemo(ledger, out), { writable: true }));
 
 program
   .command('serve')
@@ -104,7 +112,12 @@ program
 program
   .command('mcp')
   .description('serve read-only audit tools (audit_search, audit_show, audit_trace, audit_stats, audit_verify) to an MCP client over stdio')
-  .addHelpText('after', '\nExample (an MCP client starts it; stdout carries protocol messages only, logs go to stderr):\n  $ llm-ledger --config /etc/llm-ledger.yaml mcp')
+  .addHelpText(
+    'after',
+    `${examples('llm-ledger mcp', 'llm-ledger --config /etc/llm-ledger/llm-ledger.yaml mcp')}\n\n` +
+      'An MCP client starts it (see the README for the client configuration); stdout carries protocol messages only,\n' +
+      'logs go to stderr. The ledger is opened read-only, and no tool can reveal stored content.',
+  )
   .action(() =>
     withLedger(config(), async (ledger) => {
       // Loaded on demand: the MCP SDK is not needed by any other command.

@@ -310,12 +310,12 @@ describe('llm-ledger query commands', () => {
   });
 
   it('has --help with an example on every command', () => {
-    for (const command of ['search', 'show', 'trace', 'stats', 'anomalies', 'export', 'verify', 'prove', 'verify-proof', 'demo']) {
-      const { code, stdout } = run(dir, command, '--help');
+    for (const command of ['search', 'show', 'trace', 'stats', 'anomalies', 'export', 'verify', 'prove', 'verify-proof', 'demo', 'erase', 'cleanup', 'init', 'keys', 'keys generate', 'keys rotate', 'mcp', 'serve']) {
+      const { code, stdout } = run(dir, ...command.split(' '), '--help');
       expect(code).toBe(0);
       expect(stdout).toMatch(new RegExp(`Examples?:\\n\\s+\\$ llm-ledger ${command}`));
       expect(stdout).toMatch(/--config <file>/);
     }
-    expect(run(dir, '--help').stdout).toMatch(/Exit codes: 0 success, 1 verification failed.*\n.*4 no record/);
+    expect(run(dir, '--help').stdout).toMatch(/Exit codes: 0 success, 1 verification failed.*\n.*\n4 no record/);
   });
 });
