@@ -31,12 +31,22 @@ export async function withLedger(
   options: WithLedgerOptions = {},
 ): Promise<void> {
   const cfg = loadConfig(config === undefined ? {} : { path: config });
-  const ledger = await openLedger(cfg, { readOnly: !options.writable, onWarning: (m) => process.stderr.write(`warning: ${m}\n`) });
+  const ledger = await openLedger(options.writable ? cfg : forReading(cfg), { readOnly: !options.writable, onWarning: (m) => process.stderr.write(`warning: ${m}\n`) });
   try {
     process.exitCode = await run(ledger, cfg);
   } finally {
     await ledger.close();
   }
+}
+
+/**
+ * A read-only ledger never captures, so its capture section does not matter; it is neutralised so
+ * that someone who may query envelopes but holds no key-encryption key (a viewer, by design) can
+ * open a ledger configured for encrypted capture, and so queries do not repeat the writer's
+ * start-up warnings (plaintext capture) on every run.
+ */
+function forReading(cfg: LedgerConfig): LedgerConfig {
+  return { ...cfg, capture: { ...cfg.capture, prompts: 'hash', responses: 'hash', headers: 'none', allowPlaintext: false } };
 }
 
 /** Help text listing examples, the same shape on every command. */

@@ -120,6 +120,15 @@ describe('show --reveal', () => {
     expect(run(dir, ['--config', viaEnv, 'show', ids[0]!, '--reveal', '--reason', 'env'], { noConfig: true, env: { LLM_LEDGER_KEK: key } }).code).toBe(0);
   });
 
+  it('lets someone without the key-encryption key query the envelopes of an encrypted ledger', () => {
+    const viewer = ledgerCopy(dir, CAPTURE_ENCRYPTED);
+    for (const args of [['search', '--json'], ['show', ids[0]!], ['stats'], ['export'], ['verify']]) {
+      const { code, stdout, stderr } = run(dir, ['--config', viewer, ...args], { noConfig: true });
+      expect(code, `${args.join(' ')}: ${stderr}`).toBe(0);
+      expect(stdout).not.toContain(PROMPT);
+    }
+  });
+
   it('has --help with examples and the exit codes', () => {
     const help = run(dir, ['show', '--help']).stdout;
     expect(help).toMatch(/--reveal --reason "complaint #1234"/);
