@@ -59,6 +59,25 @@ describe('PostgreSQL migrations', () => {
     expect(await appliedVersions(schema)).toEqual([...MIGRATIONS.map((m) => m.version), next.version]);
   });
 
+  it('upgrade a version 1 schema that holds a log: the head starts at its size, its partitions compress with lz4', async () => {
+    const schema = schemas.next();
+    await migrateAlone(schema, MIGRATIONS.slice(0, 1));
+    await withClient(async (client) => {
+      await client.query(`SELECT "${schema}".ensure_partitions(ARRAY['2026-01-01'::date])`);
+      await client.query(`INSERT INTO "${schema}".leaves (idx, hash, id, ts) SELECT i, sha256(i::text::bytea), 'id-' || i, now() FROM generate_series(0, 2) i`);
+    });
+    await migrateAlone(schema);
+    expect(await appliedVersions(schema)).toEqual(MIGRATIONS.map((m) => m.version));
+    await withClient(async (client) => {
+      expect((await client.query(`SELECT size FROM "${schema}".log_head`)).rows).toEqual([{ size: '3' }]);
+      const { rows } = await client.query<{ attcompression: string }>(
+        `SELECT DISTINCT a.attcompression FROM pg_attribute a WHERE a.attrelid = $1::regclass AND a.attname IN ('canonical', 'envelope')`,
+        [`"${schema}".records_20260101`],
+      );
+      expect(rows).toEqual([{ attcompression: 'l' }]);
+    });
+  });
+
   it('refuse a schema written by a newer version, saying to upgrade', async () => {
     const schema = schemas.next();
     await migrateAlone(schema);
