@@ -200,3 +200,25 @@ async function dropSchemas(url: string, schemas: string[]): Promise<void> {
     await client.end();
   }
 }
+
+/** The scenario as `npm run bench` runs it: skipped, with the reason printed, when PostgreSQL cannot be reached. */
+export async function postgresScenario(options: { quick: boolean; log: (line: string) => void }): Promise<PostgresIngestResult | { skipped: string }> {
+  const unavailable = await postgresUnavailable();
+  if (unavailable) {
+    options.log(`PostgreSQL: skipped: ${unavailable}`);
+    return { skipped: unavailable };
+  }
+  const count = options.quick ? 10_000 : 100_000;
+  options.log(`PostgreSQL: ${count} realistic records, many-writers mode (${new URL(BENCH_DATABASE_URL).host})`);
+  return postgresIngest(count, BENCH_DATABASE_URL, options.log);
+}
+
+/** The scenario's row in the bench table. */
+export function postgresRow(result: PostgresIngestResult | { skipped: string }): string {
+  if ('skipped' in result) return `| ingest into PostgreSQL, 1 and 4 writer processes | skipped: ${result.skipped} | - | >= 20,000 rec/s with 4 writers, >= 70% of raw |`;
+  const one = result.writers.find((w) => w.processes === 1)!;
+  const four = result.writers.find((w) => w.processes === 4)!;
+  const raw = result.raw.find((r) => r.connections === 4)!;
+  const raw1 = result.raw.find((r) => r.connections === 1)!;
+  return `| ingest, ${result.records} records into PostgreSQL, 1 / 4 writer processes | ${Math.round(one.recordsPerSecond)} / ${Math.round(four.recordsPerSecond)} rec/s (4 writers: ${((four.recordsPerSecond / raw.rowsPerSecond) * 100).toFixed(0)}% of raw) | raw multi-row INSERTs, 1 / 4 connections: ${Math.round(raw1.rowsPerSecond)} / ${Math.round(raw.rowsPerSecond)} rows/s | >= 20,000 rec/s with 4 writers, >= 70% of raw |`;
+}

@@ -4,6 +4,7 @@ import { redactionRate } from '../capture/pii.bench.js';
 import { encryptionRate } from '../crypto/content-cipher.bench.js';
 import { callWithLongPromptAt, commitLatency, ledgerIngestRate, rawInsertRate, verifySeconds } from './ingest.js';
 import { gatewayMainRows, gatewayOverhead } from './gateway.js';
+import { postgresRow, postgresScenario } from './postgres.js';
 import { queryTimings } from './query.js';
 
 /**
@@ -46,6 +47,8 @@ log(`  AES-256-GCM encryption of 2 KB prompts: ${Math.round(encryption.perSecond
 log('gateway: latency added over calling the upstream directly (OpenAI chat completions, 127.0.0.1)');
 const gateway = await gatewayOverhead({ quick, log });
 
+const postgres = await postgresScenario({ quick, log });
+
 const results = {
   date: new Date().toISOString(),
   node: process.version,
@@ -64,6 +67,7 @@ const results = {
   queries,
   components: { redactionPerSecond: Math.round(redaction.perSecond), encryptionPerSecond: Math.round(encryption.perSecond) },
   gateway,
+  postgres,
 };
 const table = [
   '| scenario | llm-ledger | baseline (same run) | target |',
@@ -78,6 +82,7 @@ const table = [
   `| PII redaction, 2 KB prompts (component) | ${Math.round(redaction.perSecond)} prompts/s | - | - |`,
   `| AES-256-GCM encryption, 2 KB prompts (component) | ${Math.round(encryption.perSecond)} /s | - | - |`,
   ...gatewayMainRows(gateway),
+  postgresRow(postgres),
 ].join('\n');
 mkdirSync(join('bench', 'results'), { recursive: true });
 writeFileSync(join('bench', 'results', 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
