@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { configText, ledgerDir, recordInto, run } from './test-support/cli.js';
 
@@ -38,6 +39,7 @@ describe('show --reveal', () => {
       { model: 'gpt-4o', user: 'bob', content: { input: 'line one\nline two\u001b[2J\u009b31m', output: 'ok' } },
       // This call lowered its own capture: digests only, nothing to reveal.
       { model: 'gpt-4o', user: 'carol', content: { input: 'never stored', output: 'never stored either' }, capture: 'hash' },
+      { model: 'gpt-4o', user: 'dave', content: { input: 'to be tampered with' } },
     ]);
   }, 60_000);
 
@@ -111,6 +113,7 @@ describe('show --reveal', () => {
     const wrong = run(dir, ['--config', ledgerCopy(dir, ENCRYPTED.replace('current.kek', 'other.kek')), 'show', ids[0]!, '--reveal', '--reason', 'wrong key'], { noConfig: true });
     expect(wrong).toMatchObject({ code: 2, stdout: '' });
     expect(wrong.stderr).toMatch(/Cannot decrypt content of record .* \(unknown-key\).*not the one configured: set encryption.kek_file \(or LLM_LEDGER_KEK\) to it, or list it under encryption.previous_kek_files/);
+    expect(wrong.stderr).toMatch(/wrapped by key-encryption key kek-[0-9a-f]{16}, which is not configured/);
     expect(wrong.stderr).not.toContain(PROMPT);
     expect(searchJson('--kind', 'content_accessed')[0]!.envelope.metadata).toMatchObject({ reason: 'wrong key' });
 
@@ -118,6 +121,18 @@ describe('show --reveal', () => {
     const viaEnv = ledgerCopy(dir, CAPTURE_ENCRYPTED);
     const key = readFileSync(join(dir, 'current.kek'), 'utf8').trim();
     expect(run(dir, ['--config', viaEnv, 'show', ids[0]!, '--reveal', '--reason', 'env'], { noConfig: true, env: { LLM_LEDGER_KEK: key } }).code).toBe(0);
+  });
+
+  it('exits 1 when a stored ciphertext was altered, without printing any of it', () => {
+    const db = new DatabaseSync(join(dir, 'ledger.db'));
+    const { data } = db.prepare('SELECT data FROM content WHERE record_id = ?').get(ids[3]!) as { data: Uint8Array };
+    data[data.length - 20]! ^= 0x01;
+    db.prepare('UPDATE content SET data = ? WHERE record_id = ?').run(data, ids[3]!);
+    db.close();
+    const { code, stdout, stderr } = run(dir, ['show', ids[3]!, '--reveal', '--reason', 'x']);
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(/Cannot decrypt content of record .* \(tampered\): .*the ciphertext was altered\. Run 'llm-ledger verify' and investigate the store\./);
   });
 
   it('lets someone without the key-encryption key query the envelopes of an encrypted ledger', () => {
