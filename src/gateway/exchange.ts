@@ -184,10 +184,25 @@ function forward(runtime: GatewayRuntime, req: IncomingMessage, res: ServerRespo
       clearImmediate(headersPending);
       headersPending = undefined;
     };
-    incoming.on('data', (chunk: Buffer) => {
+    const observe = (chunk: Buffer) => {
       if (decoder) decoder.write(chunk);
       else streamObserver.push(chunk);
-      if (holdEnd && (held.length > 0 || streamObserver.result().stream?.completed)) {
+    };
+    incoming.on('data', (chunk: Buffer) => {
+      // Batched: the chunk goes on first and is read for the record after, so parsing it is
+      // never in the client's time to first token. Sync must read it first, to hold the end.
+      if (!holdEnd) {
+        headersGoNow();
+        const flowing = res.write(chunk);
+        observe(chunk);
+        if (!flowing) {
+          incoming.pause();
+          res.once('drain', () => incoming.resume());
+        }
+        return;
+      }
+      observe(chunk);
+      if (held.length > 0 || streamObserver.result().stream?.completed) {
         held.push(chunk);
         return;
       }
