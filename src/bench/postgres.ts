@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { NO_JIT } from '../store/postgres-connection.js';
 import { defaultCapturePolicy } from '../capture/default-policy.js';
 import { Digester } from '../crypto/digest.js';
 import { openLedger } from '../ledger/open-ledger.js';
@@ -13,8 +14,10 @@ import { sealEnvelope } from '../record/envelope.js';
 import { parseRecordInput } from '../record/schema.js';
 import { timeOf } from '../store/postgres-partitions.js';
 import { rolesOf } from '../store/postgres-schema.js';
+import type { UnnumberedEntry } from '../store/postgres-numbered.js';
 import { openPostgresStore } from '../store/postgres-store.js';
 import { callAt } from './ingest.js';
+import { designRates } from './postgres-designs.js';
 
 /** Where the bench writes: LLM_LEDGER_BENCH_DATABASE_URL, else the test server CI runs. */
 export const BENCH_DATABASE_URL = process.env.LLM_LEDGER_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -25,6 +28,8 @@ export interface PostgresIngestResult {
   writers: { processes: number; recordsPerSecond: number; integrationLagMs: number }[];
   /** Multi-row INSERTs of the same rows (records and leaves, indexes given), from 1 and from 4 connections. */
   raw: { connections: number; rowsPerSecond: number }[];
+  /** The database alone, the same rows from 4 connections: this store's log head beside a sequence-then-integrate queue. */
+  designs: { writers: number; logHeadRowsPerSecond: number; queueRowsPerSecond: number };
   /** The 4-writer log verified afterwards. */
   verified: boolean;
 }
@@ -56,12 +61,15 @@ export async function postgresIngest(count: number, url = BENCH_DATABASE_URL, lo
     return name;
   };
   try {
+    const rows = sealedRows(count);
     const raw = [];
     for (const connections of [1, 4]) {
-      const rowsPerSecond = await rawInsertRate(url, schema(), count, connections);
+      const rowsPerSecond = await rawInsertRate(url, await migrated(url, schema()), rows, connections);
       log(`  raw multi-row INSERTs, ${connections} connection(s): ${rowsPerSecond.toFixed(0)} rows/s`);
       raw.push({ connections, rowsPerSecond });
     }
+    const designs = await designRates(url, { head: await migrated(url, schema()), queue: await migrated(url, schema()) }, rows, 4);
+    log(`  SQL alone, 4 writers: log head ${designs.head.toFixed(0)} rows/s; sequence-then-integrate through a queue ${designs.queue.toFixed(0)} rows/s`);
     const writers = [];
     let verified = false;
     for (const processes of [1, 4]) {
@@ -71,22 +79,38 @@ export async function postgresIngest(count: number, url = BENCH_DATABASE_URL, lo
       writers.push({ processes, ...result });
       if (processes === 4) verified = result.verified;
     }
-    return { records: count, writers: writers.map(({ processes, recordsPerSecond, integrationLagMs }) => ({ processes, recordsPerSecond, integrationLagMs })), raw, verified };
+    return {
+      records: count,
+      writers: writers.map(({ processes, recordsPerSecond, integrationLagMs }) => ({ processes, recordsPerSecond, integrationLagMs })),
+      raw,
+      designs: { writers: 4, logHeadRowsPerSecond: designs.head, queueRowsPerSecond: designs.queue },
+      verified,
+    };
   } finally {
     await dropSchemas(url, made);
   }
 }
 
-/** The same rows the writers store, sealed up front: records and leaves at given indexes, `connections` statements at a time. */
-async function rawInsertRate(url: string, schema: string, count: number, connections: number): Promise<number> {
+/** Realistic calls sealed as the ledger seals them (hash-only capture), with their leaf hashes. */
+function sealedRows(count: number): (UnnumberedEntry & { ts: string })[] {
+  const ctx = { capture: defaultCapturePolicy(new Digester('hmac-sha256', Buffer.alloc(32, 7))), limits: { maxMetadataBytes: 8192, maxErrorChars: 1024 } };
+  return Array.from({ length: count }, (_, i) => {
+    const { envelope, canonical } = sealEnvelope(parseRecordInput(callAt(i)), ctx);
+    return { id: envelope.id, ts: timeOf(canonical), canonical, leafHash: leafHash(Buffer.from(canonical)) };
+  });
+}
+
+/** A fresh schema at the current version, with its partitions. */
+async function migrated(url: string, schema: string): Promise<string> {
   const store = openPostgresStore({ url, schema });
   await store.size();
   await store.close();
-  const ctx = { capture: defaultCapturePolicy(new Digester('hmac-sha256', Buffer.alloc(32, 7))), limits: { maxMetadataBytes: 8192, maxErrorChars: 1024 } };
-  const rows = Array.from({ length: count }, (_, i) => {
-    const { envelope, canonical } = sealEnvelope(parseRecordInput(callAt(i)), ctx);
-    return { id: envelope.id, ts: timeOf(canonical), canonical, leaf: leafHash(Buffer.from(canonical)) };
-  });
+  return schema;
+}
+
+/** The same rows the writers store: records and leaves at given indexes, `connections` statements at a time. */
+async function rawInsertRate(url: string, schema: string, rows: readonly (UnnumberedEntry & { ts: string })[], connections: number): Promise<number> {
+  const count = rows.length;
   const s = `"${schema}"`;
   // Plain multi-row VALUES: no array literal to parse, one statement for a batch's records and leaves.
   const statement = (from: number, to: number) => {
@@ -95,7 +119,7 @@ async function rawInsertRate(url: string, schema: string, count: number, connect
     const values: unknown[] = [];
     for (let i = from; i < to; i++) {
       const r = rows[i]!;
-      const k = values.push(i, r.ts, r.canonical, r.leaf, r.id) - 5;
+      const k = values.push(i, r.ts, r.canonical, r.leafHash, r.id) - 5;
       records.push(`($${k + 1}::bigint, $${k + 2}::timestamptz, $${k + 3}::text)`);
       leaves.push(`($${k + 1}::bigint, $${k + 4}::bytea, $${k + 5}::text, $${k + 2}::timestamptz)`);
     }
@@ -104,7 +128,7 @@ async function rawInsertRate(url: string, schema: string, count: number, connect
   const batch = 2048;
   const clients = await Promise.all(
     Array.from({ length: connections }, async () => {
-      const client = new pg.Client({ connectionString: url });
+      const client = new pg.Client({ connectionString: url, options: NO_JIT });
       await client.connect();
       return client;
     }),
@@ -169,7 +193,7 @@ async function expectLine(writer: Writer, expected: string): Promise<void> {
 
 /** When (performance.now()) a checkpoint first covered `size` records, polled every 10 ms. */
 async function checkpointCovers(url: string, schema: string, size: number): Promise<number> {
-  const client = new pg.Client({ connectionString: url });
+  const client = new pg.Client({ connectionString: url, options: NO_JIT });
   await client.connect();
   try {
     for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
@@ -184,7 +208,7 @@ async function checkpointCovers(url: string, schema: string, size: number): Prom
 }
 
 async function dropSchemas(url: string, schemas: string[]): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
+  const client = new pg.Client({ connectionString: url, options: NO_JIT });
   await client.connect();
   try {
     for (const schema of schemas) {

@@ -21,6 +21,14 @@ const types = {
 };
 
 /**
+ * Just-in-time compilation off: PostgreSQL compiles a plan whose estimated cost passes
+ * `jit_above_cost`, which an append of a 2,048-record batch does, and it compiles again at every
+ * execution, prepared or not: about 0.8 s of a 1.1 s append here, against 0.2 s without it. The
+ * store's statements are short and index-driven, where compiling never pays back.
+ */
+export const NO_JIT = '-c jit=off';
+
+/**
  * A pool whose connections work as `role` (set at connection start, so a login that may not take
  * the role cannot connect at all): the process then holds no more rights than the role.
  */
@@ -33,7 +41,7 @@ export function openPool(options: PostgresOptions, role: string): pg.Pool {
     connectionTimeoutMillis: 5000,
     idleTimeoutMillis: 30_000,
     keepAlive: true,
-    options: `-c role=${role}`,
+    options: `-c role=${role} ${NO_JIT}`,
     types,
   });
   // An idle connection the server dropped (restart, outage) is discarded by the pool; the next call opens a new one.
@@ -59,7 +67,7 @@ export function openSessionClient(options: PostgresOptions, role: string): pg.Cl
     application_name: `llm-ledger integrator ${process.pid}`,
     connectionTimeoutMillis: 5000,
     keepAlive: true,
-    options: `-c role=${role}`,
+    options: `-c role=${role} ${NO_JIT}`,
     types,
   });
   client.on('error', () => undefined);

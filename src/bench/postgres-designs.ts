@@ -1,0 +1,83 @@
+import pg from 'pg';
+import { NO_JIT } from '../store/postgres-connection.js';
+import { canonicalLines, numberedInsertQuery, type UnnumberedEntry } from '../store/postgres-numbered.js';
+import { timeOf } from '../store/postgres-partitions.js';
+
+/**
+ * The two ways many writers can share one log, compared on the database alone with the same
+ * sealed rows, `connections` writers at once, timed until every row sits in the log at its index:
+ *
+ * - `head`: what the store does. Each writer's statement numbers its batch through the log head
+ *   and inserts it (`numberedInsertQuery`).
+ * - `queue`: sequence-then-integrate. Writers insert into a queue table (with no JSONB and no
+ *   search index, so less work than a searchable queue would need); one integrator connection
+ *   moves the oldest batch from the queue into the log, numbered, in one statement, over and over.
+ *
+ * Neither side builds the tree, which costs both the same: the integrator reads the new leaf hashes.
+ */
+export async function designRates(url: string, schemas: { head: string; queue: string }, rows: readonly UnnumberedEntry[], connections: number): Promise<{ head: number; queue: number }> {
+  const batch = 2048;
+  const head = await timed(url, connections, async (clients) => {
+    let next = 0;
+    await Promise.all(
+      clients.map(async (client) => {
+        for (let from = next; from < rows.length; from = next) {
+          next = Math.min(rows.length, from + batch);
+          await client.query(numberedInsertQuery(`"${schemas.head}"`, rows.slice(from, next)));
+        }
+      }),
+    );
+  });
+  const q = `"${schemas.queue}"`;
+  await timed(url, 1, async ([client]) => {
+    await client!.query(`CREATE TABLE ${q}.queue (seq bigserial PRIMARY KEY, id text NOT NULL UNIQUE, ts timestamptz NOT NULL, canonical text NOT NULL, hash bytea NOT NULL)`);
+  });
+  const queue = await timed(url, connections + 1, async ([integrator, ...writers]) => {
+    let next = 0;
+    const writing = Promise.all(
+      writers.map(async (client) => {
+        for (let from = next; from < rows.length; from = next) {
+          next = Math.min(rows.length, from + batch);
+          const part = rows.slice(from, next);
+          await client.query(
+            `INSERT INTO ${q}.queue (id, ts, canonical, hash)
+             SELECT u.id, u.ts, t.canonical, u.hash FROM unnest($1::text[], $2::timestamptz[], $4::bytea[]) WITH ORDINALITY AS u(id, ts, hash, ord)
+             JOIN string_to_table($3::text, E'\\n') WITH ORDINALITY AS t(canonical, ord) ON t.ord = u.ord`,
+            [part.map((e) => e.id), part.map((e) => timeOf(e.canonical)), canonicalLines(part), part.map((e) => e.leafHash)],
+          );
+        }
+      }),
+    );
+    const move = `WITH batch AS (DELETE FROM ${q}.queue WHERE seq IN (SELECT seq FROM ${q}.queue ORDER BY seq LIMIT ${batch}) RETURNING seq, id, ts, canonical, hash),
+      head AS (UPDATE ${q}.log_head SET size = size + (SELECT count(*) FROM batch) RETURNING size - (SELECT count(*) FROM batch) AS first),
+      numbered AS (SELECT head.first + row_number() OVER (ORDER BY batch.seq) - 1 AS idx, batch.* FROM batch, head),
+      r AS (INSERT INTO ${q}.records (idx, ts, canonical) SELECT idx, ts, canonical FROM numbered)
+      INSERT INTO ${q}.leaves (idx, hash, id, ts) SELECT idx, hash, id, ts FROM numbered`;
+    let moved = 0;
+    while (moved < rows.length) {
+      const n = (await integrator!.query(move)).rowCount ?? 0;
+      moved += n;
+      if (n === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await writing;
+  });
+  return { head: rows.length / head, queue: rows.length / queue };
+}
+
+/** Seconds `work` takes on `n` fresh connections. */
+async function timed(url: string, n: number, work: (clients: pg.Client[]) => Promise<void>): Promise<number> {
+  const clients = await Promise.all(
+    Array.from({ length: n }, async () => {
+      const client = new pg.Client({ connectionString: url, options: NO_JIT });
+      await client.connect();
+      return client;
+    }),
+  );
+  try {
+    const start = performance.now();
+    await work(clients);
+    return (performance.now() - start) / 1000;
+  } finally {
+    await Promise.all(clients.map((c) => c.end()));
+  }
+}
