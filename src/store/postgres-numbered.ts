@@ -22,10 +22,10 @@ export function contentColumns<E extends UnnumberedEntry>(entries: readonly E[],
 }
 
 /**
- * The canonical texts of a batch as one parameter, a line each, for `string_to_table`. PostgreSQL
- * parses a text[] of JSON slowly (every quote is escaped in the array literal: about 0.4 ms a
- * record in EXPLAIN ANALYZE, more than the insert itself), and canonical JSON (RFC 8785) never
- * holds a raw line break, which the check below makes sure of.
+ * The canonical texts of a batch as one parameter, a line each, for `string_to_table`. As a text[]
+ * every quote of the JSON is escaped by node-postgres and unescaped by PostgreSQL: 80-200 ms for
+ * 2,048 records here, against 30-40 ms as lines. Canonical JSON (RFC 8785) never holds a raw line
+ * break, which the check below makes sure of.
  */
 export function canonicalLines(entries: readonly Pick<AppendEntry, 'canonical'>[]): string {
   for (const e of entries) if (e.canonical.includes('\n')) throw new StoreError('a canonical envelope holds a raw line break, which canonical JSON never does');
