@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { loadConfig } from '../config/load.js';
 import type { LedgerConfig } from '../config/schema.js';
 import { openLedger } from '../ledger/open-ledger.js';
@@ -31,11 +32,30 @@ export async function withLedger(
   options: WithLedgerOptions = {},
 ): Promise<void> {
   const cfg = loadConfig(config === undefined ? {} : { path: config });
+  if (!options.writable) requireExistingStore(cfg);
   const ledger = await openLedger(options.writable ? cfg : forReading(cfg), { readOnly: !options.writable, onWarning: (m) => process.stderr.write(`warning: ${m}\n`) });
   try {
     process.exitCode = await run(ledger, cfg);
   } finally {
     await ledger.close();
+  }
+}
+
+/** The ledger could not be found or opened: exit code 3. */
+export class LedgerUnavailableError extends Error {
+  override readonly name = 'LedgerUnavailableError';
+}
+
+/**
+ * A query run in the wrong directory, or with a mistyped path, would otherwise create an empty
+ * ledger (and fresh key files) there and report "no records": it fails and says where it looked.
+ */
+function requireExistingStore(cfg: LedgerConfig): void {
+  const { type, path } = cfg.store;
+  if ((type === 'sqlite' || type === 'jsonl') && !existsSync(path)) {
+    throw new LedgerUnavailableError(
+      `no ledger at ${path} (store.path): run the command where its llm-ledger.yaml is, or pass --config <file> (or set LLM_LEDGER_STORE_PATH); a ledger is created by the first record, e.g. through 'llm-ledger serve'`,
+    );
   }
 }
 

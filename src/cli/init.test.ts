@@ -1,10 +1,10 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/load.js';
 import { defaultConfig } from '../config/schema.js';
 import { tempDir } from '../ledger/test-support/fixtures.js';
-import { run } from './test-support/cli.js';
+import { recordInto, run } from './test-support/cli.js';
 
 const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
@@ -50,10 +50,14 @@ describe('init', () => {
     expect(loadConfig({ path: join(dir, 'other.yaml'), env: {} })).toEqual(defaultConfig(dir));
   });
 
-  it('gives a ledger the other commands use as it is', () => {
+  it('gives a ledger the other commands use as it is, once something is recorded', async () => {
     const dir = tempDir();
     run(dir, ['init'], { noConfig: true });
-    expect(run(dir, ['search'], { noConfig: true })).toMatchObject({ code: 0, stdout: 'No records match.\n' });
-    expect(run(dir, ['verify'], { noConfig: true })).toMatchObject({ code: 0, stdout: expect.stringMatching(/^OK: 0 records verified/) });
+    // Queries do not create a ledger: before the first record there is none, and they say where they looked.
+    expect(run(dir, ['search'], { noConfig: true })).toMatchObject({ code: 3, stderr: expect.stringMatching(new RegExp(`no ledger at ${join(dir, 'llm-ledger.db')} \\(store.path\\)`)) });
+    expect(readdirSync(dir)).toEqual(['llm-ledger.yaml']);
+    await recordInto(dir, [{ model: 'gpt-4o', user: 'alice' }]);
+    expect(run(dir, ['search', '--json'], { noConfig: true }).code).toBe(0);
+    expect(run(dir, ['verify'], { noConfig: true })).toMatchObject({ code: 0, stdout: expect.stringMatching(/^OK: 1 records verified/) });
   });
 });

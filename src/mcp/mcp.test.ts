@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { fileURLToPath } from 'node:url';
@@ -295,10 +295,17 @@ describe('llm-ledger mcp: querying a populated ledger', () => {
   });
 });
 
+/** A ledger that exists but holds no record. */
+async function emptyLedger(): Promise<string> {
+  const dir = tempDir();
+  await (await openTestLedger(dir)).close();
+  return dir;
+}
+
 describe('llm-ledger mcp: an empty ledger', () => {
   let server: Server;
   beforeAll(async () => {
-    server = await startServer(tempDir());
+    server = await startServer(await emptyLedger());
   });
   afterAll(() => server.client.close());
 
@@ -310,6 +317,17 @@ describe('llm-ledger mcp: an empty ledger', () => {
     expect(data<unknown>(await call(server, 'audit_verify'))).toMatchObject({ ok: true, size: 0, firstBadIndex: null });
     await expectToolError(server, 'audit_show', { id: '019a0000-0000-7000-8000-000000000000' }, /no record with id/);
     await expectToolError(server, 'audit_trace', { traceId: 'anything' }, /no records with traceId/);
+  });
+});
+
+describe('llm-ledger mcp: no ledger', () => {
+  it('does not start, and creates nothing, when there is no ledger at the configured path', () => {
+    const dir = tempDir();
+    const result = spawnSync(process.execPath, [BIN, '--config', writeConfig(dir), 'mcp'], { input: '', encoding: 'utf8' });
+    expect(result.status).toBe(3);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/no ledger at .*ledger\.db \(store\.path\): run the command where its llm-ledger\.yaml is, or pass --config/);
+    expect(readdirSync(dir)).toEqual(['llm-ledger.yaml']);
   });
 });
 
@@ -355,7 +373,7 @@ describe('llm-ledger mcp: output safety', () => {
   });
 
   it('writes nothing but JSON-RPC messages to stdout, and exits when the client closes stdin', async () => {
-    const dir = tempDir();
+    const dir = await emptyLedger();
     const child = spawn(process.execPath, [BIN, '--config', writeConfig(dir), 'mcp'], { stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
