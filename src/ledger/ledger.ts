@@ -142,18 +142,21 @@ export class Ledger {
   /**
    * Opens a ledger over already-opened parts. The stored tree is checked against its newest
    * checkpoint first: a damaged log stays readable and verifiable, but is never appended to or
-   * re-signed, which would bury the damage under a fresh signature.
+   * re-signed, which would bury the damage under a fresh signature. A store that many processes
+   * append to (`numberingStore`) is checked by its elected integrator instead, before it signs:
+   * here the others' appends would race the check, and this process builds no tree.
    */
   static async create(parts: LedgerParts): Promise<Ledger> {
     const signer = new NoteSigner(parts.signerKey);
     if (parts.readOnly) return new Ledger(parts, signer, undefined, new LedgerError('this ledger was opened read-only; open it without readOnly to record'));
-    const state = await restoreTree(parts, signer.verifierKey);
+    const numbering = numberingStore(parts.store);
+    // Many writers: the size is read only so that an unreachable store fails the open, as it does otherwise.
+    const state = numbering ? await parts.store.size().then(() => ({ frontier: new MerkleFrontier(), covered: 0 })) : await restoreTree(parts, signer.verifierKey);
     if (typeof state === 'string') {
       return new Ledger(parts, signer, undefined, new LedgerIntegrityError(`${state}; appends are refused until this is investigated (run 'llm-ledger verify')`));
     }
     const onWarning = parts.onWarning ?? ((message: string) => process.emitWarning(message, 'LlmLedgerWarning'));
     // A store that numbers records itself is shared by many writer processes: one of them, elected, signs.
-    const numbering = numberingStore(parts.store);
     const integration = numbering?.integrate({ signer, origin: parts.origin, ...(parts.anchor ? { anchor: parts.anchor } : {}), intervalMs: parts.writer.checkpointIntervalMs, onWarning });
     const writer = new LogWriter(
       parts.store,

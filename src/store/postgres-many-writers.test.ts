@@ -90,6 +90,51 @@ describe('many writers on one PostgreSQL log', () => {
     expect(warnings).toEqual([]);
   });
 
+  it('a ledger opened while others write can record at once (opening reads no tree that other writers move)', async () => {
+    const schema = schemas.next();
+    const { open, warnings } = opener(schema);
+    const busy = await open();
+    let writing = true;
+    const load = (async () => {
+      for (let i = 0; writing; i++) await Promise.all(Array.from({ length: 20 }, (_, j) => busy.record(sampleCall(i * 20 + j))));
+    })();
+    try {
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const late = await open();
+        expect((await late.record(sampleCall(10_000 + attempt))).index).toBeGreaterThan(0);
+        await late.close();
+      }
+    } finally {
+      writing = false;
+      await load;
+    }
+    await busy.close();
+    const reader = await open(true);
+    expect(await reader.verify()).toMatchObject({ ok: true });
+    await reader.close();
+    expect(warnings).toEqual([]);
+  });
+
+  it('a log that contradicts its newest checkpoint is never signed again: records are still taken, flush says why', async () => {
+    const schema = schemas.next();
+    const { open, warnings } = opener(schema);
+    const first = await open();
+    for (let i = 0; i < 3; i++) await first.record(sampleCall(i));
+    await first.close();
+    await withClient(async (client) => {
+      await client.query(`ALTER TABLE "${schema}".leaves DISABLE TRIGGER leaves_append_only`);
+      await client.query(`UPDATE "${schema}".leaves SET hash = sha256('forged') WHERE idx = 1`);
+      await client.query(`ALTER TABLE "${schema}".leaves ENABLE ALWAYS TRIGGER leaves_append_only`);
+    });
+    const ledger = await open();
+    expect((await ledger.record(sampleCall(3))).index).toBe(3);
+    await expect(ledger.flush()).rejects.toThrow(/does not match its newest checkpoint \(size 3\)/);
+    expect(warnings.join('\n')).toMatch(/no checkpoint is signed until this is investigated/);
+    const checkpoints = await withClient(async (client) => (await client.query(`SELECT max(size) AS size FROM "${schema}".checkpoints`)).rows[0].size);
+    expect(checkpoints).toBe('3');
+    await ledger.close().catch(() => undefined);
+  });
+
   it('a replayed batch is stored once: records already stored are skipped', async () => {
     const store = openPostgresStore({ url: TEST_DATABASE_URL, schema: schemas.next() });
     try {
