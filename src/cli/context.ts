@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { loadConfig } from '../config/load.js';
 import type { LedgerConfig } from '../config/schema.js';
@@ -32,8 +33,12 @@ export async function withLedger(
   options: WithLedgerOptions = {},
 ): Promise<void> {
   const cfg = loadConfig(config === undefined ? {} : { path: config });
-  if (!options.writable) requireExistingStore(cfg);
-  const ledger = await openLedger(options.writable ? cfg : forReading(cfg), { readOnly: !options.writable, onWarning: (m) => process.stderr.write(`warning: ${m}\n`) });
+  if (!options.writable) requireExistingLedger(cfg);
+  const onWarning = (m: string) => process.stderr.write(`warning: ${m}\n`);
+  const ledger = options.writable
+    ? await openLedger(cfg, { onWarning })
+    : // Queries compute no digest, so the digest key is neither needed nor read (nor created when missing).
+      await openLedger(forReading(cfg), { readOnly: true, digestKey: randomBytes(32), onWarning });
   try {
     process.exitCode = await run(ledger, cfg);
   } finally {
@@ -50,11 +55,18 @@ export class LedgerUnavailableError extends Error {
  * A query run in the wrong directory, or with a mistyped path, would otherwise create an empty
  * ledger (and fresh key files) there and report "no records": it fails and says where it looked.
  */
-function requireExistingStore(cfg: LedgerConfig): void {
+function requireExistingLedger(cfg: LedgerConfig): void {
   const { type, path } = cfg.store;
   if ((type === 'sqlite' || type === 'jsonl') && !existsSync(path)) {
     throw new LedgerUnavailableError(
       `no ledger at ${path} (store.path): run the command where its llm-ledger.yaml is, or pass --config <file> (or set LLM_LEDGER_STORE_PATH); a ledger is created by the first record, e.g. through 'llm-ledger serve'`,
+    );
+  }
+  // The checkpoints are checked against this key. A missing one would be created afresh, and every
+  // checkpoint would then look forged: refuse instead of raising a false alarm.
+  if (!existsSync(cfg.log.signingKeyFile)) {
+    throw new LedgerUnavailableError(
+      `the ledger's signing key ${cfg.log.signingKeyFile} (log.signing_key_file) does not exist; without it the checkpoints cannot be checked. Point log.signing_key_file (or LLM_LEDGER_SIGNING_KEY_FILE) at the key this ledger was written with; to check one record without it, use 'llm-ledger verify-proof' with the published verifier key`,
     );
   }
 }
