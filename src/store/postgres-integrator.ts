@@ -14,7 +14,7 @@ export interface IntegratorOptions {
   onWarning: (message: string) => void;
   /** How often a process that is not the integrator tries to become it (default 500 ms): the takeover delay. */
   electionIntervalMs?: number;
-  /** How long `covered` waits for a checkpoint before giving up (default 30 s). */
+  /** How long `covered` waits for a checkpoint before giving up (default 30 s, or three intervals if longer). */
   coverTimeoutMs?: number;
 }
 
@@ -73,7 +73,7 @@ export class PostgresIntegrator {
    * any other process waits for the integrator's next round (at most `intervalMs`, plus a takeover).
    */
   async covered(size: number): Promise<void> {
-    const limit = this.options.coverTimeoutMs ?? 30_000;
+    const limit = this.options.coverTimeoutMs ?? Math.max(30_000, 3 * this.options.intervalMs);
     const deadline = Date.now() + limit;
     for (;;) {
       if (this.checkpointed >= size) return;

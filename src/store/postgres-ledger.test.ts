@@ -36,7 +36,9 @@ describe('a ledger on PostgreSQL keeps content beside the log', () => {
     await ledger.close();
     const dump = await withClient(async (client) => {
       const tables = ['records', 'leaves', 'content', 'data_keys'];
-      const parts = await Promise.all(tables.map((t) => client.query(`SELECT * FROM "${schema}".${t}`)));
+      // One query at a time: a pg client does not take overlapping queries.
+      const parts = [];
+      for (const t of tables) parts.push(await client.query(`SELECT * FROM "${schema}".${t}`));
       // Every value as stored, bytes included (bytea comes back as Buffers).
       const values = parts.flatMap((p) => p.rows.flatMap((row: Record<string, unknown>) => Object.values(row)));
       return values.map((v) => (Buffer.isBuffer(v) ? v.toString('latin1') : JSON.stringify(v))).join('\n');
