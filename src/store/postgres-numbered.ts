@@ -45,14 +45,15 @@ export function numberedInsertQuery(s: string, entries: readonly UnnumberedEntry
   const content = contentColumns(entries, (_e, position) => position + 1);
   return {
     name: `llm-ledger-append-numbered${skipStored ? '-replay' : ''}-${s}`,
+    // The texts go straight from the parameter into the insert: carried through the CTEs, which
+    // are materialised, they would be copied twice and spill past work_mem to temporary files.
     text: `WITH input AS (
-        SELECT u.id, u.ts, t.canonical, u.hash, u.ord
-        FROM unnest($1::text[], $2::timestamptz[], $4::bytea[]) WITH ORDINALITY AS u(id, ts, hash, ord)
-        JOIN string_to_table($3::text, E'\\n') WITH ORDINALITY AS t(canonical, ord) ON t.ord = u.ord
+        SELECT u.id, u.ts, u.hash, u.ord FROM unnest($1::text[], $2::timestamptz[], $4::bytea[]) WITH ORDINALITY AS u(id, ts, hash, ord)
         ${skipStored ? `LEFT JOIN LATERAL (SELECT 1 AS stored FROM ${s}.leaves l WHERE l.id = u.id LIMIT 1) o ON true WHERE o.stored IS NULL` : ''}),
       head AS (UPDATE ${s}.log_head SET size = size + (SELECT count(*) FROM input) RETURNING size - (SELECT count(*) FROM input) AS first),
       numbered AS (SELECT head.first + row_number() OVER (ORDER BY input.ord) - 1 AS idx, input.* FROM input, head),
-      r AS (INSERT INTO ${s}.records (idx, ts, canonical) SELECT idx, ts, canonical FROM numbered),
+      r AS (INSERT INTO ${s}.records (idx, ts, canonical)
+        SELECT n.idx, n.ts, t.canonical FROM numbered n JOIN string_to_table($3::text, E'\\n') WITH ORDINALITY AS t(canonical, ord) ON t.ord = n.ord),
       l AS (INSERT INTO ${s}.leaves (idx, hash, id, ts) SELECT idx, hash, id, ts FROM numbered),
       c AS (INSERT INTO ${s}.content (idx, mode, record_id, subject, ts, data)
         SELECT n.idx, c.mode, c.record_id, c.subject, c.ts, c.data
