@@ -21,6 +21,10 @@ export interface WithLedgerOptions {
    * every query opens read-only, which is fast at any size and cannot change the log.
    */
   writable?: boolean;
+  /** Creates the ledger (and its keys) when there is none yet; only the demo does. */
+  create?: boolean;
+  /** Runs once the configuration is loaded and checked, before the ledger is opened (a confirmation prompt, say). */
+  beforeOpen?: (cfg: LedgerConfig) => Promise<void>;
 }
 
 /**
@@ -33,7 +37,8 @@ export async function withLedger(
   options: WithLedgerOptions = {},
 ): Promise<void> {
   const cfg = loadConfig(config === undefined ? {} : { path: config });
-  if (!options.writable) requireExistingLedger(cfg);
+  if (!options.create) requireExistingLedger(cfg);
+  await options.beforeOpen?.(cfg);
   const onWarning = (m: string) => process.stderr.write(`warning: ${m}\n`);
   const ledger = options.writable
     ? await openLedger(cfg, { onWarning })
@@ -52,8 +57,9 @@ export class LedgerUnavailableError extends Error {
 }
 
 /**
- * A query run in the wrong directory, or with a mistyped path, would otherwise create an empty
- * ledger (and fresh key files) there and report "no records": it fails and says where it looked.
+ * A command run in the wrong directory, or with a mistyped path, would otherwise create an empty
+ * ledger (and fresh key files) there and report "no records" (or record an erasure in it): it
+ * fails and says where it looked.
  */
 function requireExistingLedger(cfg: LedgerConfig): void {
   const { type, path } = cfg.store;

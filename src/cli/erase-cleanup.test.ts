@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../ledger/test-support/fixtures.js';
 import { verifyProof } from '../log/proof.js';
 import type { RecordInput } from '../record/types.js';
 import { BIN, ledgerDir, run } from './test-support/cli.js';
@@ -40,6 +41,17 @@ function onTerminal(dir: string, typed: string, ...args: string[]) {
   return { code: result.status, output: result.stdout };
 }
 
+describe('writing commands where there is no ledger', () => {
+  it('erase, cleanup and show --reveal refuse with exit 3 and create nothing, before asking anything', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'llm-ledger.yaml'), 'store:\n  path: ./ledger.db\n');
+    for (const args of [['erase', '--user', 'alice'], ['erase', '--user', 'alice', '--yes'], ['cleanup'], ['show', '01900000-0000-7000-8000-000000000000', '--reveal', '--reason', 'x']]) {
+      expect(run(dir, args), args.join(' ')).toMatchObject({ code: 3, stdout: '', stderr: expect.stringMatching(/^llm-ledger: no ledger at .*ledger\.db \(store\.path\)/) });
+    }
+    expect(readdirSync(dir)).toEqual(['llm-ledger.yaml']);
+  });
+});
+
 describe('erase', () => {
   let dir = '';
   beforeAll(async () => {
@@ -55,7 +67,7 @@ describe('erase', () => {
     expect(run(dir, ['erase', '--user', 'alice'])).toMatchObject({ code: 2, stdout: '', stderr: expect.stringMatching(/stdin is not a terminal; pass --yes to confirm/) });
     const declined = onTerminal(dir, 'alicia', 'erase', '--user', 'alice');
     expect(declined.output).toMatch(/Erase every stored prompt, response and header of user alice\? .*cannot be undone/);
-    expect(declined.output).toMatch(/Not confirmed; nothing was erased/);
+    expect(declined.output).toMatch(/not confirmed; nothing was erased/);
     expect(declined.code).toBe(2);
     expect(search(dir, '--kind', 'erasure')).toEqual([]);
     expect(reveal(dir, idOf(dir, 'alice')).code).toBe(0);

@@ -49,7 +49,7 @@ program
   .command('demo')
   .description('record simulated LLM traffic into the configured ledger, then search, trace, stats, verify and prove it')
   .addHelpText('after', '\nExample:\n  $ llm-ledger demo')
-  .action(() => withLedger(config(), (ledger) => runDemo(ledger, out), { writable: true }));
+  .action(() => withLedger(config(), (ledger) => runDemo(ledger, out), { writable: true, create: true }));
 
 program
   .command('serve')

@@ -33,14 +33,12 @@ export function registerErase(program: Command, ctx: CliContext): void {
       const who = opts.user !== undefined ? { user: opts.user } : { tenant: opts.tenant! };
       const [kind, id] = opts.user !== undefined ? ['user', opts.user] : ['tenant', opts.tenant!];
       if (id.trim() === '') throw new UsageError(`--${kind} must not be empty`);
-      if (!opts.yes) {
+      // Asked once the configuration and the ledger are known to be there, so nobody confirms for nothing.
+      const confirm = async () => {
+        if (opts.yes) return;
         const question = `Erase every stored prompt, response and header of ${kind} ${printable(id)}? Its data keys are destroyed, so this cannot be undone (envelopes stay).`;
-        if (!(await confirmByTyping(question, id))) {
-          process.stderr.write('Not confirmed; nothing was erased.\n');
-          process.exitCode = EXIT.usage;
-          return;
-        }
-      }
+        if (!(await confirmByTyping(question, id))) throw new UsageError('not confirmed; nothing was erased');
+      };
       await withLedger(
         ctx.config(),
         async (ledger) => {
@@ -56,7 +54,7 @@ export function registerErase(program: Command, ctx: CliContext): void {
           }
           return EXIT.ok;
         },
-        { writable: true },
+        { writable: true, beforeOpen: confirm },
       );
     });
 }
