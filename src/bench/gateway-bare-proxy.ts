@@ -24,4 +24,6 @@ const server = createServer({ noDelay: true }, (req, res) => {
     out.end(Buffer.concat(chunks));
   });
 });
+// A benchmark that dies must not leave its proxy behind.
+process.on('disconnect', () => process.exit(0));
 server.listen(0, '127.0.0.1', () => process.send!({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }));

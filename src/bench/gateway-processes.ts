@@ -88,6 +88,13 @@ function waitForOutput(child: ChildProcess, output: { text(): string }, pattern:
   });
 }
 
+/** A benchmark that dies must not leave its servers behind: spawned children get SIGTERM when it exits. */
+function stopOnExit(child: ChildProcess): void {
+  const stop = () => child.kill('SIGTERM');
+  process.once('exit', stop);
+  child.once('exit', () => process.off('exit', stop));
+}
+
 /** `graceful`: the process handles SIGTERM itself and must exit with code 0; else dying by the signal is its normal stop. */
 function stopChild(child: ChildProcess, output: { text(): string }, what: string, graceful: boolean): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -114,6 +121,7 @@ export function writeLedgerGatewayConfig(dir: string, upstreamUrl: string): stri
 export async function startLedgerGateway(configFile: string, cpuProfileDir?: string): Promise<GatewayProcess> {
   const profile = cpuProfileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', cpuProfileDir];
   const child = spawn(process.execPath, [...profile, here('../cli/main.js'), '--config', configFile, 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  stopOnExit(child);
   const output = captureOutput(child);
   const match = await waitForOutput(child, output, /listening on (http:\/\/127\.0\.0\.1:\d+)/, 'llm-ledger serve');
   return { url: match[1]!, pid: child.pid!, stop: () => stopChild(child, output, 'llm-ledger serve', true) };
@@ -147,6 +155,7 @@ function freePort(): Promise<number> {
 export async function startPortkeyGateway(entry: string): Promise<GatewayProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', here('./gateway-loopback.js'), entry, `--port=${port}`, '--headless'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } });
+  stopOnExit(child);
   const output = captureOutput(child);
   await waitForOutput(child, output, /Ready for connections/, 'the Portkey gateway');
   return { url: `http://127.0.0.1:${port}`, pid: child.pid!, stop: () => stopChild(child, output, 'the Portkey gateway', false) };

@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../config/load.js';
@@ -95,6 +96,7 @@ export async function gatewayOverhead(options: GatewayBenchOptions): Promise<Gat
   const upstream = await startUpstreamProcess();
   const configFile = writeLedgerGatewayConfig(dir, upstream.url);
   const gateways: GatewayProcess[] = [];
+  let upstreamStopped = false;
   try {
     const ledgerGateway = await startLedgerGateway(configFile, options.cpuProfileDir);
     gateways.push(ledgerGateway);
@@ -124,6 +126,7 @@ export async function gatewayOverhead(options: GatewayBenchOptions): Promise<Gat
     }
 
     for (const gateway of gateways.splice(0)) await gateway.stop();
+    upstreamStopped = true;
     const served = await upstream.stop();
     if (served.rejected > 0) throw new Error(`the upstream rejected ${served.rejected} requests: a gateway forwarded something other than what the client sent`);
     const ledger = await countRecorded(configFile, sentToLedger);
@@ -131,6 +134,7 @@ export async function gatewayOverhead(options: GatewayBenchOptions): Promise<Gat
     return { phases: results, ledger, portkey: { ...(portkey.version === undefined ? {} : { version: portkey.version }), measured: portkey.gateway !== undefined, ...(portkey.note === undefined ? {} : { note: portkey.note }) } };
   } finally {
     for (const gateway of gateways) await gateway.stop().catch(() => undefined);
+    if (!upstreamStopped) await upstream.stop().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -146,25 +150,35 @@ async function startPortkey(upstreamUrl: string): Promise<{ gateway?: GatewayPro
   }
 }
 
+/**
+ * Each block gets fresh connections, opened and used once before its timed requests: kept across
+ * blocks, they would sit idle while the other targets run, past the servers' keep-alive timeout
+ * (5 s in Node), and a request sent just as a server closes one fails with a reset.
+ */
 async function runPhase(phase: Phase, targets: LoadTarget[], rounds: number): Promise<{ figures: Map<string, Samples>; sent: Record<string, number> }> {
   const perBlock = Math.ceil(phase.measured / rounds);
-  const agents = targets.map(() => keepAliveAgent(phase.concurrency));
   const samples = new Map(targets.map((t) => [t.name, new Samples(perBlock * rounds)]));
-  const sent: Record<string, number> = Object.fromEntries(targets.map((t) => [t.name, phase.warmup + perBlock * rounds]));
-  try {
-    for (const [i, target] of targets.entries()) await runBlock(agents[i]!, target, phase.mode, phase.concurrency, phase.warmup);
-    for (let round = 0; round < rounds; round++) {
-      for (let k = 0; k < targets.length; k++) {
-        const i = (round + k) % targets.length;
-        const target = targets[i]!;
+  const sent: Record<string, number> = Object.fromEntries(targets.map((t) => [t.name, phase.warmup + rounds * (phase.concurrency + perBlock)]));
+  const withAgent = async (concurrency: number, run: (agent: Agent) => Promise<void>) => {
+    const agent = keepAliveAgent(concurrency);
+    try {
+      await run(agent);
+    } finally {
+      agent.destroy();
+    }
+  };
+  for (const target of targets) await withAgent(phase.concurrency, (agent) => runBlock(agent, target, phase.mode, phase.concurrency, phase.warmup));
+  for (let round = 0; round < rounds; round++) {
+    for (let k = 0; k < targets.length; k++) {
+      const target = targets[(round + k) % targets.length]!;
+      await withAgent(phase.concurrency, async (agent) => {
+        await runBlock(agent, target, phase.mode, phase.concurrency, phase.concurrency);
         const cpuBefore = processCpuMs(target.pid);
-        await runBlock(agents[i]!, target, phase.mode, phase.concurrency, perBlock, samples.get(target.name));
+        await runBlock(agent, target, phase.mode, phase.concurrency, perBlock, samples.get(target.name));
         const cpuAfter = processCpuMs(target.pid);
         if (cpuBefore !== undefined && cpuAfter !== undefined) samples.get(target.name)!.cpuMs += cpuAfter - cpuBefore;
-      }
+      });
     }
-  } finally {
-    for (const agent of agents) agent.destroy();
   }
   return { figures: samples, sent };
 }

@@ -104,11 +104,11 @@ function forward(runtime: GatewayRuntime, req: IncomingMessage, res: ServerRespo
     done = true;
     clearTimeout(timer);
     runtime.active.delete(exchange);
-    const input = callRecord(call, settings.pricing, settings.keepsHeaders ? req.headers : undefined);
-    if (settings.durability === 'sync') return send(await runtime.record(input));
-    // Batched: the answer goes first; sealing the record is not the client's wait.
+    const input = () => callRecord(call, settings.pricing, settings.keepsHeaders ? req.headers : undefined);
+    if (settings.durability === 'sync') return send(await runtime.record(input()));
+    // Batched: the answer goes first; building and sealing the record is not the client's wait.
     send(true);
-    void runtime.record(input);
+    void runtime.record(input());
   };
 
   const clientGone = (): void => {
@@ -214,9 +214,15 @@ function forward(runtime: GatewayRuntime, req: IncomingMessage, res: ServerRespo
     });
     incoming.on('end', () => {
       finishing = true;
+      // Batched: the client's stream ends when the upstream's does; reading its tail is the record's business.
+      if (!holdEnd) res.end();
       const end = () => {
         call.response = streamObserver.end();
-        void complete((recorded) => (recorded ? res.end(held.length === 0 ? undefined : Buffer.concat(held)) : res.destroy()));
+        void complete((recorded) => {
+          if (!holdEnd) return;
+          if (recorded) res.end(held.length === 0 ? undefined : Buffer.concat(held));
+          else res.destroy();
+        });
       };
       if (decoder) decoder.end(end);
       else end();
