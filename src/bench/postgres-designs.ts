@@ -48,11 +48,13 @@ export async function designRates(url: string, schemas: { head: string; queue: s
         }
       }),
     );
-    const move = `WITH batch AS (DELETE FROM ${q}.queue WHERE seq IN (SELECT seq FROM ${q}.queue ORDER BY seq LIMIT ${batch}) RETURNING seq, id, ts, canonical, hash),
+    // Only sequence numbers pass through the CTEs; the rows are read from the queue where they lie.
+    const move = `WITH batch AS (SELECT seq FROM ${q}.queue ORDER BY seq LIMIT ${batch}),
       head AS (UPDATE ${q}.log_head SET size = size + (SELECT count(*) FROM batch) RETURNING size - (SELECT count(*) FROM batch) AS first),
-      numbered AS (SELECT head.first + row_number() OVER (ORDER BY batch.seq) - 1 AS idx, batch.* FROM batch, head),
-      r AS (INSERT INTO ${q}.records (idx, ts, canonical) SELECT idx, ts, canonical FROM numbered)
-      INSERT INTO ${q}.leaves (idx, hash, id, ts) SELECT idx, hash, id, ts FROM numbered`;
+      numbered AS (SELECT head.first + row_number() OVER (ORDER BY batch.seq) - 1 AS idx, batch.seq FROM batch, head),
+      r AS (INSERT INTO ${q}.records (idx, ts, canonical) SELECT n.idx, x.ts, x.canonical FROM numbered n JOIN ${q}.queue x ON x.seq = n.seq),
+      l AS (INSERT INTO ${q}.leaves (idx, hash, id, ts) SELECT n.idx, x.hash, x.id, x.ts FROM numbered n JOIN ${q}.queue x ON x.seq = n.seq)
+      DELETE FROM ${q}.queue WHERE seq IN (SELECT seq FROM numbered)`;
     let moved = 0;
     while (moved < rows.length) {
       const n = (await integrator!.query(move)).rowCount ?? 0;
