@@ -58,6 +58,16 @@ describe('llm-ledger CLI', () => {
     expect(bad.stdout).toMatch(/^INVALID: /);
   });
 
+  it('prove and verify-proof exit 2 with a clear message for a file they cannot write or read', () => {
+    const dir = tempDir();
+    run(dir, 'demo');
+    const db = new DatabaseSync(join(dir, 'llm-ledger.db'));
+    const { id } = db.prepare('SELECT id FROM records WHERE idx = 0').get() as { id: string };
+    db.close();
+    expect(run(dir, 'prove', id, '--out', join(dir, 'missing', 'b.json'))).toMatchObject({ code: 2, stderr: expect.stringMatching(/cannot write the bundle to .*missing\/b\.json: ENOENT/) });
+    expect(run(dir, 'verify-proof', 'nope.json')).toMatchObject({ code: 2, stderr: expect.stringMatching(/cannot read the bundle nope\.json: ENOENT/) });
+  });
+
   it('fails with exit 2 and names the key and the nearest valid one for a config typo', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'llm-ledger.yaml'), 'store:\n  pth: ./x.db\n');
