@@ -139,8 +139,11 @@ export class PostgresIntegrator {
     }
     const { rows } = await this.client.query<{ won: boolean }>(`SELECT pg_try_advisory_lock(hashtext('llm-ledger:integrator'), hashtext($1)) AS won`, [this.lockKey]);
     if (rows[0]?.won !== true) return;
-    this.frontier = await this.restore(this.client);
     this.lastWarning = '';
+    this.frontier = await this.restore(this.client);
+    // Refused: the lock goes back, to a process that may see the log otherwise (one with the right
+    // key), and this one stops trying; its flush and close fail with the reason.
+    if (!this.frontier) await this.drop();
   }
 
   /**

@@ -12,15 +12,14 @@ const schemas = new TestSchemas();
 afterAll(() => schemas.dropAll());
 
 /** Ledgers that share one schema, signing key and anchor, as gateway instances on one database do. */
-function opener(schema: string, intervalMs = 50) {
-  const dir = tempDir();
+function opener(schema: string, intervalMs = 50, dir = tempDir()) {
   const warnings: string[] = [];
   const config = configSchema(dir).parse({
     store: { type: 'postgres', url: TEST_DATABASE_URL, schema },
     log: { signing_key_file: 'signing.key', checkpoint_interval_ms: intervalMs, anchor: { path: 'anchor' } },
     digest: { key_file: 'digest.key' },
   });
-  return { warnings, open: (readOnly = false) => openLedger(config, { onWarning: (m) => warnings.push(m), readOnly }) };
+  return { dir, warnings, open: (readOnly = false) => openLedger(config, { onWarning: (m) => warnings.push(m), readOnly }) };
 }
 
 /** The integrator's session, if any: the holder of the schema's advisory lock. */
@@ -133,6 +132,27 @@ describe('many writers on one PostgreSQL log', () => {
     const checkpoints = await withClient(async (client) => (await client.query(`SELECT max(size) AS size FROM "${schema}".checkpoints`)).rows[0].size);
     expect(checkpoints).toBe('3');
     await ledger.close().catch(() => undefined);
+  });
+
+  it('an instance with another signing key gives the integrator lock back; one with the right key then signs', async () => {
+    const schema = schemas.next();
+    const right = opener(schema);
+    const first = await right.open();
+    await first.record(sampleCall(0));
+    await first.close();
+    const wrong = opener(schema);
+    const misconfigured = await wrong.open();
+    expect((await misconfigured.record(sampleCall(1))).index).toBe(1);
+    await expect(misconfigured.flush()).rejects.toThrow(/newest checkpoint of .* does not verify/);
+    expect(await integratorPids(schema)).toEqual([]);
+    const fixed = await opener(schema, 50, right.dir).open();
+    await fixed.flush();
+    expect(await integratorPids(schema)).toHaveLength(1);
+    await fixed.close();
+    await misconfigured.close().catch(() => undefined);
+    const reader = await right.open(true);
+    expect(await reader.verify()).toMatchObject({ ok: true, size: 2, verifiedSize: 2 });
+    await reader.close();
   });
 
   it('a replayed batch is stored once: records already stored are skipped', async () => {
