@@ -78,7 +78,11 @@ describe.skipIf(missing !== undefined)(`four gateway processes on one PostgreSQL
       24,
     );
     await sleep(1000);
-    const first = await integratorProcess(TEST_DATABASE_URL, schema);
+    let first = await integratorProcess(TEST_DATABASE_URL, schema);
+    for (let waited = 0; first === undefined && waited < 5000; waited += 50) {
+      await sleep(50);
+      first = await integratorProcess(TEST_DATABASE_URL, schema);
+    }
     const victim = gateways.find((g) => g.pid === first);
     expect(victim, `the integrator (pid ${first}) is one of the gateways`).toBeDefined();
     victim!.child.kill('SIGKILL');
