@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { loadConfig } from '../config/load.js';
 import type { LedgerConfig } from '../config/schema.js';
@@ -42,8 +41,7 @@ export async function withLedger(
   const onWarning = (m: string) => process.stderr.write(`warning: ${m}\n`);
   const ledger = options.writable
     ? await openLedger(cfg, { onWarning })
-    : // Queries compute no digest, so the digest key is neither needed nor read (nor created when missing).
-      await openLedger(forReading(cfg), { readOnly: true, digestKey: randomBytes(32), onWarning });
+    : await openLedger(cfg, { readOnly: true, onWarning });
   try {
     process.exitCode = await run(ledger, cfg);
   } finally {
@@ -75,16 +73,6 @@ function requireExistingLedger(cfg: LedgerConfig): void {
       `the ledger's signing key ${cfg.log.signingKeyFile} (log.signing_key_file) does not exist; without it the checkpoints cannot be checked. Point log.signing_key_file (or LLM_LEDGER_SIGNING_KEY_FILE) at the key this ledger was written with; to check one record without it, use 'llm-ledger verify-proof' with the published verifier key`,
     );
   }
-}
-
-/**
- * A read-only ledger never captures, so its capture section does not matter; it is neutralised so
- * that someone who may query envelopes but holds no key-encryption key (a viewer, by design) can
- * open a ledger configured for encrypted capture, and so queries do not repeat the writer's
- * start-up warnings (plaintext capture) on every run.
- */
-function forReading(cfg: LedgerConfig): LedgerConfig {
-  return { ...cfg, capture: { ...cfg.capture, prompts: 'hash', responses: 'hash', headers: 'none', allowPlaintext: false } };
 }
 
 /** Help text listing examples, the same shape on every command. */

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { loadConfig } from '../config/load.js';
 import type { LedgerConfig } from '../config/schema.js';
 import { compileCapturePolicy } from '../capture/policy.js';
@@ -39,10 +40,15 @@ export interface OpenLedgerOptions {
  * directory, hash-only capture). Keys are created on first use.
  */
 export async function openLedger(config?: LedgerConfig | string, options: OpenLedgerOptions = {}): Promise<Ledger> {
-  const cfg = typeof config === 'object' ? config : loadConfig(config === undefined ? {} : { path: config });
-  const signerKey = options.signerKey ?? readOrCreateSecretFile(cfg.log.signingKeyFile, () => generateSignerKey(keyName(cfg.log.origin)));
+  const loaded = typeof config === 'object' ? config : loadConfig(config === undefined ? {} : { path: config });
+  const readOnly = options.readOnly === true;
+  // A read-only ledger never captures: its capture section is set aside, so someone who may read
+  // envelopes but holds no key-encryption key can open a ledger configured for encrypted capture,
+  // no digest key is read (or created), and no start-up warning about plaintext is repeated.
+  const cfg = readOnly ? { ...loaded, capture: { ...loaded.capture, prompts: 'hash', responses: 'hash', headers: 'none', allowPlaintext: false } as const } : loaded;
+  const signerKey = options.signerKey ?? (readOnly ? existingSignerKey(cfg) : readOrCreateSecretFile(cfg.log.signingKeyFile, () => generateSignerKey(keyName(cfg.log.origin))));
   const digester =
-    cfg.digest.algorithm === 'sha256'
+    cfg.digest.algorithm === 'sha256' || readOnly
       ? new Digester('sha256')
       : new Digester('hmac-sha256', options.digestKey ?? digestKey(cfg));
   const capture = compileCapturePolicy(cfg.capture, { digester });
@@ -50,7 +56,7 @@ export async function openLedger(config?: LedgerConfig | string, options: OpenLe
   if (storesContent.length > 0 && cfg.store.type === 'jsonl') {
     throw new LedgerError(`capture.${storesContent[0]} is ${cfg.capture[storesContent[0]!]}, but the jsonl store cannot keep content: use store.type: sqlite, or capture hash`);
   }
-  const keks = keyEncryptionKeys(cfg, options.env ?? process.env);
+  const keks = readOnly ? undefined : keyEncryptionKeys(cfg, options.env ?? process.env);
   const encrypts = (['prompts', 'responses', 'headers'] as const).find((c) => cfg.capture[c] === 'encrypted');
   if (encrypts && !keks) {
     throw new LedgerError(
@@ -107,6 +113,19 @@ function keyEncryptionKeys(cfg: LedgerConfig, env: NodeJS.ProcessEnv): KekRing |
 function digestKey(cfg: LedgerConfig): Buffer {
   if (cfg.digest.key !== undefined) return decodeKeyMaterial(cfg.digest.key, 'LLM_LEDGER_DIGEST_KEY');
   return decodeKeyMaterial(readOrCreateSecretFile(cfg.digest.keyFile, () => randomBytes(32).toString('hex')), `digest key file ${cfg.digest.keyFile}`);
+}
+
+/**
+ * The checkpoints are checked against the signing key; a read-only open must not create a fresh
+ * one when it is missing, or every stored checkpoint would look forged.
+ */
+function existingSignerKey(cfg: LedgerConfig): string {
+  if (!existsSync(cfg.log.signingKeyFile)) {
+    throw new LedgerError(
+      `the ledger's signing key ${cfg.log.signingKeyFile} (log.signing_key_file) does not exist; without it the checkpoints cannot be checked: point log.signing_key_file at the key this ledger was written with`,
+    );
+  }
+  return readFileSync(cfg.log.signingKeyFile, 'utf8').trim();
 }
 
 /** Signed-note key names may not hold spaces or '+'; the origin usually qualifies as is. */

@@ -1,9 +1,10 @@
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, expect, it } from 'vitest';
 import { verifyProof } from '../log/proof.js';
 import { openLedger } from './open-ledger.js';
-import { openTestLedger, recordSequentially, tempDir, testConfig } from './test-support/fixtures.js';
+import { openTestLedger, recordSequentially, sampleCall, tempDir, testConfig } from './test-support/fixtures.js';
 
 describe('a ledger opened read-only', () => {
   it('answers queries, verifies and proves, and refuses to record', async () => {
@@ -21,6 +22,31 @@ describe('a ledger opened read-only', () => {
     } finally {
       await ledger.close();
     }
+  });
+
+  it('needs no key-encryption key or digest key, so a viewer can query a ledger that encrypts content', async () => {
+    const dir = tempDir();
+    const encrypted = { ...testConfig(dir), capture: { ...testConfig(dir).capture, prompts: 'encrypted', responses: 'encrypted' } } as const;
+    const writer = await openLedger(encrypted, { env: { LLM_LEDGER_KEK: 'ab'.repeat(32) }, onWarning: () => undefined });
+    await writer.record(sampleCall(0));
+    await writer.close();
+    rmSync(join(dir, 'digest.key'));
+
+    const viewer = await openLedger(encrypted, { readOnly: true, env: {}, onWarning: () => undefined });
+    expect((await viewer.search({})).records).toHaveLength(1);
+    expect((await viewer.verify()).ok).toBe(true);
+    await viewer.close();
+    expect(existsSync(join(dir, 'digest.key'))).toBe(false);
+  });
+
+  it('refuses to open without the signing key instead of making a new one that would make every checkpoint look forged', async () => {
+    const dir = tempDir();
+    const writer = await openTestLedger(dir);
+    await recordSequentially(writer, 1);
+    await writer.close();
+    rmSync(join(dir, 'signing.key'));
+    await expect(openLedger(testConfig(dir), { readOnly: true, onWarning: () => undefined })).rejects.toThrow(/signing key .*signing\.key.* does not exist/);
+    expect(existsSync(join(dir, 'signing.key'))).toBe(false);
   });
 
   it('opens a damaged log and lets verify name the damage, where a writable open refuses appends', async () => {
