@@ -79,8 +79,20 @@ describe('keys rotate', () => {
     expect(revealed(dir, after!)).toBe('after rotation');
 
     // The previous keys are really needed: without them old content is unreadable.
-    writeFileSync(join(dir, 'llm-ledger.yaml'), readFileSync(join(dir, 'llm-ledger.yaml'), 'utf8').replace(/ {2}previous_kek_files:\n( {4}- .*\n)+/, ''));
+    const rotated = readFileSync(join(dir, 'llm-ledger.yaml'), 'utf8');
+    const withoutPrevious = rotated.replace(/ {2}previous_kek_files:\n( {4}- .*\n)+/, '');
+    writeFileSync(join(dir, 'llm-ledger.yaml'), withoutPrevious);
     expect(reveal(dir, before!)).toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown-key/) });
+
+    // Rewrapped under the current key, the data keys need the previous ones no more.
+    writeFileSync(join(dir, 'llm-ledger.yaml'), rotated);
+    const rewrap = run(dir, ['keys', 'rewrap', '--json']);
+    expect(rewrap.code).toBe(0);
+    expect(JSON.parse(rewrap.stdout)).toMatchObject({ subjects: 2, rewrapped: 2, kekId: expect.stringMatching(/^kek-/) });
+    writeFileSync(join(dir, 'llm-ledger.yaml'), withoutPrevious);
+    expect(revealed(dir, before!)).toBe('before rotation');
+    expect(revealed(dir, after!)).toBe('after rotation');
+    expect(run(dir, ['verify']).code).toBe(0);
   });
 
   it('with the key in the environment, writes the new key and says exactly what to change, touching no file', async () => {

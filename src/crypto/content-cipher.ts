@@ -144,6 +144,11 @@ export class ContentCipher {
     return { rewrapped };
   }
 
+  /** The id of the key-encryption key that wraps new data keys (and every key after a rewrap). */
+  get currentKekId(): string {
+    return this.keks.newest.id;
+  }
+
   /** Re-wraps every subject's data keys, after which older KEKs can be retired. */
   async rewrapAll(): Promise<{ subjects: number; rewrapped: number }> {
     const subjects = await this.store.subjects();

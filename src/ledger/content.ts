@@ -60,6 +60,12 @@ export class LedgerContent {
     return { content, fields: (Object.keys(content) as ContentField[]).sort() };
   }
 
+  /** Wraps every subject's data keys with the current key-encryption key, so older ones can be retired. */
+  async rewrapKeys(): Promise<{ subjects: number; rewrapped: number; kekId: string }> {
+    const cipher = this.requireCipher();
+    return { ...(await cipher.rewrapAll()), kekId: cipher.currentKekId };
+  }
+
   /** Crypto-shredding, then deletion: the subject's keys first, so no copy of its content stays readable. */
   async erase(subject: string, batchSize: number): Promise<{ keysDestroyed: number; contentDeleted: number }> {
     const store = this.requireStore();

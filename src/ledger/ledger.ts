@@ -298,6 +298,18 @@ export class Ledger {
     return { subject, ...counts, erasureRecordId: logged.id };
   }
 
+  /**
+   * Wraps every stored data key with the current key-encryption key, after a rotation, so the
+   * previous ones can be retired; content is not touched. Stated in the log as a
+   * `keys_rewrapped` event.
+   */
+  async rewrapKeys(): Promise<{ subjects: number; rewrapped: number; kekId: string; recordId: string }> {
+    this.writableWriter();
+    const result = await this.content.rewrapKeys();
+    const logged = await this.record({ kind: 'event', eventType: 'keys_rewrapped', component: 'keys', metadata: { ...result } });
+    return { ...result, recordId: logged.id };
+  }
+
   /** Commits everything accepted so far and publishes a checkpoint covering it. */
   async flush(): Promise<void> {
     await this.writer?.flush();

@@ -1,7 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
-import { examples, out, type CliContext } from '../context.js';
+import { examples, out, withLedger, type CliContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { jsonText } from '../json.js';
 import { configFileFor, currentKeks, rotatedKekPath, updateConfigForRotation, writeNewKek } from '../kek-rotation.js';
@@ -12,7 +12,7 @@ export function registerKeys(program: Command, ctx: CliContext): void {
   const keys = program
     .command('keys')
     .description('create and rotate the key-encryption key (KEK) that wraps the per-subject keys sealing stored content')
-    .addHelpText('after', examples('llm-ledger keys generate --out /secure/llm-ledger.kek', 'llm-ledger keys rotate'));
+    .addHelpText('after', examples('llm-ledger keys generate --out /secure/llm-ledger.kek', 'llm-ledger keys rotate', 'llm-ledger keys rewrap'));
 
   keys
     .command('generate')
@@ -96,6 +96,42 @@ export function registerKeys(program: Command, ctx: CliContext): void {
       out(lines.join('\n'));
       process.exitCode = EXIT.ok;
     });
+
+  registerRewrap(keys, ctx);
+}
+
+/** The last step of a rotation: every data key moves to the current KEK, so the previous ones can go. */
+function registerRewrap(keys: Command, ctx: CliContext): void {
+  keys
+    .command('rewrap')
+    .description('wrap every stored data key with the current key-encryption key, so the previous ones can be retired')
+    .option('--json', 'print { subjects, rewrapped, kekId, recordId } as JSON')
+    .addHelpText(
+      'after',
+      `${examples('llm-ledger keys rewrap', 'llm-ledger --config /etc/llm-ledger.yaml keys rewrap --json')}\n\n` +
+        'Run it after keys rotate, with encryption.previous_kek_files still listing the old keys: they are needed to unwrap.\n' +
+        'Content is not rewritten (only the small wrapped data keys are), and the run is stated in the log as a keys_rewrapped\n' +
+        'event. Afterwards remove the old files from previous_kek_files, then destroy them. Safe to run again.',
+    )
+    .action((opts: { json?: boolean }) =>
+      withLedger(
+        ctx.config(),
+        async (ledger) => {
+          const result = await ledger.rewrapKeys();
+          if (opts.json) out(jsonText(result));
+          else {
+            out(
+              [
+                `Rewrapped ${result.rewrapped} data key(s) of ${result.subjects} subject(s) with key-encryption key ${result.kekId} (stated in record ${result.recordId}).`,
+                'No stored data key needs the previous keys now: remove them from encryption.previous_kek_files, then destroy the files.',
+              ].join('\n'),
+            );
+          }
+          return EXIT.ok;
+        },
+        { writable: true },
+      ),
+    );
 }
 
 /** What the user must change by hand, when the config file could not safely be updated. */
