@@ -13,9 +13,13 @@ const day = (i: number) => `2026-01-${String(i + 1).padStart(2, '0')}T00:00:00.0
 const schemas = new TestSchemas();
 afterAll(() => schemas.dropAll());
 
+/** Each schema's keys and anchor, in a temporary directory of its own: a ledger opened again on a schema signs with the same key. */
+const dirs = new Map<string, string>();
+
 /** A ledger on its own PostgreSQL schema; keys, anchor and signing key in a temporary directory. */
 function open(settings: { capture?: Record<string, unknown>; retention?: Record<string, unknown> } = {}, schema = schemas.next()): Promise<Ledger> {
-  const config = configSchema(tempDir()).parse({
+  if (!dirs.has(schema)) dirs.set(schema, tempDir());
+  const config = configSchema(dirs.get(schema)!).parse({
     store: { type: 'postgres', url: TEST_DATABASE_URL, schema },
     log: { signing_key_file: 'signing.key', checkpoint_interval_ms: 0, anchor: { path: 'anchor' } },
     digest: { key_file: 'digest.key' },
