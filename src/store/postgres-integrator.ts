@@ -89,15 +89,30 @@ export class PostgresIntegrator {
     }
   }
 
-  /** Signs a last checkpoint if this process integrates, then gives the lock up for another process to take. */
+  /**
+   * Signs a last checkpoint, then gives the lock up for another process to take. A process that is
+   * not the integrator takes the lock for that last round when records lie beyond the newest
+   * checkpoint and the lock is free, so the last process of a fleet to stop leaves none uncovered.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     await this.step_?.catch(() => undefined);
-    if (this.integrating) await this.round().catch((err: Error) => this.warn(`the integrator's last round failed: ${err.message}`));
+    try {
+      if (!this.integrating && !this.refusal && (await this.uncovered())) await this.elect(true);
+      if (this.integrating) await this.round();
+    } catch (err) {
+      this.warn(`the integrator's last round failed: ${(err as Error).message}`);
+    }
     await this.anchoring;
     await this.drop();
+  }
+
+  private async uncovered(): Promise<boolean> {
+    const s = this.db.s;
+    const { rows } = await this.db.pool.query<{ behind: boolean }>(`SELECT (SELECT size FROM ${s}.log_head) > (SELECT coalesce(max(size), 0) FROM ${s}.checkpoints) AS behind`);
+    return rows[0]?.behind === true;
   }
 
   private schedule(delayMs: number): void {
@@ -124,8 +139,8 @@ export class PostgresIntegrator {
     return this.step_;
   }
 
-  private async elect(): Promise<void> {
-    if (this.closed || this.refusal) return;
+  private async elect(closing = false): Promise<void> {
+    if ((this.closed && !closing) || this.refusal) return;
     await this.db.ready();
     if (!this.client) {
       const client = openSessionClient(this.connection, this.db.roles.writer);
