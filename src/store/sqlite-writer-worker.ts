@@ -39,6 +39,9 @@ const db = new DatabaseSync((workerData as { file: string }).file);
 db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA wal_autocheckpoint = 0;');
 // Erased content and destroyed keys are overwritten with zeros, not left in free pages.
 db.exec('PRAGMA secure_delete = ON;');
+// Statement journals (an insert that fires triggers may have to undo itself) stay in memory: on
+// disk, every few commits created and deleted a file in /var/tmp.
+db.exec('PRAGMA temp_store = MEMORY;');
 const insertRecord = db.prepare('INSERT INTO records (idx, id, envelope) VALUES (?, ?, ?)');
 const insertLeaf = db.prepare('INSERT INTO leaves (idx, hash) VALUES (?, ?)');
 const insertCheckpoint = db.prepare('INSERT INTO checkpoints (size, note) VALUES (?, ?)');
