@@ -110,7 +110,8 @@ export function rawInsertRate(count: number, batchSize: number): number {
   });
   const dir = tempDir();
   const db = new DatabaseSync(join(dir, 'raw.db'));
-  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;');
+  // The writer thread's pragmas (sqlite-writer-worker.ts), bar the checkpointer it has and this lacks.
+  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY;');
   db.exec(SQLITE_SCHEMA);
   db.exec(SQLITE_CALL_STATS_SCHEMA);
   const insertRecord = db.prepare('INSERT INTO records (idx, id, envelope) VALUES (?, ?, ?)');
