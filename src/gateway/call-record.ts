@@ -1,9 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { isCredentialHeader } from '../capture/policy-headers.js';
-import { normaliseCall, toRecordInput } from '../providers/normalise.js';
+import { normaliseCall } from '../providers/normalise.js';
 import type { Pricing } from '../providers/pricing.js';
 import type { ProviderAdapter, RequestFacts, ResponseFacts } from '../providers/types.js';
-import { bounded, count, millis, usd } from '../providers/record-fields.js';
+import { boundedCallFacts, millis } from '../providers/record-fields.js';
 import type { JsonValue, RecordInput, RecordStatus } from '../record/types.js';
 import type { ClientContext } from './client-context.js';
 import type { CallerIdentity } from './identity.js';
@@ -64,7 +64,7 @@ function metadataOf(call: CallState): Record<string, JsonValue> | undefined {
  */
 export function callRecord(call: CallState, pricing: Pricing, headers: IncomingHttpHeaders | undefined): RecordInput {
   const normalised = normaliseCall(call.adapter, call.request ?? { stream: false, texts: {} }, call.response ?? { usage: {} });
-  const facts = toRecordInput(normalised);
+  const facts = boundedCallFacts(normalised, pricing);
   const { context, identity } = call;
   const metadata = metadataOf(call);
   const input: RecordInput = {
@@ -73,8 +73,7 @@ export function callRecord(call: CallState, pricing: Pricing, headers: IncomingH
     traceId: context.traceId,
     requestId: context.requestId,
     provider: call.provider?.name,
-    endpoint: facts.endpoint,
-    model: bounded(facts.model),
+    ...facts,
     user: identity?.user ?? context.user,
     tenant: identity?.tenant,
     session: context.session,
@@ -83,18 +82,7 @@ export function callRecord(call: CallState, pricing: Pricing, headers: IncomingH
     status: statusOf(call),
     httpStatus: call.httpStatus,
     error: call.error ?? facts.error,
-    inputTokens: count(facts.inputTokens),
-    outputTokens: count(facts.outputTokens),
-    cachedTokens: count(facts.cachedTokens),
-    reasoningTokens: count(facts.reasoningTokens),
     latencyMs: millis(performance.now() - call.startedAt),
-    ttftMs: millis(facts.ttftMs),
-    costUsd: usd(pricing.costUsd(normalised.model, normalised.usage)),
-    messageCount: count(facts.messageCount),
-    toolsProvided: count(facts.toolsProvided),
-    toolCalls: count(facts.toolCalls),
-    stopReason: bounded(facts.stopReason),
-    content: facts.content,
     headers: headers && headersForCapture(headers),
     capture: context.capture,
     metadata,

@@ -1,7 +1,7 @@
-import { normaliseCall, toRecordInput } from '../providers/normalise.js';
+import { normaliseCall } from '../providers/normalise.js';
 import type { Pricing } from '../providers/pricing.js';
 import type { ProviderAdapter } from '../providers/types.js';
-import { bounded, count, millis, usd } from '../providers/record-fields.js';
+import { boundedCallFacts, millis } from '../providers/record-fields.js';
 import type { JsonValue, RecordInput, RecordStatus } from '../record/types.js';
 import type { ObservedAnswer } from './observe-answer.js';
 import { thrownErrorText } from './sdk-errors.js';
@@ -66,15 +66,14 @@ function metadataOf(call: FinishedCall, context: CallContext): Record<string, Js
 export function sdkCallRecord(call: FinishedCall, context: CallContext, pricing: Pricing): RecordInput {
   const request = call.adapter.describeRequest(call.params ?? {});
   const normalised = normaliseCall(call.adapter, request, call.answer?.response ?? { usage: {} });
-  const facts = toRecordInput(normalised);
+  const facts = boundedCallFacts(normalised, pricing);
   const input: RecordInput = {
     kind: 'llm.call',
     component: 'sdk',
     traceId: context.traceId,
     requestId: context.requestId,
     provider: context.provider,
-    endpoint: facts.endpoint,
-    model: bounded(facts.model),
+    ...facts,
     user: context.user,
     tenant: context.tenant,
     session: context.session,
@@ -83,18 +82,7 @@ export function sdkCallRecord(call: FinishedCall, context: CallContext, pricing:
     status: statusOf(call),
     httpStatus: call.answer?.status ?? httpStatusOf(call.thrown?.error),
     error: errorText(call) ?? facts.error,
-    inputTokens: count(facts.inputTokens),
-    outputTokens: count(facts.outputTokens),
-    cachedTokens: count(facts.cachedTokens),
-    reasoningTokens: count(facts.reasoningTokens),
     latencyMs: millis(call.latencyMs),
-    ttftMs: millis(facts.ttftMs),
-    costUsd: usd(pricing.costUsd(normalised.model, normalised.usage)),
-    messageCount: count(facts.messageCount),
-    toolsProvided: count(facts.toolsProvided),
-    toolCalls: count(facts.toolCalls),
-    stopReason: bounded(facts.stopReason),
-    content: facts.content,
     capture: context.capture,
     metadata: metadataOf(call, context),
   };
