@@ -1,24 +1,10 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { RECORD_KINDS, RECORD_STATUSES, type RecordKind, type RecordStatus } from '../record/types.js';
+import { RECORD_KINDS, RECORD_STATUSES } from '../record/types.js';
 import type { SearchFilter } from '../store/store.js';
 import { ACCEPTED_DATE_FORMS, parseDateArgument } from './dates.js';
 
-/** What commander hands over for the shared filter options. */
-export interface FilterOptions {
-  model?: string;
-  provider?: string;
-  user?: string;
-  session?: string;
-  conversation?: string;
-  keyPrefix?: string;
-  status?: RecordStatus;
-  kind?: RecordKind;
-  eventType?: string;
-  trace?: string;
-  requestId?: string;
-  since?: string;
-  until?: string;
-}
+/** What commander hands over for the shared filter options: the search filter, with `--trace` for its trace id. */
+export type FilterOptions = Omit<SearchFilter, 'traceId'> & { trace?: string };
 
 /** Option parsers throw InvalidArgumentError so commander reports the option by name (exit 2). */
 export function dateOption(flag: '--since' | '--until') {
