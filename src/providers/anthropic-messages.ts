@@ -1,8 +1,8 @@
-import type { AccumulatorOptions, CallError, NormalisedUsage, ProviderAdapter, RequestFacts, ResponseFacts, StreamAccumulator, StreamEvent } from './types.js';
+import type { AccumulatorOptions, CallError, NormalisedUsage, ProviderAdapter, RequestFacts, ResponseFacts } from './types.js';
 import { arrayAt, booleanAt, compact, countAt, isObject, objectAt, readJson, stringAt, type JsonObject } from './json-fields.js';
 import { assembleOutput, canonicalArguments, contentText, conversationText, type ToolCallText } from './texts.js';
 import { readUpstreamError } from './errors.js';
-import { guarded, StreamBookkeeping } from './stream-bookkeeping.js';
+import { JsonStreamAccumulator } from './stream-bookkeeping.js';
 
 /** Anthropic messages: `POST /v1/messages`. */
 export const anthropicMessagesAdapter: ProviderAdapter = {
@@ -104,8 +104,7 @@ function describeMessagesResponse(raw: unknown, status: number): ResponseFacts {
  * cumulative totals, so they replace rather than add), `message_stop`. `ping` events may come
  * anywhere; an `error` event (e.g. `overloaded_error`) may end the stream inside a 200 response.
  */
-class MessagesStreamAccumulator implements StreamAccumulator {
-  readonly #book: StreamBookkeeping;
+class MessagesStreamAccumulator extends JsonStreamAccumulator {
   readonly #blocks = new Map<number, JsonObject>();
   /** `partial_json` fragments per tool block, joined once at the end. */
   readonly #toolJson = new Map<number, string[]>();
@@ -114,24 +113,11 @@ class MessagesStreamAccumulator implements StreamAccumulator {
   #stopReason: string | undefined;
   #error: CallError | undefined;
 
-  constructor(options?: AccumulatorOptions) {
-    this.#book = new StreamBookkeeping(options);
-  }
-
-  push(event: StreamEvent): void {
-    guarded(this.#book, () => this.#read(event.data));
-  }
-
-  done(): void {
+  override done(): void {
     // Anthropic streams end with `message_stop`, not `[DONE]`.
   }
 
-  malformed(): void {
-    this.#book.malformed();
-  }
-
-  #read(data: unknown): void {
-    if (!isObject(data)) return this.#book.malformed();
+  protected override read(data: JsonObject): void {
     switch (data.type) {
       case 'message_start': {
         const message = objectAt(data, 'message');
@@ -152,7 +138,7 @@ class MessagesStreamAccumulator implements StreamAccumulator {
         this.#mergeUsage(objectAt(data, 'usage'));
         return;
       case 'message_stop':
-        return this.#book.completed();
+        return this.book.completed();
       case 'error':
         this.#error = readUpstreamError(data, undefined);
         return;
@@ -163,7 +149,7 @@ class MessagesStreamAccumulator implements StreamAccumulator {
   }
 
   #readDelta(index: number | undefined, delta: JsonObject | undefined): void {
-    if (index === undefined || !delta) return this.#book.malformed();
+    if (index === undefined || !delta) return this.book.malformed();
     const block = this.#blocks.get(index) ?? { type: 'unknown' };
     this.#blocks.set(index, block);
     switch (delta.type) {
@@ -183,7 +169,7 @@ class MessagesStreamAccumulator implements StreamAccumulator {
         // `signature_delta` and `citations_delta` are not content tokens.
         return;
     }
-    this.#book.content();
+    this.book.content();
   }
 
   /** Counts present in a later event replace earlier ones; a null or missing count keeps the earlier value. */
@@ -191,7 +177,7 @@ class MessagesStreamAccumulator implements StreamAccumulator {
     for (const [key, value] of Object.entries(usage ?? {})) if (value !== null && value !== undefined) this.#usage[key] = value;
   }
 
-  result(): ResponseFacts {
+  override result(): ResponseFacts {
     const blocks = [...this.#blocks.entries()].sort(([a], [b]) => a - b).map(([index, block]) => {
       const json = this.#toolJson.get(index)?.join('');
       // A tool called without arguments streams no fragments (or an empty one): its input stays `{}`.
@@ -207,7 +193,7 @@ class MessagesStreamAccumulator implements StreamAccumulator {
       toolCalls: calls.length,
       output: assembleOutput(texts, calls),
       error: this.#error,
-      stream: this.#book.facts(),
+      stream: this.book.facts(),
     });
   }
 }

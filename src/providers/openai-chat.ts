@@ -1,9 +1,10 @@
-import type { AccumulatorOptions, ProviderAdapter, RequestFacts, ResponseFacts, StreamAccumulator, StreamEvent } from './types.js';
+import type { AccumulatorOptions, ProviderAdapter, RequestFacts, ResponseFacts } from './types.js';
 import { arrayAt, booleanAt, compact, countAt, isObject, objectAt, readJson, stringAt } from './json-fields.js';
 import { assembleOutput, contentText, conversationText, joinTexts, type ToolCallText } from './texts.js';
 import { completionUsage } from './openai-usage.js';
 import { readUpstreamError } from './errors.js';
-import { guarded, StreamBookkeeping } from './stream-bookkeeping.js';
+import { JsonStreamAccumulator } from './stream-bookkeeping.js';
+import type { JsonObject } from './json-fields.js';
 
 /** Roles whose messages are instructions rather than conversation. `developer` replaces `system` for o-series models. */
 const SYSTEM_ROLES = new Set(['system', 'developer']);
@@ -93,31 +94,13 @@ interface ChoiceState {
  * Usage comes only when the request set `stream_options.include_usage`, in a final chunk with
  * empty `choices`. The stream ends with `data: [DONE]`; an error mid-stream is `{"error": {...}}`.
  */
-class ChatStreamAccumulator implements StreamAccumulator {
-  readonly #book: StreamBookkeeping;
+class ChatStreamAccumulator extends JsonStreamAccumulator {
   readonly #choices = new Map<number, ChoiceState>();
   #model: string | undefined;
   #usage: unknown;
   #error: ResponseFacts['error'];
 
-  constructor(options?: AccumulatorOptions) {
-    this.#book = new StreamBookkeeping(options);
-  }
-
-  push(event: StreamEvent): void {
-    guarded(this.#book, () => this.#read(event.data));
-  }
-
-  done(): void {
-    this.#book.completed();
-  }
-
-  malformed(): void {
-    this.#book.malformed();
-  }
-
-  #read(chunk: unknown): void {
-    if (!isObject(chunk)) return this.#book.malformed();
+  protected override read(chunk: JsonObject): void {
     if (isObject(chunk.error)) {
       this.#error = readUpstreamError(chunk, undefined);
       return;
@@ -143,7 +126,7 @@ class ChatStreamAccumulator implements StreamAccumulator {
     state.refusal += refusal;
     const toolDeltas = arrayAt(delta, 'tool_calls') ?? [];
     for (const toolDelta of toolDeltas) this.#readToolDelta(state, toolDelta);
-    if (content || refusal || reasoning || toolDeltas.length > 0) this.#book.content();
+    if (content || refusal || reasoning || toolDeltas.length > 0) this.book.content();
     state.finishReason = stringAt(choice, 'finish_reason') ?? state.finishReason;
   }
 
@@ -156,7 +139,7 @@ class ChatStreamAccumulator implements StreamAccumulator {
     state.calls.set(index, call);
   }
 
-  result(): ResponseFacts {
+  override result(): ResponseFacts {
     const ordered = [...this.#choices.entries()].sort(([a], [b]) => a - b).map(([, state]) => state);
     const texts = ordered.flatMap((state) => [state.content, state.refusal]);
     const calls = ordered.flatMap((state) => [...state.calls.entries()].sort(([a], [b]) => a - b).map(([, call]) => call));
@@ -167,7 +150,7 @@ class ChatStreamAccumulator implements StreamAccumulator {
       toolCalls: ordered.length > 0 ? calls.length : undefined,
       output: assembleOutput(texts, calls),
       error: this.#error,
-      stream: this.#book.facts(),
+      stream: this.book.facts(),
     });
   }
 }

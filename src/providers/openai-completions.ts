@@ -1,9 +1,10 @@
-import type { AccumulatorOptions, ProviderAdapter, RequestFacts, ResponseFacts, StreamAccumulator, StreamEvent } from './types.js';
+import type { AccumulatorOptions, ProviderAdapter, RequestFacts, ResponseFacts } from './types.js';
 import { arrayAt, booleanAt, compact, countAt, isObject, objectAt, readJson, stringAt } from './json-fields.js';
 import { assembleOutput, promptText } from './texts.js';
 import { completionUsage } from './openai-usage.js';
 import { readUpstreamError } from './errors.js';
-import { guarded, StreamBookkeeping } from './stream-bookkeeping.js';
+import { JsonStreamAccumulator } from './stream-bookkeeping.js';
+import type { JsonObject } from './json-fields.js';
 
 /**
  * OpenAI legacy completions: `POST /v1/completions`. A `prompt` (string, strings, or token ids)
@@ -36,32 +37,14 @@ export const openAICompletionsAdapter: ProviderAdapter = {
   streamAccumulator: (options?: AccumulatorOptions) => new CompletionsStreamAccumulator(options),
 };
 
-class CompletionsStreamAccumulator implements StreamAccumulator {
-  readonly #book: StreamBookkeeping;
+class CompletionsStreamAccumulator extends JsonStreamAccumulator {
   readonly #texts = new Map<number, string>();
   #finishReason: string | undefined;
   #model: string | undefined;
   #usage: unknown;
   #error: ResponseFacts['error'];
 
-  constructor(options?: AccumulatorOptions) {
-    this.#book = new StreamBookkeeping(options);
-  }
-
-  push(event: StreamEvent): void {
-    guarded(this.#book, () => this.#read(event.data));
-  }
-
-  done(): void {
-    this.#book.completed();
-  }
-
-  malformed(): void {
-    this.#book.malformed();
-  }
-
-  #read(chunk: unknown): void {
-    if (!isObject(chunk)) return this.#book.malformed();
+  protected override read(chunk: JsonObject): void {
     if (isObject(chunk.error)) {
       this.#error = readUpstreamError(chunk, undefined);
       return;
@@ -71,13 +54,13 @@ class CompletionsStreamAccumulator implements StreamAccumulator {
     for (const choice of arrayAt(chunk, 'choices') ?? []) {
       const index = countAt(choice, 'index') ?? 0;
       const text = stringAt(choice, 'text') ?? '';
-      if (text) this.#book.content();
+      if (text) this.book.content();
       this.#texts.set(index, (this.#texts.get(index) ?? '') + text);
       if (index === 0) this.#finishReason = stringAt(choice, 'finish_reason') ?? this.#finishReason;
     }
   }
 
-  result(): ResponseFacts {
+  override result(): ResponseFacts {
     const texts = [...this.#texts.entries()].sort(([a], [b]) => a - b).map(([, text]) => text);
     return compact({
       model: this.#model,
@@ -85,7 +68,7 @@ class CompletionsStreamAccumulator implements StreamAccumulator {
       stopReason: this.#finishReason,
       output: assembleOutput(texts, []),
       error: this.#error,
-      stream: this.#book.facts(),
+      stream: this.book.facts(),
     });
   }
 }

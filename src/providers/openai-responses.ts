@@ -1,9 +1,9 @@
-import type { AccumulatorOptions, CallError, ProviderAdapter, RequestFacts, ResponseFacts, StreamAccumulator, StreamEvent } from './types.js';
+import type { AccumulatorOptions, CallError, ProviderAdapter, RequestFacts, ResponseFacts } from './types.js';
 import { arrayAt, booleanAt, compact, countAt, isObject, objectAt, readJson, stringAt, type JsonObject } from './json-fields.js';
 import { assembleOutput, contentText, conversationText, joinTexts, type ToolCallText } from './texts.js';
 import { responsesUsage } from './openai-usage.js';
 import { readUpstreamError } from './errors.js';
-import { guarded, StreamBookkeeping } from './stream-bookkeeping.js';
+import { JsonStreamAccumulator } from './stream-bookkeeping.js';
 
 const SYSTEM_ROLES = new Set(['system', 'developer']);
 
@@ -119,32 +119,18 @@ const CONTENT_DELTAS = new Set([
  * (`response.completed`, `response.incomplete`, `response.failed`) carries the whole response
  * with usage; items it lists replace what the deltas built. A stream cut short keeps the deltas.
  */
-class ResponsesStreamAccumulator implements StreamAccumulator {
-  readonly #book: StreamBookkeeping;
+class ResponsesStreamAccumulator extends JsonStreamAccumulator {
   readonly #items = new Map<number, JsonObject>();
   #response: JsonObject | undefined;
   #error: CallError | undefined;
 
-  constructor(options?: AccumulatorOptions) {
-    this.#book = new StreamBookkeeping(options);
-  }
-
-  push(event: StreamEvent): void {
-    guarded(this.#book, () => this.#read(event.data));
-  }
-
-  done(): void {
+  override done(): void {
     // The Responses API has no [DONE] sentinel; a compatible server that sends one ends nothing here.
   }
 
-  malformed(): void {
-    this.#book.malformed();
-  }
-
-  #read(data: unknown): void {
-    if (!isObject(data)) return this.#book.malformed();
+  protected override read(data: JsonObject): void {
     const type = stringAt(data, 'type') ?? '';
-    if (CONTENT_DELTAS.has(type) && stringAt(data, 'delta')) this.#book.content();
+    if (CONTENT_DELTAS.has(type) && stringAt(data, 'delta')) this.book.content();
     if (type === 'error') {
       this.#error = { type: stringAt(data, 'code') ?? 'error', message: stringAt(data, 'message') ?? 'the stream reported an error without a message' };
       return;
@@ -166,7 +152,7 @@ class ResponsesStreamAccumulator implements StreamAccumulator {
   #readResponse(response: JsonObject, terminal: boolean): void {
     this.#response = response;
     if (!terminal) return;
-    this.#book.completed();
+    this.book.completed();
     const output = arrayAt(response, 'output');
     if (output && output.length > 0) {
       this.#items.clear();
@@ -192,10 +178,10 @@ class ResponsesStreamAccumulator implements StreamAccumulator {
     }
   }
 
-  result(): ResponseFacts {
+  override result(): ResponseFacts {
     const items = [...this.#items.entries()].sort(([a], [b]) => a - b).map(([, item]) => item);
     const facts = responseFacts(this.#response, items);
     const error = this.#error ?? facts.error;
-    return compact({ ...facts, error, stream: this.#book.facts() });
+    return compact({ ...facts, error, stream: this.book.facts() });
   }
 }

@@ -1,4 +1,5 @@
-import type { AccumulatorOptions, StreamFacts } from './types.js';
+import { isObject, type JsonObject } from './json-fields.js';
+import type { AccumulatorOptions, ResponseFacts, StreamAccumulator, StreamEvent, StreamFacts } from './types.js';
 
 /**
  * The bookkeeping every accumulator shares: when the first content arrived, whether the stream's
@@ -37,13 +38,35 @@ export class StreamBookkeeping {
 }
 
 /**
- * Runs one event through a reader, counting it as malformed if the reader throws: an accumulator
- * must never break the pass-through it observes.
+ * The shape every JSON event stream's accumulator shares: each event's data goes to `read` when
+ * it is a JSON object and is counted as malformed otherwise, or when `read` throws, so that an
+ * accumulator never breaks the pass-through it observes. `done` is OpenAI's `[DONE]` sentinel.
  */
-export function guarded(book: StreamBookkeeping, read: () => void): void {
-  try {
-    read();
-  } catch {
-    book.malformed();
+export abstract class JsonStreamAccumulator implements StreamAccumulator {
+  protected readonly book: StreamBookkeeping;
+
+  constructor(options?: AccumulatorOptions) {
+    this.book = new StreamBookkeeping(options);
   }
+
+  push(event: StreamEvent): void {
+    try {
+      if (isObject(event.data)) this.read(event.data);
+      else this.book.malformed();
+    } catch {
+      this.book.malformed();
+    }
+  }
+
+  done(): void {
+    this.book.completed();
+  }
+
+  malformed(): void {
+    this.book.malformed();
+  }
+
+  protected abstract read(data: JsonObject): void;
+
+  abstract result(): ResponseFacts;
 }
