@@ -1,41 +1,10 @@
-import { spawnSync } from 'node:child_process';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { openLedger } from '../ledger/open-ledger.js';
-import { tempDir } from '../ledger/test-support/fixtures.js';
 import type { RecordInput } from '../record/types.js';
+import { ledgerDir, run as runCli } from './test-support/cli.js';
 
-// The built binary, as users run it (`npm test` builds before the tests run).
-const BIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
-
-const CONFIG = `store:
-  type: sqlite
-  path: ./ledger.db
-log:
-  signing_key_file: ./signing.key
-  checkpoint_interval_ms: 0
-  anchor:
-    path: ./anchor
-digest:
-  key_file: ./digest.key
-`;
-
-/** A ledger directory with its config file; `records` are written through the library first. */
-async function ledgerDir(records: RecordInput[]): Promise<string> {
-  const dir = tempDir();
-  writeFileSync(join(dir, 'llm-ledger.yaml'), CONFIG);
-  const ledger = await openLedger(join(dir, 'llm-ledger.yaml'), { onWarning: () => undefined });
-  for (const record of records) await ledger.record(record);
-  await ledger.close();
-  return dir;
-}
-
-function run(dir: string, ...args: string[]) {
-  const result = spawnSync(process.execPath, [BIN, '--config', join(dir, 'llm-ledger.yaml'), ...args], { cwd: dir, encoding: 'utf8' });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const run = (dir: string, ...args: string[]) => runCli(dir, args);
 
 const EVIL_MODEL = 'evil\u001b[2J\nFAKE: verify OK\u009b31m';
 const RECENT = new Date(Date.now() - 10 * 60_000).toISOString();
