@@ -3,6 +3,7 @@ import { arrayAt, booleanAt, compact, countAt, isObject, objectAt, readJson, str
 import { assembleOutput, canonicalArguments, contentText, conversationText, type ToolCallText } from './texts.js';
 import { readUpstreamError } from './errors.js';
 import { JsonStreamAccumulator } from './stream-bookkeeping.js';
+import { messagesOutputTokenLimit, messagesRequestTexts, messagesResponseTexts, messagesStreamTexts } from './anthropic-messages-slots.js';
 
 /** Anthropic messages: `POST /v1/messages`. */
 export const anthropicMessagesAdapter: ProviderAdapter = {
@@ -12,6 +13,10 @@ export const anthropicMessagesAdapter: ProviderAdapter = {
   describeRequest: describeMessagesRequest,
   describeResponse: describeMessagesResponse,
   streamAccumulator: (options?: AccumulatorOptions) => new MessagesStreamAccumulator(options),
+  requestTexts: messagesRequestTexts,
+  responseTexts: messagesResponseTexts,
+  streamTexts: messagesStreamTexts,
+  outputTokenLimit: messagesOutputTokenLimit,
 };
 
 /** `system` is a top-level string or list of text blocks; `messages` alternate user and assistant. */

@@ -5,6 +5,7 @@ export type {
   EndpointName,
   NormalisedCall,
   NormalisedUsage,
+  OutputTokenLimit,
   ProviderAdapter,
   ProviderName,
   RequestFacts,
@@ -12,6 +13,8 @@ export type {
   StreamAccumulator,
   StreamEvent,
   StreamFacts,
+  StreamTextSlot,
+  TextSlot,
 } from './types.js';
 export { ADAPTERS, adapterForPath } from './adapters.js';
 export { openAIChatAdapter } from './openai-chat.js';

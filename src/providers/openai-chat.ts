@@ -5,6 +5,7 @@ import { completionUsage } from './openai-usage.js';
 import { readUpstreamError } from './errors.js';
 import { JsonStreamAccumulator } from './stream-bookkeeping.js';
 import type { JsonObject } from './json-fields.js';
+import { chatOutputTokenLimit, chatRequestTexts, chatResponseTexts, chatStreamTexts } from './openai-chat-slots.js';
 
 /** Roles whose messages are instructions rather than conversation. `developer` replaces `system` for o-series models. */
 const SYSTEM_ROLES = new Set(['system', 'developer']);
@@ -17,6 +18,10 @@ export const openAIChatAdapter: ProviderAdapter = {
   describeRequest: describeChatRequest,
   describeResponse: describeChatResponse,
   streamAccumulator: (options?: AccumulatorOptions) => new ChatStreamAccumulator(options),
+  requestTexts: chatRequestTexts,
+  responseTexts: chatResponseTexts,
+  streamTexts: chatStreamTexts,
+  outputTokenLimit: chatOutputTokenLimit,
 };
 
 function describeChatRequest(raw: unknown): RequestFacts {

@@ -5,6 +5,8 @@ import { completionUsage } from './openai-usage.js';
 import { readUpstreamError } from './errors.js';
 import { JsonStreamAccumulator } from './stream-bookkeeping.js';
 import type { JsonObject } from './json-fields.js';
+import { fieldSlots, onChannel, promptSlots } from './text-slots.js';
+import { outputTokenFields } from './output-token-limit.js';
 
 /**
  * OpenAI legacy completions: `POST /v1/completions`. A `prompt` (string, strings, or token ids)
@@ -35,6 +37,11 @@ export const openAICompletionsAdapter: ProviderAdapter = {
     });
   },
   streamAccumulator: (options?: AccumulatorOptions) => new CompletionsStreamAccumulator(options),
+  requestTexts: (body) => promptSlots(body, 'prompt'),
+  responseTexts: (body) => (arrayAt(body, 'choices') ?? []).flatMap((choice) => fieldSlots(choice, 'text')),
+  // A chunk has the plain answer's shape: `choices[i].text` is a delta of choice i.
+  streamTexts: (event) => (arrayAt(event.data, 'choices') ?? []).flatMap((choice) => onChannel(fieldSlots(choice, 'text'), `${countAt(choice, 'index') ?? 0}`, 'delta')),
+  outputTokenLimit: outputTokenFields('max_tokens'),
 };
 
 class CompletionsStreamAccumulator extends JsonStreamAccumulator {

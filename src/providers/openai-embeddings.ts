@@ -1,6 +1,8 @@
 import type { ProviderAdapter, RequestFacts, ResponseFacts, StreamAccumulator } from './types.js';
 import { compact, isObject, objectAt, readJson, stringAt } from './json-fields.js';
 import { promptText } from './texts.js';
+import { promptSlots } from './text-slots.js';
+import { NO_OUTPUT_TOKEN_LIMIT } from './output-token-limit.js';
 import { completionUsage } from './openai-usage.js';
 import { readUpstreamError } from './errors.js';
 import { StreamBookkeeping } from './stream-bookkeeping.js';
@@ -24,6 +26,11 @@ export const openAIEmbeddingsAdapter: ProviderAdapter = {
     return compact({ model: stringAt(body, 'model'), usage: completionUsage(objectAt(body, 'usage')) });
   },
   streamAccumulator: (options) => new NoStreamAccumulator(new StreamBookkeeping(options)),
+  requestTexts: (body) => promptSlots(body, 'input'),
+  // Vectors are not text, and embeddings never stream.
+  responseTexts: () => [],
+  streamTexts: () => [],
+  outputTokenLimit: NO_OUTPUT_TOKEN_LIMIT,
 };
 
 /** Embeddings never stream: any event offered is one the adapter cannot read. */

@@ -4,6 +4,7 @@ import { assembleOutput, contentText, conversationText, joinTexts, type ToolCall
 import { responsesUsage } from './openai-usage.js';
 import { readUpstreamError } from './errors.js';
 import { JsonStreamAccumulator } from './stream-bookkeeping.js';
+import { responsesOutputTokenLimit, responsesRequestTexts, responsesResponseTexts, responsesStreamTexts } from './openai-responses-slots.js';
 
 const SYSTEM_ROLES = new Set(['system', 'developer']);
 
@@ -15,6 +16,10 @@ export const openAIResponsesAdapter: ProviderAdapter = {
   describeRequest: describeResponsesRequest,
   describeResponse: describeResponsesResponse,
   streamAccumulator: (options?: AccumulatorOptions) => new ResponsesStreamAccumulator(options),
+  requestTexts: responsesRequestTexts,
+  responseTexts: responsesResponseTexts,
+  streamTexts: responsesStreamTexts,
+  outputTokenLimit: responsesOutputTokenLimit,
 };
 
 /**

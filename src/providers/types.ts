@@ -114,6 +114,42 @@ export interface AccumulatorOptions {
   startedAt?: number;
 }
 
+/**
+ * A text inside a parsed wire body that the model reads or wrote. Governance policies inspect it
+ * and may replace it (redaction); `set` writes the replacement into the parsed body in place, so
+ * the body re-serialised is what goes on.
+ */
+export interface TextSlot {
+  /** The text when the slot was read; `set` does not change it. */
+  readonly text: string;
+  /** Writes exactly where the text was: a string content stays a string, a part keeps its other fields. */
+  set(text: string): void;
+}
+
+/** Output text carried by one stream event. */
+export interface StreamTextSlot extends TextSlot {
+  /**
+   * The part of the answer this text belongs to (a choice, a content block, an output item's
+   * content part), e.g. `0` or `1:0`. Deltas of one channel concatenate to that part's text.
+   */
+  readonly channel: string;
+  /**
+   * `delta`: a piece appended to the channel's text. `whole`: the channel's entire text as of this
+   * event, repeated by an opening or closing event (the Responses API's `response.output_text.done`,
+   * `response.completed`; normally empty in `response.content_part.added` or Anthropic's
+   * `content_block_start`). A redacting gateway must replace it too, or it leaks the original.
+   */
+  readonly kind: 'delta' | 'whole';
+}
+
+/** Where a request caps the tokens the model may generate. */
+export interface OutputTokenLimit {
+  /** The cap the request sets, or undefined when it sets none. */
+  read(body: Record<string, unknown>): number | undefined;
+  /** Sets the cap (in the field the client used, else this format's current field). */
+  write(body: Record<string, unknown>, limit: number): void;
+}
+
 /** One wire format: the same three questions asked of every provider. */
 export interface ProviderAdapter {
   readonly provider: ProviderName;
@@ -125,4 +161,16 @@ export interface ProviderAdapter {
   /** Reads a complete, non-streamed response body with its HTTP status. */
   describeResponse(body: unknown, status: number): ResponseFacts;
   streamAccumulator(options?: AccumulatorOptions): StreamAccumulator;
+  /**
+   * Texts of a parsed request body that the model reads, in body order: system prompt or
+   * instructions, each text part of each message, tool results given as text, prompts. Tool-call
+   * arguments, images and token-id prompts are not included. Like the other readers below, never
+   * throws: a field of the wrong type gives no slot.
+   */
+  requestTexts(body: Record<string, unknown>): TextSlot[];
+  /** Output texts of a parsed, complete (non-streamed) answer: message text and refusals, not tool-call arguments. */
+  responseTexts(body: Record<string, unknown>): TextSlot[];
+  /** Output texts one parsed stream event carries (`event.data` is rewritten in place by `set`). */
+  streamTexts(event: StreamEvent): StreamTextSlot[];
+  readonly outputTokenLimit: OutputTokenLimit;
 }
