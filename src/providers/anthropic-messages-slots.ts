@@ -1,4 +1,4 @@
-import { arrayAt, countAt, objectAt, stringAt } from './json-fields.js';
+import { arrayAt, countAt, MAX_CONTENT_DEPTH, objectAt, stringAt } from './json-fields.js';
 import { outputTokenFields } from './output-token-limit.js';
 import { contentSlots, fieldSlots, onChannel } from './text-slots.js';
 import type { StreamEvent, StreamTextSlot, TextSlot } from './types.js';
@@ -9,20 +9,13 @@ import type { StreamEvent, StreamTextSlot, TextSlot } from './types.js';
  */
 
 /**
- * How deep blocks nest in a valid request: a text block in a document in a search result in a
- * tool result. Deeper nesting is refused by the API, and is not followed, so a hostile body
- * cannot exhaust the stack.
- */
-const MAX_BLOCK_DEPTH = 3;
-
-/**
  * One content block's texts: a `text` block's `text`; the `content` of a `tool_result` or a
  * `search_result` (a string or nested blocks); a `document`'s plain-text source (`source.type`
  * `text` holds it in `data`, `content` in nested blocks). Images, PDFs given as base64 or URL,
  * `tool_use` input (JSON for the client's code) and signed `thinking` give none.
  */
 function blockSlots(block: unknown, depth: number): TextSlot[] {
-  const nested = (inner: unknown) => (depth < MAX_BLOCK_DEPTH ? blockSlots(inner, depth + 1) : []);
+  const nested = (inner: unknown) => (depth < MAX_CONTENT_DEPTH ? blockSlots(inner, depth + 1) : []);
   switch (stringAt(block, 'type')) {
     case 'text':
       return fieldSlots(block, 'text');

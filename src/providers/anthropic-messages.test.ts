@@ -28,6 +28,14 @@ describe('Anthropic messages adapter: requests', () => {
   });
 });
 
+describe('Anthropic messages adapter: requests nested beyond reason', () => {
+  it('reads a body whose tool results nest thousands deep without exhausting the stack', () => {
+    const depth = 20_000;
+    const raw = `{"messages":[{"role":"user","content":${'[{"type":"tool_result","content":'.repeat(depth)}"deep"${'}]'.repeat(depth)}}]}`;
+    expect(adapter.describeRequest(raw)).toEqual({ stream: false, messageCount: 1, texts: {} });
+  });
+});
+
 describe('Anthropic messages adapter: usage', () => {
   it('adds cache reads and writes back into input tokens, since input_tokens excludes them', () => {
     expect(anthropicUsage({ input_tokens: 21, cache_creation_input_tokens: 188, cache_read_input_tokens: 1500, output_tokens: 393 })).toEqual({

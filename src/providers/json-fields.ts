@@ -6,6 +6,13 @@
 
 export type JsonObject = Record<string, unknown>;
 
+/**
+ * How many levels of content lists a reader follows: a valid body nests at most a text block in a
+ * document or search result in a tool result. Bodies nested deeper than any API allows are not
+ * followed, so that they cannot exhaust the stack.
+ */
+export const MAX_CONTENT_DEPTH = 3;
+
 const decoder = new TextDecoder();
 
 /** A body as parsed JSON: objects pass through, text and bytes are parsed, anything else is undefined. */

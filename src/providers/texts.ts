@@ -1,4 +1,4 @@
-import { arrayAt, isObject, stringAt } from './json-fields.js';
+import { arrayAt, isObject, MAX_CONTENT_DEPTH, stringAt } from './json-fields.js';
 
 /**
  * How prompt and answer texts are laid out before they are digested. The layout matters only in
@@ -8,15 +8,19 @@ import { arrayAt, isObject, stringAt } from './json-fields.js';
 
 /** Text of a message `content`: a string, or the text of its parts (OpenAI and Anthropic both use `text`). */
 export function contentText(content: unknown): string | undefined {
+  return nestedContentText(content, 0);
+}
+
+function nestedContentText(content: unknown, depth: number): string | undefined {
   if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) return undefined;
+  if (!Array.isArray(content) || depth > MAX_CONTENT_DEPTH) return undefined;
   const texts: string[] = [];
   for (const part of content) {
     if (typeof part === 'string') texts.push(part);
     else {
       // `text` covers OpenAI's text/input_text/output_text parts and Anthropic's text blocks;
       // tool results carry their own `content`, nested one level.
-      const text = stringAt(part, 'text') ?? contentText(isObject(part) ? part.content : undefined);
+      const text = stringAt(part, 'text') ?? nestedContentText(isObject(part) ? part.content : undefined, depth + 1);
       if (text !== undefined) texts.push(text);
     }
   }
