@@ -36,7 +36,7 @@ export function responsesRequestTexts(body: Record<string, unknown>): TextSlot[]
 /** The text parts of an output item, by content index. Only `message` items have them. */
 function messagePartSlots(item: unknown): TextSlot[][] {
   if (stringAt(item, 'type') !== 'message') return [];
-  return (arrayAt(item, 'content') ?? []).map(responsesTextPart);
+  return (arrayAt(item, 'content') ?? []).map((part) => responsesTextPart(part));
 }
 
 /**

@@ -146,11 +146,14 @@ export interface StreamTextSlot extends TextSlot {
 export interface OutputTokenLimit {
   /** The cap the request sets, or undefined when it sets none. */
   read(body: Record<string, unknown>): number | undefined;
-  /** Sets the cap (in the field the client used, else this format's current field). */
+  /**
+   * Sets the cap, as given (a policy that only lowers caps compares with `read` first): in every
+   * field the client filled (chat completions may carry two), else in this format's current field.
+   */
   write(body: Record<string, unknown>, limit: number): void;
 }
 
-/** One wire format: the same three questions asked of every provider. */
+/** One wire format: what its requests, answers and streams say, and where their texts and output cap lie. */
 export interface ProviderAdapter {
   readonly provider: ProviderName;
   readonly endpoint: EndpointName;
