@@ -20,8 +20,18 @@ export interface Redaction {
   total: number;
 }
 
+/** One stretch of text a detector claims, and what stands in for it. */
+export interface Finding {
+  start: number;
+  end: number;
+  detector: string;
+  replacement: string;
+}
+
 export interface Redactor {
   redact(text: string): Redaction;
+  /** The stretches `redact` would replace, in text order, without building the new text. */
+  find(text: string): Finding[];
 }
 
 /** Everything one detector needs at redaction time, prepared once in createRedactor. */
@@ -68,7 +78,7 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
   for (const { name, regex } of compileCustomPatterns(options.custom ?? [])) {
     compiled.push({ name, regex, needsDigit: false, needles: [], spans: undefined, replacement: replacementOf(name) });
   }
-  const redactor = { redact: (text: string) => redact(compiled, text) };
+  const redactor = { redact: (text: string) => redact(compiled, text), find: (text: string) => find(compiled, text) };
   rejectSelfMatchingReplacements(compiled, redactor);
   return redactor;
 }
@@ -90,7 +100,7 @@ function rejectSelfMatchingReplacements(compiled: readonly Compiled[], redactor:
   }
 }
 
-function redact(compiled: readonly Compiled[], text: string): Redaction {
+function find(compiled: readonly Compiled[], text: string): Finding[] {
   const claims: Claim[] = [];
   let hasDigit: boolean | undefined;
   for (let rank = 0; rank < compiled.length; rank++) {
@@ -111,16 +121,24 @@ function redact(compiled: readonly Compiled[], text: string): Redaction {
       else for (const [start, end] of spans(m)) claims.push({ start: m.index + start, end: m.index + end, rank });
     }
   }
-  if (claims.length === 0) return { text, findings: {}, total: 0 };
-  const findings: Record<string, number> = {};
+  if (claims.length === 0) return [];
+  return resolveClaims(claims).map(({ start, end, rank }) => ({ start, end, detector: compiled[rank]!.name, replacement: compiled[rank]!.replacement }));
+}
+
+function redact(compiled: readonly Compiled[], text: string): Redaction {
+  const findings = find(compiled, text);
+  return findings.length === 0 ? { text, findings: {}, total: 0 } : applyFindings(text, findings);
+}
+
+/** The text with each finding replaced, and the count per detector. */
+export function applyFindings(text: string, findings: readonly Finding[]): Redaction {
+  const counts: Record<string, number> = {};
   let out = '';
   let at = 0;
-  const replacements = resolveClaims(claims);
-  for (const { start, end, rank } of replacements) {
-    const detector = compiled[rank]!;
-    out += text.slice(at, start) + detector.replacement;
+  for (const { start, end, detector, replacement } of findings) {
+    out += text.slice(at, start) + replacement;
     at = end;
-    findings[detector.name] = (findings[detector.name] ?? 0) + 1;
+    counts[detector] = (counts[detector] ?? 0) + 1;
   }
-  return { text: out + text.slice(at), findings, total: replacements.length };
+  return { text: out + text.slice(at), findings: counts, total: findings.length };
 }

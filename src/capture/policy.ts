@@ -85,6 +85,8 @@ export interface CaptureResult {
 
 export interface CapturePolicy {
   apply(call: CaptureCall): CaptureResult;
+  /** Computes the digests `apply` puts in envelopes. */
+  readonly digester: ContentDigester;
   /** Start-up warnings about the configuration (plaintext, no redaction, ...), to print once. */
   readonly warnings: readonly string[];
 }
@@ -157,7 +159,7 @@ export function compileCapturePolicy(config: CapturePolicyConfig, options: { dig
     redactor: config.pii.enabled && anyStored ? createRedactor({ detectors: config.pii.detectors, custom: config.pii.custom }) : undefined,
     digester: options.digester,
   };
-  return { apply: (call) => applyPolicy(compiled, call), warnings: Object.freeze(warnings) };
+  return { apply: (call) => applyPolicy(compiled, call), digester: options.digester, warnings: Object.freeze(warnings) };
 }
 
 function applyPolicy(policy: Compiled, call: CaptureCall): CaptureResult {

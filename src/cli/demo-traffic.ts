@@ -11,8 +11,15 @@ export interface DemoSdks {
 export interface DemoTraffic {
   calls: number;
   failed: number;
+  blocked: number;
   /** The trace of the agent turn: a tool call and the answer that follows it. */
   agentTraceId: string;
+  /** A request refused by the model allow-list. */
+  blockedTraceId: string;
+  /** A prompt sent to review and approved by the demo's reviewer. */
+  escalatedTraceId: string;
+  /** The call whose primary provider failed, answered by the fallback. */
+  fallbackTraceId: string;
 }
 
 /**
@@ -35,7 +42,7 @@ const DEMO_KEY = 'sk-demo-simulated-0123456789abcdefghij';
  * A mix of calls through the gateway, as applications would make them: plain, streamed, tool
  * calls within one traced agent turn, the Responses API, embeddings, and two upstream failures.
  */
-export async function sendDemoTraffic(gatewayUrl: string, sdks: DemoSdks, out: (line: string) => void): Promise<DemoTraffic> {
+export async function sendDemoTraffic(gatewayUrl: string, sdks: DemoSdks, out: (line: string) => void, reviewerToken: string): Promise<DemoTraffic> {
   const openai = new sdks.OpenAI({ apiKey: DEMO_KEY, baseURL: `${gatewayUrl}/v1`, maxRetries: 0 });
   const anthropic = new sdks.Anthropic({ apiKey: DEMO_KEY, baseURL: gatewayUrl, maxRetries: 0 });
   const as = (user: string, session: string, extra: Record<string, string> = {}) => ({ headers: { 'x-llm-ledger-user': user, 'x-llm-ledger-session': session, ...extra } });
@@ -50,10 +57,12 @@ export async function sendDemoTraffic(gatewayUrl: string, sdks: DemoSdks, out: (
   const plain = await openai.chat.completions.create({ model: 'gpt-4o', messages: ask }, as('alice', 's-1'));
   show('alice', 'OpenAI chat, gpt-4o', `"${plain.choices[0]?.message.content ?? ''}"`);
 
-  const stream = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: ask, stream: true, stream_options: { include_usage: true } }, as('bob', 's-2'));
+  // gpt-4o-mini goes to the primary first, which fails this first call: the gateway falls back.
+  const { data: stream, response: streamed } = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: ask, stream: true, stream_options: { include_usage: true } }, as('bob', 's-2')).withResponse();
   let chunks = 0;
   for await (const _chunk of stream) chunks++;
-  show('bob', 'OpenAI chat, gpt-4o-mini, streamed', `${chunks} chunks`);
+  show('bob', 'OpenAI chat, gpt-4o-mini, streamed (primary fails)', `${chunks} chunks, from the fallback`);
+  const fallbackTraceId = streamed.headers.get('x-trace-id')!;
 
   const message = await anthropic.messages.create({ model: 'claude-sonnet-4-6', max_tokens: 256, system: 'Be brief.', messages: ask }, as('carol', 's-3'));
   show('carol', 'Anthropic messages, claude-sonnet-4-6', `${message.usage.output_tokens} output tokens`);
@@ -81,6 +90,24 @@ export async function sendDemoTraffic(gatewayUrl: string, sdks: DemoSdks, out: (
   const embeddings = await openai.embeddings.create({ model: 'text-embedding-3-small', input: ['first policy', 'second policy'] }, as('carol', 's-3'));
   show('carol', 'OpenAI embeddings, text-embedding-3-small', `${embeddings.data.length} vectors`);
 
+  await openai.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Email the summary to dana@example.com please.' }] }, as('alice', 's-1'));
+  show('alice', 'OpenAI chat with an email address in the prompt', 'redacted before it went upstream');
+
+  // A prompt about the codename waits for a reviewer; the demo plays the reviewer through the review API.
+  const escalated = openai.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Draft the Project Falcon announcement.' }] }, as('carol', 's-3')).withResponse();
+  const reviewer = { authorization: `Bearer ${reviewerToken}`, 'content-type': 'application/json' };
+  const pending = await waitForPendingReview(gatewayUrl, reviewer);
+  await fetch(`${gatewayUrl}/v1/reviews/${pending}/approve`, { method: 'POST', headers: reviewer, body: JSON.stringify({ reason: 'announcement approved by legal' }) });
+  const { response: approved } = await escalated;
+  show('carol', 'OpenAI chat about "Project Falcon" (escalated)', 'held until demo-reviewer approved it');
+  const escalatedTraceId = approved.headers.get('x-trace-id')!;
+
+  let blocked = 0;
+  const refused = (await openai.chat.completions.create({ model: 'gpt-3.5-turbo', messages: ask }, as('bob', 's-2')).catch((caught: unknown) => caught)) as { status?: number; headers?: Headers };
+  blocked++;
+  show('bob', 'OpenAI chat, gpt-3.5-turbo (not on the allow list)', `HTTP ${refused.status ?? '?'}, blocked by approved-models`);
+  const blockedTraceId = refused.headers?.get('x-trace-id') ?? '';
+
   for (const [user, what, call] of [
     ['bob', 'OpenAI chat, gpt-4o (upstream fails)', () => openai.chat.completions.create({ model: 'gpt-4o', messages: ask }, as('bob', 's-2', { 'x-fake-scenario': 'error-500' }))],
     ['carol', 'Anthropic messages (upstream overloaded)', () => anthropic.messages.create({ model: 'claude-sonnet-4-6', max_tokens: 64, messages: ask }, as('carol', 's-3', { 'x-fake-scenario': 'error-529' }))],
@@ -92,5 +119,15 @@ export async function sendDemoTraffic(gatewayUrl: string, sdks: DemoSdks, out: (
     failed++;
     show(user, what, `HTTP ${error?.status ?? '?'}, passed through unchanged`);
   }
-  return { calls, failed, agentTraceId };
+  return { calls, failed, blocked, agentTraceId, blockedTraceId, escalatedTraceId, fallbackTraceId };
+}
+
+/** The id of the first pending review, as a reviewer would find it. */
+async function waitForPendingReview(gatewayUrl: string, headers: Record<string, string>): Promise<string> {
+  for (let tries = 0; tries < 300; tries++) {
+    const { data } = (await (await fetch(`${gatewayUrl}/v1/reviews?status=pending`, { headers })).json()) as { data: { id: string }[] };
+    if (data[0]) return data[0].id;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('the escalated demo request never showed up for review');
 }

@@ -65,7 +65,24 @@ export function timelineTable(records: readonly LoggedRecord[]): string {
       { header: 'STATUS' },
       { header: 'MODEL' },
       { header: 'LATENCY', align: 'right' },
+      { header: 'DETAIL' },
     ],
-    records.map(({ index, envelope: e }) => [`+${Date.parse(e.ts) - start} ms`, index, what(e), dash(e.component), dash(e.status), dash(e.model), ms(e.latencyMs)]),
+    records.map(({ index, envelope: e }) => [`+${Date.parse(e.ts) - start} ms`, index, what(e), dash(e.component), dash(e.status), dash(e.model), ms(e.latencyMs), detail(e)]),
   );
+}
+
+/**
+ * What a gateway event decided, in a few words: the policy and its outcome, the reviewer's
+ * decision, the provider and status of a routing step, what routing did next.
+ */
+function detail(e: Envelope): string {
+  const m = e.metadata ?? {};
+  const parts: string[] = [];
+  if (typeof m.policy === 'string' && e.eventType !== 'review_decided') parts.push(m.policy);
+  if (typeof m.outcome === 'string') parts.push(m.outcome);
+  if (typeof m.decision === 'string') parts.push(`${m.decision} by ${String(m.reviewer)}`);
+  if (e.eventType?.startsWith('routing_') && e.provider !== undefined) parts.push(e.provider);
+  if (e.kind === 'event' && e.httpStatus !== undefined) parts.push(`HTTP ${e.httpStatus}`);
+  if (typeof m.next === 'string') parts.push(`then ${m.next}`);
+  return parts.length > 0 ? parts.join(' ') : '-';
 }

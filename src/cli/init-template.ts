@@ -96,8 +96,33 @@ gateway:
     # local-vllm:
     #   format: openai                        # openai | anthropic; required unless the name is one of them
     #   base_url: http://10.0.0.5:8000
-  models: []                      # routes, first match wins: - { match: 'llama-*', provider: local-vllm }
+  models: []                      # routes, first match wins; a model no route matches goes to the first provider of its format
+  #   - { match: 'llama-*', provider: local-vllm }
+  #   - { match: gpt-4o, providers: [openai, { provider: azure, model: gpt-4o-2024-08-06 }] }   # in order: fallbacks
+  retry: {}                       # retries of a failed attempt (429, 5xx, network error, attempt timeout), for every route;
+  #                                 a route's own 'retry:' overrides what it names
+  #   max_retries: 0              # further attempts at one provider before the next one is tried
+  #   initial_backoff_ms: 250     # the first wait; each later one doubles, with full jitter
+  #   max_backoff_ms: 8000
+  #   attempt_timeout_ms: 600000  # how long one attempt waits for the status and headers (default: request_timeout_ms)
+  #   max_retry_after_ms: 30000   # a longer Retry-After is not waited for: the next provider is tried
   request_timeout_ms: 600000      # the whole upstream exchange, the last byte of a stream included
+  policies: []                    # checked in order at the request and response checkpoints (README: Governance), e.g.:
+  #   - { name: approved-models, type: models, allow: ['gpt-4o*', 'claude-*'], deny: ['*-preview'] }
+  #   - { name: output-cap, type: max_tokens, max: 4096, action: clamp }            # clamp | block
+  #   - { name: pii, type: pii, detectors: [email, card], checkpoints: [request, response], action: redact }
+  #   - { name: codenames, type: pattern, patterns: [{ name: codename, regex: 'project\\s+falcon', flags: i }],
+  #       action: escalate, review: { mode: hold, timeout_ms: 300000 } }           # block | escalate | redact; hold | async
+  #   - { name: spend, type: budget, per_user_usd: 25, per_team_usd: 500 }         # per UTC day
+  #   - { name: per-key, type: rate_limit, requests_per_minute: 600, burst: 600 }
+  policy_timeout_ms: 1000         # a policy that has not decided by then counts as BLOCK (fail closed)
+  stream_window_chars: 256        # streamed answers: the newest characters held back while response policies check them
+  review:
+    reviewers: []                 # who may decide escalated calls, by token (Authorization: Bearer <token>):
+    #   - { name: rita, env: REVIEWER_RITA_TOKEN, reveal: true }   # reveal: may read the content under review
+    #   - { name: victor, sha256: <printf %s "$TOKEN" | sha256sum> }
+    poll_interval_ms: 1000        # how often a held request looks for a decision taken through another gateway instance
+    approval_ttl_ms: 86400000     # async reviews: how long an approval lets the client send the request again
   max_request_bytes: 33554432
   durability: batched             # batched | sync (each response waits for its record's commit)
   on_store_failure: fail_closed   # fail_closed (refuse traffic) | spool (keep records in spool_file, replay later)

@@ -7,6 +7,7 @@ import { registerInit } from './commands/init.js';
 import { registerKeys } from './commands/keys.js';
 import { registerMcp } from './commands/mcp.js';
 import { registerProofs } from './commands/proofs.js';
+import { registerReview } from './commands/review.js';
 import { registerSearch } from './commands/search.js';
 import { registerShow } from './commands/show.js';
 import { registerStats } from './commands/stats.js';
@@ -42,6 +43,7 @@ registerProofs(program, context);
 registerErase(program, context);
 registerCleanup(program, context);
 registerKeys(program, context);
+registerReview(program, context);
 registerMcp(program, context);
 
 program

@@ -152,9 +152,9 @@ describe('llm-ledger query commands', () => {
       expect(code).toBe(0);
       expect(stdout).toMatch(/^trace trace-a: 3 records over 450 ms, from 2026-03-01T09:00:00.000Z\n/);
       const rows = stdout.trim().split('\n').slice(3);
-      expect(rows[0]).toMatch(/^\s*\+0 ms\s+0\s+llm.call\s+-\s+success\s+gpt-4o\s+400 ms$/);
-      expect(rows[1]).toMatch(/^\s*\+120 ms\s+1\s+event policy_evaluated\s+policy\s+-\s+-\s+-$/);
-      expect(rows[2]).toMatch(/^\s*\+450 ms\s+2\s+event request_completed\s+gateway\s+success\s+-\s+-$/);
+      expect(rows[0]).toMatch(/^\s*\+0 ms\s+0\s+llm.call\s+-\s+success\s+gpt-4o\s+400 ms\s+-$/);
+      expect(rows[1]).toMatch(/^\s*\+120 ms\s+1\s+event policy_evaluated\s+policy\s+-\s+-\s+-\s+-$/);
+      expect(rows[2]).toMatch(/^\s*\+450 ms\s+2\s+event request_completed\s+gateway\s+success\s+-\s+-\s+-$/);
       expect((JSON.parse(run(dir, 'trace', 'trace-a', '--json').stdout) as Json['records']).map((r) => r.index)).toEqual([0, 1, 2]);
     });
 
@@ -279,7 +279,7 @@ describe('llm-ledger query commands', () => {
   });
 
   it('has --help with an example on every command', () => {
-    for (const command of ['search', 'show', 'trace', 'stats', 'anomalies', 'export', 'verify', 'prove', 'verify-proof', 'demo', 'erase', 'cleanup', 'init', 'keys', 'keys generate', 'keys rotate', 'mcp', 'serve']) {
+    for (const command of ['search', 'show', 'trace', 'stats', 'anomalies', 'export', 'verify', 'prove', 'verify-proof', 'demo', 'erase', 'cleanup', 'init', 'keys', 'keys generate', 'keys rotate', 'review', 'review list', 'review show', 'review approve', 'review reject', 'mcp', 'serve']) {
       const { code, stdout } = run(dir, ...command.split(' '), '--help');
       expect(code).toBe(0);
       expect(stdout).toMatch(new RegExp(`Examples?:\\n\\s+\\$ llm-ledger ${command}`));

@@ -49,7 +49,7 @@ const EXPECTED: Record<string, string> = {
   array: 'a list',
 };
 
-type AnyDef = { type: string; in?: z.ZodType; innerType?: z.ZodType; shape?: Record<string, z.ZodType>; element?: z.ZodType };
+type AnyDef = { type: string; in?: z.ZodType; innerType?: z.ZodType; shape?: Record<string, z.ZodType>; element?: z.ZodType; options?: z.ZodType[]; discriminator?: string; values?: unknown[] };
 
 /** Looks through defaults, optionals and transforms to the schema that checks the input. */
 function unwrap(schema: z.ZodType): z.ZodType {
@@ -61,15 +61,33 @@ function unwrap(schema: z.ZodType): z.ZodType {
   }
 }
 
+/**
+ * A discriminated union's option for the value found in the input (a policy's `type`), so an
+ * unknown key inside it is compared with that option's keys only.
+ */
+function chooseOption(def: AnyDef, value: unknown): z.ZodType | undefined {
+  if (!def.options || def.discriminator === undefined || typeof value !== 'object' || value === null) return undefined;
+  const tag = (value as Record<string, unknown>)[def.discriminator];
+  return def.options.find((option) => {
+    const literal = (unwrap(option).def as unknown as AnyDef).shape?.[def.discriminator!];
+    return literal !== undefined && ((unwrap(literal).def as unknown as AnyDef).values ?? []).includes(tag);
+  });
+}
+
 /** The keys valid at `path`: the siblings an unknown key there may have been meant as. */
-export function keysAt(schema: z.ZodType, path: readonly (string | number)[]): string[] {
+export function keysAt(schema: z.ZodType, path: readonly (string | number)[], input?: unknown): string[] {
   let node = unwrap(schema);
-  for (const segment of path) {
+  let value = input;
+  for (const segment of [...path, undefined]) {
+    const chosen = chooseOption(node.def as unknown as AnyDef, value);
+    if (chosen) node = unwrap(chosen);
+    if (segment === undefined) break;
     const def = node.def as unknown as AnyDef;
     // A number indexes a list: its items share one schema (capture.pii.custom[2].pattren).
     const child = typeof segment === 'number' ? def.element : def.shape?.[String(segment)];
     if (!child) return [];
     node = unwrap(child);
+    value = typeof value === 'object' && value !== null ? (value as Record<string | number, unknown>)[segment] : undefined;
   }
   return Object.keys((node.def as unknown as AnyDef).shape ?? {});
 }
@@ -95,7 +113,7 @@ export function describeIssues(
   for (const issue of issues) {
     const path = issue.path.map((p) => (typeof p === 'number' ? p : String(p)));
     if (issue.code === 'unrecognized_keys') {
-      const valid = keysAt(schema, path);
+      const valid = keysAt(schema, path, input);
       for (const key of issue.keys) {
         const near = suggest(key, valid);
         const hint = near ? ` — did you mean '${near}'?` : ` (valid here: ${valid.join(', ')})`;
@@ -113,6 +131,17 @@ export function describeIssues(
       case 'invalid_value': {
         const near = typeof value === 'string' && !isSecretPath(path) ? suggest(value, issue.values.map(String)) : undefined;
         predicate = `must be one of ${issue.values.map((v) => `'${String(v)}'`).join(', ')}; found ${seen}${near ? ` — did you mean '${near}'?` : ''}`;
+        break;
+      }
+      case 'invalid_union': {
+        // A discriminated union (a policy's `type`) names the values it knows.
+        const options = (issue as { options?: unknown[] }).options;
+        if (!options) {
+          predicate = `${issue.message}; found ${seen}`;
+          break;
+        }
+        const near = typeof value === 'string' ? suggest(value, options.map(String)) : undefined;
+        predicate = value === undefined ? `is required: one of ${options.map((v) => `'${String(v)}'`).join(', ')}` : `must be one of ${options.map((v) => `'${String(v)}'`).join(', ')}; found ${seen}${near ? ` — did you mean '${near}'?` : ''}`;
         break;
       }
       case 'too_small':

@@ -5,31 +5,15 @@ import { CREDENTIAL_HEADERS, isCredentialHeader } from '../capture/policy-header
 import { CAPTURE_MODES, FIELD_CLASSES, keepsContent } from '../capture/policy-modes.js';
 import { PRESET_DAYS, RETENTION_PRESETS, type RetentionDays } from './retention.js';
 import { createPricing, PricingError } from '../providers/pricing.js';
+import { envName, section, sha256Hex } from './schema-parts.js';
+import { policiesSchema, reviewSchema } from './schema-policies.js';
+import { providerName, retrySchema, routeSchema } from './schema-routing.js';
 
 /*
  * The whole configuration in one place. YAML keys are snake_case; every section is a strict
  * object (an unknown key is an error, never ignored) whose output is re-keyed to camelCase.
  * Later sections (gateway, ...) are added as siblings in `configSchema`.
  */
-
-type CamelCase<S extends string> = S extends `${infer Head}_${infer Tail}` ? `${Head}${Capitalize<CamelCase<Tail>>}` : S;
-type CamelKeys<T> = { [K in keyof T as K extends string ? CamelCase<K> : K]: T[K] };
-
-function camelCase(key: string): string {
-  return key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-}
-
-/**
- * A strict snake_case section with camelCase output. Only this object's own keys are renamed,
- * so user-chosen names in nested maps (header names, route names) stay as written.
- */
-function section<Shape extends z.ZodRawShape>(shape: Shape) {
-  return z.strictObject(shape).transform((value) => {
-    const out: Record<string, unknown> = {};
-    for (const [key, v] of Object.entries(value)) if (v !== undefined) out[camelCase(key)] = v;
-    return out as CamelKeys<typeof value>;
-  });
-}
 
 /** Relative paths are taken from the config file's directory, so a file means the same from any cwd. */
 function filePath(baseDir: string) {
@@ -66,7 +50,6 @@ const origin = z
 
 // RFC 9110 token characters: anything else is not a header name a request could carry.
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 const headerName = z
   .string()
@@ -181,7 +164,7 @@ export function configSchema(baseDir: string) {
 
   const encryption = section({
     // Read when kek_file is not set; its value is the key itself, so it never sits in this file.
-    kek_env: z.string().regex(ENV_NAME, { message: 'must be an environment variable name (letters, digits and _, not starting with a digit)' }).default('LLM_LEDGER_KEK'),
+    kek_env: envName.default('LLM_LEDGER_KEK'),
     // When set, the current key-encryption key (a 0600 file) instead of the variable.
     kek_file: filePath(baseDir).optional(),
     // Key-encryption keys from before a rotation, oldest first: they only unwrap older data keys.
@@ -224,6 +207,16 @@ export function configSchema(baseDir: string) {
     encryption: encryption.prefault({}),
     retention: retention.prefault({}),
     gateway: gatewaySection(baseDir).prefault({}),
+  }).superRefine((config, ctx) => {
+    config.gateway.policies.forEach((p, i) => {
+      if ('review' in p && p.review?.mode === 'async' && config.capture.prompts === 'none') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['gateway', 'policies', i, 'review', 'mode'],
+          message: "is async, which recognises the approved request when it is sent again by its prompt's digest; capture.prompts: none keeps no digest: use mode: hold, or capture.prompts: hash",
+        });
+      }
+    });
   });
 }
 
@@ -240,7 +233,6 @@ const DEFAULT_PROVIDERS = {
 
 /** The gateway (`llm-ledger serve`): listener, identity, upstreams, routing, durability. */
 function gatewaySection(baseDir: string) {
-  const providerName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, { message: 'must be a name of letters, digits, _ . and - (at most 64)' });
   const provider = section({
     // The wire format it speaks; a provider named openai or anthropic speaks its own.
     format: z.enum(WIRE_FORMATS).optional(),
@@ -251,21 +243,12 @@ function gatewaySection(baseDir: string) {
   });
   const key = section({
     // SHA-256 of the gateway key, hex: the key itself never sits in this file.
-    sha256: z
-      .string()
-      .regex(/^[0-9a-fA-F]{64}$/, { message: 'must be the SHA-256 of the key as 64 hex digits (printf %s "$KEY" | sha256sum)' })
-      .transform((hex) => hex.toLowerCase())
-      .optional(),
+    sha256: sha256Hex.optional(),
     // Or the name of an environment variable holding the key, read when the gateway starts.
-    env: z.string().regex(ENV_NAME, { message: 'must be an environment variable name (letters, digits and _, not starting with a digit)' }).optional(),
+    env: envName.optional(),
     user: z.string().min(1).max(256).optional(),
     team: z.string().min(1).max(256).optional(),
   }).refine((k) => (k.sha256 === undefined) !== (k.env === undefined), { message: 'needs exactly one of sha256 (the key\'s SHA-256, hex) or env (a variable holding the key)' });
-  const route = section({
-    // A model name, or a glob with * (any run of characters), matched in any case.
-    match: z.string().min(1).max(256),
-    provider: providerName,
-  });
   const price = section({
     input: z.number().min(0).optional(),
     output: z.number().min(0).optional(),
@@ -285,9 +268,18 @@ function gatewaySection(baseDir: string) {
       .optional()
       .transform((providers) => providers ?? DEFAULT_PROVIDERS),
     // First match wins; a model no route matches goes to the first provider speaking the endpoint's format.
-    models: z.array(route).default([]),
+    models: z.array(routeSchema).default([]),
+    // Retries of failed attempts, for every route (a route's own retry block overrides it).
+    retry: retrySchema.prefault({}),
     // The whole upstream exchange, from sending the request to the last byte of the answer.
     request_timeout_ms: z.int().min(1).max(3_600_000).default(600_000),
+    // Checked in order at the request and response checkpoints; see the README's Governance section.
+    policies: policiesSchema,
+    // A policy that has not decided by then counts as BLOCK.
+    policy_timeout_ms: z.int().min(1).max(60_000).default(1000),
+    // Streamed answers: how many characters of the newest text are held back while response policies check it.
+    stream_window_chars: z.int().min(0).max(65_536).default(256),
+    review: reviewSchema.prefault({}),
     max_request_bytes: z.int().min(1024).max(1_073_741_824).default(33_554_432),
     durability: z.enum(GATEWAY_DURABILITY).default('batched'),
     on_store_failure: z.enum(STORE_FAILURE_MODES).default('fail_closed'),
@@ -323,8 +315,20 @@ function gatewaySection(baseDir: string) {
         seen.add(k.sha256);
       });
       gateway.models.forEach((r, i) => {
-        if (!(r.provider in gateway.providers)) {
-          ctx.addIssue({ code: 'custom', path: ['models', i, 'provider'], message: `names no configured provider; configured: ${Object.keys(gateway.providers).join(', ')}` });
+        r.targets.forEach((t, j) => {
+          if (t.provider in gateway.providers) return;
+          const path = r.targets.length === 1 && t.model === undefined ? ['models', i] : ['models', i, 'providers', j];
+          ctx.addIssue({ code: 'custom', path, message: `names provider "${t.provider}", which is not configured; configured: ${Object.keys(gateway.providers).join(', ')}` });
+        });
+      });
+      gateway.models.forEach((r, i) => {
+        const providers: Record<string, { format?: string }> = gateway.providers;
+        const formats = new Set(r.targets.map((t) => providers[t.provider]?.format ?? t.provider));
+        if (formats.size > 1) ctx.addIssue({ code: 'custom', path: ['models', i, 'providers'], message: 'mixes providers of the openai and anthropic formats; the gateway forwards the client\'s own wire format, so every provider of a route must speak the same one' });
+      });
+      gateway.policies.forEach((p, i) => {
+        if ('action' in p && p.action === 'escalate' && gateway.review.reviewers.length === 0) {
+          ctx.addIssue({ code: 'custom', path: ['policies', i, 'action'], message: 'is escalate, but gateway.review.reviewers is empty: nobody could decide the reviews; add a reviewer' });
         }
       });
       for (const [model, p] of Object.entries(gateway.pricing)) {
@@ -350,6 +354,9 @@ function outlives(content: RetentionDays, envelope: RetentionDays): boolean {
 }
 
 type ParsedConfig = z.output<ReturnType<typeof configSchema>>;
+
+/** The retry settings as written: each field optional, filled from the defaults when routes are resolved. */
+export type RetryConfig = ParsedConfig['gateway']['retry'];
 
 /** The loaded configuration: camelCase, every default filled in, every path absolute. */
 export type LedgerConfig = Omit<ParsedConfig, 'digest'> & {

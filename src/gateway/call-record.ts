@@ -4,7 +4,8 @@ import { normaliseCall } from '../providers/normalise.js';
 import type { Pricing } from '../providers/pricing.js';
 import type { ProviderAdapter, RequestFacts, ResponseFacts } from '../providers/types.js';
 import { boundedCallFacts, millis } from '../providers/record-fields.js';
-import type { JsonValue, RecordInput, RecordStatus } from '../record/types.js';
+import type { JsonValue, RecordInput, RecordStatus, SafetyFacts } from '../record/types.js';
+import type { CallTrace } from './call-trace.js';
 import type { ClientContext } from './client-context.js';
 import type { CallerIdentity } from './identity.js';
 import type { UpstreamProvider } from './settings.js';
@@ -26,6 +27,18 @@ export interface CallState {
   upstreamRequestId?: string;
   /** The upstream connection broke before the answer was complete. */
   cutOff?: boolean;
+  /** The call's trace events, recorded with its `llm.call` record. */
+  trace: CallTrace;
+  /** What the policies found and did: the record's `safety`. */
+  safety?: SafetyFacts;
+  /** SHA-256 (hex) of the presented key, computed once when a policy needs it. */
+  keyHash?: string;
+  /** The model name the answering upstream was asked for, when a route renamed it. */
+  upstreamModel?: string;
+  /** Upstream attempts made (retries and fallbacks included). */
+  attempts?: number;
+  /** The review that held or answered this call, if it was escalated. */
+  reviewId?: string;
 }
 
 /** The call's status: the client's disconnect first, then any error, else success. */
@@ -50,6 +63,9 @@ function headersForCapture(headers: IncomingHttpHeaders): Record<string, string>
 function metadataOf(call: CallState): Record<string, JsonValue> | undefined {
   const gateway: Record<string, JsonValue> = {};
   if (call.upstreamRequestId !== undefined) gateway.upstreamRequestId = call.upstreamRequestId;
+  if (call.upstreamModel !== undefined) gateway.upstreamModel = call.upstreamModel;
+  if (call.attempts !== undefined && call.attempts > 1) gateway.attempts = call.attempts;
+  if (call.reviewId !== undefined) gateway.reviewId = call.reviewId;
   const stream = call.response?.stream;
   if (stream && !stream.completed) gateway.streamCompleted = false;
   if (stream && stream.malformedEvents > 0) gateway.malformedEvents = stream.malformedEvents;
@@ -83,6 +99,7 @@ export function callRecord(call: CallState, pricing: Pricing, headers: IncomingH
     httpStatus: call.httpStatus,
     error: call.error ?? facts.error,
     latencyMs: millis(performance.now() - call.startedAt),
+    safety: call.safety,
     headers: headers && headersForCapture(headers),
     capture: context.capture,
     metadata,

@@ -18,6 +18,8 @@ async function harness(options: HarnessOptions = {}): Promise<Harness> {
 }
 
 const messages = [{ role: 'user' as const, content: 'Say hello.' }];
+/** A plain call's trace: request_received, routing_start, routing_success, llm.call, request_completed. */
+const RECORDS_PER_CALL = 5;
 const gpt = { model: 'gpt-4o', messages };
 type ApiError = InstanceType<typeof OpenAI.APIError>;
 
@@ -120,14 +122,14 @@ describe('gateway durability', () => {
     expect(g.fake.requests.length).toBe(upstreamCalls);
     const health = await fetch(`${g.gateway.url}/health`);
     expect(health.status).toBe(503);
-    expect(await health.json()).toMatchObject({ status: 'refusing', store: { available: false }, failedRecords: 1 });
+    expect(await health.json()).toMatchObject({ status: 'refusing', store: { available: false }, failedRecords: RECORDS_PER_CALL });
 
     g.store.down = false;
     await until(() => g.ledger.storeHealth().available, 'the store to be found working again');
     await g.openai.chat.completions.create(gpt);
     await until(async () => (await g.ledger.search({ eventType: 'requests_refused' })).records.length === 1, 'the refusals to be recorded');
     expect((await g.ledger.search({ eventType: 'requests_refused' })).records[0]!.envelope).toMatchObject({ component: 'gateway', status: 'blocked', metadata: { count: 1 } });
-    expect((await g.ledger.search({ eventType: 'store_outage' })).records[0]!.envelope.metadata).toMatchObject({ failedRecords: 1, spooledRecords: 0 });
+    expect((await g.ledger.search({ eventType: 'store_outage' })).records[0]!.envelope.metadata).toMatchObject({ failedRecords: RECORDS_PER_CALL, spooledRecords: 0 });
     await until(async () => (await g.calls()).length === 2, 'the last call to be recorded');
     expect(await g.ledger.verify()).toMatchObject({ ok: true });
   });
@@ -140,17 +142,17 @@ describe('gateway durability', () => {
     for (const model of during) await g.openai.chat.completions.create({ ...gpt, model });
     const stream = await g.anthropic.messages.create({ model: 'claude-haiku-4-5', max_tokens: 64, messages, stream: true });
     for await (const _event of stream);
-    expect(g.ledger.storeHealth()).toMatchObject({ available: false, spooled: 4 });
+    expect(g.ledger.storeHealth()).toMatchObject({ available: false, spooled: 4 * RECORDS_PER_CALL });
     const health = await fetch(`${g.gateway.url}/health`);
     expect(health.status).toBe(200);
-    expect(await health.json()).toMatchObject({ status: 'spooling', store: { spooled: 4 } });
+    expect(await health.json()).toMatchObject({ status: 'spooling', store: { spooled: 4 * RECORDS_PER_CALL } });
 
     g.store.down = false;
     await until(() => g.ledger.storeHealth().spooled === 0 && g.ledger.storeHealth().available, 'the spool to be replayed');
     await g.openai.chat.completions.create({ ...gpt, model: 'o3' });
     expect((await g.calls()).map((r) => r.envelope.model)).toEqual(['gpt-4o', ...during, 'claude-haiku-4-5', 'o3']);
     await until(async () => (await g.ledger.search({ eventType: 'store_outage' })).records.length === 1, 'the outage to be recorded');
-    expect((await g.ledger.search({ eventType: 'store_outage' })).records[0]!.envelope.metadata).toMatchObject({ spooledRecords: 4, failedRecords: 0 });
+    expect((await g.ledger.search({ eventType: 'store_outage' })).records[0]!.envelope.metadata).toMatchObject({ spooledRecords: 4 * RECORDS_PER_CALL, failedRecords: 0 });
     expect(await g.ledger.verify()).toMatchObject({ ok: true });
   });
 });

@@ -33,14 +33,15 @@ export function presentedKey(headers: IncomingHttpHeaders): string | undefined {
 }
 
 /**
- * The configured gateway keys. A presented key is hashed and compared with every configured
- * hash in constant time, and the loop never stops early, so neither the timing nor the number
- * of comparisons tells which key (or how much of one) matched.
+ * Keys known by their SHA-256 (gateway keys, reviewer tokens), each standing for someone. A
+ * presented key is hashed and compared with every configured hash in constant time, and the
+ * loop never stops early, so neither the timing nor the number of comparisons tells which key
+ * (or how much of one) matched.
  */
-export class GatewayKeys {
+export class KeyTable<T extends { sha256: string }> {
   private readonly digests: Buffer[];
 
-  constructor(private readonly identities: readonly KeyIdentity[]) {
+  constructor(private readonly identities: readonly T[]) {
     this.digests = identities.map((k) => Buffer.from(k.sha256, 'hex'));
   }
 
@@ -48,7 +49,7 @@ export class GatewayKeys {
     return this.identities.length;
   }
 
-  identify(key: string): KeyIdentity | undefined {
+  identify(key: string): T | undefined {
     const digest = createHash('sha256').update(key).digest();
     let found = -1;
     for (let i = 0; i < this.digests.length; i++) {
@@ -62,6 +63,9 @@ export class GatewayKeys {
  * With gateway keys, a client must present one of them; its user and team become the record's.
  * With pass-through, the client's own provider key goes upstream and the provider decides.
  */
+/** The configured gateway keys, each mapped to a user and team. */
+export class GatewayKeys extends KeyTable<KeyIdentity> {}
+
 export function authenticate(headers: IncomingHttpHeaders, mode: 'pass_through' | 'gateway_keys', keys: GatewayKeys): Authentication {
   const key = presentedKey(headers);
   if (mode === 'pass_through') return { ok: true, identity: key === undefined ? {} : { apiKey: key } };

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Ledger } from '../ledger/ledger.js';
 import type { ProviderName } from '../providers/types.js';
 import type { RecordInput } from '../record/types.js';
+import { ReviewDesk } from '../review/desk.js';
 import type { GatewaySettings } from './settings.js';
 import { UpstreamClient } from './upstream.js';
 import { gatewayErrorBody, type GatewayError } from './wire-errors.js';
@@ -32,31 +33,38 @@ export class GatewayRuntime {
   private refusals: Refusals | undefined;
   /** Records that could not be written, since start: each is also reported in a log line. */
   failedRecords = 0;
+  /** Reviews of escalated calls: the ones this gateway holds, and every one in the ledger. */
+  readonly reviews: ReviewDesk;
 
   constructor(
     readonly ledger: Ledger,
     readonly settings: GatewaySettings,
     readonly log: (line: string) => void,
-  ) {}
+  ) {
+    this.reviews = new ReviewDesk(ledger, { pollIntervalMs: settings.reviewPollIntervalMs });
+  }
 
   /**
-   * Records one call as `durability` says. `sync`: resolves once the record is committed (or
-   * spooled), false if it could not be written, and the caller then withholds the answer.
-   * `batched`: resolves true at once; the record is written in the background.
+   * Records a call's records (its trace events and `llm.call`, in order) as `durability` says.
+   * `sync`: resolves once they are committed (or spooled), false if they could not be written,
+   * and the caller then withholds the answer. `batched`: resolves true at once; they are written
+   * in the background.
    */
-  async record(input: RecordInput): Promise<boolean> {
-    const recording = this.ledger.record(input);
+  record(inputs: RecordInput | readonly RecordInput[]): Promise<boolean> {
+    const list = Array.isArray(inputs) ? (inputs as readonly RecordInput[]) : [inputs as RecordInput];
+    const recording = list.length === 1 ? this.ledger.record(list[0]) : this.ledger.recordAll(list);
     const tracked = recording.then(
       () => true,
       (err: Error) => {
-        this.failedRecords++;
-        this.log(`llm-ledger gateway: the record of request ${input.requestId ?? '?'} could not be written: ${err.message}`);
+        this.failedRecords += list.length;
+        const requestId = list.find((input) => input.requestId !== undefined)?.requestId ?? '?';
+        this.log(`llm-ledger gateway: the record${list.length === 1 ? '' : 's'} of request ${requestId} could not be written: ${err.message}`);
         return false;
       },
     );
     this.pendingRecords.add(tracked);
     void tracked.finally(() => this.pendingRecords.delete(tracked));
-    return this.settings.durability === 'sync' ? tracked : true;
+    return this.settings.durability === 'sync' ? tracked : Promise.resolve(true);
   }
 
   /** With fail_closed, no upstream call is made while the ledger cannot record it. */

@@ -7,6 +7,9 @@ import { newId } from '../record/ids.js';
 import { newTraceId, traceIdFrom } from './client-context.js';
 import { serveCall } from './exchange.js';
 import { serveModels } from './models-endpoint.js';
+import { serveReviews } from './review-api.js';
+import { GATEWAY_HOST, REVIEWS_PATH } from './addresses.js';
+import type { Policy } from '../policy/types.js';
 import { GatewayRuntime } from './runtime.js';
 import { gatewaySettings } from './settings.js';
 import { gatewayErrorBody } from './wire-errors.js';
@@ -22,6 +25,8 @@ export interface GatewayOptions {
   port?: number;
   /** Operational messages (a record that could not be written); never call content or keys. */
   log?: (line: string) => void;
+  /** Policies given in code, checked after the configured ones (see src/policy/types.ts). */
+  policies?: readonly Policy[];
 }
 
 export interface Gateway {
@@ -36,11 +41,12 @@ export interface Gateway {
   close(options?: { timeoutMs?: number }): Promise<void>;
 }
 
-/** The gateway only ever listens on the loopback interface; a reverse proxy exposes it, with TLS. */
-export const GATEWAY_HOST = '127.0.0.1';
+export { GATEWAY_HOST } from './addresses.js';
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
-  const settings = gatewaySettings(options.config, options.env);
+  const settings = gatewaySettings(options.config, options.env, options.policies);
+  // Budgets count from what the day's calls in the ledger already cost.
+  await settings.spend?.load(options.ledger);
   const runtime = new GatewayRuntime(options.ledger, settings, options.log ?? ((line) => process.stderr.write(`${line}\n`)));
   const server: Server = createServer({ noDelay: true }, (req, res) => route(runtime, req, res));
 
@@ -89,6 +95,13 @@ function route(runtime: GatewayRuntime, req: IncomingMessage, res: ServerRespons
   res.setHeader('x-request-id', newId());
   res.setHeader('x-trace-id', (typeof traceparent === 'string' ? traceIdFrom(traceparent) : undefined) ?? newTraceId());
   if (path === '/health') return serveHealth(runtime, res);
+  if (path === REVIEWS_PATH || path.startsWith(`${REVIEWS_PATH}/`)) {
+    serveReviews(runtime, req, res, path).catch((err: Error) => {
+      runtime.log(`llm-ledger gateway: the review API failed: ${err.message}`);
+      if (!res.headersSent) res.writeHead(500).end();
+    });
+    return;
+  }
   if (!adapter) return notFound(res, path);
   const body = gatewayErrorBody(adapter.provider, { status: 405, type: 'invalid_request_error', message: `${path} takes POST, not ${req.method}` });
   res.writeHead(405, { 'content-type': 'application/json', allow: 'POST' }).end(body);

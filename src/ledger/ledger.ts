@@ -7,8 +7,8 @@ import { PROOF_FORMAT, type ProofBundle } from '../log/proof.js';
 import { canonicalJson } from '../record/canonical.js';
 import { sealEnvelope, type EnvelopeLimits } from '../record/envelope.js';
 import { parseRecordInput } from '../record/schema.js';
-import type { LoggedRecord } from '../record/types.js';
-import type { SearchFilter, Store } from '../store/store.js';
+import type { Envelope, LoggedRecord } from '../record/types.js';
+import type { AppendEntry, SearchFilter, Store } from '../store/store.js';
 import { AnomalyOptionsError, detectAnomalies, type AnomalyOptions, type AnomalyReport } from './anomalies.js';
 import { computeStats, STATS_GROUPS, type StatsGroup, type StatsReport } from './stats.js';
 import { TimeBoundError, withNormalizedTimes } from './time-bounds.js';
@@ -197,11 +197,37 @@ export class Ledger {
     return this.append(input, true);
   }
 
+  /**
+   * Records several records as `record` does, in the order given. Separate `record` calls may
+   * overtake each other when some carry content to encrypt (sealing it is asynchronous); these
+   * take their places in the log in this order. Every record is validated before any is
+   * submitted, so one invalid record fails the call with nothing recorded.
+   */
+  async recordAll(inputs: readonly unknown[]): Promise<RecordReceipt[]> {
+    const writer = this.writableWriter();
+    const sealed = inputs.map((input) => sealEnvelope(parseRecordInput(input), this.parts));
+    const stored = await Promise.all(sealed.map(({ envelope, content }) => content && this.content.seal(envelope, content)));
+    return Promise.all(sealed.map(({ envelope, canonical }, i) => this.submit(writer, envelope, canonical, stored[i], true)));
+  }
+
+  /**
+   * The keyed digest (HMAC-SHA256 under the digest key, or SHA-256 where so configured) that an
+   * envelope's `digests` would hold for `text`: to recognise a text again without keeping it.
+   */
+  contentDigest(text: string): string {
+    this.writableWriter();
+    return this.parts.capture.digester.digest(text);
+  }
+
   /** `counted`: a caller's record, counted in an outage's figures when the store fails it. */
   private async append(input: unknown, counted: boolean): Promise<RecordReceipt> {
     const writer = this.writableWriter();
     const { envelope, canonical, content } = sealEnvelope(parseRecordInput(input), this.parts);
     const stored = content && (await this.content.seal(envelope, content));
+    return this.submit(writer, envelope, canonical, stored, counted);
+  }
+
+  private async submit(writer: LogWriter, envelope: Envelope, canonical: string, stored: AppendEntry['content'], counted: boolean): Promise<RecordReceipt> {
     let receipt;
     try {
       receipt = await writer.submit(envelope.id, canonical, leafHashOfText(canonical), stored);

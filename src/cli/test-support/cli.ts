@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,4 +58,23 @@ export function run(dir: string, args: string[], options: RunOptions = {}) {
   const argv = options.noConfig ? args : ['--config', join(dir, 'llm-ledger.yaml'), ...args];
   const result = spawnSync(process.execPath, [BIN, ...argv], { cwd: dir, encoding: 'utf8', env, ...(options.input === undefined ? {} : { input: options.input }) });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/**
+ * `run`, without blocking this process: for commands that talk to a server running in the test
+ * itself (the gateway's review API), which could not answer while `spawnSync` waits.
+ */
+export function runAsync(dir: string, args: string[], options: RunOptions = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const env = { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env };
+  const argv = options.noConfig ? args : ['--config', join(dir, 'llm-ledger.yaml'), ...args];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...argv], { cwd: dir, env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(options.input ?? '');
+  });
 }

@@ -9,6 +9,7 @@ import { FailingStore } from '../../ledger/test-support/failing-store.js';
 import { tempDir } from '../../ledger/test-support/fixtures.js';
 import { startFakeUpstream, type FakeUpstream, type FakeUpstreamOptions } from '../../providers/test-support/fake-upstream.js';
 import type { LoggedRecord } from '../../record/types.js';
+import type { Policy } from '../../policy/types.js';
 import { startGateway, type Gateway } from '../server.js';
 
 export interface Harness {
@@ -30,6 +31,11 @@ export interface Harness {
   callFor(requestId: string): Promise<LoggedRecord>;
   /** The call recorded after the first `seen` calls, waiting for it if need be. */
   callAfter(seen: number): Promise<LoggedRecord>;
+  /**
+   * The trace of one request, in log order, as event types (`llm.call` for the call itself),
+   * once its `request_completed` event is committed.
+   */
+  traceOf(traceId: string): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -44,6 +50,8 @@ export interface HarnessOptions {
   /** Provider keys for the default providers (both pointed at the fake), for auth: gateway_keys. */
   providerKeys?: { openai: string; anthropic: string };
   env?: NodeJS.ProcessEnv;
+  /** Policies given in code, after the configured ones. */
+  policies?: readonly Policy[];
 }
 
 /**
@@ -71,13 +79,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const logs: string[] = [];
   let store: FailingStore | undefined;
   const ledger = await openLedger(config, {
+    env: options.env ?? {},
     onWarning: (line) => logs.push(line),
     scheduleCleanup: true,
     retryIntervalMs: config.gateway.retryIntervalMs,
     ...(config.gateway.onStoreFailure === 'spool' ? { spoolFile: config.gateway.spoolFile } : {}),
     wrapStore: (inner) => (store = new FailingStore(inner)),
   });
-  const gateway = await startGateway({ ledger, config, env: options.env ?? {}, log: (line) => logs.push(line) });
+  const gateway = await startGateway({ ledger, config, env: options.env ?? {}, log: (line) => logs.push(line), ...(options.policies ? { policies: options.policies } : {}) });
   const clientKey = options.clientKey ?? 'sk-client-0123456789abcdefghijklmnop';
   const calls = async () => {
     const out: LoggedRecord[] = [];
@@ -108,6 +117,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         const all = await calls();
         if (all.length > seen) return all[seen]!;
         if (waited > 5000) throw new Error(`no call recorded after the first ${seen}`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    },
+    async traceOf(traceId) {
+      for (let waited = 0; ; waited += 5) {
+        const records = await ledger.trace(traceId);
+        if (records.some((r) => r.envelope.eventType === 'request_completed')) return records.map((r) => r.envelope.eventType ?? r.envelope.kind);
+        if (waited > 5000) throw new Error(`trace ${traceId} has no request_completed event: ${records.map((r) => r.envelope.eventType ?? r.envelope.kind).join(', ')}`);
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
     },

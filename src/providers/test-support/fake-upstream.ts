@@ -37,6 +37,11 @@ export interface FakeUpstreamOptions {
   slowMs?: number;
   /** If set, only these keys are accepted (as `Authorization: Bearer` or Anthropic's `x-api-key`). */
   apiKeys?: readonly string[];
+  /**
+   * Scenarios for the first LLM calls, in order, whatever they ask for (a provider that fails
+   * twice and then recovers: `['error-500', 'error-500']`); later calls choose as usual.
+   */
+  script?: readonly Scenario[];
 }
 
 const OPENAI_POSTS = new Set(['/v1/chat/completions', '/v1/responses', '/v1/embeddings', '/v1/completions']);
@@ -49,6 +54,7 @@ const OPENAI_POSTS = new Set(['/v1/chat/completions', '/v1/responses', '/v1/embe
  */
 export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Promise<FakeUpstream> {
   const requests: RecordedRequest[] = [];
+  const script = [...(options.script ?? [])];
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
   const sleep = (ms: number) =>
@@ -105,7 +111,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     const body = json as Record<string, unknown>;
     let scenario: Scenario;
     try {
-      scenario = chooseScenario(req.headers, typeof body.model === 'string' ? body.model : undefined);
+      scenario = script.shift() ?? chooseScenario(req.headers, typeof body.model === 'string' ? body.model : undefined);
     } catch (error) {
       return fail(400, (error as Error).message);
     }
