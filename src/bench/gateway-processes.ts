@@ -107,10 +107,25 @@ function stopChild(child: ChildProcess, output: { text(): string }, what: string
   });
 }
 
-/** The configuration file the llm-ledger gateway runs with: every default (SQLite, hash-only, batched) but the upstream. */
-export function writeLedgerGatewayConfig(dir: string, upstreamUrl: string): string {
+/**
+ * Three request policies as a governed deployment would have them (issue 6's benchmark): an
+ * allow-list of models, PII redaction of prompts, and a per-key rate limit far above the load.
+ */
+export const BENCH_POLICIES = [
+  "    - { name: approved-models, type: models, allow: ['gpt-4o*', 'claude-*'] }",
+  '    - { name: pii, type: pii, checkpoints: [request], action: redact }',
+  '    - { name: per-key, type: rate_limit, requests_per_minute: 10000000 }',
+];
+
+/**
+ * The configuration file an llm-ledger gateway runs with, in its own directory: every default
+ * (SQLite, hash-only, batched) but the upstream, and with `policies` the three above.
+ */
+export function writeLedgerGatewayConfig(dir: string, upstreamUrl: string, options: { policies?: boolean } = {}): string {
   const file = join(dir, 'llm-ledger.yaml');
-  writeFileSync(file, ['store:', '  path: ledger.db', 'log:', '  anchor:', '    path: anchor', 'gateway:', '  providers:', '    openai:', `      base_url: ${upstreamUrl}`, ''].join('\n'));
+  const lines = ['store:', '  path: ledger.db', 'log:', '  anchor:', '    path: anchor', 'gateway:', '  providers:', '    openai:', `      base_url: ${upstreamUrl}`];
+  if (options.policies) lines.push('  policies:', ...BENCH_POLICIES);
+  writeFileSync(file, `${lines.join('\n')}\n`);
   return file;
 }
 

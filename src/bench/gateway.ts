@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,17 +35,31 @@ export interface PhaseResult {
   /** A bare node:http pass-through: the cost of the extra hop alone, on this machine. */
   bare: TargetFigures;
   llmLedger: TargetFigures;
+  /** The llm-ledger gateway with three request policies (BENCH_POLICIES), each call's trace events recorded. */
+  llmLedgerPolicies: TargetFigures;
   portkey?: TargetFigures;
   /** Gateway percentile minus the direct percentile, same run. */
   llmLedgerAdded: Added;
+  llmLedgerPoliciesAdded: Added;
   bareAdded: Added;
   portkeyAdded?: Added;
 }
 
+/** What one llm-ledger gateway's ledger holds after the run. */
+export interface LedgerCount {
+  requestsSent: number;
+  callsRecorded: number;
+  errorsRecorded: number;
+  /** Every record: the calls and their trace events. */
+  recordsTotal: number;
+  verified: boolean;
+}
+
 export interface GatewayBenchResult {
   phases: PhaseResult[];
-  /** Every request sent to the llm-ledger gateway, and what its ledger holds afterwards. */
-  ledger: { requestsSent: number; callsRecorded: number; errorsRecorded: number; verified: boolean };
+  /** Every request sent to each llm-ledger gateway, and what its ledger holds afterwards. */
+  ledger: LedgerCount;
+  ledgerPolicies: LedgerCount;
   portkey: { version?: string; measured: boolean; note?: string };
 }
 
@@ -87,25 +101,32 @@ function phases(quick: boolean): Phase[] {
 const ROUNDS = 10;
 
 /**
- * The gateway scenario (issue 5): latency the llm-ledger gateway adds over calling the upstream
- * directly, and the same for the Portkey gateway, in one run, with the ledger recording every call.
+ * The gateway scenario (issues 5 and 6): latency the llm-ledger gateway adds over calling the
+ * upstream directly, without policies and with three (each call's trace events recorded), and the
+ * same for the Portkey gateway, in one run, with the ledgers recording every call.
  */
 export async function gatewayOverhead(options: GatewayBenchOptions): Promise<GatewayBenchResult> {
   const { log } = options;
   const dir = mkdtempSync(join(tmpdir(), 'llm-ledger-bench-gateway-'));
   const upstream = await startUpstreamProcess();
   const configFile = writeLedgerGatewayConfig(dir, upstream.url);
+  const governedDir = join(dir, 'governed');
+  mkdirSync(governedDir);
+  const governedConfigFile = writeLedgerGatewayConfig(governedDir, upstream.url, { policies: true });
   const gateways: GatewayProcess[] = [];
   let upstreamStopped = false;
   try {
     const ledgerGateway = await startLedgerGateway(configFile, options.cpuProfileDir);
     gateways.push(ledgerGateway);
+    const governed = await startLedgerGateway(governedConfigFile);
+    gateways.push(governed);
     const bare = await startBareProxy(upstream.url);
     gateways.push(bare);
     const targets: LoadTarget[] = [
       { name: 'direct', url: upstream.url, headers: {} },
       { name: 'bare', url: bare.url, headers: {}, pid: bare.pid },
       { name: 'llm-ledger', url: ledgerGateway.url, headers: {}, pid: ledgerGateway.pid },
+      { name: 'llm-ledger-policies', url: governed.url, headers: {}, pid: governed.pid },
     ];
     const portkey = await startPortkey(upstream.url);
     if (portkey.gateway) {
@@ -116,10 +137,12 @@ export async function gatewayOverhead(options: GatewayBenchOptions): Promise<Gat
     }
 
     let sentToLedger = 0;
+    let sentToGoverned = 0;
     const results: PhaseResult[] = [];
     for (const phase of phases(options.quick)) {
       const { figures, sent } = await runPhase(phase, targets, options.quick ? 4 : ROUNDS);
       sentToLedger += sent['llm-ledger']!;
+      sentToGoverned += sent['llm-ledger-policies']!;
       const result = phaseResult(phase, figures);
       results.push(result);
       log(describePhase(result));
@@ -130,8 +153,14 @@ export async function gatewayOverhead(options: GatewayBenchOptions): Promise<Gat
     const served = await upstream.stop();
     if (served.rejected > 0) throw new Error(`the upstream rejected ${served.rejected} requests: a gateway forwarded something other than what the client sent`);
     const ledger = await countRecorded(configFile, sentToLedger);
-    log(`  llm-ledger recorded ${ledger.callsRecorded} of ${ledger.requestsSent} calls (${ledger.errorsRecorded} errors), verify ${ledger.verified ? 'ok' : 'FAILED'}`);
-    return { phases: results, ledger, portkey: { ...(portkey.version === undefined ? {} : { version: portkey.version }), measured: portkey.gateway !== undefined, ...(portkey.note === undefined ? {} : { note: portkey.note }) } };
+    const ledgerPolicies = await countRecorded(governedConfigFile, sentToGoverned);
+    for (const [name, count] of [
+      ['llm-ledger', ledger],
+      ['llm-ledger with three policies', ledgerPolicies],
+    ] as const) {
+      log(`  ${name} recorded ${count.callsRecorded} of ${count.requestsSent} calls (${count.errorsRecorded} errors) in ${count.recordsTotal} records with their trace events, verify ${count.verified ? 'ok' : 'FAILED'}`);
+    }
+    return { phases: results, ledger, ledgerPolicies, portkey: { ...(portkey.version === undefined ? {} : { version: portkey.version }), measured: portkey.gateway !== undefined, ...(portkey.note === undefined ? {} : { note: portkey.note }) } };
   } finally {
     for (const gateway of gateways) await gateway.stop().catch(() => undefined);
     if (!upstreamStopped) await upstream.stop().catch(() => undefined);
@@ -200,6 +229,7 @@ function phaseResult(phase: Phase, figures: Map<string, Samples>): PhaseResult {
   const direct = figuresOf(figures.get('direct')!, phase.mode);
   const bare = figuresOf(figures.get('bare')!, phase.mode);
   const llmLedger = figuresOf(figures.get('llm-ledger')!, phase.mode);
+  const llmLedgerPolicies = figuresOf(figures.get('llm-ledger-policies')!, phase.mode);
   const portkeySamples = figures.get('portkey');
   const portkey = portkeySamples && figuresOf(portkeySamples, phase.mode);
   return {
@@ -209,7 +239,9 @@ function phaseResult(phase: Phase, figures: Map<string, Samples>): PhaseResult {
     direct,
     bare,
     llmLedger,
+    llmLedgerPolicies,
     llmLedgerAdded: added(llmLedger, direct),
+    llmLedgerPoliciesAdded: added(llmLedgerPolicies, direct),
     bareAdded: added(bare, direct),
     ...(portkey ? { portkey, portkeyAdded: added(portkey, direct) } : {}),
   };
@@ -220,7 +252,7 @@ const ms = (value: number) => `${value.toFixed(2)} ms`;
 function describePhase(r: PhaseResult): string {
   const what = r.mode === 'stream' ? 'streaming, first byte' : 'non-streaming';
   const portkey = r.portkeyAdded ? `; Portkey adds p50 ${ms(r.portkeyAdded.p50)}, p99 ${ms(r.portkeyAdded.p99)}` : '';
-  return `  ${what}, c=${r.concurrency}, ${r.requests} requests each: direct p50 ${ms(r.direct.p50)}, p99 ${ms(r.direct.p99)}; a bare node:http proxy adds p50 ${ms(r.bareAdded.p50)}, p99 ${ms(r.bareAdded.p99)}; llm-ledger adds p50 ${ms(r.llmLedgerAdded.p50)}, p99 ${ms(r.llmLedgerAdded.p99)}${portkey}`;
+  return `  ${what}, c=${r.concurrency}, ${r.requests} requests each: direct p50 ${ms(r.direct.p50)}, p99 ${ms(r.direct.p99)}; a bare node:http proxy adds p50 ${ms(r.bareAdded.p50)}, p99 ${ms(r.bareAdded.p99)}; llm-ledger adds p50 ${ms(r.llmLedgerAdded.p50)}, p99 ${ms(r.llmLedgerAdded.p99)}; with three policies p50 ${ms(r.llmLedgerPoliciesAdded.p50)}, p99 ${ms(r.llmLedgerPoliciesAdded.p99)}${portkey}`;
 }
 
 /**
@@ -243,12 +275,12 @@ function processCpuMs(pid: number | undefined): number | undefined {
 const CLOCK_TICKS_PER_SECOND = 100;
 
 /** Opens the gateway's ledger read-only, as an auditor would, and counts and verifies what it holds. */
-async function countRecorded(configFile: string, requestsSent: number): Promise<GatewayBenchResult['ledger']> {
+async function countRecorded(configFile: string, requestsSent: number): Promise<LedgerCount> {
   const ledger = await openLedger(loadConfig({ path: configFile }), { readOnly: true, onWarning: () => undefined });
   try {
     const stats = await ledger.stats();
     const report = await ledger.verify();
-    return { requestsSent, callsRecorded: stats.totals.requests, errorsRecorded: stats.totals.errors, verified: report.ok };
+    return { requestsSent, callsRecorded: stats.totals.requests, errorsRecorded: stats.totals.errors, recordsTotal: await ledger.size(), verified: report.ok };
   } finally {
     await ledger.close();
   }
