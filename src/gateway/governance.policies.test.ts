@@ -162,6 +162,42 @@ describe('governance: the response checkpoint', () => {
     expect(await g.ledger.verify()).toMatchObject({ ok: true });
   });
 
+  it('redacts and blocks Anthropic and Responses API streams in their own formats, which the SDKs read', async () => {
+    const g = await harness([ledgerWord('redact')]);
+    const redacted = FAKE_ANSWER.replace('ledger', '[REDACTED:l-word]');
+    const message = await g.anthropic.messages.stream({ model: 'claude-sonnet-4-6', max_tokens: 64, messages: [{ role: 'user', content: 'Say hello.' }] }).finalMessage();
+    expect(message.content[0]).toMatchObject({ type: 'text', text: redacted });
+    const response = await g.openai.responses.stream({ model: 'gpt-4.1', input: 'Say hello.' }).finalResponse();
+    expect(response.output_text).toBe(redacted);
+    await h!.close();
+
+    const b = await harness([ledgerWord('block')]);
+    const anthropicError = await b.anthropic.messages
+      .stream({ model: 'claude-sonnet-4-6', max_tokens: 64, messages: [{ role: 'user', content: 'Say hello.' }] })
+      .finalMessage()
+      .then(() => undefined, (caught: unknown) => caught as Error);
+    expect(anthropicError?.message).toMatch(/policy_blocked.*blocked by policy \\"no-ledger-talk\\"/);
+    const responsesError = await b.openai.responses
+      .stream({ model: 'gpt-4.1', input: 'Say hello.' })
+      .finalResponse()
+      .then(() => undefined, (caught: unknown) => caught as Error);
+    expect(responsesError?.message).toContain('blocked by policy "no-ledger-talk"');
+    expect((await b.callAfter(1)).envelope.status).toBe('blocked');
+    expect((await b.calls()).map((c) => c.envelope.status)).toEqual(['blocked', 'blocked']);
+    expect(await b.ledger.verify()).toMatchObject({ ok: true });
+  });
+
+  it('with sync durability, holds the end of a checked stream until its records are committed', async () => {
+    const g = await harness([ledgerWord('redact')], { gateway: { durability: 'sync' } });
+    const { data: stream, response } = await g.openai.chat.completions.create({ ...ask('Say hello.'), stream: true }).withResponse();
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    expect(text).toBe(FAKE_ANSWER.replace('ledger', '[REDACTED:l-word]'));
+    // Committed before the stream ended: found without waiting.
+    expect((await g.ledger.search({ requestId: response.headers.get('x-request-id')!, kind: 'llm.call' })).records).toHaveLength(1);
+    expect(await g.ledger.verify()).toMatchObject({ ok: true });
+  });
+
   it('stops a streamed answer with an error event once a blocking rule matches, before the match is released', async () => {
     const g = await harness([ledgerWord('block')]);
     const { data: stream, response } = await g.openai.chat.completions.create({ ...ask('Say hello.'), stream: true }).withResponse();

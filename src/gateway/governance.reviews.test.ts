@@ -3,7 +3,7 @@ import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FAKE_ANSWER } from '../providers/test-support/fake-scenarios.js';
 import type { Review } from '../review/types.js';
-import { startHarness, type Harness, type HarnessOptions } from './test-support/harness.js';
+import { filesContaining, startHarness, type Harness, type HarnessOptions } from './test-support/harness.js';
 
 // Human review end to end: requests (and answers) escalated by a policy wait for a reviewer, who
 // decides through the gateway's review API with a reviewer token. Each test checks the client's
@@ -77,6 +77,10 @@ describe('governance: human review', () => {
     expect(await g.traceOf(traceId)).toEqual([...ESCALATED, 'routing_start', 'routing_success', 'llm.call', 'request_completed']);
     expect((await g.callFor(response.headers.get('x-request-id')!)).envelope).toMatchObject({ status: 'success', metadata: { gateway: { reviewId: review.id } }, safety: { alerts: ['codenames: text matching its patterns in the prompt: codename ×1'] } });
     expect(await api(g, RITA, `/${review.id}/reject`, { reason: 'too late' })).toMatchObject({ status: 409 });
+    // Hash-only capture (the default): the prompt under review is nowhere but in its digests.
+    await g.ledger.flush();
+    expect(filesContaining(g.dir, 'Project Falcon')).toEqual([]);
+    expect(JSON.stringify(await g.ledger.trace(traceId))).not.toContain('Falcon');
     expect(await g.ledger.verify()).toMatchObject({ ok: true });
   });
 

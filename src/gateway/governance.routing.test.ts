@@ -81,6 +81,22 @@ describe('governance: routing with retries and fallbacks', () => {
     expect(primary.requests).toHaveLength(1);
     expect(backup.requests).toHaveLength(1);
     expect(await g.traceOf(response.headers.get('x-trace-id')!)).toEqual(['request_received', 'routing_start', 'routing_attempt_failed', 'routing_fallback', 'routing_success', 'llm.call', 'request_completed']);
+    expect(await g.ledger.verify()).toMatchObject({ ok: true });
+  });
+
+  it('gives up on an attempt that sends no answer within attempt_timeout_ms, and falls back', async () => {
+    const primary = await fake({ script: ['slow'], slowMs: 5000 });
+    const backup = await fake();
+    const g = await route(primary, backup, { attempt_timeout_ms: 200 });
+    const started = performance.now();
+    const { data, response } = await g.openai.chat.completions.create(ask).withResponse();
+    expect(data.choices[0]!.message.content).toBe(FAKE_ANSWER);
+    expect(performance.now() - started).toBeLessThan(3000);
+    const traceId = response.headers.get('x-trace-id')!;
+    expect(await g.traceOf(traceId)).toEqual(['request_received', 'routing_start', 'routing_attempt_failed', 'routing_fallback', 'routing_success', 'llm.call', 'request_completed']);
+    const failed = (await g.ledger.search({ traceId, eventType: 'routing_attempt_failed' })).records[0]!.envelope;
+    expect(failed).toMatchObject({ provider: 'primary', error: 'the upstream primary sent no answer within 200 ms', metadata: { timedOut: true, next: 'fallback' } });
+    expect(await g.ledger.verify()).toMatchObject({ ok: true });
   });
 
   it('retries a provider it cannot reach, then falls back', async () => {
@@ -99,6 +115,7 @@ describe('governance: routing with retries and fallbacks', () => {
       ['primary', 'fallback'],
     ]);
     expect(failures[0]!.error).toMatch(/cannot reach the upstream primary: ECONNREFUSED/);
+    expect(await h.ledger.verify()).toMatchObject({ ok: true });
   });
 
   it('when every provider fails, gives the client the last upstream answer unchanged and records routing_failed', async () => {
@@ -134,5 +151,23 @@ describe('governance: routing with retries and fallbacks', () => {
     const error = (await h.openai.chat.completions.create(ask).catch((caught: unknown) => caught)) as ApiError;
     expect(error.status).toBe(502);
     expect(await h.traceOf(error.headers!.get('x-trace-id')!)).toEqual(['request_received', 'routing_start', 'routing_attempt_failed', 'routing_failed', 'llm.call', 'request_completed']);
+    expect(await h.ledger.verify()).toMatchObject({ ok: true });
+  });
+
+  it('falls back for Anthropic streams too, before the stream begins', async () => {
+    const primary = await fake({ script: ['error-529'] });
+    const backup = await fake();
+    h = await startHarness({
+      gateway: {
+        providers: { openai: { base_url: backup.url }, primary: { format: 'anthropic', base_url: primary.url }, backup: { format: 'anthropic', base_url: backup.url } },
+        models: [{ match: 'claude-*', providers: ['primary', 'backup'] }],
+      },
+    });
+    const message = await h.anthropic.messages.stream({ model: 'claude-sonnet-4-6', max_tokens: 64, messages: [{ role: 'user', content: 'Say hello.' }] }).finalMessage();
+    expect(message.content[0]).toMatchObject({ type: 'text', text: FAKE_ANSWER });
+    const call = await h.callAfter(0);
+    expect(call.envelope).toMatchObject({ provider: 'backup', status: 'success', metadata: { gateway: { attempts: 2 } } });
+    expect(await h.traceOf(call.envelope.traceId)).toEqual(['request_received', 'routing_start', 'routing_attempt_failed', 'routing_fallback', 'routing_success', 'llm.call', 'request_completed']);
+    expect(await h.ledger.verify()).toMatchObject({ ok: true });
   });
 });
