@@ -72,7 +72,10 @@ export function relayGuardedStream(
       }
     },
     block(rule, labels) {
-      void evaluate().then(() => stopWith({ policy: rule.policy.name, reason: `found ${labels.join(', ')} in the answer` }));
+      // The evaluation records the checkpoint's events; the stream stops whatever it says.
+      void evaluate()
+        .catch(() => undefined)
+        .then(() => stopWith({ policy: rule.policy.name, reason: `found ${labels.join(', ')} in the answer` }));
     },
     async escalate(rule, labels) {
       const evaluation = await evaluate();

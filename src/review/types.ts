@@ -10,8 +10,8 @@ export type Decision = (typeof DECISIONS)[number];
  */
 export type ReviewStatus = 'pending' | 'approved' | 'rejected' | 'expired';
 
-/** An escalation, as the gateway hands it to the review desk. */
-export interface ReviewRequest {
+/** What every review states: which call, where it was stopped, by which policy and why. */
+interface ReviewBasics {
   traceId: string;
   requestId: string;
   checkpoint: Checkpoint;
@@ -19,6 +19,10 @@ export interface ReviewRequest {
   policy: string;
   reason: string;
   mode: 'hold' | 'async';
+}
+
+/** An escalation, as the gateway hands it to the review desk. */
+export interface ReviewRequest extends ReviewBasics {
   /** Hold mode: when the request stops waiting. */
   timeoutMs?: number;
   user?: string;
@@ -43,15 +47,9 @@ export interface DecisionInput {
   reason: string;
 }
 
-export interface Review {
+export interface Review extends ReviewBasics {
   id: string;
   createdAt: string;
-  traceId: string;
-  requestId: string;
-  checkpoint: Checkpoint;
-  policy: string;
-  reason: string;
-  mode: 'hold' | 'async';
   /** Hold mode: when the held request stops waiting (ISO 8601). */
   deadline?: string;
   status: ReviewStatus;
