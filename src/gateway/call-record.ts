@@ -16,6 +16,8 @@ export interface CallState {
   context: ClientContext;
   /** `performance.now()` when the request arrived: latency and time to first token count from here. */
   startedAt: number;
+  /** `performance.now()` when the call ended, if its record is built later. */
+  endedAt?: number;
   identity?: CallerIdentity;
   provider?: UpstreamProvider;
   request?: RequestFacts;
@@ -98,7 +100,7 @@ export function callRecord(call: CallState, pricing: Pricing, headers: IncomingH
     status: statusOf(call),
     httpStatus: call.httpStatus,
     error: call.error ?? facts.error,
-    latencyMs: millis(performance.now() - call.startedAt),
+    latencyMs: millis((call.endedAt ?? performance.now()) - call.startedAt),
     safety: call.safety,
     headers: headers && headersForCapture(headers),
     capture: context.capture,

@@ -38,10 +38,12 @@ export function forward(runtime: GatewayRuntime, req: IncomingMessage, res: Serv
     done = true;
     clearTimeout(timer);
     runtime.active.delete(exchange);
+    call.endedAt = performance.now();
     if (settings.durability === 'sync') return send(await finishCall(runtime, call, req.headers));
     // Batched: the answer goes first; building and sealing the records is not the client's wait.
+    // Node sends what was written on the next tick, so sealing now would hold the answer back.
     send(true);
-    void finishCall(runtime, call, req.headers);
+    setImmediate(() => void finishCall(runtime, call, req.headers));
   };
 
   const clientGone = (): void => {
@@ -155,11 +157,12 @@ export function forward(runtime: GatewayRuntime, req: IncomingMessage, res: Serv
     };
     incoming.on('data', (chunk: Buffer) => {
       // Batched: the chunk goes on first and is read for the record after, so parsing it is
-      // never in the client's time to first token. Sync must read it first, to hold the end.
+      // never in the client's time to first token: Node sends a write on the next tick, so the
+      // reading is queued behind that. Sync must read it first, to hold the end.
       if (!holdEnd) {
         headersGoNow();
         const flowing = res.write(chunk);
-        observe(chunk);
+        process.nextTick(observe, chunk);
         if (!flowing) {
           incoming.pause();
           res.once('drain', () => incoming.resume());
@@ -189,8 +192,10 @@ export function forward(runtime: GatewayRuntime, req: IncomingMessage, res: Serv
           else res.destroy();
         });
       };
+      // Batched: reading the stream's tail waits until its end has left (see `complete`).
       if (decoder) decoder.end(end);
-      else end();
+      else if (holdEnd) end();
+      else setImmediate(end);
     });
   };
 
@@ -232,8 +237,11 @@ export function forward(runtime: GatewayRuntime, req: IncomingMessage, res: Serv
         });
       };
       const encoding = incoming.headers['content-encoding'];
-      // Only a compressed answer needs the asynchronous decoder.
-      void (encoding === undefined ? describe(raw.toString('utf8')) : decodeBody(raw, encoding).then(describe));
+      // Only a compressed answer needs the asynchronous decoder. An answer already on its way is
+      // read once it has left (see `complete`).
+      if (encoding !== undefined) void decodeBody(raw, encoding).then(describe);
+      else if (streaming) setImmediate(() => void describe(raw.toString('utf8')));
+      else void describe(raw.toString('utf8'));
     });
   };
 }
