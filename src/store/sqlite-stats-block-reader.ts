@@ -1,5 +1,5 @@
 import type { StatementSync } from 'node:sqlite';
-import { openBlock, type BlockColumns, type BlockLabel } from './sqlite-stats-blocks.js';
+import { BLOCK_LABELS, openBlock, type BlockColumns, type BlockLabel } from './sqlite-stats-blocks.js';
 import { statusCode } from './stats-columns.js';
 import type { SearchFilter, StatsColumns, StatsColumnsRequest } from './store.js';
 
@@ -20,35 +20,52 @@ interface BlockRow {
   min_ts: string | null;
   max_ts: string | null;
   labels: string;
-  columns: Uint8Array;
 }
 
 /**
- * The stats columns of the calls in `span` that blocks hold, for a filter that call_stats can take
- * (without its kind). What blocks cannot answer is appended to `rest`, to be read from call_stats:
- * calls in no block (the newest, fewer than a block; the rest of a block retention cut into) and
- * blocks only partly inside the filter's time range.
+ * The stats columns of the calls that blocks hold, for a filter that call_stats can take (without
+ * its kind). What blocks cannot answer is appended to `rest` as index ranges, to be read from
+ * call_stats: calls in no block (the newest, fewer than a block; what is left of a block retention
+ * cut into) and blocks only partly inside the filter's time range. A block's columns are read only
+ * when its time range and labels say some of its calls match.
  */
-export function* blockStatsColumns(prepare: (sql: string) => StatementSync, filter: SearchFilter, request: StatsColumnsRequest, span: IndexRange, rest: IndexRange[]): Generator<StatsColumns> {
-  const rows = prepare('SELECT first_idx, last_idx, calls, format, min_ts, max_ts, labels, columns FROM call_stats_blocks WHERE first_idx <= ? AND last_idx >= ? ORDER BY first_idx')
-    .iterate(span.last, span.first) as Iterable<BlockRow>;
-  let next = span.first;
-  for (const row of rows) {
+export function* blockStatsColumns(prepare: (sql: string) => StatementSync, filter: SearchFilter, request: StatsColumnsRequest, rest: IndexRange[]): Generator<StatsColumns> {
+  const blocks = prepare('SELECT first_idx, last_idx, calls, format, min_ts, max_ts, labels FROM call_stats_blocks ORDER BY first_idx').all() as unknown as BlockRow[];
+  const columnsOf = prepare('SELECT columns FROM call_stats_blocks WHERE first_idx = ? AND last_idx = ?');
+  let next = 0;
+  for (const row of blocks) {
     if (row.first_idx > next) rest.push({ first: next, last: row.first_idx - 1 });
-    next = row.last_idx + 1;
-    const inTime = timeOverlap(row, filter);
-    if (inTime === 'none') continue;
-    const block = inTime === 'all' ? openBlock(row.calls, row.format, row.labels, row.columns) : undefined;
+    // A block overlapping the one before (never written so) is not read: its calls would count twice.
+    const overlaps = row.first_idx < next;
+    const from = Math.max(row.first_idx, next);
+    next = Math.max(next, row.last_idx + 1);
+    const inTime = overlaps ? 'some' : timeOverlap(row, filter);
+    if (inTime === 'none' || from > row.last_idx) continue;
+    const labels = inTime === 'all' ? parseLabels(row.labels) : undefined;
+    if (labels && !LABEL_FILTERS.every((field) => filter[field] === undefined || labels[BLOCK_LABELS.indexOf(field)]!.includes(filter[field]))) continue;
+    // Retention may have removed the block since the list was read: then call_stats has what is left of it.
+    const columns = labels && (columnsOf.get(row.first_idx, row.last_idx) as { columns: Uint8Array } | undefined)?.columns;
+    const block = columns && openBlock(row.calls, row.format, labels!, columns);
     if (!block) {
-      rest.push({ first: Math.max(row.first_idx, span.first), last: Math.min(row.last_idx, span.last) });
+      rest.push({ first: from, last: row.last_idx });
       continue;
     }
     const selected = selectedCalls(block, filter);
     if (selected === null) continue;
-    const columns = toStatsColumns(block, selected, request);
-    for (let from = 0; from < columns.length; from += request.batchSize) yield slice(columns, from, Math.min(columns.length, from + request.batchSize));
+    const stats = toStatsColumns(block, selected, request);
+    for (let at = 0; at < stats.length; at += request.batchSize) yield slice(stats, at, Math.min(stats.length, at + request.batchSize));
   }
-  if (next <= span.last) rest.push({ first: next, last: span.last });
+  rest.push({ first: next, last: Number.MAX_SAFE_INTEGER });
+}
+
+/** A block's dictionaries, or undefined when they are not what this version writes. */
+function parseLabels(json: string): (string | null)[][] | undefined {
+  try {
+    const labels = JSON.parse(json) as unknown;
+    return Array.isArray(labels) && labels.length === BLOCK_LABELS.length && labels.every(Array.isArray) ? (labels as (string | null)[][]) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Whether a block's calls are all, some or none inside the filter's time range (ts compared as text, as SQL does). */

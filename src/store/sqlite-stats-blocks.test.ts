@@ -58,7 +58,11 @@ describe('stats blocks of a SQLite ledger', () => {
     expect(blocks()).toEqual(Array.from({ length: full }, (_, b) => ({ first: callIndexes[4 * b], last: callIndexes[4 * b + 3], calls: 4 })));
     expect(callIndexes.length % 4).toBeGreaterThan(0);
     const plans = await store.explain(() => statsRowsOf(store, { kind: 'llm.call' }, { batchSize: 100 }));
-    expect(plans).toEqual([expect.stringMatching(/call_stats_blocks USING INTEGER PRIMARY KEY/), expect.stringMatching(/call_stats USING INTEGER PRIMARY KEY/)]);
+    expect(plans).toEqual([
+      expect.stringMatching(/^SCAN call_stats_blocks$/),
+      expect.stringMatching(/call_stats_blocks USING INTEGER PRIMARY KEY \(rowid=\?\)/),
+      expect.stringMatching(/call_stats USING INTEGER PRIMARY KEY \(rowid>\? AND rowid<\?\)/),
+    ]);
     await expectStatsOf(() => true);
   });
 
@@ -76,13 +80,14 @@ describe('stats blocks of a SQLite ledger', () => {
     await expectStatsOf((i) => i > cut);
   });
 
-  it('reads the calls of a block it cannot read (another format, a cut BLOB) from call_stats', async () => {
+  it('reads the calls of a block it cannot read (another format, a cut BLOB, one laid over another) from call_stats', async () => {
     openStore();
     await store.append(entries);
     inFile((db) => {
       db.exec('DROP TRIGGER call_stats_blocks_no_update');
       db.prepare('UPDATE call_stats_blocks SET format = 2 WHERE first_idx = ?').run(callIndexes[0]!);
       db.prepare('UPDATE call_stats_blocks SET columns = substr(columns, 1, 10) WHERE first_idx = ?').run(callIndexes[8]!);
+      db.prepare('INSERT INTO call_stats_blocks SELECT first_idx + 1, last_idx + 4, calls, format, min_ts, max_ts, labels, columns FROM call_stats_blocks WHERE first_idx = ?').run(callIndexes[12]!);
     });
     await expectStatsOf(() => true);
   });

@@ -51,12 +51,11 @@ export interface BlockColumns {
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** Views on a stored block, or undefined when this machine cannot read its format. */
-export function openBlock(calls: number, format: number, labelsJson: string, columns: Uint8Array): BlockColumns | undefined {
+/** Views on a stored block (`values`: its parsed dictionaries), or undefined when this machine cannot read its format. */
+export function openBlock(calls: number, format: number, values: (string | null)[][], columns: Uint8Array): BlockColumns | undefined {
   if (format !== BLOCK_FORMAT || !LITTLE_ENDIAN || columns.byteLength !== calls * BYTES_PER_CALL) return undefined;
   // Float64 views need an offset that is a multiple of 8.
   const bytes = columns.byteOffset % 8 === 0 ? columns : columns.slice();
-  const values = JSON.parse(labelsJson) as (string | null)[][];
   const numbers = {} as Record<BlockNumber, Float64Array>;
   BLOCK_NUMBERS.forEach((name, k) => (numbers[name] = new Float64Array(bytes.buffer, bytes.byteOffset + k * calls * 8, calls)));
   const labelsAt = bytes.byteOffset + BLOCK_NUMBERS.length * calls * 8;

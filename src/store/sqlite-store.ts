@@ -315,18 +315,18 @@ export class SqliteStore implements Store {
     }
     // Every row of call_stats is an llm.call: its filter needs no kind.
     const calls = { ...filter, kind: undefined };
-    // call_stats has no ts index; the records' one gives the index range to read.
-    const span = this.timeSpan(filter);
-    if (span === null) return;
-    const ranges: IndexRange[] = [span ?? { first: 0, last: Number.MAX_SAFE_INTEGER }];
+    const ranges: IndexRange[] = [];
     if (this.hasTable('call_stats_blocks')) {
-      const rest: IndexRange[] = [];
-      for (const batch of blockStatsColumns((sql) => this.prepareQuery(sql), calls, request, ranges.pop()!, rest)) {
+      for (const batch of blockStatsColumns((sql) => this.prepareQuery(sql), calls, request, ranges)) {
         yield batch;
         // Give the event loop a turn now and then: this runs synchronously on the caller's thread.
         await new Promise(setImmediate);
       }
-      ranges.push(...rest);
+    } else {
+      // call_stats has no ts index; the records' one gives the index range to read.
+      const span = this.timeSpan(filter);
+      if (span === null) return;
+      ranges.push(span ?? { first: 0, last: Number.MAX_SAFE_INTEGER });
     }
     yield* this.statsRows('call_stats', calls, request, ranges);
   }

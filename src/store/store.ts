@@ -46,7 +46,7 @@ export interface StatsColumnsRequest {
   groupBy?: StatsGroupField;
   /** Adds `time`: each row's `ts` in epoch milliseconds. */
   withTime?: boolean;
-  /** Rows per batch. */
+  /** Rows per batch, at most. */
   batchSize: number;
 }
 
