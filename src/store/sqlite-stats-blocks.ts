@@ -67,6 +67,16 @@ export function openBlock(calls: number, format: number, values: (string | null)
 const BYTES_PER_CALL = BLOCK_NUMBERS.length * 8 + BLOCK_LABELS.length * 2;
 
 type CallRow = [idx: number, ts: string | null, status: string | null, model: string | null, user: string | null, provider: string | null, ...numbers: (number | null)[]];
+export type CallRows = CallRow[];
+
+/** The call_stats rows a block packs: `.all(afterIdx, calls)` gives the next `calls` of them in idx order. */
+export function prepareCallRows(db: DatabaseSync): StatementSync {
+  const statement = db.prepare(
+    `SELECT idx, ts, status, model, user_id, provider, unixepoch(ts, 'subsec') * 1000, input_tokens, output_tokens, reasoning_tokens, cached_tokens, cost_usd, latency_ms FROM call_stats WHERE idx > ? ORDER BY idx LIMIT ?`,
+  );
+  statement.setReturnArrays(true);
+  return statement;
+}
 
 /**
  * Packs full blocks on the writer's connection, inside the transaction of the append that filled
@@ -87,10 +97,7 @@ export class StatsBlockWriter {
     this.db = db;
     this.callsPerBlock = callsPerBlock;
     this.lastBlockEnd = db.prepare('SELECT coalesce(max(last_idx), -1) AS v FROM call_stats_blocks');
-    this.nextCalls = db.prepare(
-      `SELECT idx, ts, status, model, user_id, provider, unixepoch(ts, 'subsec') * 1000, input_tokens, output_tokens, reasoning_tokens, cached_tokens, cost_usd, latency_ms FROM call_stats WHERE idx > ? ORDER BY idx LIMIT ?`,
-    );
-    this.nextCalls.setReturnArrays(true);
+    this.nextCalls = prepareCallRows(db);
     this.callsFrom = db.prepare('SELECT count(*) AS v FROM call_stats WHERE idx >= ?');
     this.insert = db.prepare('INSERT INTO call_stats_blocks (first_idx, last_idx, calls, format, min_ts, max_ts, labels, columns) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
     this.pending = this.countPending();
@@ -126,7 +133,7 @@ export class StatsBlockWriter {
     this.db.exec('SAVEPOINT stats_block');
     try {
       const after = (this.lastBlockEnd.get() as { v: number }).v;
-      const rows = this.nextCalls.all(after, this.callsPerBlock) as unknown as CallRow[];
+      const rows = this.nextCalls.all(after, this.callsPerBlock) as unknown as CallRows;
       if (rows.length === this.callsPerBlock) this.insert.run(...packBlock(rows));
       this.pending = rows.length === this.callsPerBlock ? this.pending - rows.length : rows.length;
       this.db.exec('RELEASE stats_block');
@@ -145,8 +152,11 @@ export class StatsBlockWriter {
   }
 }
 
-/** The insert parameters of one block from its call_stats rows, in idx order. */
-function packBlock(rows: CallRow[]): [number, number, number, number, string | null, string | null, string, Uint8Array] {
+/** A block as stored: first_idx, last_idx, calls, format, min_ts, max_ts, labels, columns. */
+export type PackedBlock = [number, number, number, number, string | null, string | null, string, Uint8Array];
+
+/** One block from its call_stats rows, in idx order. */
+export function packBlock(rows: CallRows): PackedBlock {
   const calls = rows.length;
   const bytes = new Uint8Array(calls * BYTES_PER_CALL);
   const numbers = BLOCK_NUMBERS.map((_, k) => new Float64Array(bytes.buffer, k * calls * 8, calls));

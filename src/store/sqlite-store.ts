@@ -13,6 +13,7 @@ import { SqlitePruning } from './sqlite-pruning.js';
 import { scanLeavesInParallel } from './sqlite-leaf-scan.js';
 import { blockStatsColumns, type IndexRange } from './sqlite-stats-block-reader.js';
 import { STATS_BLOCKS_SCHEMA } from './sqlite-stats-blocks.js';
+import { checkSqliteStatsCopies } from './sqlite-stats-check.js';
 import { hashLeafInput, LeafBatchBuilder, type LeafBatch } from './leaf-scan.js';
 import { availableParallelism } from 'node:os';
 import {
@@ -22,6 +23,7 @@ import {
   type SearchPage,
   type StatsColumns,
   type StatsColumnsRequest,
+  type StatsCopiesCheck,
   type StatsGroupField,
   type Store,
   type StoredCheckpoint,
@@ -355,6 +357,11 @@ export class SqliteStore implements Store {
     }
     const rest = builder.take();
     if (rest) yield rest;
+  }
+
+  /** Where stats read call_stats, whether it and its blocks agree with the records (see sqlite-stats-check.ts). */
+  async checkStatsCopies(): Promise<StatsCopiesCheck | undefined> {
+    return this.hasTable('call_stats') ? checkSqliteStatsCopies(this.db, this.hasTable('call_stats_blocks')) : undefined;
   }
 
   private hasTable(name: 'call_stats' | 'call_stats_blocks'): boolean {
