@@ -92,13 +92,21 @@ function selectedCalls(block: BlockColumns, filter: SearchFilter): Uint32Array |
   if (tests.length === 0) return undefined;
   const selected = new Uint32Array(block.calls);
   let n = 0;
-  for (let i = 0; i < block.calls; i++) if (tests.every((t) => t.codes[i] === t.code)) selected[n++] = i;
+  calls: for (let i = 0; i < block.calls; i++) {
+    for (const { codes, code } of tests) if (codes[i] !== code) continue calls;
+    selected[n++] = i;
+  }
   return n === 0 ? null : selected.subarray(0, n);
 }
 
 /** One block as StatsColumns: views on its columns when every call is selected, copies of the selected ones otherwise. */
 function toStatsColumns(block: BlockColumns, selected: Uint32Array | undefined, request: StatsColumnsRequest): StatsColumns {
-  const pick = (column: Float64Array) => (selected ? Float64Array.from(selected, (i) => column[i]!) : column);
+  const pick = (column: Float64Array) => {
+    if (!selected) return column;
+    const picked = new Float64Array(selected.length);
+    for (let k = 0; k < selected.length; k++) picked[k] = column[selected[k]!]!;
+    return picked;
+  };
   const rows = selected ?? { length: block.calls };
   const at = (k: number) => (selected ? selected[k]! : k);
   const { numbers, labels } = block;
