@@ -45,7 +45,7 @@ export function* blockStatsColumns(prepare: (sql: string) => StatementSync, filt
     if (labels && !LABEL_FILTERS.every((field) => filter[field] === undefined || labels[BLOCK_LABELS.indexOf(field)]!.includes(filter[field]))) continue;
     // Retention may have removed the block since the list was read: then call_stats has what is left of it.
     const columns = labels && (columnsOf.get(row.first_idx, row.last_idx) as { columns: Uint8Array } | undefined)?.columns;
-    const block = columns && openBlock(row.calls, row.format, labels!, columns);
+    const block = labels && columns && openBlock(row.calls, row.format, labels, columns);
     if (!block) {
       rest.push({ first: from, last: row.last_idx });
       continue;

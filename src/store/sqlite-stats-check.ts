@@ -33,7 +33,7 @@ export function checkSqliteStatsCopies(db: DatabaseSync, withBlocks: boolean): S
   for (const block of stored as Iterable<StoredBlock>) {
     blocks++;
     const rows = callRows.all(block.first_idx - 1, block.calls) as unknown as CallRows;
-    // A block that overlaps the one before would count its calls twice.
+    // Blocks are written one after another, never laid over each other.
     if (block.first_idx < next || rows.length === 0 || !sameBlock(Object.values(block), packBlock(rows))) badBlocks.add(block.first_idx);
     next = Math.max(next, block.last_idx + 1);
   }
