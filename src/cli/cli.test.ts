@@ -43,6 +43,22 @@ describe('llm-ledger CLI', () => {
     expect(json).toMatchObject({ ok: false, firstBadIndex: 5 });
   });
 
+  it('stats --check exits 0 while the copy stats read agrees with the records, and 1 naming the index once it was changed', () => {
+    const dir = tempDir();
+    expect(run(dir, 'demo').code).toBe(0);
+    const db = new DatabaseSync(join(dir, 'llm-ledger.db'));
+    const { calls } = db.prepare("SELECT count(*) AS calls FROM records WHERE kind = 'llm.call'").get() as { calls: number };
+    expect(run(dir, 'stats', '--check')).toMatchObject({ code: 0, stdout: `The copies stats read agree with the records (${calls} calls, 0 blocks).\n` });
+    const { idx } = db.prepare("SELECT idx FROM records WHERE kind = 'llm.call' ORDER BY idx LIMIT 1 OFFSET 2").get() as { idx: number };
+    db.exec(`DROP TRIGGER call_stats_no_update; UPDATE call_stats SET cost_usd = 1000 WHERE idx = ${idx}`);
+    db.close();
+    const { code, stdout } = run(dir, 'stats', '--check');
+    expect(code).toBe(1);
+    expect(stdout).toBe(`call_stats disagrees with the llm.call records at index ${idx}\nStats may be wrong; the records themselves are what verify checks.\n`);
+    // verify checks the records, which nobody changed.
+    expect(run(dir, 'verify').code).toBe(0);
+  });
+
   it('prove writes a bundle that verify-proof accepts offline and rejects once altered', () => {
     const dir = tempDir();
     run(dir, 'demo');

@@ -8,7 +8,7 @@ import { canonicalJson } from '../record/canonical.js';
 import { sealEnvelope, type EnvelopeLimits } from '../record/envelope.js';
 import { parseRecordInput } from '../record/schema.js';
 import type { Envelope, LoggedRecord } from '../record/types.js';
-import type { AppendEntry, SearchFilter, Store } from '../store/store.js';
+import type { AppendEntry, SearchFilter, StatsCopiesCheck, Store } from '../store/store.js';
 import { AnomalyOptionsError, detectAnomalies, type AnomalyOptions, type AnomalyReport } from './anomalies.js';
 import { computeStats, STATS_GROUPS, type StatsGroup, type StatsReport } from './stats.js';
 import { TimeBoundError, withNormalizedTimes } from './time-bounds.js';
@@ -403,6 +403,16 @@ export class Ledger {
     if (by !== undefined && !STATS_GROUPS.includes(by)) throw new LedgerError(`stats can be grouped by ${STATS_GROUPS.join(', ')}; got ${by}`);
     const columns = this.parts.store.statsColumns(checkedTimes({ kind: 'llm.call', ...rest }), { batchSize: 4096, ...(by ? { groupBy: by } : {}) });
     return computeStats(columns, by !== undefined);
+  }
+
+  /**
+   * Whether the copies of the records that stats read (SQLite's call_stats and its blocks) agree
+   * with the envelopes; undefined where the store keeps none and stats read the envelopes, which
+   * `verify` checks.
+   */
+  async checkStats(): Promise<StatsCopiesCheck | undefined> {
+    await this.writer?.flush();
+    return this.parts.store.checkStatsCopies?.();
   }
 
   /**

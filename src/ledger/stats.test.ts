@@ -1,6 +1,9 @@
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RecordInput } from '../record/types.js';
+import { StatsColumnsBuilder } from '../store/stats-columns.js';
 import type { Ledger } from './ledger.js';
+import { computeStats } from './stats.js';
 import { openTestLedger, tempDir } from './test-support/fixtures.js';
 
 const call = (overrides: Partial<RecordInput>): RecordInput => ({ provider: 'openai', model: 'gpt-4o', user: 'alice', status: 'success', timestamp: '2026-03-01T10:00:00.000Z', ...overrides });
@@ -73,9 +76,48 @@ describe.each(['memory', 'sqlite', 'jsonl'] as const)('stats on the %s store', (
     expect((await ledger.stats({ until: '2026-03-01' })).totals.requests).toBe(0);
   });
 
+  it('gives a single call its own latency as every percentile, and tied latencies as they are', async () => {
+    await ledgerWith([call({ model: 'one', latencyMs: 42 }), ...Array.from({ length: 9 }, (_, i) => call({ model: 'tied', latencyMs: i < 5 ? 7 : 8 }))]);
+    const { groups } = await ledger.stats({ by: 'model' });
+    expect(groups.map((g) => [g.key, g.latencyP50, g.latencyP95, g.latencyP99])).toEqual([
+      ['tied', 7, 8, 8],
+      ['one', 42, 42, 42],
+    ]);
+  });
+
+  it('gives no percentiles to a group without latencies, and zeros when nothing matches', async () => {
+    await ledgerWith([call({ model: 'timed', latencyMs: 5 }), call({ model: 'untimed', inputTokens: 3 })]);
+    const { groups } = await ledger.stats({ by: 'model' });
+    expect(groups.find((g) => g.key === 'untimed')).toMatchObject({ requests: 1, inputTokens: 3, latencyP50: null, latencyP95: null, latencyP99: null });
+    expect(await ledger.stats({ model: 'nobody', by: 'user' })).toEqual({
+      totals: { key: 'total', requests: 0, errors: 0, blocked: 0, errorRate: 0, blockRate: 0, inputTokens: 0, outputTokens: 0, reasoningTokens: 0, cachedTokens: 0, costUsd: 0, latencyP50: null, latencyP95: null, latencyP99: null },
+      groups: [],
+    });
+  });
+
   it('refuses an unknown grouping and a time without a zone', async () => {
     await ledgerWith([]);
     await expect(ledger.stats({ by: 'colour' as 'model' })).rejects.toThrow(/grouped by model, user, provider, day; got colour/);
     await expect(ledger.stats({ since: '2026-03-01T00:00:00' })).rejects.toThrow(/since must be an ISO 8601 date or time in UTC/);
+  });
+});
+
+describe('stats percentiles', () => {
+  /** Nearest rank: the value at position ceil(p * n) of the latencies in ascending order. */
+  const nearestRank = (latencies: number[], p: number) => [...latencies].sort((a, b) => a - b)[Math.max(0, Math.ceil(p * latencies.length) - 1)];
+
+  it('are the nearest-rank latencies, whatever their number, order and ties, across batches', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.oneof(fc.integer({ min: 0, max: 20 }), fc.double({ min: 0, max: 1e6, noNaN: true })), { minLength: 1, maxLength: 3000, size: 'max' }), fc.integer({ min: 1, max: 500 }), async (latencies, batchSize) => {
+        const builder = new StatsColumnsBuilder({ batchSize });
+        const batches = latencies.flatMap((latency) => builder.push(1, 1, 1, 0, 0, 0, latency) ?? []);
+        const rest = builder.take();
+        const { totals } = await computeStats((async function* () {
+          yield* [...batches, ...(rest ? [rest] : [])];
+        })(), false);
+        expect([totals.latencyP50, totals.latencyP95, totals.latencyP99]).toEqual([0.5, 0.95, 0.99].map((p) => nearestRank(latencies, p)));
+      }),
+      { numRuns: 50 },
+    );
   });
 });

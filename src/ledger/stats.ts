@@ -1,3 +1,4 @@
+import quickselect from 'quickselect';
 import { statusCode } from '../store/stats-columns.js';
 import { STATS_GROUP_FIELDS, type StatsColumns } from '../store/store.js';
 
@@ -67,7 +68,7 @@ class Accumulator {
   }
 
   row(key: string): StatsRow {
-    const sorted = this.latencies.subarray(0, this.latencyCount).sort();
+    const [latencyP50, latencyP95, latencyP99] = percentiles(this.latencies.subarray(0, this.latencyCount), [0.5, 0.95, 0.99]);
     const { requests, errors, blocked, inputTokens, outputTokens, reasoningTokens, cachedTokens } = this;
     return {
       key,
@@ -81,17 +82,29 @@ class Accumulator {
       reasoningTokens,
       cachedTokens,
       costUsd: Math.round(this.costUsd * 1e9) / 1e9,
-      latencyP50: percentile(sorted, 0.5),
-      latencyP95: percentile(sorted, 0.95),
-      latencyP99: percentile(sorted, 0.99),
+      latencyP50: latencyP50!,
+      latencyP95: latencyP95!,
+      latencyP99: latencyP99!,
     };
   }
 }
 
-/** Nearest-rank percentile: always a latency that was really observed. */
-function percentile(sorted: Float64Array, p: number): number | null {
-  if (sorted.length === 0) return null;
-  return sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] ?? null;
+/**
+ * Nearest-rank percentiles (`ps` ascending): always latencies that were really observed. Found by
+ * selection, highest first, each within the values below the one before, instead of sorting them
+ * all: a million latencies take a third of the time a sort does. Reorders `values`.
+ */
+function percentiles(values: Float64Array, ps: number[]): (number | null)[] {
+  if (values.length === 0) return ps.map(() => null);
+  const ranks = ps.map((p) => Math.max(0, Math.ceil(p * values.length) - 1));
+  // Float64Array is indexed like the number[] quickselect's types ask for.
+  const array = values as unknown as number[];
+  let right = values.length - 1;
+  for (const rank of ranks.toReversed()) {
+    quickselect(array, rank, 0, right);
+    right = rank;
+  }
+  return ranks.map((rank) => values[rank]!);
 }
 
 /** The key of a row without the grouping field. */

@@ -85,7 +85,7 @@ export function missingColumnsSql(existing: ReadonlySet<string>): string {
 }
 
 /** The columns `call_stats` copies from each llm.call record: what stats read, filter and group by. */
-const CALL_STATS_COLUMNS = ['ts', 'status', 'model', 'user_id', 'provider', ...Object.keys(NUMERIC_FIELDS)];
+export const CALL_STATS_COLUMNS = ['ts', 'status', 'model', 'user_id', 'provider', ...Object.keys(NUMERIC_FIELDS)];
 
 /**
  * A narrow copy of the stats columns of every llm.call record, filled by a trigger in the same

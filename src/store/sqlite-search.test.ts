@@ -145,8 +145,12 @@ describe('SQLite search plans', () => {
     const statsPlans = await store.explain(async () => {
       for await (const _ of store.statsColumns({ kind: 'llm.call', since: at(4900) }, { batchSize: 1000 }));
     });
-    // The span of the time range from the ts index, then that index range of the narrow copy.
-    expect(statsPlans).toEqual([expect.stringMatching(/USING INDEX records_ts/), expect.stringMatching(/call_stats USING INTEGER PRIMARY KEY/)]);
+    // The list of packed blocks, the columns of those in the time range, then the index ranges of the calls no block holds.
+    expect(statsPlans).toEqual([
+      expect.stringMatching(/^SCAN call_stats_blocks$/),
+      expect.stringMatching(/call_stats_blocks USING INTEGER PRIMARY KEY \(rowid=\?\)/),
+      expect.stringMatching(/call_stats USING INTEGER PRIMARY KEY \(rowid>\? AND rowid<\?\)/),
+    ]);
   });
 
   it('scans a time range in log order without sorting envelopes: the index span first, then a walk', async () => {

@@ -11,6 +11,9 @@ import { SQLITE_CONTENT_SCHEMA } from './sqlite-content-schema.js';
 import { RECORDS_DELETE_TRIGGER, SQLITE_PRUNE_SCHEMA } from './sqlite-prune-schema.js';
 import { SqlitePruning } from './sqlite-pruning.js';
 import { scanLeavesInParallel } from './sqlite-leaf-scan.js';
+import { blockStatsColumns, type IndexRange } from './sqlite-stats-block-reader.js';
+import { STATS_BLOCKS_SCHEMA } from './sqlite-stats-blocks.js';
+import { checkSqliteStatsCopies } from './sqlite-stats-check.js';
 import { hashLeafInput, LeafBatchBuilder, type LeafBatch } from './leaf-scan.js';
 import { availableParallelism } from 'node:os';
 import {
@@ -20,6 +23,7 @@ import {
   type SearchPage,
   type StatsColumns,
   type StatsColumnsRequest,
+  type StatsCopiesCheck,
   type StatsGroupField,
   type Store,
   type StoredCheckpoint,
@@ -43,7 +47,7 @@ const FILTER_COLUMNS = {
  * Opens (and on first use creates) a SQLite ledger file in WAL mode with append-only triggers.
  * Reads use a connection on the calling thread; appends go to a writer thread (WAL lets both run).
  */
-export function openSqliteStore(path: string, options: { parallelScanFrom?: number } = {}): SqliteStore {
+export function openSqliteStore(path: string, options: { parallelScanFrom?: number; statsBlockCalls?: number } = {}): SqliteStore {
   // A writer thread cannot share an in-memory database; the memory store is the in-memory ledger.
   if (path === ':memory:') throw new StoreError("SQLite needs a file; for a ledger kept in memory use store.type: memory");
   const file = resolve(path);
@@ -69,7 +73,7 @@ export function openSqliteStore(path: string, options: { parallelScanFrom?: numb
     if (err instanceof StoreError) throw err;
     throw new StoreError(`cannot open SQLite ledger ${file}: ${(err as Error).message}`, { cause: err });
   }
-  return new SqliteStore(db, file, new SqliteWriterThread(file), options.parallelScanFrom ?? PARALLEL_SCAN_FROM);
+  return new SqliteStore(db, file, new SqliteWriterThread(file, options.statsBlockCalls), options.parallelScanFrom ?? PARALLEL_SCAN_FROM);
 }
 
 /** Adds the pruning horizon to a file that lacks it, and lets retention delete below it. */
@@ -91,17 +95,21 @@ function allowPruning(db: DatabaseSync): void {
 /**
  * Adds the call_stats table, filled from the records already there, to a file that lacks it. If
  * that fails (a tampered row that is not JSON), the file stays as it was: stats then read the
- * records themselves, and `verify` still gets to report the row.
+ * records themselves, and `verify` still gets to report the row. Then adds the table of its packed
+ * blocks where it is missing; the writer thread fills it (sqlite-stats-blocks.ts).
  */
 function addCallStats(db: DatabaseSync): void {
-  if (db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'call_stats'").get()) return;
-  db.exec('BEGIN IMMEDIATE');
-  try {
-    db.exec(SQLITE_CALL_STATS_SCHEMA);
-    db.exec('COMMIT');
-  } catch {
-    db.exec('ROLLBACK');
+  const hasCallStats = () => db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'call_stats'").get() !== undefined;
+  if (!hasCallStats()) {
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      db.exec(SQLITE_CALL_STATS_SCHEMA);
+      db.exec('COMMIT');
+    } catch {
+      db.exec('ROLLBACK');
+    }
   }
+  if (hasCallStats() && !db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'call_stats_blocks'").get()) db.exec(STATS_BLOCKS_SCHEMA);
 }
 
 /** Below this many rows, starting threads costs more than it saves. */
@@ -297,22 +305,38 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Reads only columns, never an envelope into JavaScript: from call_stats when the filter allows
-   * (llm.call records; time, model, provider, user, status), else the generated columns of
-   * records. No ORDER BY, so a narrow time range is read through an index.
+   * Reads only columns, never an envelope into JavaScript: for llm.call records filtered on what
+   * call_stats copies (time, model, provider, user, status), from its packed blocks and the calls
+   * not in one from call_stats itself; else from the generated columns of records. No ORDER BY,
+   * so a narrow time range is read through an index.
    */
   async *statsColumns(filter: SearchFilter, request: StatsColumnsRequest): AsyncIterable<StatsColumns> {
-    const narrowTable = readsCallStats(filter) && this.hasCallStats();
-    const table = narrowTable ? 'call_stats' : 'records';
-    // Every row of call_stats is an llm.call: its filter needs no kind.
-    const { where, params } = whereClause(narrowTable ? { ...filter, kind: undefined } : filter, { timeIsNarrow: true });
-    const span = narrowTable ? this.timeSpan(filter) : undefined;
-    if (span === null) return;
-    if (span) {
-      // call_stats has no ts index; the records' one gives the index range to read.
-      where.push('idx BETWEEN ? AND ?');
-      params.push(span.first, span.last);
+    if (!readsCallStats(filter) || !this.hasTable('call_stats')) {
+      yield* this.statsRows('records', filter, request);
+      return;
     }
+    // Every row of call_stats is an llm.call: its filter needs no kind.
+    const calls = { ...filter, kind: undefined };
+    const ranges: IndexRange[] = [];
+    if (this.hasTable('call_stats_blocks')) {
+      for (const batch of blockStatsColumns((sql) => this.prepareQuery(sql), calls, request, ranges)) {
+        yield batch;
+        // Give the event loop a turn now and then: this runs synchronously on the caller's thread.
+        await new Promise(setImmediate);
+      }
+    } else {
+      // call_stats has no ts index; the records' one gives the index range to read.
+      const span = this.timeSpan(filter);
+      if (span === null) return;
+      ranges.push(span ?? { first: 0, last: Number.MAX_SAFE_INTEGER });
+    }
+    yield* this.statsRows('call_stats', calls, request, ranges);
+  }
+
+  /** Stats columns stepped through row by row, from `table` (within the index ranges, if given). */
+  private async *statsRows(table: 'records' | 'call_stats', filter: SearchFilter, request: StatsColumnsRequest, ranges?: IndexRange[]): AsyncIterable<StatsColumns> {
+    const { where, params } = whereClause(filter, { timeIsNarrow: true });
+    if (ranges) where.push('idx BETWEEN ? AND ?');
     const columns = [STATUS_CODE, ...Object.keys(NUMERIC_FIELDS)];
     if (request.groupBy) columns.push(GROUP_COLUMNS[request.groupBy]);
     if (request.withTime) columns.push(`unixepoch(ts, 'subsec') * 1000`);
@@ -323,18 +347,25 @@ export class SqliteStore implements Store {
     const groupAt = request.groupBy ? 7 : -1;
     const timeAt = request.withTime ? (request.groupBy ? 8 : 7) : -1;
     let rows = 0;
-    for (const r of stmt.iterate(...params) as unknown as Iterable<StatsRow>) {
-      const batch = builder.push(r[0], r[1], r[2], r[3], r[4], r[5], r[6], groupAt < 0 ? undefined : (r[groupAt] as string | null), timeAt < 0 ? undefined : (r[timeAt] as number | null));
-      if (batch) yield batch;
-      // Give the event loop a turn now and then: this runs synchronously on the caller's thread.
-      if (++rows % request.batchSize === 0) await new Promise(setImmediate);
+    for (const range of ranges ?? [undefined]) {
+      const bounds = range ? [range.first, range.last] : [];
+      for (const r of stmt.iterate(...params, ...bounds) as unknown as Iterable<StatsRow>) {
+        const batch = builder.push(r[0], r[1], r[2], r[3], r[4], r[5], r[6], groupAt < 0 ? undefined : (r[groupAt] as string | null), timeAt < 0 ? undefined : (r[timeAt] as number | null));
+        if (batch) yield batch;
+        if (++rows % request.batchSize === 0) await new Promise(setImmediate);
+      }
     }
     const rest = builder.take();
     if (rest) yield rest;
   }
 
-  private hasCallStats(): boolean {
-    return this.db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'call_stats'").get() !== undefined;
+  /** Where stats read call_stats, whether it and its blocks agree with the records (see sqlite-stats-check.ts). */
+  async checkStatsCopies(): Promise<StatsCopiesCheck | undefined> {
+    return this.hasTable('call_stats') ? checkSqliteStatsCopies(this.db, this.hasTable('call_stats_blocks')) : undefined;
+  }
+
+  private hasTable(name: 'call_stats' | 'call_stats_blocks'): boolean {
+    return this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
   }
 
   /**

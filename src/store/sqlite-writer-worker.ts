@@ -4,6 +4,7 @@
 // as well as from the build.
 import { DatabaseSync } from 'node:sqlite';
 import { parentPort, workerData } from 'node:worker_threads';
+import type * as StatsBlocks from './sqlite-stats-blocks.js';
 
 interface ContentRows {
   /** Position in the batch of the record each item belongs to. */
@@ -34,7 +35,8 @@ type WriteMessage =
   | { op: 'prune'; below: number; limit: number };
 
 const port = parentPort!;
-const db = new DatabaseSync((workerData as { file: string }).file);
+const { file, statsBlockCalls } = workerData as { file: string; statsBlockCalls: number };
+const db = new DatabaseSync(file);
 // The checkpointer thread (sqlite-checkpointer-worker.ts) copies the WAL back, not the commits.
 db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA wal_autocheckpoint = 0;');
 // Erased content and destroyed keys are overwritten with zeros, not left in free pages.
@@ -61,6 +63,35 @@ const raiseHorizon = db.prepare('INSERT INTO pruned (below) VALUES (?)');
 const pruneRecords = db.prepare('DELETE FROM records WHERE idx IN (SELECT idx FROM records WHERE idx < ? ORDER BY idx LIMIT ?)');
 // A batch must start where the log ends: after a failed batch, the ones sent behind it are refused.
 let size = ((db.prepare('SELECT max(idx) AS last FROM records').get() as { last: number | null }).last ?? -1) + 1;
+const statsBlocks = await statsBlockWriter();
+let catchingUp = false;
+let closed = false;
+
+/** Packs the stats blocks of calls as they are appended; absent in a file without call_stats. */
+async function statsBlockWriter(): Promise<StatsBlocks.StatsBlockWriter | undefined> {
+  if (!db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'call_stats_blocks'").get()) return undefined;
+  const url = new URL(`./sqlite-stats-blocks${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+  const { StatsBlockWriter } = (await import(url.href)) as typeof StatsBlocks;
+  return new StatsBlockWriter(db, statsBlockCalls);
+}
+
+/**
+ * Blocks the appends did not write (a file from before blocks, or after retention removed them):
+ * one block per turn, in its own transaction, so appends are never held up for long.
+ */
+function catchUpStatsBlocks(): void {
+  if (catchingUp || !statsBlocks?.due) return;
+  catchingUp = true;
+  setImmediate(() => {
+    catchingUp = false;
+    try {
+      if (!closed && transaction(() => statsBlocks.writeNext())) catchUpStatsBlocks();
+    } catch {
+      // The write lock stayed busy (another process writing): the next append tries again.
+    }
+  });
+}
+catchUpStatsBlocks();
 
 function transaction<T>(work: () => T): T {
   db.exec('BEGIN IMMEDIATE');
@@ -89,8 +120,10 @@ function append(m: AppendMessage): void {
       }
     }
     if (m.checkpoint) insertCheckpoint.run(m.checkpoint.size, m.checkpoint.note);
+    if (m.ids.length > 0) statsBlocks?.appended(m.first);
   });
   size += m.ids.length;
+  catchUpStatsBlocks();
 }
 
 function write(m: WriteMessage): unknown {
@@ -106,11 +139,16 @@ function write(m: WriteMessage): unknown {
       });
     case 'replaceKey':
       return Number(transaction(() => updateKey.run(m.kekId, m.wrapped, m.subject, m.version)).changes) === 1;
-    case 'prune':
-      return transaction(() => {
+    case 'prune': {
+      const pruned = transaction(() => {
         if (m.below > (horizon.get() as { below: number }).below) raiseHorizon.run(m.below);
-        return Number(pruneRecords.run(m.below, m.limit).changes);
+        const deleted = Number(pruneRecords.run(m.below, m.limit).changes);
+        statsBlocks?.recount();
+        return deleted;
       });
+      catchUpStatsBlocks();
+      return pruned;
+    }
     case 'destroyKeys':
       return transaction(() => {
         const { n, v } = highestKey.get(m.subject) as { n: number; v: number | null };
@@ -123,6 +161,7 @@ function write(m: WriteMessage): unknown {
 
 port.on('message', (m: (WriteMessage & { seq: number }) | 'close') => {
   if (m === 'close') {
+    closed = true;
     db.close();
     port.close();
     return;

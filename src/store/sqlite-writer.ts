@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { BLOCK_CALLS } from './sqlite-stats-blocks.js';
 import type { AppendEntry, StoredCheckpoint } from './store.js';
 
 interface Reply {
@@ -34,8 +35,8 @@ export class SqliteWriterThread {
   private seq = 0;
   private failure: Error | undefined;
 
-  constructor(file: string) {
-    this.worker = new Worker(workerUrl('sqlite-writer-worker'), { workerData: { file } });
+  constructor(file: string, statsBlockCalls = BLOCK_CALLS) {
+    this.worker = new Worker(workerUrl('sqlite-writer-worker'), { workerData: { file, statsBlockCalls } });
     this.worker.unref();
     this.checkpointer = new Worker(workerUrl('sqlite-checkpointer-worker'), { workerData: { file, intervalMs: CHECKPOINT_EVERY_MS, restartFrames: RESTART_WAL_FRAMES } });
     this.checkpointer.unref();

@@ -46,7 +46,7 @@ export interface StatsColumnsRequest {
   groupBy?: StatsGroupField;
   /** Adds `time`: each row's `ts` in epoch milliseconds. */
   withTime?: boolean;
-  /** Rows per batch. */
+  /** Rows per batch, at most. */
   batchSize: number;
 }
 
@@ -70,6 +70,15 @@ export interface StatsColumns {
   group?: (string | null)[];
   /** Present when `withTime` was asked for. */
   time?: Float64Array;
+}
+
+/** What a comparison of the copies stats read with the envelopes found. */
+export interface StatsCopiesCheck {
+  /** Calls in the copy, and blocks they are packed into. */
+  calls: number;
+  blocks: number;
+  /** One line per kind of disagreement, naming the first indexes; empty when the copies agree. */
+  problems: string[];
 }
 
 /** Newest first; `beforeIndex` is the cursor: only records with a smaller index are returned. */
@@ -116,6 +125,12 @@ export interface Store {
    * batches and in no particular order: what aggregation needs without parsing whole envelopes.
    */
   statsColumns(filter: SearchFilter, request: StatsColumnsRequest): AsyncIterable<StatsColumns>;
+  /**
+   * Compares the copies of the records that stats read instead of the envelopes (SQLite's
+   * call_stats and its blocks) with the envelopes; undefined, or absent, where stats read the
+   * envelopes themselves (which `verify` checks).
+   */
+  checkStatsCopies?(): Promise<StatsCopiesCheck | undefined>;
   /** Signed checkpoints in the order they were published. */
   checkpoints(): Promise<StoredCheckpoint[]>;
   close(): Promise<void>;

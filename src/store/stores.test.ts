@@ -30,6 +30,13 @@ storeConformance('sqlite (parallel scan)', {
   reopen: async () => openSqliteStore(parallelFile, { parallelScanFrom: 0 }),
 });
 
+// The same driver, with stats of calls packed into blocks of 3 calls (of 4,096 by default).
+let blocksFile = '';
+storeConformance('sqlite (stats blocks)', {
+  open: async () => openSqliteStore((blocksFile = join(mkdtempSync(join(tmpdir(), 'llm-ledger-')), 'ledger.db')), { statsBlockCalls: 3 }),
+  reopen: async () => openSqliteStore(blocksFile, { statsBlockCalls: 3 }),
+});
+
 // PostgreSQL on 127.0.0.1:5432: every test gets a schema (and roles) of its own, dropped at the end.
 const pgSchemas = new TestSchemas();
 let pgSchema = '';

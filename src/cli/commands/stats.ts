@@ -4,11 +4,13 @@ import { examples, out, withLedger, type CliContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { addFilterOptions, searchFilter, type FilterOptions } from '../filters.js';
 import { jsonText } from '../json.js';
+import type { StatsCopiesCheck } from '../../store/store.js';
 import { renderTable } from '../table.js';
 
 interface StatsOptions extends FilterOptions {
   by?: StatsGroup;
   json?: boolean;
+  check?: boolean;
 }
 
 const percent = (rate: number) => `${(rate * 100).toFixed(1)}%`;
@@ -50,19 +52,33 @@ export function registerStats(program: Command, ctx: CliContext): void {
     .command('stats')
     .description('call statistics: calls, tokens, cost, latency p50/p95/p99, error and block rates, in total or per group')
     .addOption(new Option('--by <group>', 'one row per model, user, provider or UTC day').choices(STATS_GROUPS))
-    .option('--json', 'print { totals, groups } as JSON');
+    .option('--json', 'print { totals, groups } as JSON')
+    .option('--check', 'instead of stats, check that the copies of the records stats read agree with the records (exit 1 if not)');
   addFilterOptions(command).addHelpText(
     'after',
-    `${examples('llm-ledger stats', 'llm-ledger stats --by model --since 7d', 'llm-ledger stats --by day --user alice --json')}
+    `${examples('llm-ledger stats', 'llm-ledger stats --by model --since 7d', 'llm-ledger stats --by day --user alice --json', 'llm-ledger stats --check')}
 
 Only calls (kind llm.call) are counted unless --kind names another kind. Percentiles are exact
-(nearest rank over every latency recorded); calls without a latency count everywhere else.`,
+(nearest rank over every latency recorded); calls without a latency count everywhere else.
+A SQLite ledger answers stats from a copy of each call's numbers, which verify does not check;
+--check compares that copy with the records.`,
   );
   command.action((opts: StatsOptions) =>
     withLedger(ctx.config(), async (ledger) => {
+      if (opts.check) {
+        const check = await ledger.checkStats();
+        out(opts.json ? jsonText(check ?? null) : checkText(check));
+        return check && check.problems.length > 0 ? EXIT.failed : EXIT.ok;
+      }
       const report = await ledger.stats({ ...searchFilter(opts), ...(opts.by ? { by: opts.by } : {}) });
       out(opts.json ? jsonText(report) : report.totals.requests === 0 ? 'No calls match.' : statsTable(report, opts.by));
       return EXIT.ok;
     }),
   );
+}
+
+function checkText(check: StatsCopiesCheck | undefined): string {
+  if (!check) return 'This store keeps no copies for stats: they read the records, which verify checks.';
+  if (check.problems.length === 0) return `The copies stats read agree with the records (${check.calls} calls, ${check.blocks} blocks).`;
+  return [...check.problems, 'Stats may be wrong; the records themselves are what verify checks.'].join('\n');
 }

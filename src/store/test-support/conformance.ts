@@ -3,9 +3,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Digester } from '../../crypto/digest.js';
 import { leafHash } from '../../log/merkle.js';
 import { sealEnvelope } from '../../record/envelope.js';
-import type { RecordInput } from '../../record/types.js';
+import type { Envelope, RecordInput } from '../../record/types.js';
 import { LEAF_MATCHES } from '../leaf-scan.js';
-import { statusOfCode } from '../stats-columns.js';
+import { matchesFilter } from '../match.js';
+import { StatsColumnsBuilder, statusOfCode } from '../stats-columns.js';
 import type { AppendEntry, SearchFilter, StatsColumns, StatsColumnsRequest, StatsGroupField, Store } from '../store.js';
 
 export interface StoreHarness {
@@ -31,6 +32,64 @@ const SAMPLE: RecordInput[] = [
   { timestamp: '2026-01-03T00:00:00.000Z', kind: 'event', eventType: 'policy_evaluated', component: 'policy', traceId: 't1', requestId: 'r1' },
   { timestamp: '2026-01-04T00:00:00.000Z', model: 'gpt-4o', provider: 'openai', user: 'alice', session: 's3', apiKey: 'sk-beta-0123456789abcdefghijk', status: 'blocked', traceId: 't3', requestId: 'r3' },
 ];
+
+/**
+ * Calls over three days, with ties in latency, every label present and absent, and events in
+ * between; two calls are back-dated, as a client may do, so time and log order disagree.
+ */
+export const STATS_CALLS: RecordInput[] = Array.from({ length: 40 }, (_, i): RecordInput => {
+  const timestamp = new Date(Date.UTC(2026, 0, 1, i % 11 === 10 ? 0 : 2 * i)).toISOString();
+  if (i % 7 === 6) return { timestamp, kind: 'event', eventType: 'policy_evaluated', latencyMs: 9999 };
+  return {
+    timestamp,
+    ...(i % 5 === 4 ? {} : { model: ['gpt-4o', 'claude-sonnet-4', 'o3-mini'][i % 3]! }),
+    ...(i % 4 === 3 ? {} : { user: `user-${i % 3}`, provider: i % 3 === 1 ? 'anthropic' : 'openai' }),
+    status: (['success', 'error', 'success', 'blocked', 'aborted'] as const)[i % 5],
+    inputTokens: i * 10,
+    ...(i % 6 === 0 ? {} : { outputTokens: i, costUsd: i / 1000, latencyMs: (i * 7) % 5 }),
+    ...(i % 3 === 0 ? { reasoningTokens: 2, cachedTokens: i } : {}),
+  };
+});
+
+/** Filters of llm.call records as the ledger's stats send them, boundaries and empty answers included. */
+export const STATS_FILTERS: SearchFilter[] = (
+  [
+  {},
+  { since: '2026-01-02T00:00:00.000Z' },
+  { until: '2026-01-02T00:00:00.000Z' },
+  { since: '2026-01-01T10:00:00.000Z', until: '2026-01-03T04:00:00.000Z' },
+  { model: 'gpt-4o' },
+  { model: 'claude-sonnet-4', since: '2026-01-02T00:00:00.000Z' },
+  { user: 'user-1', status: 'error' },
+  { provider: 'anthropic', user: 'user-1' },
+  { status: 'blocked', until: '2026-01-03T00:00:00.000Z' },
+  { model: 'no-such-model' },
+  { since: '2027-01-01T00:00:00.000Z' },
+  ] satisfies SearchFilter[]
+).map((f): SearchFilter => ({ ...f, kind: 'llm.call' }));
+
+export const STATS_GROUPINGS = [undefined, 'model', 'user', 'provider', 'day'] as const;
+
+/** The stats columns of a store as sorted rows (columns come in no particular order), with the batch sizes. */
+export async function statsRowsOf(store: Store, filter: SearchFilter, request: StatsColumnsRequest): Promise<{ rows: string[]; batchSizes: number[] }> {
+  const rows: string[] = [];
+  const batchSizes: number[] = [];
+  for await (const c of store.statsColumns(filter, request)) {
+    batchSizes.push(c.length);
+    for (let i = 0; i < c.length; i++) {
+      rows.push(JSON.stringify([c.time?.[i], c.group?.[i], c.status[i], c.inputTokens[i], c.outputTokens[i], c.reasoningTokens[i], c.cachedTokens[i], c.costUsd[i], c.latencyMs[i]]));
+    }
+  }
+  return { rows: rows.sort(), batchSizes };
+}
+
+/** The rows `statsRowsOf` must give: each matching envelope as the columns builder sees it. */
+export function expectedStatsRows(envelopes: Envelope[], filter: SearchFilter, request: StatsColumnsRequest): string[] {
+  const builder = new StatsColumnsBuilder({ ...request, batchSize: envelopes.length + 1 });
+  for (const e of envelopes) if (matchesFilter(e, filter)) builder.addEnvelope(e);
+  const c = builder.take();
+  return c ? Array.from({ length: c.length }, (_, i) => JSON.stringify([c.time?.[i], c.group?.[i], c.status[i], c.inputTokens[i], c.outputTokens[i], c.reasoningTokens[i], c.cachedTokens[i], c.costUsd[i], c.latencyMs[i]])).sort() : [];
+}
 
 /**
  * The contract every store must meet, run against each driver (as transparency-dev/tessera
@@ -202,6 +261,20 @@ export function storeConformance(name: string, harness: StoreHarness): void {
       expect(batch!.length).toBe(1);
       expect(batch!.group).toEqual(['gpt-4o']);
       expect(await statsOf({ user: 'nobody' }, { batchSize: 10 })).toEqual([]);
+    });
+
+    it('gives the stats columns of calls for every filter and grouping, appended in batches of any size', async () => {
+      const entries = entriesFor(STATS_CALLS);
+      for (const [from, to] of [[0, 5], [5, 6], [6, 31], [31, 40]] as const) await store.append(entries.slice(from, to));
+      const envelopes = entries.map((e) => JSON.parse(e.canonical) as Envelope);
+      for (const filter of STATS_FILTERS) {
+        for (const groupBy of STATS_GROUPINGS) {
+          const request = { batchSize: 4, withTime: true, ...(groupBy ? { groupBy } : {}) };
+          const { rows, batchSizes } = await statsRowsOf(store, filter, request);
+          expect(rows, JSON.stringify({ filter, groupBy })).toEqual(expectedStatsRows(envelopes, filter, request));
+          expect(batchSizes.every((n) => n > 0 && n <= 4)).toBe(true);
+        }
+      }
     });
 
     if (harness.reopen) {

@@ -1,0 +1,112 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Envelope } from '../record/types.js';
+import { openSqliteStore, type SqliteStore } from './sqlite-store.js';
+import type { StatsColumnsRequest } from './store.js';
+import { entriesFor, expectedStatsRows, STATS_CALLS, STATS_FILTERS, STATS_GROUPINGS, statsRowsOf } from './test-support/conformance.js';
+
+const entries = entriesFor(STATS_CALLS);
+const envelopes = entries.map((e) => JSON.parse(e.canonical) as Envelope);
+const callIndexes = envelopes.flatMap((e, i) => (e.kind === 'llm.call' ? [i] : []));
+
+let file = '';
+let store: SqliteStore;
+afterEach(async () => {
+  await store.close();
+});
+
+/** A new ledger file, or `again` the last one; blocks of 4 calls. */
+function openStore(again = false): SqliteStore {
+  if (!again) file = join(mkdtempSync(join(tmpdir(), 'llm-ledger-blocks-')), 'ledger.db');
+  return (store = openSqliteStore(file, { statsBlockCalls: 4 }));
+}
+
+/** Reads the file on a connection of its own, as a second process would. */
+function inFile<T>(read: (db: DatabaseSync) => T): T {
+  const db = new DatabaseSync(file);
+  try {
+    return read(db);
+  } finally {
+    db.close();
+  }
+}
+
+const blocks = () => inFile((db) => db.prepare('SELECT first_idx AS first, last_idx AS last, calls FROM call_stats_blocks ORDER BY first_idx').all());
+
+/** Every filter and grouping of the conformance suite gives the rows of the envelopes still stored. */
+async function expectStatsOf(kept: (index: number) => boolean): Promise<void> {
+  const stored = envelopes.filter((_, i) => kept(i));
+  for (const filter of STATS_FILTERS) {
+    for (const groupBy of STATS_GROUPINGS) {
+      const request: StatsColumnsRequest = { batchSize: 5, withTime: true, ...(groupBy ? { groupBy } : {}) };
+      expect((await statsRowsOf(store, filter, request)).rows, JSON.stringify({ filter, groupBy })).toEqual(expectedStatsRows(stored, filter, request));
+    }
+  }
+}
+
+describe('stats blocks of a SQLite ledger', () => {
+  it('packs every full block of calls in the append that fills it, events left out, the rest waiting in call_stats', async () => {
+    openStore();
+    await store.append(entries.slice(0, 3));
+    expect(blocks()).toEqual([]);
+    await store.append(entries.slice(3, 40));
+    // Every 4 calls in log order make a block; the last calls, fewer than 4, are not in one.
+    const full = Math.floor(callIndexes.length / 4);
+    expect(blocks()).toEqual(Array.from({ length: full }, (_, b) => ({ first: callIndexes[4 * b], last: callIndexes[4 * b + 3], calls: 4 })));
+    expect(callIndexes.length % 4).toBeGreaterThan(0);
+    const plans = await store.explain(() => statsRowsOf(store, { kind: 'llm.call' }, { batchSize: 100 }));
+    expect(plans).toEqual([
+      expect.stringMatching(/^SCAN call_stats_blocks$/),
+      expect.stringMatching(/call_stats_blocks USING INTEGER PRIMARY KEY \(rowid=\?\)/),
+      expect.stringMatching(/call_stats USING INTEGER PRIMARY KEY \(rowid>\? AND rowid<\?\)/),
+    ]);
+    await expectStatsOf(() => true);
+  });
+
+  it('drops the blocks retention cuts into, reads what is left of them from call_stats, and packs on after the last block', async () => {
+    openStore();
+    await store.append(entries.slice(0, 30));
+    const before = blocks();
+    const cut = callIndexes[5]!; // inside the second block
+    expect(await store.pruning.prune(cut + 1, 1000)).toBe(cut + 1);
+    expect(blocks()).toEqual(before.slice(2));
+    await expectStatsOf((i) => i > cut && i < 30);
+    await store.append(entries.slice(30, 40));
+    expect(blocks().slice(0, before.length - 2)).toEqual(before.slice(2));
+    expect(blocks().length).toBeGreaterThan(before.length - 2);
+    await expectStatsOf((i) => i > cut);
+  });
+
+  it('reads the calls of a block it cannot read (another format, a cut BLOB, one laid over another) from call_stats', async () => {
+    openStore();
+    await store.append(entries);
+    inFile((db) => {
+      db.exec('DROP TRIGGER call_stats_blocks_no_update');
+      db.prepare('UPDATE call_stats_blocks SET format = 2 WHERE first_idx = ?').run(callIndexes[0]!);
+      db.prepare('UPDATE call_stats_blocks SET columns = substr(columns, 1, 10) WHERE first_idx = ?').run(callIndexes[8]!);
+      db.prepare('INSERT INTO call_stats_blocks SELECT first_idx + 1, last_idx + 4, calls, format, min_ts, max_ts, labels, columns FROM call_stats_blocks WHERE first_idx = ?').run(callIndexes[12]!);
+    });
+    await expectStatsOf(() => true);
+  });
+
+  it('packs the calls of a file from before blocks in the background once it is opened', async () => {
+    openStore();
+    await store.append(entries);
+    const packed = blocks();
+    await store.close();
+    inFile((db) => db.exec('DROP TABLE call_stats_blocks; DROP TRIGGER call_stats_blocks_pruned;'));
+    openStore(true);
+    await expectStatsOf(() => true);
+    await vi.waitFor(() => expect(blocks()).toEqual(packed));
+    await expectStatsOf(() => true);
+  });
+
+  it('refuses changes to a block: it is derived from call_stats', async () => {
+    openStore();
+    await store.append(entries);
+    expect(() => inFile((db) => db.exec('UPDATE call_stats_blocks SET calls = 0'))).toThrow(/call_stats_blocks is derived from call_stats; updates are refused/);
+  });
+});
