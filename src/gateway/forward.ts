@@ -43,7 +43,7 @@ export function forward(runtime: GatewayRuntime, req: IncomingMessage, res: Serv
     // Batched: the answer goes first; building and sealing the records is not the client's wait.
     // Node sends what was written on the next tick, so sealing now would hold the answer back.
     send(true);
-    setImmediate(() => void finishCall(runtime, call, req.headers));
+    runtime.afterAnswer(() => finishCall(runtime, call, req.headers));
   };
 
   const clientGone = (): void => {
@@ -195,7 +195,7 @@ export function forward(runtime: GatewayRuntime, req: IncomingMessage, res: Serv
       // Batched: reading the stream's tail waits until its end has left (see `complete`).
       if (decoder) decoder.end(end);
       else if (holdEnd) end();
-      else setImmediate(end);
+      else runtime.afterAnswer(end);
     });
   };
 
@@ -240,7 +240,7 @@ export function forward(runtime: GatewayRuntime, req: IncomingMessage, res: Serv
       // Only a compressed answer needs the asynchronous decoder. An answer already on its way is
       // read once it has left (see `complete`).
       if (encoding !== undefined) void decodeBody(raw, encoding).then(describe);
-      else if (streaming) setImmediate(() => void describe(raw.toString('utf8')));
+      else if (streaming) runtime.afterAnswer(() => describe(raw.toString('utf8')));
       else void describe(raw.toString('utf8'));
     });
   };

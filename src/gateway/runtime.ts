@@ -29,7 +29,8 @@ export class GatewayRuntime {
   readonly active = new Set<ActiveExchange>();
   /** Requests received and not yet answered (or cut off), whatever stage they are at. */
   private openRequests = 0;
-  private readonly pendingRecords = new Set<Promise<unknown>>();
+  /** Records being written, and work waiting to build them: a shutdown waits for all of it. */
+  private readonly pending = new Set<Promise<unknown>>();
   private refusals: Refusals | undefined;
   /** Records that could not be written, since start: each is also reported in a log line. */
   failedRecords = 0;
@@ -62,9 +63,36 @@ export class GatewayRuntime {
         return false;
       },
     );
-    this.pendingRecords.add(tracked);
-    void tracked.finally(() => this.pendingRecords.delete(tracked));
+    this.awaitOnStop(tracked);
     return this.settings.durability === 'sync' ? tracked : Promise.resolve(true);
+  }
+
+  /**
+   * Runs `work` on the next turn of the event loop, after what was just written to a client has
+   * left (Node sends writes on the next tick), and counts it as pending until it is done, so a
+   * shutdown waits for it. For reading an answer and sealing its records once it is sent.
+   */
+  afterAnswer(work: () => unknown): void {
+    this.awaitOnStop(
+      new Promise<void>((resolve) => {
+        setImmediate(() => {
+          Promise.resolve()
+            .then(work)
+            .then(
+              () => resolve(),
+              (err: Error) => {
+                this.log(`llm-ledger gateway: recording a call failed inside the gateway: ${err.message}`);
+                resolve();
+              },
+            );
+        });
+      }),
+    );
+  }
+
+  private awaitOnStop(work: Promise<unknown>): void {
+    this.pending.add(work);
+    void work.finally(() => this.pending.delete(work));
   }
 
   /** With fail_closed, no upstream call is made while the ledger cannot record it. */
@@ -119,7 +147,7 @@ export class GatewayRuntime {
   async settle(): Promise<void> {
     await this.until(() => this.openRequests === 0, 1000);
     if (this.refusals && this.ledger.storeHealth().available) this.recordRefusals();
-    while (this.pendingRecords.size > 0) await Promise.all([...this.pendingRecords]);
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
   }
 
   private async until(condition: () => boolean, timeoutMs: number): Promise<void> {
