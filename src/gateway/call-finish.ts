@@ -10,8 +10,12 @@ export const UNRECORDED: GatewayError = {
   message: 'the audit ledger could not record this call, so its answer is withheld (gateway.durability: sync); retry later',
 };
 
-/** The call's first event: what arrived, from whom (the key only as hash and prefix). */
+/**
+ * The call's first event: what arrived, from whom (the key only as hash and prefix). A call
+ * refused before its body was read gets it when it is finished.
+ */
 export function requestReceived(call: CallState): void {
+  call.received = true;
   const request = call.request;
   call.trace.event('request_received', 'gateway', {
     endpoint: call.adapter.endpoint,
@@ -30,6 +34,7 @@ export function requestReceived(call: CallState): void {
  */
 export function finishCall(runtime: GatewayRuntime, call: CallState, headers: IncomingMessage['headers'] | undefined): Promise<boolean> {
   const { settings } = runtime;
+  if (!call.received) requestReceived(call);
   const record = callRecord(call, settings.pricing, settings.keepsHeaders ? headers : undefined);
   // Stamped now, as the events around it are, so the trace reads in time order.
   record.timestamp = new Date();

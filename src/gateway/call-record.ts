@@ -31,6 +31,8 @@ export interface CallState {
   cutOff?: boolean;
   /** The call's trace events, recorded with its `llm.call` record. */
   trace: CallTrace;
+  /** Its `request_received` event is in the trace. */
+  received?: true;
   /** What the policies found and did: the record's `safety`. */
   safety?: SafetyFacts;
   /** SHA-256 (hex) of the presented key, computed once when a policy needs it. */

@@ -10,7 +10,7 @@ import { answerAccepted, checkResubmission, escalate, REVIEW_HEADER } from './es
 import { forward } from './forward.js';
 import { redactSlots, runCheckpoint } from './governance.js';
 import { authenticate } from './identity.js';
-import { refuseCall } from './policy-answers.js';
+import { refuseCall, refuseReviewed } from './policy-answers.js';
 import { readBody, type GatewayRuntime } from './runtime.js';
 import { badRequest, unauthorized } from './wire-errors.js';
 
@@ -36,31 +36,20 @@ export async function serveCall(runtime: GatewayRuntime, req: IncomingMessage, r
   const auth = authenticate(req.headers, settings.auth, settings.keys);
   if (!auth.ok) {
     if (auth.apiKey !== undefined) call.identity = { apiKey: auth.apiKey };
-    requestReceived(call);
     return answerWithError(runtime, req, res, call, unauthorized(auth.problem));
   }
   call.identity = auth.identity;
-  if (problem) {
-    requestReceived(call);
-    return answerWithError(runtime, req, res, call, badRequest(problem));
-  }
+  if (problem) return answerWithError(runtime, req, res, call, badRequest(problem));
 
   const body = await readBody(req, settings.maxRequestBytes);
   if (body === 'aborted') {
     call.status = 'aborted';
-    requestReceived(call);
     await finishCall(runtime, call, undefined);
     return;
   }
-  if (body === 'too large') {
-    requestReceived(call);
-    return answerWithError(runtime, req, res, call, { status: 413, type: 'request_too_large', message: `the request body is larger than gateway.max_request_bytes (${settings.maxRequestBytes} bytes)` });
-  }
+  if (body === 'too large') return answerWithError(runtime, req, res, call, { status: 413, type: 'request_too_large', message: `the request body is larger than gateway.max_request_bytes (${settings.maxRequestBytes} bytes)` });
   const json = parseObject(body);
-  if (!json) {
-    requestReceived(call);
-    return answerWithError(runtime, req, res, call, badRequest('the request body must be a JSON object'));
-  }
+  if (!json) return answerWithError(runtime, req, res, call, badRequest('the request body must be a JSON object'));
   call.request = adapter.describeRequest(json);
   requestReceived(call);
   const model = call.request.model;
@@ -117,10 +106,8 @@ async function passesRequestCheckpoint(runtime: GatewayRuntime, req: IncomingMes
       await answerAccepted(runtime, req, res, call, outcome.reviewId, by!.policy.name, by!.reason ?? 'escalated');
       return false;
     case 'rejected': {
-      const { review } = outcome;
-      const reason = review.decision?.timedOut ? `escalated, and no reviewer decided within the time allowed (review ${review.id})` : `escalated, and rejected in review ${review.id}`;
-      const { error, headers } = refuseCall(call, 'request', { policy: by!.policy.name, reason, reviewId: review.id });
-      await answerWithError(runtime, req, res, call, { ...error, type: 'review_rejected' }, headers);
+      const { error, headers } = refuseReviewed(call, 'request', by!.policy.name, outcome.review);
+      await answerWithError(runtime, req, res, call, error, headers);
       return false;
     }
     case 'gone':

@@ -5,10 +5,10 @@ import type { CallState } from './call-record.js';
 import { observationDecoder } from './content-encoding.js';
 import { escalate } from './escalation.js';
 import { countSanitized, runCheckpoint } from './governance.js';
-import { refuseCall, type Refusal } from './policy-answers.js';
+import { refuseCall, refuseReviewed } from './policy-answers.js';
 import type { GatewayRuntime } from './runtime.js';
 import { StreamGuard, type GuardRule } from './stream-guard.js';
-import { streamErrorEvent } from './wire-errors.js';
+import { streamErrorEvent, type GatewayError } from './wire-errors.js';
 
 export interface RelayHooks {
   /** The upstream's answer is complete: a disconnect from now on is no longer an abort. */
@@ -52,12 +52,12 @@ export function relayGuardedStream(
     return runCheckpoint(runtime, call, 'response', [observer.result().output ?? '']);
   };
 
-  const stopWith = async (refusal: Refusal, type?: string): Promise<void> => {
+  /** Ends the stream with the refusal's error event (the call was marked refused by `refuseCall`). */
+  const stopWith = async ({ error }: { error: GatewayError }): Promise<void> => {
     hooks.finishing();
     call.response = observer.result();
-    const { error } = refuseCall(call, 'response', refusal);
     await hooks.complete((recorded) => {
-      if (recorded) res.end(streamErrorEvent(call.adapter.provider, call.adapter.endpoint, type === undefined ? error : { ...error, type }));
+      if (recorded) res.end(streamErrorEvent(call.adapter.provider, call.adapter.endpoint, error));
       else res.destroy();
     });
     incoming.destroy();
@@ -75,7 +75,7 @@ export function relayGuardedStream(
       // The evaluation records the checkpoint's events; the stream stops whatever it says.
       void evaluate()
         .catch(() => undefined)
-        .then(() => stopWith({ policy: rule.policy.name, reason: `found ${labels.join(', ')} in the answer` }));
+        .then(() => stopWith(refuseCall(call, 'response', { policy: rule.policy.name, reason: `found ${labels.join(', ')} in the answer` })));
     },
     async escalate(rule, labels) {
       const evaluation = await evaluate();
@@ -83,12 +83,8 @@ export function relayGuardedStream(
       const reason = `found ${labels.join(', ')} in the answer`;
       const outcome = await escalate(runtime, call, res, 'response', result ?? { policy: rule.policy, outcome: 'ESCALATE', reason, durationMs: 0, verdict: { outcome: 'ESCALATE', reason } }, { output: observer.result().output ?? '' });
       if (outcome.kind === 'approved') return true;
-      if (outcome.kind === 'rejected') {
-        const why = outcome.review.decision?.timedOut ? 'escalated, and no reviewer decided within the time allowed' : 'escalated, and rejected';
-        await stopWith({ policy: rule.policy.name, reason: `${why} in review ${outcome.review.id}`, reviewId: outcome.review.id }, 'review_rejected');
-      } else if (outcome.kind === 'unrecorded') {
-        await stopWith({ policy: rule.policy.name, reason: 'escalated, and the review could not be recorded, so the rest of the answer is withheld' });
-      }
+      if (outcome.kind === 'rejected') await stopWith(refuseReviewed(call, 'response', rule.policy.name, outcome.review));
+      else if (outcome.kind === 'unrecorded') await stopWith(refuseCall(call, 'response', { policy: rule.policy.name, reason: 'escalated, and the review could not be recorded, so the rest of the answer is withheld' }));
       // Gone: the client left; the exchange records the abort.
       return false;
     },
@@ -113,7 +109,7 @@ export function relayGuardedStream(
         const by = evaluation.decidedBy;
         if (evaluation.outcome === 'BLOCK') {
           guard.stop();
-          return stopWith({ policy: by!.policy.name, reason: by!.reason ?? 'blocked' });
+          return stopWith(refuseCall(call, 'response', { policy: by!.policy.name, reason: by!.reason ?? 'blocked' }));
         }
       }
       if ((await guard.end()) === 'stopped') return;

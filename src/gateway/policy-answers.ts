@@ -1,4 +1,5 @@
 import type { Checkpoint } from '../policy/types.js';
+import type { Review } from '../review/types.js';
 import type { CallState } from './call-record.js';
 import type { GatewayError } from './wire-errors.js';
 
@@ -42,4 +43,11 @@ export function refuseCall(call: CallState, checkpoint: Checkpoint, refusal: Ref
   };
   const headers: Record<string, string> = refusal.retryAfterMs === undefined ? {} : { 'retry-after': String(Math.max(1, Math.ceil(refusal.retryAfterMs / 1000))) };
   return { error, headers };
+}
+
+/** A call whose review rejected it, or ran out of time: blocked, naming the review. */
+export function refuseReviewed(call: CallState, checkpoint: Checkpoint, policy: string, review: Review): { error: GatewayError; headers: Record<string, string> } {
+  const why = review.decision?.timedOut ? 'escalated, and no reviewer decided within the time allowed' : 'escalated, and rejected';
+  const { error, headers } = refuseCall(call, checkpoint, { policy, reason: `${why} in review ${review.id}`, reviewId: review.id });
+  return { error: { ...error, type: 'review_rejected' }, headers };
 }

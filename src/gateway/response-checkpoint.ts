@@ -4,7 +4,7 @@ import { dropLogprobs } from '../providers/logprobs.js';
 import type { CallState } from './call-record.js';
 import { escalate } from './escalation.js';
 import { redactSlots, runCheckpoint } from './governance.js';
-import { refuseCall, type Refusal } from './policy-answers.js';
+import { refuseCall, refuseReviewed, type Refusal } from './policy-answers.js';
 import type { GatewayRuntime } from './runtime.js';
 import type { GuardRule } from './stream-guard.js';
 import { UNRECORDED } from './call-finish.js';
@@ -47,12 +47,8 @@ export async function checkAnswer(runtime: GatewayRuntime, call: CallState, res:
       return { kind: 'gone' };
     }
     if (outcome.kind === 'unrecorded') return { kind: 'refuse', error: { ...UNRECORDED, message: 'this answer needs a review, and the audit ledger could not record it, so it is withheld; retry later' }, headers: {} };
-    if (outcome.kind === 'rejected' || outcome.kind === 'async') {
-      const id = outcome.kind === 'async' ? outcome.reviewId : outcome.review.id;
-      const timedOut = outcome.kind === 'rejected' && outcome.review.decision?.timedOut === true;
-      const verdict = refused(call, { policy: by!.policy.name, reason: timedOut ? `escalated, and no reviewer decided within the time allowed (review ${id})` : `escalated, and rejected in review ${id}`, reviewId: id });
-      return { ...verdict, error: { ...verdict.error, type: 'review_rejected' } };
-    }
+    // An answer under review is always held (escalate never answers async at this checkpoint).
+    if (outcome.kind === 'rejected') return { kind: 'refuse', ...refuseReviewed(call, 'response', by!.policy.name, outcome.review) };
   }
   if (evaluation.redactions.length === 0 || redactSlots(call, slots, evaluation) === 0) return { kind: 'deliver' };
   dropLogprobs(answer);
