@@ -17,13 +17,19 @@ export class PostgresPruning implements PrunableStore {
     });
   }
 
+  /**
+   * One statement, so one snapshot: asked in two (the first record to keep, else the end of the
+   * log), a batch another process committed in between lay beyond the end the second read gave,
+   * and was pruned as expired although it was new.
+   */
   firstKeptIndex(from: number, before: string): Promise<number> {
     const s = this.db.s;
     return guarded(this.db, 'find the first record to keep', async () => {
-      const kept = await this.db.pool.query<{ idx: number }>(`SELECT idx FROM ${s}.records WHERE idx >= $1 AND ts >= $2::timestamptz ORDER BY idx LIMIT 1`, [from, before]);
-      if (kept.rows[0]) return kept.rows[0].idx;
-      const { rows } = await this.db.pool.query<{ last: number | null }>(`SELECT max(idx) AS last FROM ${s}.records`);
-      return (rows[0]?.last ?? -1) + 1;
+      const { rows } = await this.db.pool.query<{ idx: number }>(
+        `SELECT coalesce((SELECT idx FROM ${s}.records WHERE idx >= $1 AND ts >= $2::timestamptz ORDER BY idx LIMIT 1), (SELECT coalesce(max(idx), -1) + 1 FROM ${s}.records)) AS idx`,
+        [from, before],
+      );
+      return rows[0]!.idx;
     });
   }
 
