@@ -14,10 +14,11 @@ export class SqlitePruning implements PrunableStore {
   }
 
   async firstKeptIndex(from: number, before: string): Promise<number> {
+    // One statement, so one snapshot: asked in two, a batch the writer thread committed in
+    // between lay beyond the end the second read gave, and was pruned as expired although new.
     // Walks the primary key from `from`: its cost is the number of expired records, the work pruning does anyway.
-    const kept = this.db.prepare('SELECT idx FROM records WHERE idx >= ? AND +ts >= ? ORDER BY idx LIMIT 1').get(from, before) as { idx: number } | undefined;
-    if (kept) return kept.idx;
-    return ((this.db.prepare('SELECT max(idx) AS last FROM records').get() as { last: number | null }).last ?? -1) + 1;
+    const sql = 'SELECT coalesce((SELECT idx FROM records WHERE idx >= ? AND +ts >= ? ORDER BY idx LIMIT 1), (SELECT coalesce(max(idx), -1) + 1 FROM records)) AS idx';
+    return (this.db.prepare(sql).get(from, before) as { idx: number }).idx;
   }
 
   prune(below: number, limit: number): Promise<number> {
