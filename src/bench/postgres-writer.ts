@@ -4,7 +4,7 @@ import { recordAll } from './ingest.js';
 
 /**
  * One writer process of the PostgreSQL bench (see postgres.ts): opens the shared ledger, says
- * `ready`, records calls [from, to) on `go`, says `done`, and closes on `close`. Started as
+ * `ready`, records calls [from, to) on `go`, says `done` with the CPU microseconds that took, and closes on `close`. Started as
  * `node postgres-writer.js <config file> <from> <to>`.
  */
 const [configPath, from, to] = process.argv.slice(2);
@@ -17,8 +17,10 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 say('ready');
 for await (const line of createInterface({ input: process.stdin })) {
   if (line === 'go') {
+    const cpu = process.cpuUsage();
     await recordAll(ledger, Number(from), Number(to));
-    say('done');
+    const spent = process.cpuUsage(cpu);
+    say(`done ${spent.user + spent.system}`);
   } else if (line === 'close') {
     await ledger.close();
     say('closed');

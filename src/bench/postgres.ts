@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,9 @@ import { rolesOf } from '../store/postgres-schema.js';
 import type { UnnumberedEntry } from '../store/postgres-numbered.js';
 import { openPostgresStore } from '../store/postgres-store.js';
 import { callAt } from './ingest.js';
+import { timedBatches } from './postgres-batches.js';
+import { copyRate } from './postgres-copy.js';
+import { ServerMeter, type ServerCost } from './postgres-cost.js';
 import { designRates } from './postgres-designs.js';
 
 /** Where the bench writes: LLM_LEDGER_BENCH_DATABASE_URL, else the test server CI runs. */
@@ -24,10 +27,17 @@ export const BENCH_DATABASE_URL = process.env.LLM_LEDGER_BENCH_DATABASE_URL ?? '
 
 export interface PostgresIngestResult {
   records: number;
-  /** Ledger.record() into one schema from this many writer processes: records/s from `go` to the last acknowledgement. */
-  writers: { processes: number; recordsPerSecond: number; integrationLagMs: number }[];
+  /** CPU cores of this machine, which the writer processes and a local server share. */
+  cores: number;
+  /**
+   * Ledger.record() into one schema from this many writer processes: records/s from `go` to the
+   * last acknowledgement, and the CPU the writer processes and the server spent per record.
+   */
+  writers: ({ processes: number; recordsPerSecond: number; integrationLagMs: number; writerCpuMicrosPerRecord: number } & ServerCost)[];
   /** Multi-row INSERTs of the same rows (records and leaves, indexes given), from 1 and from 4 connections. */
-  raw: { connections: number; rowsPerSecond: number }[];
+  raw: ({ connections: number; rowsPerSecond: number } & ServerCost)[];
+  /** COPY FROM STDIN of the same rows from 4 connections: the server's own ceiling for them. */
+  copy: { connections: number; rowsPerSecond: number } & ServerCost;
   /** The database alone, the same rows from 4 connections: this store's log head beside a sequence-then-integrate queue. */
   designs: { writers: number; logHeadRowsPerSecond: number; queueRowsPerSecond: number };
   /** The 4-writer log verified afterwards. */
@@ -60,14 +70,18 @@ export async function postgresIngest(count: number, url = BENCH_DATABASE_URL, lo
     made.push(name);
     return name;
   };
+  const cores = availableParallelism();
   try {
     const rows = sealedRows(count);
     const raw = [];
     for (const connections of [1, 4]) {
-      const rowsPerSecond = await rawInsertRate(url, await migrated(url, schema()), rows, connections);
-      log(`  raw multi-row INSERTs, ${connections} connection(s): ${rowsPerSecond.toFixed(0)} rows/s`);
-      raw.push({ connections, rowsPerSecond });
+      const { rowsPerSecond, cost } = await rawInsertRate(url, await migrated(url, schema()), rows, connections);
+      log(`  raw multi-row INSERTs, ${connections} connection(s): ${rowsPerSecond.toFixed(0)} rows/s (${costLine(cost)})`);
+      raw.push({ connections, rowsPerSecond, ...cost });
     }
+    const copied = await copyRate(url, await migrated(url, schema()), rows, 4);
+    const copy = { connections: 4, rowsPerSecond: copied.rowsPerSecond, ...copied.cost };
+    log(`  COPY FROM STDIN, 4 connections: ${copy.rowsPerSecond.toFixed(0)} rows/s (${costLine(copied.cost)})`);
     const designs = await designRates(url, { head: await migrated(url, schema()), queue: await migrated(url, schema()) }, rows, 4);
     log(`  SQL alone, 4 writers: log head ${designs.head.toFixed(0)} rows/s; sequence-then-integrate through a queue ${designs.queue.toFixed(0)} rows/s`);
     const writers = [];
@@ -75,14 +89,20 @@ export async function postgresIngest(count: number, url = BENCH_DATABASE_URL, lo
     for (const processes of [1, 4]) {
       const name = schema();
       const result = await writerRate(url, name, count, processes);
-      log(`  Ledger.record(), ${processes} writer process(es): ${result.recordsPerSecond.toFixed(0)} records/s; last checkpoint ${result.integrationLagMs.toFixed(0)} ms after the last acknowledgement`);
+      const perRecord = result.writerCpuMicrosPerRecord + (result.serverCpuMicrosPerRecord ?? 0);
+      log(
+        `  Ledger.record(), ${processes} writer process(es): ${result.recordsPerSecond.toFixed(0)} records/s; last checkpoint ${result.integrationLagMs.toFixed(0)} ms after the last acknowledgement; ` +
+          `CPU per record: writers ${result.writerCpuMicrosPerRecord} us, ${costLine(result)}; ${cores} cores at ${perRecord} us a record: at most ${Math.round((cores * 1e6) / perRecord)} records/s`,
+      );
       writers.push({ processes, ...result });
       if (processes === 4) verified = result.verified;
     }
     return {
       records: count,
-      writers: writers.map(({ processes, recordsPerSecond, integrationLagMs }) => ({ processes, recordsPerSecond, integrationLagMs })),
+      cores,
+      writers: writers.map(({ verified: _, ...writer }) => writer),
       raw,
+      copy,
       designs: { writers: 4, logHeadRowsPerSecond: designs.head, queueRowsPerSecond: designs.queue },
       verified,
     };
@@ -109,11 +129,10 @@ async function migrated(url: string, schema: string): Promise<string> {
 }
 
 /** The same rows the writers store: records and leaves at given indexes, `connections` statements at a time. */
-async function rawInsertRate(url: string, schema: string, rows: readonly (UnnumberedEntry & { ts: string })[], connections: number): Promise<number> {
-  const count = rows.length;
+function rawInsertRate(url: string, schema: string, rows: readonly (UnnumberedEntry & { ts: string })[], connections: number) {
   const s = `"${schema}"`;
   // Plain multi-row VALUES: no array literal to parse, one statement for a batch's records and leaves.
-  const statement = (from: number, to: number) => {
+  return timedBatches(url, rows.length, connections, (client, from, to) => {
     const records: string[] = [];
     const leaves: string[] = [];
     const values: unknown[] = [];
@@ -123,29 +142,8 @@ async function rawInsertRate(url: string, schema: string, rows: readonly (Unnumb
       records.push(`($${k + 1}::bigint, $${k + 2}::timestamptz, $${k + 3}::text)`);
       leaves.push(`($${k + 1}::bigint, $${k + 4}::bytea, $${k + 5}::text, $${k + 2}::timestamptz)`);
     }
-    return { text: `WITH r AS (INSERT INTO ${s}.records (idx, ts, canonical) VALUES ${records.join(', ')}) INSERT INTO ${s}.leaves (idx, hash, id, ts) VALUES ${leaves.join(', ')}`, values };
-  };
-  const batch = 2048;
-  const clients = await Promise.all(
-    Array.from({ length: connections }, async () => {
-      const client = new pg.Client({ connectionString: url, options: NO_JIT });
-      await client.connect();
-      return client;
-    }),
-  );
-  let next = 0;
-  const start = performance.now();
-  await Promise.all(
-    clients.map(async (client) => {
-      for (let from = next; from < count; from = next) {
-        next = Math.min(count, from + batch);
-        await client.query(statement(from, next));
-      }
-    }),
-  );
-  const seconds = (performance.now() - start) / 1000;
-  await Promise.all(clients.map((c) => c.end()));
-  return count / seconds;
+    return client.query({ text: `WITH r AS (INSERT INTO ${s}.records (idx, ts, canonical) VALUES ${records.join(', ')}) INSERT INTO ${s}.leaves (idx, hash, id, ts) VALUES ${leaves.join(', ')}`, values });
+  });
 }
 
 interface Writer {
@@ -154,7 +152,7 @@ interface Writer {
 }
 
 /** `processes` writer processes on one fresh schema share `count` records; timed from `go` to the last `done`. */
-async function writerRate(url: string, schema: string, count: number, processes: number): Promise<{ recordsPerSecond: number; integrationLagMs: number; verified: boolean }> {
+async function writerRate(url: string, schema: string, count: number, processes: number): Promise<{ recordsPerSecond: number; integrationLagMs: number; writerCpuMicrosPerRecord: number; verified: boolean } & ServerCost> {
   const dir = mkdtempSync(join(tmpdir(), 'llm-ledger-bench-pg-'));
   const config = join(dir, 'llm-ledger.yaml');
   writeFileSync(config, `store: { type: postgres, url: '${url}', schema: ${schema} }\nlog: { signing_key_file: signing.key, anchor: { path: anchor } }\ndigest: { key_file: digest.key }\n`);
@@ -168,10 +166,12 @@ async function writerRate(url: string, schema: string, count: number, processes:
   });
   try {
     await Promise.all(writers.map((w) => expectLine(w, 'ready')));
+    const meter = await ServerMeter.start(url);
     const start = performance.now();
     for (const w of writers) w.child.stdin!.write('go\n');
-    await Promise.all(writers.map((w) => expectLine(w, 'done')));
+    const cpuMicros = await Promise.all(writers.map((w) => doneLine(w)));
     const seconds = (performance.now() - start) / 1000;
+    const cost = await meter.stop(count);
     const acknowledged = performance.now();
     const integrationLagMs = (await checkpointCovers(url, schema, count)) - acknowledged;
     for (const w of writers) w.child.stdin!.write('close\n');
@@ -179,7 +179,8 @@ async function writerRate(url: string, schema: string, count: number, processes:
     const reader = await openLedger(config, { readOnly: true, onWarning: () => undefined });
     const report = await reader.verify();
     await reader.close();
-    return { recordsPerSecond: count / seconds, integrationLagMs, verified: report.ok && report.verifiedSize === count };
+    const writerCpuMicrosPerRecord = Math.round(cpuMicros.reduce((a, b) => a + b, 0) / count);
+    return { recordsPerSecond: count / seconds, integrationLagMs, writerCpuMicrosPerRecord, ...cost, verified: report.ok && report.verifiedSize === count };
   } finally {
     for (const w of writers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
@@ -189,6 +190,19 @@ async function writerRate(url: string, schema: string, count: number, processes:
 async function expectLine(writer: Writer, expected: string): Promise<void> {
   const { value, done } = await writer.lines.next();
   if (done || value !== expected) throw new Error(`a bench writer process said ${done ? 'nothing (it exited)' : JSON.stringify(value)} instead of ${expected}`);
+}
+
+/** A writer's `done <CPU microseconds it spent since go>`. */
+async function doneLine(writer: Writer): Promise<number> {
+  const { value, done } = await writer.lines.next();
+  const match = /^done (\d+)$/.exec(done ? '' : (value as string));
+  if (!match) throw new Error(`a bench writer process said ${done ? 'nothing (it exited)' : JSON.stringify(value)} instead of done`);
+  return Number(match[1]);
+}
+
+function costLine(cost: ServerCost): string {
+  const cpu = cost.serverCpuMicrosPerRecord === undefined ? '' : `server CPU ${cost.serverCpuMicrosPerRecord} us a row, `;
+  return `${cpu}WAL ${cost.walBytesPerRecord} bytes a row`;
 }
 
 /** When (performance.now()) a checkpoint first covered `size` records, polled every 10 ms. */
@@ -244,5 +258,6 @@ export function postgresRow(result: PostgresIngestResult | { skipped: string }):
   const four = result.writers.find((w) => w.processes === 4)!;
   const raw = result.raw.find((r) => r.connections === 4)!;
   const raw1 = result.raw.find((r) => r.connections === 1)!;
-  return `| ingest, ${result.records} records into PostgreSQL, 1 / 4 writer processes | ${Math.round(one.recordsPerSecond)} / ${Math.round(four.recordsPerSecond)} rec/s (4 writers: ${((four.recordsPerSecond / raw.rowsPerSecond) * 100).toFixed(0)}% of raw) | raw multi-row INSERTs, 1 / 4 connections: ${Math.round(raw1.rowsPerSecond)} / ${Math.round(raw.rowsPerSecond)} rows/s | >= 20,000 rec/s with 4 writers, >= 70% of raw |`;
+  const cpu = four.serverCpuMicrosPerRecord === undefined ? '' : `; CPU a record: writers ${four.writerCpuMicrosPerRecord} us + server ${four.serverCpuMicrosPerRecord} us on ${result.cores} cores`;
+  return `| ingest, ${result.records} records into PostgreSQL, 1 / 4 writer processes | ${Math.round(one.recordsPerSecond)} / ${Math.round(four.recordsPerSecond)} rec/s (4 writers: ${((four.recordsPerSecond / raw.rowsPerSecond) * 100).toFixed(0)}% of raw${cpu}) | raw multi-row INSERTs, 1 / 4 connections: ${Math.round(raw1.rowsPerSecond)} / ${Math.round(raw.rowsPerSecond)} rows/s; COPY, 4 connections: ${Math.round(result.copy.rowsPerSecond)} rows/s | >= 20,000 rec/s with 4 writers, >= 70% of raw |`;
 }
