@@ -10,14 +10,7 @@ export const BATCH = 2048;
  * next batch when its last one is done; returns rows/s and what the server spent.
  */
 export async function timedBatches(url: string, count: number, connections: number, send: (client: pg.Client, from: number, to: number) => Promise<unknown>): Promise<{ rowsPerSecond: number; cost: ServerCost }> {
-  const clients = await Promise.all(
-    Array.from({ length: connections }, async () => {
-      const client = new pg.Client({ connectionString: url, options: NO_JIT });
-      await client.connect();
-      return client;
-    }),
-  );
-  try {
+  return onConnections(url, connections, async (clients) => {
     const meter = await ServerMeter.start(url);
     let next = 0;
     const start = performance.now();
@@ -31,6 +24,20 @@ export async function timedBatches(url: string, count: number, connections: numb
     );
     const seconds = (performance.now() - start) / 1000;
     return { rowsPerSecond: count / seconds, cost: await meter.stop(count) };
+  });
+}
+
+/** Runs `work` on `n` fresh connections, closed afterwards. */
+export async function onConnections<T>(url: string, n: number, work: (clients: pg.Client[]) => Promise<T>): Promise<T> {
+  const clients = await Promise.all(
+    Array.from({ length: n }, async () => {
+      const client = new pg.Client({ connectionString: url, options: NO_JIT });
+      await client.connect();
+      return client;
+    }),
+  );
+  try {
+    return await work(clients);
   } finally {
     await Promise.all(clients.map((c) => c.end()));
   }

@@ -1,7 +1,7 @@
-import pg from 'pg';
-import { NO_JIT } from '../store/postgres-connection.js';
+import type pg from 'pg';
 import { canonicalLines, numberedInsertQuery, type UnnumberedEntry } from '../store/postgres-numbered.js';
 import { timeOf } from '../store/postgres-partitions.js';
+import { BATCH, onConnections, timedBatches } from './postgres-batches.js';
 
 /**
  * The two ways many writers can share one log, compared on the database alone with the same
@@ -16,18 +16,7 @@ import { timeOf } from '../store/postgres-partitions.js';
  * Neither side builds the tree, which costs both the same: the integrator reads the new leaf hashes.
  */
 export async function designRates(url: string, schemas: { head: string; queue: string }, rows: readonly UnnumberedEntry[], connections: number): Promise<{ head: number; queue: number }> {
-  const batch = 2048;
-  const head = await timed(url, connections, async (clients) => {
-    let next = 0;
-    await Promise.all(
-      clients.map(async (client) => {
-        for (let from = next; from < rows.length; from = next) {
-          next = Math.min(rows.length, from + batch);
-          await client.query(numberedInsertQuery(`"${schemas.head}"`, rows.slice(from, next)));
-        }
-      }),
-    );
-  });
+  const { rowsPerSecond: head } = await timedBatches(url, rows.length, connections, (client, from, to) => client.query(numberedInsertQuery(`"${schemas.head}"`, rows.slice(from, to))));
   const q = `"${schemas.queue}"`;
   await timed(url, 1, async ([client]) => {
     await client!.query(`CREATE TABLE ${q}.queue (seq bigserial PRIMARY KEY, id text NOT NULL UNIQUE, ts timestamptz NOT NULL, canonical text NOT NULL, hash bytea NOT NULL)`);
@@ -37,7 +26,7 @@ export async function designRates(url: string, schemas: { head: string; queue: s
     const writing = Promise.all(
       writers.map(async (client) => {
         for (let from = next; from < rows.length; from = next) {
-          next = Math.min(rows.length, from + batch);
+          next = Math.min(rows.length, from + BATCH);
           const part = rows.slice(from, next);
           await client.query(
             `INSERT INTO ${q}.queue (id, ts, canonical, hash)
@@ -49,7 +38,7 @@ export async function designRates(url: string, schemas: { head: string; queue: s
       }),
     );
     // Only sequence numbers pass through the CTEs; the rows are read from the queue where they lie.
-    const move = `WITH batch AS (SELECT seq FROM ${q}.queue ORDER BY seq LIMIT ${batch}),
+    const move = `WITH batch AS (SELECT seq FROM ${q}.queue ORDER BY seq LIMIT ${BATCH}),
       head AS (UPDATE ${q}.log_head SET size = size + (SELECT count(*) FROM batch) RETURNING size - (SELECT count(*) FROM batch) AS first),
       numbered AS (SELECT head.first + row_number() OVER (ORDER BY batch.seq) - 1 AS idx, batch.seq FROM batch, head),
       r AS (INSERT INTO ${q}.records (idx, ts, canonical) SELECT n.idx, x.ts, x.canonical FROM numbered n JOIN ${q}.queue x ON x.seq = n.seq),
@@ -63,23 +52,14 @@ export async function designRates(url: string, schemas: { head: string; queue: s
     }
     await writing;
   });
-  return { head: rows.length / head, queue: rows.length / queue };
+  return { head, queue: rows.length / queue };
 }
 
 /** Seconds `work` takes on `n` fresh connections. */
-async function timed(url: string, n: number, work: (clients: pg.Client[]) => Promise<void>): Promise<number> {
-  const clients = await Promise.all(
-    Array.from({ length: n }, async () => {
-      const client = new pg.Client({ connectionString: url, options: NO_JIT });
-      await client.connect();
-      return client;
-    }),
-  );
-  try {
+function timed(url: string, n: number, work: (clients: pg.Client[]) => Promise<void>): Promise<number> {
+  return onConnections(url, n, async (clients) => {
     const start = performance.now();
     await work(clients);
     return (performance.now() - start) / 1000;
-  } finally {
-    await Promise.all(clients.map((c) => c.end()));
-  }
+  });
 }
