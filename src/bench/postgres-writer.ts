@@ -4,8 +4,8 @@ import { recordAll } from './ingest.js';
 
 /**
  * One writer process of the PostgreSQL bench (see postgres.ts): opens the shared ledger, says
- * `ready`, records calls [from, to) on `go`, says `done` with the CPU microseconds that took, and closes on `close`. Started as
- * `node postgres-writer.js <config file> <from> <to>`.
+ * `ready`, records calls [from, to) on `go`, says `done` with the CPU microseconds that took, and
+ * closes on `close`. Started as `node postgres-writer.js <config file> <from> <to>`.
  */
 const [configPath, from, to] = process.argv.slice(2);
 if (!configPath || from === undefined || to === undefined) {
