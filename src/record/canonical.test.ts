@@ -1,7 +1,7 @@
 import canonicalize from 'canonicalize';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, CanonicalJsonError } from './canonical.js';
+import { canonicalCopy, canonicalJson, CanonicalJsonError } from './canonical.js';
 
 describe('canonicalJson (RFC 8785)', () => {
   it('matches the reference implementation on random JSON', () => {
@@ -11,6 +11,21 @@ describe('canonicalJson (RFC 8785)', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  it('orders any number of keys as the reference does, few or many', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string({ unit: 'binary-ascii', maxLength: 4 }), fc.integer(), { maxKeys: 40 }), (value) => {
+        expect(canonicalJson(value)).toBe(canonicalize(value));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('keeps a "__proto__" key as data', () => {
+    const copy = canonicalCopy(JSON.parse('{"b":1,"__proto__":{"x":2}}')).value;
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
+    expect(JSON.stringify(copy)).toBe('{"__proto__":{"x":2},"b":1}');
   });
 
   it('orders keys by UTF-16 code units and serialises numbers as ECMAScript does (RFC 8785 examples)', () => {
@@ -25,5 +40,7 @@ describe('canonicalJson (RFC 8785)', () => {
     expect(() => canonicalJson({ a: { b: 'x\ud800' } })).toThrow(new CanonicalJsonError('a.b contains a lone surrogate, which is not valid Unicode text'));
     expect(() => canonicalJson({ n: Number.NaN })).toThrow(/n is NaN/);
     expect(() => canonicalJson({ f: () => 1 })).toThrow(/f is a function/);
+    expect(() => canonicalJson([{ list: [1, Infinity] }])).toThrow(new CanonicalJsonError('[0].list[1] is Infinity, which JSON cannot represent'));
+    expect(() => canonicalJson({ ['k\udc00']: 1 })).toThrow(new CanonicalJsonError('value has a key with a lone surrogate'));
   });
 });

@@ -18,7 +18,7 @@ export function canonicalJson(value: unknown): string {
  */
 export function canonicalCopy(value: unknown, path = ''): { value: unknown; indexKeys: boolean } {
   const state = { indexKeys: false };
-  return { value: sorted(value, path, state), indexKeys: state.indexKeys };
+  return { value: sorted(value, path, undefined, state), indexKeys: state.indexKeys };
 }
 
 export class CanonicalJsonError extends Error {
@@ -28,35 +28,69 @@ export class CanonicalJsonError extends Error {
 /** Keys like "1" are array indexes to JavaScript, which lists them first whatever their insertion order. */
 const INDEX_KEY = /^(0|[1-9]\d{0,9})$/;
 
-function sorted(value: unknown, path: string, state: { indexKeys: boolean }): unknown {
+/**
+ * Where a value sits, for error messages only: built into text when something is refused, so the
+ * walk (on the path of every record) allocates no path string per member.
+ */
+type Trail = string | { parent: Trail; key: string | number };
+
+function pathOf(parent: Trail, key: string | number | undefined): string {
+  const base = typeof parent === 'string' ? parent : pathOf(parent.parent, parent.key);
+  if (key === undefined) return base || 'value';
+  if (typeof key === 'number') return `${base}[${key}]`;
+  return base ? `${base}.${key}` : key;
+}
+
+function sorted(value: unknown, parent: Trail, key: string | number | undefined, state: { indexKeys: boolean }): unknown {
   switch (typeof value) {
     case 'string':
       // JSON.stringify would escape a lone surrogate; RFC 8785 (I-JSON) forbids it outright.
-      if (!value.isWellFormed()) throw new CanonicalJsonError(`${path || 'value'} contains a lone surrogate, which is not valid Unicode text`);
+      if (!value.isWellFormed()) throw new CanonicalJsonError(`${pathOf(parent, key)} contains a lone surrogate, which is not valid Unicode text`);
       return value;
     case 'number':
-      if (!Number.isFinite(value)) throw new CanonicalJsonError(`${path || 'value'} is ${value}, which JSON cannot represent`);
+      if (!Number.isFinite(value)) throw new CanonicalJsonError(`${pathOf(parent, key)} is ${value}, which JSON cannot represent`);
       return value;
     case 'boolean':
       return value;
     case 'object': {
       if (value === null) return null;
-      if (Array.isArray(value)) return value.map((item, i) => sorted(item ?? null, `${path}[${i}]`, state));
-      // No prototype, so a "__proto__" key is kept as data instead of changing the object.
-      const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-      // Default sort compares UTF-16 code units, exactly the order RFC 8785 section 3.2.3 requires.
-      for (const key of Object.keys(value).sort()) {
-        const item = (value as Record<string, unknown>)[key];
+      const here: Trail = key === undefined ? parent : { parent, key };
+      if (Array.isArray(value)) return value.map((item, i) => sorted(item ?? null, here, i, state));
+      // A plain object, not one without a prototype: V8 keeps those as hash tables, which cost
+      // several times the memory on the record path and are slower to serialise.
+      const out: Record<string, unknown> = {};
+      for (const name of sortedKeys(value)) {
+        const item = (value as Record<string, unknown>)[name];
         if (item === undefined) continue;
-        if (!key.isWellFormed()) throw new CanonicalJsonError(`${path || 'value'} has a key with a lone surrogate`);
-        if (INDEX_KEY.test(key)) state.indexKeys = true;
-        out[key] = sorted(item, path ? `${path}.${key}` : key, state);
+        if (!name.isWellFormed()) throw new CanonicalJsonError(`${pathOf(here, undefined)} has a key with a lone surrogate`);
+        if (INDEX_KEY.test(name)) state.indexKeys = true;
+        const copy = sorted(item, here, name, state);
+        // Assigning "__proto__" would change the copy's prototype; defined, it is kept as data.
+        if (name === '__proto__') Object.defineProperty(out, name, { value: copy, enumerable: true, writable: true, configurable: true });
+        else out[name] = copy;
       }
       return out;
     }
     default:
-      throw new CanonicalJsonError(`${path || 'value'} is a ${typeof value}, which JSON cannot represent`);
+      throw new CanonicalJsonError(`${pathOf(parent, key)} is a ${typeof value}, which JSON cannot represent`);
   }
+}
+
+/**
+ * Own keys in UTF-16 code unit order, exactly the order RFC 8785 section 3.2.3 requires (that of
+ * `<` on strings and of the default sort). A few keys are sorted in place by insertion: the
+ * built-in sort allocates a work area on every call, most of what copying small metadata cost.
+ */
+function sortedKeys(value: object): string[] {
+  const keys = Object.keys(value);
+  if (keys.length > 16) return keys.sort();
+  for (let i = 1; i < keys.length; i++) {
+    const k = keys[i]!;
+    let j = i - 1;
+    for (; j >= 0 && keys[j]! > k; j--) keys[j + 1] = keys[j]!;
+    keys[j + 1] = k;
+  }
+  return keys;
 }
 
 /** The slow path, for values holding index-like keys: members written out in sorted order by hand. */

@@ -8,7 +8,12 @@ import { randomUUID } from 'node:crypto';
  * promised (the log index is the order); uniqueness is, with 74 random bits.
  */
 export function newId(now = Date.now()): string {
-  const time = now.toString(16).padStart(12, '0');
-  const random = randomUUID();
-  return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${random.slice(15)}`;
+  if (now !== idPrefix.ms) {
+    const time = now.toString(16).padStart(12, '0');
+    idPrefix = { ms: now, text: `${time.slice(0, 8)}-${time.slice(8, 12)}-7` };
+  }
+  return idPrefix.text + randomUUID().slice(15);
 }
+
+/** Ids made in the same millisecond share their first 15 characters, formatted once. */
+let idPrefix = { ms: -1, text: '' };
