@@ -2,29 +2,57 @@
 // no commit pays for that copy and its fsync. Left to SQLite's automatic checkpoint, one commit
 // in every few thousand records did it inline and waited tens of milliseconds.
 // Free of project imports, like the writer.
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { DatabaseSync } from 'node:sqlite';
 import { parentPort, workerData } from 'node:worker_threads';
 
-const { file, intervalMs, restartFrames } = workerData as { file: string; intervalMs: number; restartFrames: number };
+const { file, intervalMs, walProgress, restartFrames } = workerData as { file: string; intervalMs: number; walProgress: SharedArrayBuffer; restartFrames: number };
+// The layout sqlite-writer.ts gives `walProgress`: passes completed, and of the last, the WAL's
+// length in frames and when it started (Date.now()).
+const WAL_PASSES = 0;
+const WAL_FRAMES = 1;
+const PASS_STARTED = 2;
+const progress = new BigInt64Array(walProgress);
+lowerThisThreadsPriority();
 const db = new DatabaseSync(file);
-// A FULL checkpoint that cannot get the write lock at once gives up until the next pass rather
-// than hold up the writer while it waits for readers.
-db.exec('PRAGMA busy_timeout = 20;');
-// PASSIVE never waits for the writer or readers: it copies what it can while commits go on.
+// PASSIVE never waits for the writer or readers: it copies what it can while commits go on. The
+// writer learns from `progress` how long the WAL has grown and starts it over itself (see
+// sqlite-writer-worker.ts), which no checkpoint on this connection can do without stopping it.
 const copy = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
-// SQLite starts the WAL over only once every frame is copied, which PASSIVE alone never achieves
-// under steady writes. FULL holds commits back while it copies the few frames written since the
-// PASSIVE pass just before it, then the next commit starts the WAL from the beginning.
-const finish = db.prepare('PRAGMA wal_checkpoint(FULL)');
 
 const timer = setInterval(() => {
   try {
-    const { log } = copy.get() as { busy: number; log: number; checkpointed: number };
-    if (log >= restartFrames) finish.get();
+    let started = Date.now();
+    let { log } = copy.get() as { log: number };
+    if (log >= restartFrames) {
+      // The WAL is due to start over, which the writer does once it has copied what was written
+      // since this pass began, holding commits back meanwhile. A second pass right away copies what
+      // was written during the first, and leaves the writer a few milliseconds' worth of frames.
+      started = Date.now();
+      ({ log } = copy.get() as { log: number });
+    }
+    Atomics.store(progress, WAL_FRAMES, BigInt(log));
+    Atomics.store(progress, PASS_STARTED, BigInt(started));
+    Atomics.add(progress, WAL_PASSES, 1n);
   } catch {
-    // Busy now (a long read, the file going away): the next pass tries again.
+    // Busy now (the file going away): the next pass tries again.
   }
 }, intervalMs);
+
+/**
+ * Copying the WAL back is background work: on two cores it must not take a core from the thread
+ * that prepares records or from the writer while they have work. Linux lets one thread lower its
+ * own priority (setpriority with the thread's id); elsewhere, or when not allowed, it stays as is.
+ */
+function lowerThisThreadsPriority(): void {
+  try {
+    const threadId = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(threadId)) setPriority(threadId, 10);
+  } catch {
+    // Not Linux, or not permitted: the checkpointer runs at the process's priority.
+  }
+}
 
 parentPort!.on('message', (m: unknown) => {
   if (m !== 'close') return;

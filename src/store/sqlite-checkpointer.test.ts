@@ -7,7 +7,7 @@ import { openSqliteStore } from './sqlite-store.js';
 import { entriesFor } from './test-support/conformance.js';
 
 describe('the SQLite WAL under steady writes', () => {
-  it('is started over again and again: the checkpointer thread copies it back while commits go on', async () => {
+  it('is started over again and again: the checkpointer thread copies it back while commits go on, the writer finishes the copy and starts it over', async () => {
     const file = join(tempDir(), 'ledger.db');
     const store = openSqliteStore(file);
     const padding = 'p'.repeat(1500);

@@ -34,8 +34,20 @@ type WriteMessage =
   | { op: 'destroyKeys'; subject: string }
   | { op: 'prune'; below: number; limit: number };
 
+const { file, statsBlockCalls, walProgress, restartFrames, restartWithinMs } = workerData as {
+  file: string;
+  statsBlockCalls: number;
+  walProgress: SharedArrayBuffer;
+  restartFrames: number;
+  restartWithinMs: number;
+};
+// The layout sqlite-writer.ts gives `walProgress`: the checkpointer's passes, and of the last, the
+// WAL's length in frames and when it started (Date.now()).
+const WAL_PASSES = 0;
+const WAL_FRAMES = 1;
+const PASS_STARTED = 2;
+const checkpointer = new BigInt64Array(walProgress);
 const port = parentPort!;
-const { file, statsBlockCalls } = workerData as { file: string; statsBlockCalls: number };
 const db = new DatabaseSync(file);
 // The checkpointer thread (sqlite-checkpointer-worker.ts) copies the WAL back, not the commits.
 db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA wal_autocheckpoint = 0;');
@@ -126,6 +138,27 @@ function append(m: AppendMessage): void {
   catchUpStatsBlocks();
 }
 
+const copyRest = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
+let passesSeen = 0n;
+
+/**
+ * SQLite starts the WAL over only once every frame in it is copied back, which the checkpointer
+ * never achieves while commits go on. So when its last pass left a long WAL, the writer, between
+ * two transactions, copies the frames written since that pass began: only this thread writes, so
+ * that copies every frame, and the next commit starts the WAL from the beginning. Only right after
+ * a pass, while that is a few hundred frames (a millisecond or two); a pass that took longer (the
+ * checkpointer starved of CPU) leaves it to the next. A FULL checkpoint from the checkpointer's
+ * connection did this job before and held commits back for 20 ms while the two connections' locks
+ * took turns.
+ */
+function restartLongWal(): void {
+  const passes = Atomics.load(checkpointer, WAL_PASSES);
+  if (passes === passesSeen) return;
+  passesSeen = passes;
+  if (Atomics.load(checkpointer, WAL_FRAMES) < restartFrames || Date.now() - Number(Atomics.load(checkpointer, PASS_STARTED)) > restartWithinMs) return;
+  copyRest.get();
+}
+
 function write(m: WriteMessage): unknown {
   switch (m.op) {
     case 'append':
@@ -170,5 +203,10 @@ port.on('message', (m: (WriteMessage & { seq: number }) | 'close') => {
     port.postMessage({ seq: m.seq, ok: true, value: write(m) });
   } catch (err) {
     port.postMessage({ seq: m.seq, ok: false, message: (err as Error).message });
+  }
+  try {
+    restartLongWal();
+  } catch {
+    // Not this time (the file going away, a checkpoint that failed): the checkpointer's next pass gives another chance.
   }
 });

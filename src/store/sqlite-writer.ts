@@ -19,9 +19,14 @@ export type WriteRequest =
 // From the TypeScript sources (tests) the worker is the .ts file, which Node runs by stripping types.
 const workerUrl = (name: string) => new URL(`./${name}${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
 
-/** How often the checkpointer copies the WAL back, and the WAL length (4 KB frames, ~16 MB) at which it starts it over. */
+/**
+ * How often the checkpointer copies the WAL back; the WAL length (4 KB frames, ~16 MB) at which the
+ * writer starts it over, within how long of the start of the checkpointer's last pass (which bounds
+ * what is left for the writer to copy).
+ */
 const CHECKPOINT_EVERY_MS = 100;
 const RESTART_WAL_FRAMES = 4096;
+const RESTART_WITHIN_MS = 25;
 
 /**
  * The write side of a SQLite store, on its own thread. One batch is one message and one
@@ -36,9 +41,13 @@ export class SqliteWriterThread {
   private failure: Error | undefined;
 
   constructor(file: string, statsBlockCalls = BLOCK_CALLS) {
-    this.worker = new Worker(workerUrl('sqlite-writer-worker'), { workerData: { file, statsBlockCalls } });
+    // The checkpointer's passes, and of the last, the WAL's length (frames) and its start (ms): for the writer.
+    const walProgress = new SharedArrayBuffer(3 * BigInt64Array.BYTES_PER_ELEMENT);
+    this.worker = new Worker(workerUrl('sqlite-writer-worker'), {
+      workerData: { file, statsBlockCalls, walProgress, restartFrames: RESTART_WAL_FRAMES, restartWithinMs: RESTART_WITHIN_MS },
+    });
     this.worker.unref();
-    this.checkpointer = new Worker(workerUrl('sqlite-checkpointer-worker'), { workerData: { file, intervalMs: CHECKPOINT_EVERY_MS, restartFrames: RESTART_WAL_FRAMES } });
+    this.checkpointer = new Worker(workerUrl('sqlite-checkpointer-worker'), { workerData: { file, intervalMs: CHECKPOINT_EVERY_MS, walProgress, restartFrames: RESTART_WAL_FRAMES } });
     this.checkpointer.unref();
     this.worker.on('message', (reply: Reply) => this.settle(reply));
     this.worker.on('error', (err) => this.fail(err));
