@@ -228,15 +228,16 @@ export class Ledger {
   }
 
   private async submit(writer: LogWriter, envelope: Envelope, canonical: string, stored: AppendEntry['content'], counted: boolean): Promise<RecordReceipt> {
+    // Only these outlive the wait for the commit; the envelope object does not need to (see Pending in writer.ts).
+    const { id, traceId, requestId } = envelope;
     let receipt;
     try {
-      receipt = await writer.submit(envelope.id, canonical, leafHashOfText(canonical), stored);
+      receipt = await writer.submit(id, canonical, leafHashOfText(canonical), stored);
     } catch (err) {
       // Only the store (or the spool) fails a submitted record.
       if (this.outage && counted) this.outage.failedRecords++;
       throw err;
     }
-    const { id, traceId, requestId } = envelope;
     if (!receipt.spooled) return { id, index: receipt.index, traceId, requestId };
     if (this.outage && counted) this.outage.spooledRecords++;
     return { id, index: -1, traceId, requestId, spooled: true };

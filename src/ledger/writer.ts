@@ -57,13 +57,22 @@ export interface Receipt {
   spooled?: true;
 }
 
-interface Pending {
-  id: string;
-  canonical: string;
-  leafHash: Buffer;
-  content: AppendEntry['content'];
-  resolve: (receipt: Receipt) => void;
-  reject: (err: Error) => void;
+/**
+ * A record waiting for its batch to commit. Built by a constructor, not as an object literal: once
+ * most objects of a literal outlive a scavenge (as they do while a backlog waits), V8 allocates
+ * that literal's objects in the old generation from then on, and every dead one there keeps its
+ * record's text and promise alive through scavenges until the next full collection. In the latency
+ * benchmark that turned 1 ms scavenges into 15-25 ms ones for the rest of the run.
+ */
+class Pending {
+  constructor(
+    readonly id: string,
+    readonly canonical: string,
+    readonly leafHash: Buffer,
+    readonly content: AppendEntry['content'],
+    readonly resolve: (receipt: Receipt) => void,
+    readonly reject: (err: Error) => void,
+  ) {}
 }
 
 /** Batches sent to the store before the first is committed: enough to keep a writer thread busy. */
@@ -140,7 +149,7 @@ export class LogWriter {
 
   submit(id: string, canonical: string, leafHash: Buffer, content?: AppendEntry['content']): Promise<Receipt> {
     return new Promise<Receipt>((resolve, reject) => {
-      const pending = { id, canonical, leafHash, content, resolve, reject };
+      const pending = new Pending(id, canonical, leafHash, content, resolve, reject);
       // Right after a failure, batches still in flight will be spooled first: queue behind them.
       if (this.spooling && !this.failedSinceIdle) {
         this.spool([pending]);
@@ -242,6 +251,7 @@ export class LogWriter {
       const entries = batch.map((p) => (p.content ? { id: p.id, canonical: p.canonical, leafHash: p.leafHash, content: p.content } : { id: p.id, canonical: p.canonical, leafHash: p.leafHash }));
       stored = numbering.store.appendNumbered(entries, { replayed });
     } else {
+      const first = this.frontier.size;
       const entries: AppendEntry[] = batch.map((p) => {
         const entry: AppendEntry = { index: this.frontier.size, id: p.id, canonical: p.canonical, leafHash: p.leafHash };
         if (p.content) entry.content = p.content;
@@ -252,7 +262,9 @@ export class LogWriter {
       const due = Date.now() - this.lastCheckpointAt >= this.options.checkpointIntervalMs;
       checkpoint = due ? this.sign(after) : undefined;
       if (checkpoint) this.lastCheckpointAt = Date.now();
-      stored = this.store.append(entries, checkpoint).then(() => entries.map((e) => e.index));
+      // The entries are the store's once handed over; holding them here until the commit would only
+      // keep their objects alive through scavenges (see Pending).
+      stored = this.store.append(entries, checkpoint).then(() => batch.map((_, i) => first + i));
     }
     this.inFlight++;
     stored.then(
