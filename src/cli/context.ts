@@ -36,7 +36,7 @@ export async function withLedger(
   options: WithLedgerOptions = {},
 ): Promise<void> {
   const cfg = loadConfig(config === undefined ? {} : { path: config });
-  if (!options.create) requireExistingLedger(cfg);
+  if (!options.create) requireExistingLedger(cfg, options.writable === true);
   await options.beforeOpen?.(cfg);
   const onWarning = (m: string) => process.stderr.write(`warning: ${m}\n`);
   const ledger = options.writable
@@ -59,18 +59,20 @@ export class LedgerUnavailableError extends Error {
  * ledger (and fresh key files) there and report "no records" (or record an erasure in it): it
  * fails and says where it looked.
  */
-function requireExistingLedger(cfg: LedgerConfig): void {
+function requireExistingLedger(cfg: LedgerConfig, writable: boolean): void {
   const { type, path } = cfg.store;
   if ((type === 'sqlite' || type === 'jsonl') && !existsSync(path)) {
     throw new LedgerUnavailableError(
       `no ledger at ${path} (store.path): run the command where its llm-ledger.yaml is, or pass --config <file> (or set LLM_LEDGER_STORE_PATH); a ledger is created by the first record, e.g. through 'llm-ledger serve'`,
     );
   }
-  // The checkpoints are checked against this key. A missing one would be created afresh, and every
-  // checkpoint would then look forged: refuse instead of raising a false alarm.
-  if (!existsSync(cfg.log.signingKeyFile)) {
+  // The checkpoints are checked against this key (or the configured verifier key, for reading). A
+  // missing one would be created afresh, and every checkpoint would then look forged: refuse
+  // instead of raising a false alarm.
+  if ((writable || cfg.log.verifierKey === undefined) && !existsSync(cfg.log.signingKeyFile)) {
+    const readInstead = writable ? '' : "; or, to read and verify without the signing key, set log.verifier_key (or LLM_LEDGER_VERIFIER_KEY) to the ledger's published verifier key";
     throw new LedgerUnavailableError(
-      `the ledger's signing key ${cfg.log.signingKeyFile} (log.signing_key_file) does not exist; without it the checkpoints cannot be checked. Point log.signing_key_file (or LLM_LEDGER_SIGNING_KEY_FILE) at the key this ledger was written with; to check one record without it, use 'llm-ledger verify-proof' with the published verifier key`,
+      `the ledger's signing key ${cfg.log.signingKeyFile} (log.signing_key_file) does not exist; without it the checkpoints cannot be ${writable ? 'signed' : 'checked'}. Point log.signing_key_file (or LLM_LEDGER_SIGNING_KEY_FILE) at the key this ledger was written with${readInstead}`,
     );
   }
 }

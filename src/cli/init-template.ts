@@ -28,6 +28,8 @@ store:
 log:
   origin: llm-ledger.local/default          # first line of every signed checkpoint
   signing_key_file: ./llm-ledger.key        # Ed25519 key, created on first use (mode 0600); keep it secret
+  # On an auditor's machine, instead of the signing key: the public key 'llm-ledger keys verifier' prints.
+  # verifier_key: llm-ledger.local/default+1a2b3c4d+AZ...
   checkpoint_interval_ms: 1000              # 0: a checkpoint with every commit
   # Strongly recommended: a copy of every checkpoint outside the database (a directory or a file the
   # writer cannot rewrite). Without it, a truncated or rolled-back log cannot be detected.

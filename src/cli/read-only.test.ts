@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, renameSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ledgerDir, run } from './test-support/cli.js';
@@ -18,6 +18,38 @@ describe('queries open the ledger read-only', () => {
     expect(existsSync(join(dir, 'signing.key'))).toBe(false);
     renameSync(join(dir, 'elsewhere.key'), join(dir, 'signing.key'));
     expect(run(dir, ['verify'])).toMatchObject({ code: 0, stdout: expect.stringMatching(/^OK: 2 records verified/) });
+  });
+
+  it('need only the verifier key that keys verifier prints, set in LLM_LEDGER_VERIFIER_KEY, where the signing key is absent', async () => {
+    const dir = await ledgerDir(calls);
+    const printed = run(dir, ['keys', 'verifier']);
+    expect(printed.code).toBe(0);
+    const verifierKey = printed.stdout.trim();
+    expect(verifierKey).toMatch(/^[^+\s]+\+[0-9a-f]{8}\+[A-Za-z0-9+/]+=*$/);
+    expect(printed.stdout).not.toContain(readFileSync(join(dir, 'signing.key'), 'utf8').trim().split('+').at(-1)!);
+    expect(JSON.parse(run(dir, ['keys', 'verifier', '--json']).stdout)).toMatchObject({ verifierKey, signingKeyFile: join(dir, 'signing.key') });
+
+    const id = (JSON.parse(run(dir, ['search', '--json']).stdout) as { records: { envelope: { id: string } }[] }).records[0]!.envelope.id;
+    renameSync(join(dir, 'signing.key'), join(dir, 'kept-by-the-operator.key'));
+    const env = { LLM_LEDGER_VERIFIER_KEY: verifierKey };
+    expect(run(dir, ['verify'], { env })).toMatchObject({ code: 0, stdout: expect.stringMatching(/^OK: 2 records verified/) });
+    expect(run(dir, ['search'], { env }).code).toBe(0);
+    expect(run(dir, ['prove', id, '--out', 'bundle.json'], { env }).code).toBe(0);
+    expect(run(dir, ['verify-proof', 'bundle.json', '--key', verifierKey], { env }).code).toBe(0);
+    // Appending needs the signing key: the verifier key cannot sign.
+    expect(run(dir, ['cleanup'], { env })).toMatchObject({ code: 3, stderr: expect.stringMatching(/signing key .* does not exist; without it the checkpoints cannot be signed/) });
+    expect(existsSync(join(dir, 'signing.key'))).toBe(false);
+    expect(run(dir, ['keys', 'verifier'])).toMatchObject({ code: 3, stderr: expect.stringMatching(/the signing key .*signing\.key \(log\.signing_key_file\) does not exist/) });
+  });
+
+  it('refuse a private signing key given as the verifier key, without printing it', async () => {
+    const dir = await ledgerDir(calls);
+    const signingKey = readFileSync(join(dir, 'signing.key'), 'utf8').trim();
+    const { code, stdout, stderr } = run(dir, ['verify'], { env: { LLM_LEDGER_VERIFIER_KEY: signingKey } });
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/log\.verifier_key .*is the private signing key/);
+    expect(stdout + stderr).not.toContain(signingKey.split('+').at(-1)!);
+    expect(run(dir, ['verify'], { env: { LLM_LEDGER_VERIFIER_KEY: 'not-a-key' } })).toMatchObject({ code: 2, stderr: expect.stringMatching(/log\.verifier_key .*must be the ledger's verifier key/) });
   });
 
   it('need no digest key, and never create one', async () => {

@@ -5,6 +5,7 @@ import { CREDENTIAL_HEADERS, isCredentialHeader } from '../capture/policy-header
 import { CAPTURE_MODES, FIELD_CLASSES, keepsContent } from '../capture/policy-modes.js';
 import { PRESET_DAYS, RETENTION_PRESETS, type RetentionDays } from './retention.js';
 import { createPricing, PricingError } from '../providers/pricing.js';
+import { canonicalVerifierKey, isVerifierKey } from '../log/checkpoint.js';
 import { envName, section, sha256Hex } from './schema-parts.js';
 import { policiesSchema, reviewSchema } from './schema-policies.js';
 import { providerName, retrySchema, routeSchema } from './schema-routing.js';
@@ -47,6 +48,13 @@ const origin = z
   .string()
   .min(1)
   .regex(/^\P{C}+$/u, { message: 'must be one printable line: no newline or control characters' });
+
+// A signing key pasted here by mistake is named as such (and, like every value, never printed).
+const verifierKey = z
+  .string()
+  .refine((key) => !key.startsWith('PRIVATE+KEY+'), { message: "is the private signing key, which signs checkpoints and must stay secret: put the public key that 'llm-ledger keys verifier' prints here instead", abort: true })
+  .refine((key) => isVerifierKey(key), { message: "must be the ledger's verifier key, as 'llm-ledger keys verifier' prints it (<name>+<8 hex digits>+<base64 key>)" })
+  .transform(canonicalVerifierKey);
 
 // RFC 9110 token characters: anything else is not a header name a request could carry.
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -107,6 +115,8 @@ export function configSchema(baseDir: string) {
   const log = section({
     origin: origin.default('llm-ledger.local/default'),
     signing_key_file: filePath(baseDir).default(resolve(baseDir, 'llm-ledger.key')),
+    // Public: lets auditors check the checkpoints without holding the key that signs them.
+    verifier_key: verifierKey.optional(),
     checkpoint_interval_ms: z.int().min(0).default(1000),
     // No default: without an anchor, verify says truncation cannot be detected.
     anchor: section({ path: filePath(baseDir) }).optional(),

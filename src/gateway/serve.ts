@@ -1,6 +1,7 @@
 import { loadConfig } from '../config/load.js';
 import type { LedgerConfig } from '../config/schema.js';
 import { openLedger } from '../ledger/open-ledger.js';
+import type { Ledger } from '../ledger/ledger.js';
 import { startGateway } from './server.js';
 import { gatewaySettings } from './settings.js';
 
@@ -38,7 +39,7 @@ export async function serve(options: ServeOptions): Promise<number> {
     await ledger.close();
     throw err;
   }
-  for (const line of describe(config, gateway.url, ledger.location)) options.out(line);
+  for (const line of describe(config, gateway.url, ledger)) options.out(line);
 
   const signal = await (options.stopSignal ?? stopSignal());
   options.out(`${signal}: stopping; finishing requests in flight (at most ${config.gateway.shutdownTimeoutMs} ms)`);
@@ -63,10 +64,11 @@ function stopSignal(): Promise<string> {
   });
 }
 
-function describe(config: LedgerConfig, url: string, location: string): string[] {
+function describe(config: LedgerConfig, url: string, ledger: Ledger): string[] {
   const g = config.gateway;
   return [
-    `llm-ledger gateway listening on ${url} (loopback only), recording into ${location}`,
+    `llm-ledger gateway listening on ${url} (loopback only), recording into ${ledger.location}`,
+    `  checkpoints signed for verifier key ${ledger.verifierKey} (publish it for auditors)`,
     `  OpenAI clients:    base URL ${url}/v1`,
     `  Anthropic clients: base URL ${url}`,
     `  providers: ${Object.entries(g.providers).map(([name, p]) => `${name} (${p.format}) ${p.baseUrl}`).join(', ')}`,

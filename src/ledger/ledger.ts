@@ -1,7 +1,7 @@
 import type { CapturePolicy } from '../capture/policy.js';
 import type { ContentCipher } from '../crypto/content-cipher.js';
 import type { Anchor } from '../log/anchor.js';
-import { NoteSigner, openCheckpoint } from '../log/checkpoint.js';
+import { canonicalVerifierKey, NoteSigner, openCheckpoint } from '../log/checkpoint.js';
 import { inclusionProof, leafHashOfText, MerkleFrontier, verifyInclusion } from '../log/merkle.js';
 import { PROOF_FORMAT, type ProofBundle } from '../log/proof.js';
 import { canonicalJson } from '../record/canonical.js';
@@ -23,7 +23,10 @@ import type { Spool } from './spool.js';
 /** Everything a ledger is made of, already opened; `openLedger` builds this from configuration. */
 export interface LedgerParts {
   store: Store;
-  signerKey: string;
+  /** Signs checkpoints; a read-only ledger may be given only the public `verifierKey` instead. */
+  signerKey?: string;
+  /** Checks checkpoints; derived from `signerKey` when that is given. */
+  verifierKey?: string;
   origin: string;
   /** What of each call's text is digested and what is stored beside the envelope. */
   capture: CapturePolicy;
@@ -130,7 +133,7 @@ export class Ledger {
 
   private constructor(
     private readonly parts: LedgerParts,
-    private readonly signer: NoteSigner,
+    private readonly checkpointKey: string,
     /** Absent when opened read-only, or when the stored log contradicts its own newest checkpoint. */
     private readonly writer: LogWriter | undefined,
     /** Why appends are refused, when they are. */
@@ -147,13 +150,16 @@ export class Ledger {
    * here the others' appends would race the check, and this process builds no tree.
    */
   static async create(parts: LedgerParts): Promise<Ledger> {
-    const signer = new NoteSigner(parts.signerKey);
-    if (parts.readOnly) return new Ledger(parts, signer, undefined, new LedgerError('this ledger was opened read-only; open it without readOnly to record'));
+    const signer = parts.signerKey === undefined ? undefined : new NoteSigner(parts.signerKey);
+    const verifierKey = signer?.verifierKey ?? (parts.verifierKey === undefined ? undefined : canonicalVerifierKey(parts.verifierKey));
+    if (verifierKey === undefined) throw new LedgerError('a ledger needs its signing key, or when read-only its verifier key, to check its checkpoints');
+    if (parts.readOnly) return new Ledger(parts, verifierKey, undefined, new LedgerError('this ledger was opened read-only; open it without readOnly to record'));
+    if (!signer) throw new LedgerError('a ledger opened for writing needs its signing key: only a read-only ledger can do with the verifier key');
     const numbering = numberingStore(parts.store);
     // Many writers: the size is read only so that an unreachable store fails the open, as it does otherwise.
-    const state = numbering ? await parts.store.size().then(() => ({ frontier: new MerkleFrontier(), covered: 0 })) : await restoreTree(parts, signer.verifierKey);
+    const state = numbering ? await parts.store.size().then(() => ({ frontier: new MerkleFrontier(), covered: 0 })) : await restoreTree(parts, verifierKey);
     if (typeof state === 'string') {
-      return new Ledger(parts, signer, undefined, new LedgerIntegrityError(`${state}; appends are refused until this is investigated (run 'llm-ledger verify')`));
+      return new Ledger(parts, verifierKey, undefined, new LedgerIntegrityError(`${state}; appends are refused until this is investigated (run 'llm-ledger verify')`));
     }
     const onWarning = parts.onWarning ?? ((message: string) => process.emitWarning(message, 'LlmLedgerWarning'));
     // A store that numbers records itself is shared by many writer processes: one of them, elected, signs.
@@ -175,14 +181,14 @@ export class Ledger {
       state.frontier,
       state.covered,
     );
-    const ledger = new Ledger(parts, signer, writer, undefined);
+    const ledger = new Ledger(parts, verifierKey, writer, undefined);
     if (parts.scheduleCleanup && parts.retention) ledger.scheduleCleanup(parts.retention.cleanupIntervalMs, onWarning);
     return ledger;
   }
 
   /** The key that verifies this ledger's checkpoints; publish it where auditors can find it. */
   get verifierKey(): string {
-    return this.signer.verifierKey;
+    return this.checkpointKey;
   }
 
   get location(): string {
@@ -444,7 +450,7 @@ export class Ledger {
     return verifyLog(this.parts.store, {
       prunedBelow: await prunedBelowPerLog(this.parts.store),
       origin: this.parts.origin,
-      verifierKey: this.signer.verifierKey,
+      verifierKey: this.checkpointKey,
       ...(this.parts.anchor ? { anchor: this.parts.anchor } : {}),
       ...options,
     });
@@ -457,7 +463,7 @@ export class Ledger {
     if (this.writer && record.index >= this.writer.coveredSize) await this.writer.flush();
     const latest = (await this.parts.store.checkpoints()).at(-1);
     if (!latest || latest.size <= record.index) throw new LedgerError(`record ${id} is not yet covered by a checkpoint`);
-    const checkpoint = openCheckpoint(latest.note, this.signer.verifierKey, this.parts.origin);
+    const checkpoint = openCheckpoint(latest.note, this.checkpointKey, this.parts.origin);
     const leaves = await this.parts.store.leafHashes(0, checkpoint.size);
     const envelope = canonicalJson(record.envelope);
     // The proof is checked against the signed root before it is handed out: one pass over the
@@ -473,7 +479,7 @@ export class Ledger {
       envelope,
       inclusionProof: proof.map((h) => h.toString('base64')),
       checkpoint: latest.note,
-      verifierKey: this.signer.verifierKey,
+      verifierKey: this.checkpointKey,
     };
   }
 

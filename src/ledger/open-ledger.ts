@@ -8,7 +8,7 @@ import { Digester } from '../crypto/digest.js';
 import { kekFromEnv, kekFromFile, KekRing } from '../crypto/kek.js';
 import { decodeKeyMaterial, readOrCreateSecretFile } from '../crypto/key-files.js';
 import { openFileAnchor } from '../log/anchor.js';
-import { generateSignerKey } from '../log/checkpoint.js';
+import { generateSignerKey, verifierKeyOf } from '../log/checkpoint.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
 import { LedgerError } from './errors.js';
@@ -46,7 +46,7 @@ export async function openLedger(config?: LedgerConfig | string, options: OpenLe
   // envelopes but holds no key-encryption key can open a ledger configured for encrypted capture,
   // no digest key is read (or created), and no start-up warning about plaintext is repeated.
   const cfg = readOnly ? { ...loaded, capture: { ...loaded.capture, prompts: 'hash', responses: 'hash', headers: 'none', allowPlaintext: false } as const } : loaded;
-  const signerKey = options.signerKey ?? (readOnly ? existingSignerKey(cfg) : readOrCreateSecretFile(cfg.log.signingKeyFile, () => generateSignerKey(keyName(cfg.log.origin))));
+  const keys = checkpointKeys(cfg, readOnly, options.signerKey);
   const digester =
     cfg.digest.algorithm === 'sha256' || readOnly
       ? new Digester('sha256')
@@ -73,7 +73,7 @@ export async function openLedger(config?: LedgerConfig | string, options: OpenLe
   try {
     return await Ledger.create({
       store,
-      signerKey,
+      ...keys,
       origin: cfg.log.origin,
       capture,
       ...(keks && store.content ? { cipher: new ContentCipher({ keks, store: store.content.dataKeys }) } : {}),
@@ -116,16 +116,27 @@ function digestKey(cfg: LedgerConfig): Buffer {
 }
 
 /**
- * The checkpoints are checked against the signing key; a read-only open must not create a fresh
- * one when it is missing, or every stored checkpoint would look forged.
+ * The keys of the checkpoints. A read-only open needs only the public verifier key: from
+ * `log.verifier_key` when set (so auditors never hold the signing key), else derived from the
+ * signing key, which it must not create when missing, or every stored checkpoint would look
+ * forged. A writable open signs, so it reads (or on first use creates) the signing key, which must
+ * match a configured verifier key.
  */
-function existingSignerKey(cfg: LedgerConfig): string {
-  if (!existsSync(cfg.log.signingKeyFile)) {
+function checkpointKeys(cfg: LedgerConfig, readOnly: boolean, givenSignerKey: string | undefined): { signerKey: string } | { verifierKey: string } {
+  const { verifierKey, signingKeyFile } = cfg.log;
+  if (readOnly && givenSignerKey === undefined && verifierKey !== undefined) return { verifierKey };
+  if (readOnly && givenSignerKey === undefined && !existsSync(signingKeyFile)) {
     throw new LedgerError(
-      `the ledger's signing key ${cfg.log.signingKeyFile} (log.signing_key_file) does not exist; without it the checkpoints cannot be checked: point log.signing_key_file at the key this ledger was written with`,
+      `the ledger's signing key ${signingKeyFile} (log.signing_key_file) does not exist; without it the checkpoints cannot be checked: point log.signing_key_file at the key this ledger was written with, or set log.verifier_key to the ledger's published verifier key`,
     );
   }
-  return readFileSync(cfg.log.signingKeyFile, 'utf8').trim();
+  const signerKey = givenSignerKey ?? (readOnly ? readFileSync(signingKeyFile, 'utf8').trim() : readOrCreateSecretFile(signingKeyFile, () => generateSignerKey(keyName(cfg.log.origin))));
+  if (verifierKey !== undefined && verifierKeyOf(signerKey) !== verifierKey) {
+    throw new LedgerError(
+      `log.verifier_key is not the verifier key of the signing key ${signingKeyFile} (log.signing_key_file): one of them belongs to another ledger; 'llm-ledger keys verifier' prints the signing key's verifier key`,
+    );
+  }
+  return { signerKey };
 }
 
 /** Signed-note key names may not hold spaces or '+'; the origin usually qualifies as is. */

@@ -49,6 +49,53 @@ describe('a ledger opened read-only', () => {
     expect(existsSync(join(dir, 'signing.key'))).toBe(false);
   });
 
+  it('with only the published verifier key (log.verifier_key), queries, verifies and proves where the signing key is absent', async () => {
+    const dir = tempDir();
+    const writer = await openTestLedger(dir);
+    const ids = await recordSequentially(writer, 3);
+    const verifierKey = writer.verifierKey;
+    await writer.close();
+    rmSync(join(dir, 'signing.key'));
+
+    const auditorConfig = { ...testConfig(dir), log: { ...testConfig(dir).log, verifierKey } };
+    const auditor = await openLedger(auditorConfig, { readOnly: true, onWarning: () => undefined });
+    expect(auditor.verifierKey).toBe(verifierKey);
+    expect((await auditor.verify()).ok).toBe(true);
+    expect(verifyProof(await auditor.prove(ids[1]!), { trustedVerifierKey: verifierKey }).ok).toBe(true);
+    await expect(auditor.record({ model: 'm' })).rejects.toThrow(/opened read-only/);
+    await auditor.close();
+    expect(existsSync(join(dir, 'signing.key'))).toBe(false);
+  });
+
+  it("checked against another ledger's verifier key, every checkpoint fails verification", async () => {
+    const dir = tempDir();
+    const writer = await openTestLedger(dir);
+    await recordSequentially(writer, 3);
+    await writer.close();
+    const other = tempDir();
+    const otherLedger = await openTestLedger(other);
+    const wrongKey = otherLedger.verifierKey;
+    await otherLedger.close();
+
+    const auditor = await openLedger({ ...testConfig(dir), log: { ...testConfig(dir).log, verifierKey: wrongKey } }, { readOnly: true, onWarning: () => undefined });
+    const report = await auditor.verify();
+    await auditor.close();
+    expect(report.ok).toBe(false);
+    expect(report.problems.map((p) => p.message).join('\n')).toMatch(/signature|checkpoint/i);
+  });
+
+  it('a writable open refuses a signing key whose verifier key is not the configured one, before appending anything', async () => {
+    const dir = tempDir();
+    const other = tempDir();
+    const otherLedger = await openTestLedger(other);
+    const wrongKey = otherLedger.verifierKey;
+    await otherLedger.close();
+    await expect(openLedger({ ...testConfig(dir), log: { ...testConfig(dir).log, verifierKey: wrongKey } }, { onWarning: () => undefined })).rejects.toThrow(
+      /log\.verifier_key is not the verifier key of the signing key .*signing\.key/,
+    );
+    expect(existsSync(join(dir, 'ledger.db'))).toBe(false);
+  });
+
   it('opens a damaged log and lets verify name the damage, where a writable open refuses appends', async () => {
     const dir = tempDir();
     const writable = await openTestLedger(dir);

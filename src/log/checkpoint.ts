@@ -51,6 +51,21 @@ export class NoteSigner {
   }
 }
 
+/** Whether `text` is a well-formed verifier key (name, key id matching the key, Ed25519 public key). */
+export function isVerifierKey(text: string): boolean {
+  try {
+    parseVerifierKey(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The one spelling of a verifier key (its key id in lowercase), so two spellings compare equal. */
+export function canonicalVerifierKey(text: string): string {
+  return asCheckpointError('verifier key', () => parseVerifierKey(text)).verifierKey;
+}
+
 /**
  * Verifies a signed checkpoint against one verifier key and parses it strictly. Signatures by
  * other keys (witnesses, rotated keys) are ignored. Extension lines are refused: this log never

@@ -1,7 +1,9 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
-import { examples, out, withLedger, type CliContext } from '../context.js';
+import { verifierKeyOf } from '../../log/checkpoint.js';
+import { examples, LedgerUnavailableError, out, withLedger, type CliContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { jsonText } from '../json.js';
 import { configFileFor, currentKeks, rotatedKekPath, updateConfigForRotation, writeNewKek } from '../kek-rotation.js';
@@ -11,8 +13,8 @@ const DEFAULT_KEK_FILE = 'llm-ledger.kek';
 export function registerKeys(program: Command, ctx: CliContext): void {
   const keys = program
     .command('keys')
-    .description('create and rotate the key-encryption key (KEK) that wraps the per-subject keys sealing stored content')
-    .addHelpText('after', examples('llm-ledger keys generate --out /secure/llm-ledger.kek', 'llm-ledger keys rotate', 'llm-ledger keys rewrap'));
+    .description("create and rotate the key-encryption key (KEK) that wraps the per-subject keys sealing stored content; print the log's public verifier key")
+    .addHelpText('after', examples('llm-ledger keys generate --out /secure/llm-ledger.kek', 'llm-ledger keys rotate', 'llm-ledger keys rewrap', 'llm-ledger keys verifier'));
 
   keys
     .command('generate')
@@ -98,6 +100,37 @@ export function registerKeys(program: Command, ctx: CliContext): void {
     });
 
   registerRewrap(keys, ctx);
+  registerVerifier(keys, ctx);
+}
+
+/** The public half of the checkpoint signing key: what auditors and `verify-proof --key` need. */
+function registerVerifier(keys: Command, ctx: CliContext): void {
+  keys
+    .command('verifier')
+    .description("print the ledger's verifier key: the public key that checks its signed checkpoints (the signing key itself is never printed)")
+    .option('--json', 'print { verifierKey, origin, signingKeyFile } as JSON')
+    .addHelpText(
+      'after',
+      `${examples('llm-ledger keys verifier', 'llm-ledger verify-proof bundle.json --key "$(llm-ledger keys verifier)"')}\n\n` +
+        'Publish it where auditors find it. An auditor who sets log.verifier_key (or LLM_LEDGER_VERIFIER_KEY) to it can run\n' +
+        'search, show, trace, stats, verify and prove without the signing key, which only the processes that record need.\n' +
+        'Exit code 3 when the signing key file does not exist.',
+    )
+    .action((opts: { json?: boolean }) => {
+      const config = ctx.config();
+      const cfg = loadConfig(config === undefined ? {} : { path: config });
+      const signingKeyFile = cfg.log.signingKeyFile;
+      if (!existsSync(signingKeyFile)) {
+        throw new LedgerUnavailableError(
+          `the signing key ${signingKeyFile} (log.signing_key_file) does not exist; run this where the ledger is recorded, or pass --config with its llm-ledger.yaml (the key is created by the first record)`,
+        );
+      }
+      const verifierKey = verifierKeyOf(readFileSync(signingKeyFile, 'utf8').trim());
+      if (cfg.log.verifierKey !== undefined && cfg.log.verifierKey !== verifierKey) {
+        process.stderr.write(`warning: log.verifier_key in the configuration is not this signing key's verifier key; one of them belongs to another ledger\n`);
+      }
+      out(opts.json ? jsonText({ verifierKey, origin: cfg.log.origin, signingKeyFile }) : verifierKey);
+    });
 }
 
 /** The last step of a rotation: every data key moves to the current KEK, so the previous ones can go. */
