@@ -101,29 +101,41 @@ export async function ledgerIngestRate(count: number, scenario: CaptureScenario 
   return count / seconds;
 }
 
-/** The same rows, sealed beforehand, inserted with plain node:sqlite: same schema, indexes, pragmas and batch size. */
-export function rawInsertRate(count: number, batchSize: number): number {
+/** Calls `[0, count)` sealed beforehand, as the raw baselines insert them: id, canonical envelope, leaf hash. */
+function sealedRows(count: number, inputAt: (i: number) => RecordInput): { id: string; canonical: string; leaf: Buffer }[] {
   const ctx = { capture: defaultCapturePolicy(new Digester('hmac-sha256', Buffer.alloc(32, 7))), limits: { maxMetadataBytes: 8192, maxErrorChars: 1024 } };
-  const rows = Array.from({ length: count }, (_, i) => {
-    const { envelope, canonical } = sealEnvelope(parseRecordInput(callAt(i)), ctx);
+  return Array.from({ length: count }, (_, i) => {
+    const { envelope, canonical } = sealEnvelope(parseRecordInput(inputAt(i)), ctx);
     return { id: envelope.id, canonical, leaf: leafHash(Buffer.from(canonical)) };
   });
-  const dir = tempDir();
+}
+
+/** A database with the ledger's schema, indexes and the writer thread's pragmas, bar the checkpointer it has and this lacks. */
+function openRawDatabase(dir: string): { db: DatabaseSync; insert: (i: number, row: { id: string; canonical: string; leaf: Buffer }) => void } {
   const db = new DatabaseSync(join(dir, 'raw.db'));
-  // The writer thread's pragmas (sqlite-writer-worker.ts), bar the checkpointer it has and this lacks.
   db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY;');
   db.exec(SQLITE_SCHEMA);
   db.exec(SQLITE_CALL_STATS_SCHEMA);
   const insertRecord = db.prepare('INSERT INTO records (idx, id, envelope) VALUES (?, ?, ?)');
   const insertLeaf = db.prepare('INSERT INTO leaves (idx, hash) VALUES (?, ?)');
+  return {
+    db,
+    insert: (i, row) => {
+      insertRecord.run(i, row.id, row.canonical);
+      insertLeaf.run(i, row.leaf);
+    },
+  };
+}
+
+/** The same rows, sealed beforehand, inserted with plain node:sqlite: same schema, indexes, pragmas and batch size. */
+export function rawInsertRate(count: number, batchSize: number): number {
+  const rows = sealedRows(count, callAt);
+  const dir = tempDir();
+  const { db, insert } = openRawDatabase(dir);
   const start = performance.now();
   for (let b = 0; b < count; b += batchSize) {
     db.exec('BEGIN IMMEDIATE');
-    for (let i = b; i < Math.min(count, b + batchSize); i++) {
-      const row = rows[i]!;
-      insertRecord.run(i, row.id, row.canonical);
-      insertLeaf.run(i, row.leaf);
-    }
+    for (let i = b; i < Math.min(count, b + batchSize); i++) insert(i, rows[i]!);
     db.exec('COMMIT');
   }
   const seconds = (performance.now() - start) / 1000;
@@ -170,9 +182,46 @@ export async function commitLatency(offeredPerSecond: number, seconds: number, w
   while (outstanding > 0) await new Promise((r) => setTimeout(r, 1));
   await ledger.close();
   rmSync(dir, { recursive: true, force: true });
-  const sorted = latencies.subarray(0, measured).sort();
+  return latencyResult(offeredPerSecond, latencies.subarray(0, measured));
+}
+
+/**
+ * The baseline of `commitLatency`: the same realistic calls, sealed beforehand, offered at the same
+ * rate and committed the plainest durable way, with plain node:sqlite on one thread: every
+ * millisecond one transaction of the rows that fell due, with SQLite's own automatic checkpoints.
+ * Each row's latency runs from the moment it fell due to the end of its commit. What this cannot
+ * do in 10 ms, the disk's commits (an fsync of the WAL each) do not allow.
+ */
+export async function rawCommitLatency(offeredPerSecond: number, seconds: number, warmupSeconds = 1): Promise<LatencyResult> {
+  const rows = sealedRows(Math.ceil(offeredPerSecond * (warmupSeconds + seconds)) + 16, realisticCall);
+  const dir = tempDir();
+  const { db, insert } = openRawDatabase(dir);
+  const latencies = new Float64Array(rows.length);
+  let measured = 0;
+  let sent = 0;
+  const start = performance.now();
+  const dueAt = (i: number) => start + (i / offeredPerSecond) * 1000;
+  while (performance.now() - start < (warmupSeconds + seconds) * 1000) {
+    const due = Math.min(rows.length, Math.floor(((performance.now() - start) / 1000) * offeredPerSecond));
+    if (due > sent) {
+      const first = sent;
+      db.exec('BEGIN IMMEDIATE');
+      for (; sent < due; sent++) insert(sent, rows[sent]!);
+      db.exec('COMMIT');
+      const committed = performance.now();
+      for (let i = first; i < sent; i++) if (dueAt(i) >= start + warmupSeconds * 1000) latencies[measured++] = committed - dueAt(i);
+    }
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+  return latencyResult(offeredPerSecond, latencies.subarray(0, measured));
+}
+
+function latencyResult(offeredPerSecond: number, latencies: Float64Array): LatencyResult {
+  const sorted = latencies.sort();
   const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] ?? 0;
-  return { offeredPerSecond, p50Ms: at(0.5), p99Ms: at(0.99), recorded: measured };
+  return { offeredPerSecond, p50Ms: at(0.5), p99Ms: at(0.99), recorded: sorted.length };
 }
 
 /**
