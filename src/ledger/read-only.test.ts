@@ -6,6 +6,18 @@ import { verifyProof } from '../log/proof.js';
 import { openLedger } from './open-ledger.js';
 import { openTestLedger, recordSequentially, sampleCall, tempDir, testConfig } from './test-support/fixtures.js';
 
+/** A ledger of `count` records in a new directory, closed, and the key that verifies its checkpoints. */
+async function closedLedger(count: number): Promise<{ dir: string; ids: string[]; verifierKey: string }> {
+  const dir = tempDir();
+  const ledger = await openTestLedger(dir);
+  const ids = await recordSequentially(ledger, count);
+  await ledger.close();
+  return { dir, ids, verifierKey: ledger.verifierKey };
+}
+
+/** The test configuration of `dir`, its checkpoints checked with `verifierKey`. */
+const withVerifierKey = (dir: string, verifierKey: string) => ({ ...testConfig(dir), log: { ...testConfig(dir).log, verifierKey } });
+
 describe('a ledger opened read-only', () => {
   it('answers queries, verifies and proves, and refuses to record', async () => {
     const dir = tempDir();
@@ -50,15 +62,10 @@ describe('a ledger opened read-only', () => {
   });
 
   it('with only the published verifier key (log.verifier_key), queries, verifies and proves where the signing key is absent', async () => {
-    const dir = tempDir();
-    const writer = await openTestLedger(dir);
-    const ids = await recordSequentially(writer, 3);
-    const verifierKey = writer.verifierKey;
-    await writer.close();
+    const { dir, ids, verifierKey } = await closedLedger(3);
     rmSync(join(dir, 'signing.key'));
 
-    const auditorConfig = { ...testConfig(dir), log: { ...testConfig(dir).log, verifierKey } };
-    const auditor = await openLedger(auditorConfig, { readOnly: true, onWarning: () => undefined });
+    const auditor = await openLedger(withVerifierKey(dir, verifierKey), { readOnly: true, onWarning: () => undefined });
     expect(auditor.verifierKey).toBe(verifierKey);
     expect((await auditor.verify()).ok).toBe(true);
     expect(verifyProof(await auditor.prove(ids[1]!), { trustedVerifierKey: verifierKey }).ok).toBe(true);
@@ -68,16 +75,8 @@ describe('a ledger opened read-only', () => {
   });
 
   it("checked against another ledger's verifier key, every checkpoint fails verification", async () => {
-    const dir = tempDir();
-    const writer = await openTestLedger(dir);
-    await recordSequentially(writer, 3);
-    await writer.close();
-    const other = tempDir();
-    const otherLedger = await openTestLedger(other);
-    const wrongKey = otherLedger.verifierKey;
-    await otherLedger.close();
-
-    const auditor = await openLedger({ ...testConfig(dir), log: { ...testConfig(dir).log, verifierKey: wrongKey } }, { readOnly: true, onWarning: () => undefined });
+    const { dir } = await closedLedger(3);
+    const auditor = await openLedger(withVerifierKey(dir, (await closedLedger(0)).verifierKey), { readOnly: true, onWarning: () => undefined });
     const report = await auditor.verify();
     await auditor.close();
     expect(report.ok).toBe(false);
@@ -86,11 +85,7 @@ describe('a ledger opened read-only', () => {
 
   it('a writable open refuses a signing key whose verifier key is not the configured one, before appending anything', async () => {
     const dir = tempDir();
-    const other = tempDir();
-    const otherLedger = await openTestLedger(other);
-    const wrongKey = otherLedger.verifierKey;
-    await otherLedger.close();
-    await expect(openLedger({ ...testConfig(dir), log: { ...testConfig(dir).log, verifierKey: wrongKey } }, { onWarning: () => undefined })).rejects.toThrow(
+    await expect(openLedger(withVerifierKey(dir, (await closedLedger(0)).verifierKey), { onWarning: () => undefined })).rejects.toThrow(
       /log\.verifier_key is not the verifier key of the signing key .*signing\.key/,
     );
     expect(existsSync(join(dir, 'ledger.db'))).toBe(false);
