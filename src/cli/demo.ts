@@ -63,9 +63,10 @@ export async function runDemo(ledger: Ledger, out: (line: string) => void): Prom
 
   out('$ llm-ledger search --user alice --kind llm.call --limit 5');
   const { records } = await ledger.search({ user: 'alice', kind: 'llm.call', limit: 5 });
+  const indexWidth = Math.max(0, ...records.map((r) => String(r.index).length)) + 1;
   for (const { index, envelope: e } of records) {
     const tokens = `${e.inputTokens ?? 0}/${e.outputTokens ?? 0} tokens`;
-    out(`  #${index}  ${e.ts}  ${printable(e.model).padEnd(18)} ${printable(e.endpoint).padEnd(16)} ${String(e.status).padEnd(7)} ${tokens.padEnd(14)} $${(e.costUsd ?? 0).toFixed(6)}`);
+    out(`  ${`#${index}`.padEnd(indexWidth)}  ${e.ts}  ${printable(e.model).padEnd(18)} ${printable(e.endpoint).padEnd(16)} ${String(e.status).padEnd(7)} ${tokens.padEnd(14)} $${(e.costUsd ?? 0).toFixed(6)}`);
   }
 
   for (const [what, traceId] of [
