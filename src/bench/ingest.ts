@@ -189,8 +189,8 @@ export async function commitLatency(offeredPerSecond: number, seconds: number, w
  * The baseline of `commitLatency`: the same realistic calls, sealed beforehand, offered at the same
  * rate and committed the plainest durable way, with plain node:sqlite on one thread: every
  * millisecond one transaction of the rows that fell due, with SQLite's own automatic checkpoints.
- * Each row's latency runs from the moment it fell due to the end of its commit. What this cannot
- * do in 10 ms, the disk's commits (an fsync of the WAL each) do not allow.
+ * Each row's latency runs from the moment it fell due to the end of its commit, so its tail is the
+ * disk's commits (an fsync of the WAL each) and the rows waiting behind a slow one.
  */
 export async function rawCommitLatency(offeredPerSecond: number, seconds: number, warmupSeconds = 1): Promise<LatencyResult> {
   const rows = sealedRows(Math.ceil(offeredPerSecond * (warmupSeconds + seconds)) + 16, realisticCall);
