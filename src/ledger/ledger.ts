@@ -2,7 +2,8 @@ import type { CapturePolicy } from '../capture/policy.js';
 import type { ContentCipher } from '../crypto/content-cipher.js';
 import type { Anchor } from '../log/anchor.js';
 import { canonicalVerifierKey, NoteSigner, openCheckpoint } from '../log/checkpoint.js';
-import { inclusionProof, leafHashOfText, MerkleFrontier, verifyInclusion } from '../log/merkle.js';
+import { leafChunks, storedInclusionProof } from '../log/leaf-ranges.js';
+import { leafHashOfText, MerkleError, MerkleFrontier, verifyInclusion } from '../log/merkle.js';
 import { PROOF_FORMAT, type ProofBundle } from '../log/proof.js';
 import { canonicalJson } from '../record/canonical.js';
 import { sealEnvelope, type EnvelopeLimits } from '../record/envelope.js';
@@ -464,14 +465,14 @@ export class Ledger {
     const latest = (await this.parts.store.checkpoints()).at(-1);
     if (!latest || latest.size <= record.index) throw new LedgerError(`record ${id} is not yet covered by a checkpoint`);
     const checkpoint = openCheckpoint(latest.note, this.checkpointKey, this.parts.origin);
-    const leaves = await this.parts.store.leafHashes(0, checkpoint.size);
     const envelope = canonicalJson(record.envelope);
+    const mismatch = () => new LedgerIntegrityError(`the stored log does not match checkpoint ${checkpoint.size}; run 'llm-ledger verify'`);
     // The proof is checked against the signed root before it is handed out: one pass over the
     // leaves, and any stored leaf that changed since signing makes some node of the path differ.
-    const proof = leaves.length === checkpoint.size ? inclusionProof(record.index, leaves) : [];
-    if (leaves.length !== checkpoint.size || !verifyInclusion(leafHashOfText(envelope), record.index, checkpoint.size, proof, checkpoint.root)) {
-      throw new LedgerIntegrityError(`the stored log does not match checkpoint ${checkpoint.size}; run 'llm-ledger verify'`);
-    }
+    const proof = await storedInclusionProof(record.index, checkpoint.size, (from, to) => this.parts.store.leafHashes(from, to)).catch((err: Error) => {
+      throw err instanceof MerkleError ? mismatch() : err;
+    });
+    if (!verifyInclusion(leafHashOfText(envelope), record.index, checkpoint.size, proof, checkpoint.root)) throw mismatch();
     return {
       format: PROOF_FORMAT,
       index: record.index,
@@ -494,24 +495,27 @@ export class Ledger {
 async function restoreTree(parts: LedgerParts, verifierKey: string): Promise<{ frontier: MerkleFrontier; covered: number } | string> {
   const where = parts.store.location;
   const size = await parts.store.size();
-  const leaves = await parts.store.leafHashes(0, size + 1);
-  if (leaves.length !== size) return `${where} holds ${size} records but ${leaves.length} leaf hashes`;
   const latest = (await parts.store.checkpoints()).at(-1);
-  if (latest && latest.size > size) return `${where} holds ${size} records but its newest checkpoint covers ${latest.size}`;
   const frontier = new MerkleFrontier();
-  for (const leaf of leaves) {
-    frontier.append(leaf);
-    if (latest && frontier.size === latest.size) {
-      let root: Buffer;
-      try {
-        root = openCheckpoint(latest.note, verifierKey, parts.origin).root;
-      } catch (err) {
-        return `the newest checkpoint of ${where} does not verify: ${(err as Error).message}`;
-      }
-      if (!root.equals(frontier.root())) return `${where} does not match its newest checkpoint (size ${latest.size})`;
+  let checkpointRoot = latest?.size === 0 ? frontier.root() : undefined;
+  // One leaf past the records, so that a leaf without its record is noticed too.
+  for await (const leaves of leafChunks((from, to) => parts.store.leafHashes(from, to), 0, size + 1)) {
+    for (const leaf of leaves) {
+      frontier.append(leaf);
+      if (latest && frontier.size === latest.size) checkpointRoot = frontier.root();
     }
   }
-  return { frontier, covered: latest?.size ?? 0 };
+  if (frontier.size !== size) return `${where} holds ${size} records but ${frontier.size} leaf hashes`;
+  if (!latest) return { frontier, covered: 0 };
+  if (latest.size > size) return `${where} holds ${size} records but its newest checkpoint covers ${latest.size}`;
+  let signed: Buffer;
+  try {
+    signed = openCheckpoint(latest.note, verifierKey, parts.origin).root;
+  } catch (err) {
+    return `the newest checkpoint of ${where} does not verify: ${(err as Error).message}`;
+  }
+  if (!checkpointRoot || !signed.equals(checkpointRoot)) return `${where} does not match its newest checkpoint (size ${latest.size})`;
+  return { frontier, covered: latest.size };
 }
 
 /** `since`/`until` in the envelope's own form, which stores compare as strings; a bad one is a LedgerError. */

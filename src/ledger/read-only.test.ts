@@ -107,4 +107,21 @@ describe('a ledger opened read-only', () => {
     await expect(damaged.record({ model: 'm' })).rejects.toThrow(/5 records but 4 leaf hashes.*appends are refused/);
     await damaged.close();
   });
+
+  it('proves nothing from leaves that are missing or differ from the signed tree', async () => {
+    const { dir, ids } = await closedLedger(6);
+    const db = new DatabaseSync(join(dir, 'ledger.db'));
+    db.exec('DROP TRIGGER leaves_no_update; DROP TRIGGER leaves_no_delete;');
+    const reader = await openLedger(testConfig(dir), { readOnly: true, onWarning: () => undefined });
+    try {
+      expect(verifyProof(await reader.prove(ids[0]!), { trustedVerifierKey: reader.verifierKey }).ok).toBe(true);
+      db.prepare('UPDATE leaves SET hash = ? WHERE idx = 5').run(Buffer.alloc(32, 1));
+      await expect(reader.prove(ids[0]!)).rejects.toThrow(/the stored log does not match checkpoint 6; run 'llm-ledger verify'/);
+      db.exec('DELETE FROM leaves WHERE idx = 3');
+      await expect(reader.prove(ids[5]!)).rejects.toThrow(/the stored log does not match checkpoint 6/);
+    } finally {
+      await reader.close();
+      db.close();
+    }
+  });
 });

@@ -56,23 +56,33 @@ export function rootOf(leaves: readonly Uint8Array[]): Hash {
  */
 export function inclusionProof(index: number, leaves: readonly Uint8Array[]): Hash[] {
   requireLeafHashes(leaves);
-  if (!Number.isSafeInteger(index) || index < 0 || index >= leaves.length) {
-    throw new MerkleError(`leaf index ${index} is outside a tree of size ${leaves.length}`);
+  return inclusionRanges(index, leaves.length)
+    .map(([lo, hi]) => subtreeRoot(leaves, lo, hi))
+    .reverse();
+}
+
+/**
+ * The leaf ranges [lo, hi) whose subtree roots make PATH(index, D[size]), from the top of the
+ * tree down (the proof lists them bottom up): what a proof must hash, wherever the leaves are.
+ */
+export function inclusionRanges(index: number, size: number): [number, number][] {
+  if (!Number.isSafeInteger(index) || index < 0 || index >= size) {
+    throw new MerkleError(`leaf index ${index} is outside a tree of size ${size}`);
   }
-  const path: Hash[] = [];
+  const ranges: [number, number][] = [];
   let lo = 0;
-  let hi = leaves.length;
+  let hi = size;
   while (hi - lo > 1) {
     const k = largestPowerOfTwoBelow(hi - lo);
     if (index < lo + k) {
-      path.push(subtreeRoot(leaves, lo + k, hi));
+      ranges.push([lo + k, hi]);
       hi = lo + k;
     } else {
-      path.push(subtreeRoot(leaves, lo, lo + k));
+      ranges.push([lo, lo + k]);
       lo += k;
     }
   }
-  return path.reverse();
+  return ranges;
 }
 
 /**
