@@ -469,7 +469,7 @@ export class Ledger {
     const mismatch = () => new LedgerIntegrityError(`the stored log does not match checkpoint ${checkpoint.size}; run 'llm-ledger verify'`);
     // The proof is checked against the signed root before it is handed out: one pass over the
     // leaves, and any stored leaf that changed since signing makes some node of the path differ.
-    const proof = await storedInclusionProof(record.index, checkpoint.size, (from, to) => this.parts.store.leafHashes(from, to)).catch((err: Error) => {
+    const proof = await storedInclusionProof(record.index, checkpoint.size, (from, to) => this.parts.store.leafHashes(from, to), this.parts.store.leafBatch).catch((err: Error) => {
       throw err instanceof MerkleError ? mismatch() : err;
     });
     if (!verifyInclusion(leafHashOfText(envelope), record.index, checkpoint.size, proof, checkpoint.root)) throw mismatch();
@@ -499,7 +499,7 @@ async function restoreTree(parts: LedgerParts, verifierKey: string): Promise<{ f
   const frontier = new MerkleFrontier();
   let checkpointRoot = latest?.size === 0 ? frontier.root() : undefined;
   // One leaf past the records, so that a leaf without its record is noticed too.
-  for await (const leaves of leafChunks((from, to) => parts.store.leafHashes(from, to), 0, size + 1)) {
+  for await (const leaves of leafChunks((from, to) => parts.store.leafHashes(from, to), 0, size + 1, parts.store.leafBatch)) {
     for (const leaf of leaves) {
       frontier.append(leaf);
       if (latest && frontier.size === latest.size) checkpointRoot = frontier.root();

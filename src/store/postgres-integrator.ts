@@ -19,7 +19,8 @@ export interface IntegratorOptions {
 }
 
 /** Leaf hashes read per query while the tree is rebuilt or extended. */
-const LEAF_BATCH = 50_000;
+/** Leaf hashes read in one query. */
+export const LEAF_BATCH = 50_000;
 const MIN_INTERVAL_MS = 20;
 
 /**

@@ -4,7 +4,7 @@ import { LeafBatchBuilder, type LeafBatch } from './leaf-scan.js';
 import { openClient, openPool, postgresLocation, type PostgresOptions, type PostgresSession } from './postgres-connection.js';
 import { guarded, PostgresContentStore } from './postgres-content.js';
 import { cursorBatches } from './postgres-cursor.js';
-import { PostgresIntegrator, type IntegratorOptions } from './postgres-integrator.js';
+import { LEAF_BATCH, PostgresIntegrator, type IntegratorOptions } from './postgres-integrator.js';
 import { canonicalLines, contentColumns, numberedInsertQuery, type UnnumberedEntry } from './postgres-numbered.js';
 import { migrate } from './postgres-migrate.js';
 import { PostgresPartitions, timeOf } from './postgres-partitions.js';
@@ -34,6 +34,8 @@ export function openPostgresStore(options: PostgresOptions): PostgresStore {
 
 export class PostgresStore implements Store {
   readonly location: string;
+  // Each read of leaves is a round trip: as many at once as the integrator reads.
+  readonly leafBatch = LEAF_BATCH;
   readonly content: PostgresContentStore;
   readonly pruning: PostgresPruning;
   private readonly pool: pg.Pool;

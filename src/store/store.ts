@@ -109,6 +109,8 @@ export interface Store {
   size(): Promise<number>;
   /** Stored leaf hashes for indexes [from, to), kept apart from the rows so a moved row is caught. */
   leafHashes(from: number, to: number): Promise<Buffer[]>;
+  /** How many leaf hashes to ask for at once when reading them all (default LEAF_CHUNK): a server store wants fewer round trips. */
+  readonly leafBatch?: number;
   /**
    * Every stored row in storage order, in batches, exactly as stored (gaps and all): the index it
    * claims, the leaf hash of its bytes as they are now, and whether that matches the leaf
