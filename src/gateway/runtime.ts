@@ -74,18 +74,8 @@ export class GatewayRuntime {
    */
   afterAnswer(work: () => unknown): void {
     this.awaitOnStop(
-      new Promise<void>((resolve) => {
-        setImmediate(() => {
-          Promise.resolve()
-            .then(work)
-            .then(
-              () => resolve(),
-              (err: Error) => {
-                this.log(`llm-ledger gateway: recording a call failed inside the gateway: ${err.message}`);
-                resolve();
-              },
-            );
-        });
+      new Promise((resolve) => setImmediate(resolve)).then(work).catch((err: Error) => {
+        this.log(`llm-ledger gateway: recording a call failed inside the gateway: ${err.message}`);
       }),
     );
   }

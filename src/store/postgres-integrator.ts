@@ -18,8 +18,7 @@ export interface IntegratorOptions {
   coverTimeoutMs?: number;
 }
 
-/** Leaf hashes read per query while the tree is rebuilt or extended. */
-/** Leaf hashes read in one query. */
+/** Leaf hashes read per query while the tree is rebuilt or extended (and by `prove`, see PostgresStore). */
 export const LEAF_BATCH = 50_000;
 const MIN_INTERVAL_MS = 20;
 

@@ -79,7 +79,7 @@ export function openSqliteStore(path: string, options: { parallelScanFrom?: numb
 /** Adds the pruning horizon to a file that lacks it, and lets retention delete below it. */
 function allowPruning(db: DatabaseSync): void {
   const trigger = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'records_no_delete'").get() as { sql: string } | undefined;
-  if (trigger?.sql === RECORDS_DELETE_TRIGGER && db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'pruned'").get()) return;
+  if (trigger?.sql === RECORDS_DELETE_TRIGGER && hasTable(db, 'pruned')) return;
   db.exec('BEGIN IMMEDIATE');
   try {
     db.exec(SQLITE_PRUNE_SCHEMA);
@@ -99,8 +99,7 @@ function allowPruning(db: DatabaseSync): void {
  * blocks where it is missing; the writer thread fills it (sqlite-stats-blocks.ts).
  */
 function addCallStats(db: DatabaseSync): void {
-  const hasCallStats = () => db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'call_stats'").get() !== undefined;
-  if (!hasCallStats()) {
+  if (!hasTable(db, 'call_stats')) {
     db.exec('BEGIN IMMEDIATE');
     try {
       db.exec(SQLITE_CALL_STATS_SCHEMA);
@@ -109,7 +108,11 @@ function addCallStats(db: DatabaseSync): void {
       db.exec('ROLLBACK');
     }
   }
-  if (hasCallStats() && !db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'call_stats_blocks'").get()) db.exec(STATS_BLOCKS_SCHEMA);
+  if (hasTable(db, 'call_stats') && !hasTable(db, 'call_stats_blocks')) db.exec(STATS_BLOCKS_SCHEMA);
+}
+
+function hasTable(db: DatabaseSync, name: 'pruned' | 'call_stats' | 'call_stats_blocks'): boolean {
+  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
 }
 
 /** Below this many rows, starting threads costs more than it saves. */
@@ -365,7 +368,7 @@ export class SqliteStore implements Store {
   }
 
   private hasTable(name: 'call_stats' | 'call_stats_blocks'): boolean {
-    return this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+    return hasTable(this.db, name);
   }
 
   /**
