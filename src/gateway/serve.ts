@@ -39,7 +39,8 @@ export async function serve(options: ServeOptions): Promise<number> {
     await ledger.close();
     throw err;
   }
-  for (const line of describe(config, gateway.url, ledger)) options.out(line);
+  // One write, so a reader of the output (a supervisor, a test) never sees the banner half written.
+  options.out(describe(config, gateway.url, ledger).join('\n'));
 
   const signal = await (options.stopSignal ?? stopSignal());
   options.out(`${signal}: stopping; finishing requests in flight (at most ${config.gateway.shutdownTimeoutMs} ms)`);
