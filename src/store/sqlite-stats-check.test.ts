@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import type { Envelope } from '../record/types.js';
 import { openSqliteStore, type SqliteStore } from './sqlite-store.js';
 import { entriesFor, STATS_CALLS } from './test-support/conformance.js';
@@ -16,6 +16,8 @@ beforeEach(async () => {
   file = join(mkdtempSync(join(tmpdir(), 'llm-ledger-check-')), 'ledger.db');
   store = openSqliteStore(file, { statsBlockCalls: 4 });
   await store.append(entries);
+  // Blocks are packed between appends: the tests change them once all are there.
+  await vi.waitFor(() => expect(countBlocks()).toBe(blocks));
 });
 afterEach(async () => {
   await store.close();
@@ -29,6 +31,15 @@ function tamper(sql: string): void {
 }
 
 const blocks = Math.floor(callIndexes.length / 4);
+
+function countBlocks(): number {
+  const db = new DatabaseSync(file);
+  try {
+    return (db.prepare('SELECT count(*) AS n FROM call_stats_blocks').get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
 
 it('finds the copies stats read in agreement with the records they were taken from', async () => {
   expect(await store.checkStatsCopies()).toEqual({ calls: callIndexes.length, blocks, problems: [] });

@@ -88,8 +88,9 @@ async function statsBlockWriter(): Promise<StatsBlocks.StatsBlockWriter | undefi
 }
 
 /**
- * Blocks the appends did not write (a file from before blocks, or after retention removed them):
- * one block per turn, in its own transaction, so appends are never held up for long.
+ * Packs the blocks of calls that are due (see StatsBlockWriter), one step a turn, so an append
+ * that arrives meanwhile waits for one step at most; also those of a file from before blocks, or
+ * after retention removed some.
  */
 function catchUpStatsBlocks(): void {
   if (catchingUp || !statsBlocks?.due) return;
@@ -97,7 +98,7 @@ function catchUpStatsBlocks(): void {
   setImmediate(() => {
     catchingUp = false;
     try {
-      if (!closed && transaction(() => statsBlocks.writeNext())) catchUpStatsBlocks();
+      if (!closed && statsBlocks.step(transaction)) catchUpStatsBlocks();
     } catch {
       // The write lock stayed busy (another process writing): the next append tries again.
     }
