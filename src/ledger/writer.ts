@@ -75,6 +75,11 @@ class Pending {
   ) {}
 }
 
+/** A committed record's receipt; a class for the reason Pending is one. */
+class StoredAt implements Receipt {
+  constructor(readonly index: number) {}
+}
+
 /** Batches sent to the store before the first is committed: enough to keep a writer thread busy. */
 const MAX_IN_FLIGHT = 3;
 
@@ -272,7 +277,7 @@ export class LogWriter {
         if (after) this.committed = after;
         if (checkpoint) this.checkpointed(checkpoint);
         else if (!numbering) this.scheduleCheckpoint();
-        for (let i = 0; i < batch.length; i++) batch[i]!.resolve({ index: indexes[i]! });
+        for (let i = 0; i < batch.length; i++) batch[i]!.resolve(new StoredAt(indexes[i]!));
         this.storeStatus(true);
         this.settled();
       },

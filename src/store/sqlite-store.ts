@@ -135,12 +135,11 @@ export class SqliteStore implements Store {
     this.pruning = new SqlitePruning(db, writer);
   }
 
-  async append(entries: readonly AppendEntry[], checkpoint?: StoredCheckpoint): Promise<void> {
-    try {
-      await this.writer.append(entries, checkpoint);
-    } catch (err) {
+  /** Not async, like the writer thread's append: an async function would keep `entries` alive until the commit (see Ledger.submit). */
+  append(entries: readonly AppendEntry[], checkpoint?: StoredCheckpoint): Promise<void> {
+    return this.writer.append(entries, checkpoint).catch((err: unknown) => {
       throw new StoreError(`cannot append to ${this.location}: ${(err as Error).message}`, { cause: err });
-    }
+    });
   }
 
   async size(): Promise<number> {

@@ -54,7 +54,20 @@ export class SqliteWriterThread {
     this.worker.on('exit', (code) => this.fail(new Error(`the SQLite writer thread exited (code ${code})`)));
   }
 
-  async append(entries: readonly AppendEntry[], checkpoint?: StoredCheckpoint): Promise<void> {
+  /**
+   * Not an async function, which would keep its arguments alive until it returns: the entries
+   * (every record's text) would outlive the scavenges during the commit, and V8 would soon
+   * allocate them in the old generation (see Ledger.submit).
+   */
+  append(entries: readonly AppendEntry[], checkpoint?: StoredCheckpoint): Promise<void> {
+    try {
+      return this.post(entries, checkpoint);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  }
+
+  private post(entries: readonly AppendEntry[], checkpoint: StoredCheckpoint | undefined): Promise<void> {
     const leaves = new Uint8Array(entries.length * 32);
     entries.forEach((e, i) => leaves.set(e.leafHash, i * 32));
     const { content, transfer } = contentRows(entries);
@@ -67,7 +80,7 @@ export class SqliteWriterThread {
       ...(checkpoint ? { checkpoint } : {}),
       ...(content ? { content } : {}),
     };
-    await this.send(message, [leaves.buffer, ...transfer]);
+    return this.send(message, [leaves.buffer, ...transfer]) as Promise<void>;
   }
 
   /** One write in its own transaction; resolves with what the worker answers. */
