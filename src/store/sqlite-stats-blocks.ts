@@ -96,7 +96,7 @@ export class StatsBlockWriter {
   private pending: number;
   /** The calls of the next block read so far, in idx order. */
   private building: CallRows = [];
-  /** Calls appended since the last step: a step reads at least as many, so packing keeps up with appends. */
+  /** Calls appended while a block was due, since the last step: a step reads at least as many, so packing keeps up with appends. */
   private owed = 0;
   // Plain fields, not parameter properties: Node's type stripping does not take those.
   private readonly db: DatabaseSync;
@@ -117,7 +117,8 @@ export class StatsBlockWriter {
     try {
       const calls = (this.callsFrom.get(firstIdx) as { v: number }).v;
       this.pending += calls;
-      this.owed += calls;
+      // Only while a block is due: calls appended before are read in slices like the rest.
+      if (this.due) this.owed += calls;
     } catch {
       // call_stats is unreadable (tampered with): the append goes on, its calls unpacked.
     }
