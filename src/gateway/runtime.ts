@@ -54,12 +54,14 @@ export class GatewayRuntime {
   record(inputs: RecordInput | readonly RecordInput[]): Promise<boolean> {
     const list = Array.isArray(inputs) ? (inputs as readonly RecordInput[]) : [inputs as RecordInput];
     const recording = list.length === 1 ? this.ledger.record(list[0]) : this.ledger.recordAll(list);
+    // Taken now, so that the records themselves need not live until the commit (see Ledger.submit).
+    const count = list.length;
+    const requestId = list.find((input) => input.requestId !== undefined)?.requestId ?? '?';
     const tracked = recording.then(
       () => true,
       (err: Error) => {
-        this.failedRecords += list.length;
-        const requestId = list.find((input) => input.requestId !== undefined)?.requestId ?? '?';
-        this.log(`llm-ledger gateway: the record${list.length === 1 ? '' : 's'} of request ${requestId} could not be written: ${err.message}`);
+        this.failedRecords += count;
+        this.log(`llm-ledger gateway: the record${count === 1 ? '' : 's'} of request ${requestId} could not be written: ${err.message}`);
         return false;
       },
     );
