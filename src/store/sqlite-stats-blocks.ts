@@ -94,8 +94,8 @@ export class StatsBlockWriter {
   private readonly insert: StatementSync;
   /** Calls in call_stats past the last block, as far as this connection knows. */
   private pending: number;
-  /** The calls of the next block read so far, in idx order. */
-  private building: CallRows = [];
+  /** The next block, packed as far as its calls have been read. */
+  private building: BlockBuilder | undefined;
   /** Calls appended while a block was due, since the last step: a step reads at least as many, so packing keeps up with appends. */
   private owed = 0;
   // Plain fields, not parameter properties: Node's type stripping does not take those.
@@ -126,7 +126,7 @@ export class StatsBlockWriter {
 
   /** After calls were deleted (the count past the last block may have changed, and what was read may be gone). */
   recount(): void {
-    this.building = [];
+    this.building = undefined;
     this.pending = this.countPending();
   }
 
@@ -144,7 +144,7 @@ export class StatsBlockWriter {
    */
   step(transaction: (work: () => void) => void): boolean {
     do {
-      if (this.building.length < this.callsPerBlock) this.readSlice();
+      if (!this.building?.full) this.readSlice();
       else transaction(() => this.writeBlock());
     } while (this.owed > 0 && this.due);
     return this.due;
@@ -152,26 +152,26 @@ export class StatsBlockWriter {
 
   private readSlice(): void {
     try {
-      const missing = this.callsPerBlock - this.building.length;
-      const after = this.building.length > 0 ? this.building[this.building.length - 1]![0] : (this.lastBlockEnd.get() as { v: number }).v;
-      const wanted = Math.min(missing, Math.max(READ_SLICE, this.owed));
+      const building = (this.building ??= new BlockBuilder(this.callsPerBlock));
+      const after = building.count > 0 ? building.lastIdx : (this.lastBlockEnd.get() as { v: number }).v;
+      const wanted = Math.min(this.callsPerBlock - building.count, Math.max(READ_SLICE, this.owed));
       const rows = this.nextCalls.all(after, wanted) as unknown as CallRows;
       this.owed = Math.max(0, this.owed - rows.length);
-      for (const row of rows) this.building.push(row);
+      building.add(rows);
       // Fewer calls than counted (the count was off): what is there is all that is pending.
-      if (rows.length < wanted) this.pending = this.building.length;
+      if (rows.length < wanted) this.pending = building.count;
     } catch {
       this.giveUp();
     }
   }
 
   private writeBlock(): void {
-    const rows = this.building;
-    this.building = [];
+    const block = this.building!.finish();
+    this.building = undefined;
     try {
       // Blocks written meanwhile on another connection may hold these calls already.
-      if (rows[0]![0] > (this.lastBlockEnd.get() as { v: number }).v) this.insert.run(...packBlock(rows));
-      this.pending -= rows.length;
+      if (block[0] > (this.lastBlockEnd.get() as { v: number }).v) this.insert.run(...block);
+      this.pending -= block[2];
     } catch {
       this.giveUp();
     }
@@ -179,7 +179,7 @@ export class StatsBlockWriter {
 
   /** A block is a shortcut: without it the calls are read from call_stats, as before. */
   private giveUp(): void {
-    this.building = [];
+    this.building = undefined;
     this.pending = 0;
     this.owed = 0;
   }
@@ -195,29 +195,66 @@ type PackedBlock = [number, number, number, number, string | null, string | null
 
 /** One block from its call_stats rows, in idx order. */
 export function packBlock(rows: CallRows): PackedBlock {
-  const calls = rows.length;
-  const bytes = new Uint8Array(calls * BYTES_PER_CALL);
-  const numbers = BLOCK_NUMBERS.map((_, k) => new Float64Array(bytes.buffer, k * calls * 8, calls));
-  const labelsAt = BLOCK_NUMBERS.length * calls * 8;
-  const codes = BLOCK_LABELS.map((_, k) => new Uint16Array(bytes.buffer, labelsAt + k * calls * 2, calls));
-  const values = BLOCK_LABELS.map(() => [] as (string | null)[]);
-  const positions = BLOCK_LABELS.map(() => new Map<string | null, number>());
-  let minTs: string | null = rows[0]![1];
-  let maxTs = minTs;
-  for (let i = 0; i < calls; i++) {
-    const row = rows[i]!;
-    const ts = row[1];
-    if (ts === null || minTs === null || maxTs === null) minTs = maxTs = null;
-    else if (ts < minTs) minTs = ts;
-    else if (ts > maxTs) maxTs = ts;
-    // status, model, user and provider are row[2..5]; the day is cut from ts, as substr(ts, 1, 10) does.
-    for (let k = 0; k < BLOCK_LABELS.length; k++) {
-      const value = k < 4 ? (row[2 + k] as string | null) : ts === null ? null : ts.slice(0, 10);
-      let at = positions[k]!.get(value);
-      if (at === undefined) positions[k]!.set(value, (at = values[k]!.push(value) - 1));
-      codes[k]![i] = at;
-    }
-    for (let k = 0; k < BLOCK_NUMBERS.length; k++) numbers[k]![i] = (row[6 + k] as number | null) ?? Number.NaN;
+  const builder = new BlockBuilder(rows.length);
+  builder.add(rows);
+  return builder.finish();
+}
+
+/**
+ * Packs a block of `calls` calls as its rows come, a slice at a time, so that writing it is only
+ * its insert.
+ */
+export class BlockBuilder {
+  /** Calls packed so far. */
+  count = 0;
+  /** The idx of the last call packed (-1 before the first). */
+  lastIdx = -1;
+  private firstIdx = -1;
+  private minTs: string | null = null;
+  private maxTs: string | null = null;
+  private readonly bytes: Uint8Array;
+  private readonly numbers: Float64Array[];
+  private readonly codes: Uint16Array[];
+  private readonly values = BLOCK_LABELS.map(() => [] as (string | null)[]);
+  private readonly positions = BLOCK_LABELS.map(() => new Map<string | null, number>());
+  private readonly calls: number;
+
+  constructor(calls: number) {
+    this.calls = calls;
+    this.bytes = new Uint8Array(calls * BYTES_PER_CALL);
+    this.numbers = BLOCK_NUMBERS.map((_, k) => new Float64Array(this.bytes.buffer, k * calls * 8, calls));
+    const labelsAt = BLOCK_NUMBERS.length * calls * 8;
+    this.codes = BLOCK_LABELS.map((_, k) => new Uint16Array(this.bytes.buffer, labelsAt + k * calls * 2, calls));
   }
-  return [rows[0]![0], rows[calls - 1]![0], calls, BLOCK_FORMAT, minTs, maxTs, JSON.stringify(values), bytes];
+
+  get full(): boolean {
+    return this.count === this.calls;
+  }
+
+  /** The next rows of the block, in idx order. */
+  add(rows: CallRows): void {
+    for (const row of rows) {
+      const i = this.count++;
+      const ts = row[1];
+      if (i === 0) {
+        this.firstIdx = row[0];
+        this.minTs = this.maxTs = ts;
+      } else if (ts === null || this.minTs === null || this.maxTs === null) this.minTs = this.maxTs = null;
+      else if (ts < this.minTs) this.minTs = ts;
+      else if (ts > this.maxTs) this.maxTs = ts;
+      // status, model, user and provider are row[2..5]; the day is cut from ts, as substr(ts, 1, 10) does.
+      for (let k = 0; k < BLOCK_LABELS.length; k++) {
+        const value = k < 4 ? (row[2 + k] as string | null) : ts === null ? null : ts.slice(0, 10);
+        let at = this.positions[k]!.get(value);
+        if (at === undefined) this.positions[k]!.set(value, (at = this.values[k]!.push(value) - 1));
+        this.codes[k]![i] = at;
+      }
+      for (let k = 0; k < BLOCK_NUMBERS.length; k++) this.numbers[k]![i] = (row[6 + k] as number | null) ?? Number.NaN;
+      this.lastIdx = row[0];
+    }
+  }
+
+  finish(): PackedBlock {
+    return [this.firstIdx, this.lastIdx, this.count, BLOCK_FORMAT, this.minTs, this.maxTs, JSON.stringify(this.values), this.bytes];
+  }
 }
