@@ -98,12 +98,10 @@ export class StatsBlockWriter {
   private building: BlockBuilder | undefined;
   /** Calls appended while a block was due, since the last step: a step reads at least as many, so packing keeps up with appends. */
   private owed = 0;
-  // Plain fields, not parameter properties: Node's type stripping does not take those.
-  private readonly db: DatabaseSync;
+  // A plain field, not a parameter property: Node's type stripping does not take those.
   private readonly callsPerBlock: number;
 
   constructor(db: DatabaseSync, callsPerBlock: number) {
-    this.db = db;
     this.callsPerBlock = callsPerBlock;
     this.lastBlockEnd = db.prepare('SELECT coalesce(max(last_idx), -1) AS v FROM call_stats_blocks');
     this.nextCalls = prepareCallRows(db);
