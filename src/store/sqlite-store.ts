@@ -313,14 +313,14 @@ export class SqliteStore implements Store {
    * so a narrow time range is read through an index.
    */
   async *statsColumns(filter: SearchFilter, request: StatsColumnsRequest): AsyncIterable<StatsColumns> {
-    if (!readsCallStats(filter) || !this.hasTable('call_stats')) {
+    if (!readsCallStats(filter) || !hasTable(this.db, 'call_stats')) {
       yield* this.statsRows('records', filter, request);
       return;
     }
     // Every row of call_stats is an llm.call: its filter needs no kind.
     const calls = { ...filter, kind: undefined };
     const ranges: IndexRange[] = [];
-    if (this.hasTable('call_stats_blocks')) {
+    if (hasTable(this.db, 'call_stats_blocks')) {
       for (const batch of blockStatsColumns((sql) => this.prepareQuery(sql), calls, request, ranges)) {
         yield batch;
         // Give the event loop a turn now and then: this runs synchronously on the caller's thread.
@@ -363,11 +363,7 @@ export class SqliteStore implements Store {
 
   /** Where stats read call_stats, whether it and its blocks agree with the records (see sqlite-stats-check.ts). */
   async checkStatsCopies(): Promise<StatsCopiesCheck | undefined> {
-    return this.hasTable('call_stats') ? checkSqliteStatsCopies(this.db, this.hasTable('call_stats_blocks')) : undefined;
-  }
-
-  private hasTable(name: 'call_stats' | 'call_stats_blocks'): boolean {
-    return hasTable(this.db, name);
+    return hasTable(this.db, 'call_stats') ? checkSqliteStatsCopies(this.db, hasTable(this.db, 'call_stats_blocks')) : undefined;
   }
 
   /**
