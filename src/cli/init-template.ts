@@ -127,6 +127,7 @@ gateway:
     approval_ttl_ms: 86400000     # async reviews: how long an approval lets the client send the request again
   max_request_bytes: 33554432
   durability: batched             # batched | sync (each response waits for its record's commit)
+  batch_window_ms: 5              # batched: calls ending this close together are sealed and written together (0: one by one)
   on_store_failure: fail_closed   # fail_closed (refuse traffic) | spool (keep records in spool_file, replay later)
   spool_file: ./llm-ledger.spool
   retry_interval_ms: 1000         # how often a failing store is tried again

@@ -36,6 +36,7 @@ describe('gateway configuration', () => {
       review: { reviewers: [], pollIntervalMs: 1000, approvalTtlMs: 86_400_000 },
       maxRequestBytes: 33_554_432,
       durability: 'batched',
+      batchWindowMs: 5,
       onStoreFailure: 'fail_closed',
       spoolFile: '/srv/app/llm-ledger.spool',
       retryIntervalMs: 1000,

@@ -292,6 +292,8 @@ function gatewaySection(baseDir: string) {
     review: reviewSchema.prefault({}),
     max_request_bytes: z.int().min(1024).max(1_073_741_824).default(33_554_432),
     durability: z.enum(GATEWAY_DURABILITY).default('batched'),
+    // Batched: the records of calls that end within this many ms are sealed and handed to the writer together (0: each call's at once).
+    batch_window_ms: z.int().min(0).max(1000).default(5),
     on_store_failure: z.enum(STORE_FAILURE_MODES).default('fail_closed'),
     spool_file: filePath(baseDir).default(resolve(baseDir, 'llm-ledger.spool')),
     retry_interval_ms: z.int().min(10).max(600_000).default(1000),

@@ -3,6 +3,7 @@ import type { Ledger } from '../ledger/ledger.js';
 import type { ProviderName } from '../providers/types.js';
 import type { RecordInput } from '../record/types.js';
 import { ReviewDesk } from '../review/desk.js';
+import { RecordWindow } from './record-window.js';
 import type { GatewaySettings } from './settings.js';
 import { UpstreamClient } from './upstream.js';
 import { gatewayErrorBody, type GatewayError } from './wire-errors.js';
@@ -36,6 +37,8 @@ export class GatewayRuntime {
   failedRecords = 0;
   /** Reviews of escalated calls: the ones this gateway holds, and every one in the ledger. */
   readonly reviews: ReviewDesk;
+  /** Batched durability: where finished calls' records wait to be sealed together. */
+  private readonly window: RecordWindow | undefined;
 
   constructor(
     readonly ledger: Ledger,
@@ -43,16 +46,27 @@ export class GatewayRuntime {
     readonly log: (line: string) => void,
   ) {
     this.reviews = new ReviewDesk(ledger, { pollIntervalMs: settings.reviewPollIntervalMs });
+    if (settings.durability === 'batched' && settings.batchWindowMs > 0) {
+      this.window = new RecordWindow(settings.batchWindowMs, (list) => void this.write(list), (group) => this.awaitOnStop(group));
+    }
   }
 
   /**
    * Records a call's records (its trace events and `llm.call`, in order) as `durability` says.
    * `sync`: resolves once they are committed (or spooled), false if they could not be written,
    * and the caller then withholds the answer. `batched`: resolves true at once; they are written
-   * in the background.
+   * in the background, gathered with other calls' for `batch_window_ms` first.
    */
   record(inputs: RecordInput | readonly RecordInput[]): Promise<boolean> {
     const list = Array.isArray(inputs) ? (inputs as readonly RecordInput[]) : [inputs as RecordInput];
+    if (this.settings.durability === 'sync') return this.write(list);
+    if (this.window) this.window.add(list);
+    else void this.write(list);
+    return Promise.resolve(true);
+  }
+
+  /** Hands records to the ledger; resolves with whether they were written (or spooled). */
+  private write(list: readonly RecordInput[]): Promise<boolean> {
     const recording = list.length === 1 ? this.ledger.record(list[0]) : this.ledger.recordAll(list);
     // Taken now, so that the records themselves need not live until the commit (see Ledger.submit).
     const count = list.length;
@@ -66,7 +80,7 @@ export class GatewayRuntime {
       },
     );
     this.awaitOnStop(tracked);
-    return this.settings.durability === 'sync' ? tracked : Promise.resolve(true);
+    return tracked;
   }
 
   /**

@@ -40,7 +40,7 @@ describe('llm-ledger serve', () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)![1]!;
-    expect(stdout).toMatch(/auth: pass-through .*durability: batched; on store failure: spool to .*llm-ledger.spool/);
+    expect(stdout).toMatch(/auth: pass-through .*durability: batched \(5 ms window\); on store failure: spool to .*llm-ledger.spool/);
     const client = new OpenAI({ apiKey: 'sk-serve-test-0123456789abcdefghij', baseURL: `${url}/v1`, maxRetries: 0 });
     const stream = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], stream: true }, { headers: { 'x-fake-chunk-delay-ms': '30' } });
     child.kill('SIGTERM');

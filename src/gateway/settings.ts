@@ -29,6 +29,8 @@ export interface GatewaySettings {
   requestTimeoutMs: number;
   maxRequestBytes: number;
   durability: LedgerConfig['gateway']['durability'];
+  /** Batched durability: how long a finished call's records wait for company before they are sealed (see RecordWindow). */
+  batchWindowMs: number;
   onStoreFailure: LedgerConfig['gateway']['onStoreFailure'];
   shutdownTimeoutMs: number;
   /** How often a failing store is tried again; also the Retry-After of a refusal. */
@@ -81,6 +83,7 @@ export function gatewaySettings(config: LedgerConfig, env: NodeJS.ProcessEnv = p
     requestTimeoutMs: gateway.requestTimeoutMs,
     maxRequestBytes: gateway.maxRequestBytes,
     durability: gateway.durability,
+    batchWindowMs: gateway.batchWindowMs,
     onStoreFailure: gateway.onStoreFailure,
     shutdownTimeoutMs: gateway.shutdownTimeoutMs,
     retryIntervalMs: gateway.retryIntervalMs,
