@@ -3,7 +3,7 @@
 // does all writing. Kept free of project imports so it runs from the TypeScript sources (tests)
 // as well as from the build.
 import { DatabaseSync } from 'node:sqlite';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import type * as StatsBlocks from './sqlite-stats-blocks.js';
 
 interface ContentRows {
@@ -118,24 +118,29 @@ function transaction<T>(work: () => T): T {
   }
 }
 
-function append(m: AppendMessage): void {
-  if (m.ids.length > 0 && m.first !== size) throw new Error(`a batch starting at index ${m.first} cannot follow a log of size ${size}`);
+/** Batches in one transaction: those that queued up while the last commit was slow share its successor. */
+function append(batches: readonly AppendMessage[]): void {
+  let end = size;
   transaction(() => {
-    for (let i = 0; i < m.ids.length; i++) {
-      insertRecord.run(m.first + i, m.ids[i]!, m.envelopes[i]!);
-      insertLeaf.run(m.first + i, m.leaves.subarray(i * 32, i * 32 + 32));
-    }
-    const c = m.content;
-    if (c) {
-      for (let j = 0, start = 0; j < c.at.length; start = c.ends[j++]!) {
-        const at = c.at[j]!;
-        insertContent.run(m.first + at, c.mode[j]!, m.ids[at]!, c.subject[j]!, c.ts[j]!, c.bytes.subarray(start, c.ends[j]!));
+    for (const m of batches) {
+      if (m.ids.length > 0 && m.first !== end) throw new Error(`a batch starting at index ${m.first} cannot follow a log of size ${end}`);
+      for (let i = 0; i < m.ids.length; i++) {
+        insertRecord.run(m.first + i, m.ids[i]!, m.envelopes[i]!);
+        insertLeaf.run(m.first + i, m.leaves.subarray(i * 32, i * 32 + 32));
       }
+      const c = m.content;
+      if (c) {
+        for (let j = 0, start = 0; j < c.at.length; start = c.ends[j++]!) {
+          const at = c.at[j]!;
+          insertContent.run(m.first + at, c.mode[j]!, m.ids[at]!, c.subject[j]!, c.ts[j]!, c.bytes.subarray(start, c.ends[j]!));
+        }
+      }
+      if (m.checkpoint) insertCheckpoint.run(m.checkpoint.size, m.checkpoint.note);
+      if (m.ids.length > 0) statsBlocks?.appended(m.first);
+      end += m.ids.length;
     }
-    if (m.checkpoint) insertCheckpoint.run(m.checkpoint.size, m.checkpoint.note);
-    if (m.ids.length > 0) statsBlocks?.appended(m.first);
   });
-  size += m.ids.length;
+  size = end;
   catchUpStatsBlocks();
 }
 
@@ -160,10 +165,8 @@ function restartLongWal(): void {
   copyRest.get();
 }
 
-function write(m: WriteMessage): unknown {
+function write(m: Exclude<WriteMessage, AppendMessage>): unknown {
   switch (m.op) {
-    case 'append':
-      return append(m);
     case 'deleteContent':
       return Number(transaction(() => (m.subject !== undefined ? deleteBySubject.run(m.subject, m.limit) : deleteBefore.run(m.before!, m.limit))).changes);
     case 'addKey':
@@ -193,18 +196,50 @@ function write(m: WriteMessage): unknown {
   }
 }
 
-port.on('message', (m: (WriteMessage & { seq: number }) | 'close') => {
-  if (m === 'close') {
-    closed = true;
-    db.close();
-    port.close();
-    return;
-  }
+type Incoming = (WriteMessage & { seq: number }) | 'close';
+
+function close(): void {
+  closed = true;
+  db.close();
+  port.close();
+}
+
+/** Answers each message of a step: its value, or the error that failed it. */
+function answer(messages: readonly { seq: number }[], run: () => unknown): void {
   try {
-    port.postMessage({ seq: m.seq, ok: true, value: write(m) });
+    const value = run();
+    for (const m of messages) port.postMessage({ seq: m.seq, ok: true, value });
   } catch (err) {
-    port.postMessage({ seq: m.seq, ok: false, message: (err as Error).message });
+    for (const m of messages) port.postMessage({ seq: m.seq, ok: false, message: (err as Error).message });
   }
+}
+
+/**
+ * Appends waiting behind this one (sent while a commit was slow) are taken now, so they share one
+ * transaction and one fsync instead of queueing for a commit each; the first other message
+ * after them is handled after them, in order.
+ */
+function takeQueuedAppends(first: AppendMessage & { seq: number }): { appends: (AppendMessage & { seq: number })[]; next?: Incoming } {
+  const appends = [first];
+  for (let queued = receiveMessageOnPort(port); queued; queued = receiveMessageOnPort(port)) {
+    const m = queued.message as Incoming;
+    if (m === 'close' || m.op !== 'append') return { appends, next: m };
+    appends.push(m);
+  }
+  return { appends };
+}
+
+function handle(m: Incoming): void {
+  if (m === 'close') return close();
+  if (m.op !== 'append') return answer([m], () => write(m));
+  const { appends, next } = takeQueuedAppends(m);
+  answer(appends, () => append(appends));
+  if (next !== undefined) handle(next);
+}
+
+port.on('message', (m: Incoming) => {
+  handle(m);
+  if (closed) return;
   try {
     restartLongWal();
   } catch {
