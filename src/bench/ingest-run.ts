@@ -1,9 +1,10 @@
-import { commitLatency, ledgerIngestRate, rawCommitLatency, rawInsertRate } from './ingest.js';
+import { ledgerIngestRate, rawInsertRate } from './ingest.js';
+import { latencyInOwnProcess } from './latency-process.js';
 
 /**
  * The SQLite ingest and latency scenarios alone: `npm run build && npx node dist/bench/ingest-run.js`
  * (BENCH_QUICK=1 for a smoke run). Each round measures raw inserts, the ledger's rate and then
- * record() -> commit at half that rate, as `npm run bench` does; BENCH_ROUNDS rounds (default 3),
+ * record() -> commit at half that rate in a process of its own (latency-process.ts), as `npm run bench` does; BENCH_ROUNDS rounds (default 3),
  * because one run on a shared machine says little, and the spread is part of the result.
  */
 const quick = process.env.BENCH_QUICK === '1';
@@ -15,8 +16,8 @@ const results: { raw: number; ledger: number; offered: number; p50: number; p99:
 for (let round = 1; round <= rounds; round++) {
   const raw = rawInsertRate(N, 2048);
   const ledger = await ledgerIngestRate(N);
-  const latency = await commitLatency(Math.floor(ledger / 2), quick ? 2 : 5);
-  const rawLatency = await rawCommitLatency(latency.offeredPerSecond, quick ? 2 : 5);
+  const latency = await latencyInOwnProcess('ledger', Math.floor(ledger / 2), quick ? 2 : 5);
+  const rawLatency = await latencyInOwnProcess('raw', latency.offeredPerSecond, quick ? 2 : 5);
   results.push({ raw, ledger, offered: latency.offeredPerSecond, p50: latency.p50Ms, p99: latency.p99Ms, rawP50: rawLatency.p50Ms, rawP99: rawLatency.p99Ms });
   log(
     `round ${round}: raw ${raw.toFixed(0)} rows/s, ledger ${ledger.toFixed(0)} records/s (${((ledger / raw) * 100).toFixed(0)}%); ` +

@@ -2,7 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { redactionRate } from '../capture/pii.bench.js';
 import { encryptionRate } from '../crypto/content-cipher.bench.js';
-import { callWithLongPromptAt, commitLatency, ledgerIngestRate, rawCommitLatency, rawInsertRate, verifySeconds } from './ingest.js';
+import { callWithLongPromptAt, ledgerIngestRate, rawInsertRate, verifySeconds } from './ingest.js';
+import { latencyInOwnProcess } from './latency-process.js';
 import { gatewayMainRows, gatewayOverhead } from './gateway.js';
 import { gatewayDetailTable } from './gateway-report.js';
 import { postgresRow, postgresScenario } from './postgres.js';
@@ -29,9 +30,9 @@ log(`  prompts and responses encrypted:      ${encrypted.toFixed(0)} records/s (
 const longHash = await ledgerIngestRate(N, 'hash-only', callWithLongPromptAt);
 const longPii = await ledgerIngestRate(N, 'encrypted + PII redaction', callWithLongPromptAt);
 log(`  2 KB prompts, encrypted + PII redaction: ${longPii.toFixed(0)} records/s (hash-only with the same prompts: ${longHash.toFixed(0)}, ${pct(longPii, longHash)})`);
-const latency = await commitLatency(Math.floor(ledger / 2), quick ? 2 : 5);
+const latency = await latencyInOwnProcess('ledger', Math.floor(ledger / 2), quick ? 2 : 5);
 log(`  record() -> durable commit at ${latency.offeredPerSecond}/s offered: p50 ${latency.p50Ms.toFixed(2)} ms, p99 ${latency.p99Ms.toFixed(2)} ms (target p99 < 10 ms)`);
-const rawLatency = await rawCommitLatency(latency.offeredPerSecond, quick ? 2 : 5);
+const rawLatency = await latencyInOwnProcess('raw', latency.offeredPerSecond, quick ? 2 : 5);
 log(`  raw node:sqlite, the same rows due at the same rate, committed every millisecond: p50 ${rawLatency.p50Ms.toFixed(2)} ms, p99 ${rawLatency.p99Ms.toFixed(2)} ms`);
 
 log(`verify and queries: ${VERIFY_N} records`);

@@ -1,0 +1,23 @@
+import { execFileSync, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { LatencyResult } from './ingest.js';
+
+export type LatencyKind = 'ledger' | 'raw';
+
+/**
+ * Runs `commitLatency` (the ledger) or `rawCommitLatency` (plain node:sqlite) in a process of its
+ * own. Steady-state latency is a property of a process serving that load, not of the heap the
+ * benchmark's throughput runs leave behind: after 100,000 records offered with 8,192 waiting, V8
+ * had decided to allocate some objects in the old generation, and the latency run in that same
+ * process then met 10-25 ms scavenges that a process at half load does not have.
+ */
+export function latencyInOwnProcess(kind: LatencyKind, offeredPerSecond: number, seconds: number): Promise<LatencyResult> {
+  execFileSync('sync');
+  const child = fork(fileURLToPath(new URL('./latency-child.js', import.meta.url)), [kind, String(offeredPerSecond), String(seconds)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    let result: LatencyResult | undefined;
+    child.once('message', (message) => (result = message as LatencyResult));
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 && result ? resolve(result) : reject(new Error(`the ${kind} latency process exited with code ${code} without a result`))));
+  });
+}
