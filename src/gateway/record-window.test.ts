@@ -27,6 +27,25 @@ function turnCounter(): { readonly turn: number; stop(): void } {
   };
 }
 
+/** Adds `calls` calls at once to a 1 ms window whose hand-over takes `busyMs` each; says in which turn each was handed over. */
+async function handOverTimed(calls: number, busyMs: number): Promise<{ name: string; turn: number }[]> {
+  const turns = turnCounter();
+  const handed: { name: string; turn: number }[] = [];
+  const groups: Promise<void>[] = [];
+  const window = new RecordWindow(
+    1,
+    (records) => {
+      handed.push({ name: nameOf(records), turn: turns.turn });
+      busy(busyMs);
+    },
+    (group) => groups.push(group),
+  );
+  for (let i = 0; i < calls; i++) window.add(call(`c${i}`));
+  await groups[0];
+  turns.stop();
+  return handed;
+}
+
 describe('RecordWindow', () => {
   it('hands the calls that ended within the window to the ledger together, in the order they ended', async () => {
     const handed: string[] = [];
@@ -67,43 +86,15 @@ describe('RecordWindow', () => {
   });
 
   it('hands a long group over across several turns of the event loop, so requests are not held up behind all of it', async () => {
-    const turns = turnCounter();
-    const handedIn: number[] = [];
-    const order: string[] = [];
-    const groups: Promise<void>[] = [];
-    const window = new RecordWindow(
-      1,
-      (records) => {
-        order.push(nameOf(records));
-        handedIn.push(turns.turn);
-        busy(0.1);
-      },
-      (group) => groups.push(group),
-    );
-    for (let i = 0; i < 20; i++) window.add(call(`c${i}`));
-    await groups[0];
-    turns.stop();
-    expect(order).toEqual(Array.from({ length: 20 }, (_, i) => `c${i}`));
+    const handed = await handOverTimed(20, 0.1);
+    expect(handed.map((h) => h.name)).toEqual(Array.from({ length: 20 }, (_, i) => `c${i}`));
     // 0.1 ms a call against 0.25 ms a turn: a few calls a turn.
-    expect(new Set(handedIn).size).toBeGreaterThanOrEqual(5);
+    expect(new Set(handed.map((h) => h.turn)).size).toBeGreaterThanOrEqual(5);
   });
 
   it('hands over a backlog beyond 256 calls in one turn, so the queue cannot grow without bound', async () => {
-    const turns = turnCounter();
-    const handedIn: number[] = [];
-    const groups: Promise<void>[] = [];
-    const window = new RecordWindow(
-      1,
-      () => {
-        handedIn.push(turns.turn);
-        busy(0.01);
-      },
-      (group) => groups.push(group),
-    );
-    for (let i = 0; i < 400; i++) window.add(call(`c${i}`));
-    await groups[0];
-    turns.stop();
-    expect(handedIn).toHaveLength(400);
-    expect(handedIn.filter((turn) => turn === handedIn[0]).length).toBeGreaterThanOrEqual(400 - 256);
+    const handed = await handOverTimed(400, 0.01);
+    expect(handed).toHaveLength(400);
+    expect(handed.filter((h) => h.turn === handed[0]!.turn).length).toBeGreaterThanOrEqual(400 - 256);
   });
 });
