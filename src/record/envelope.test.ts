@@ -65,6 +65,7 @@ describe('sealEnvelope', () => {
 
   it('refuses text that is not valid Unicode, wherever it is', () => {
     expect(() => sealEnvelope({ model: 'gpt\ud800' }, ctx)).toThrow(RecordValidationError);
+    expect(() => sealEnvelope({ user: 'low\udfff half' }, ctx)).toThrow(RecordValidationError);
     expect(() => sealEnvelope({ metadata: { note: ['\udc00'] } }, ctx)).toThrow(/metadata.note\[0\] contains a lone surrogate/);
     expect(sealEnvelope({ model: 'a\\ud800' }, ctx).envelope.model).toBe('a\\ud800');
   });

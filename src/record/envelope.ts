@@ -88,7 +88,8 @@ export function sealEnvelope(input: RecordInput, ctx: EnvelopeContext): SealedEn
   // Index-like metadata keys ("1") defeat insertion order; those rare records take the generic path.
   const canonical = metadata?.needsGenericPath ? canonicalJson(envelope) : JSON.stringify(envelope);
   checkMetadataSize(envelope, canonical, ctx.limits.maxMetadataBytes);
-  if (LONE_SURROGATE_ESCAPE.test(canonical)) {
+  // The plain search rules out almost every record at a tenth of the regular expression's cost.
+  if (canonical.includes('\\ud') && LONE_SURROGATE_ESCAPE.test(canonical)) {
     throw new RecordValidationError([{ path: '', message: 'contains text with a lone surrogate, which is not valid Unicode' }]);
   }
   const content = captured?.content;
