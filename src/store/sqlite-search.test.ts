@@ -81,6 +81,18 @@ describe('SQLite search plans', () => {
     expect(search).not.toMatch(/TEMP B-TREE/);
   });
 
+  it('indexes a column a record may leave empty only where it has a value; ts, kind and the ids always', () => {
+    const db = new DatabaseSync(file, { readOnly: true });
+    const definitions = Object.fromEntries(
+      (db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name LIKE 'records_%'").all() as { name: string; sql: string }[]).map((i) => [i.name, i.sql]),
+    );
+    db.close();
+    for (const column of ['event_type', 'user_id', 'session_id', 'conversation_id', 'api_key_prefix', 'provider', 'model', 'status']) {
+      expect(definitions[`records_${column}`]).toMatch(new RegExp(`WHERE ${column} IS NOT NULL$`));
+    }
+    for (const column of ['ts', 'kind', 'trace_id', 'request_id']) expect(definitions[`records_${column}`]).not.toMatch(/WHERE/);
+  });
+
   it('merges one index walk per stored prefix for a shorter key prefix', async () => {
     const plans = await store.explain(() => store.search({ keyPrefix: 'sk-0001' }, { limit: 20 }));
     // Eleven seeks for the distinct prefixes (ten found, one that finds none), then ten walks.
