@@ -10,8 +10,8 @@ const MAX_WAITING_CALLS = 256;
  * handed to the ledger together, call after call, in the order the calls ended. Handed over one
  * call at a time as each ended, their validation and sealing ran between requests with cold
  * caches, and at low traffic the writer committed each call's records alone (a commit per call);
- * gathered for 5 ms, the gateway spent about a fifth less CPU a call and answered sooner (README,
- * Gateway overhead). A long group is handed over across several turns of the event loop, so
+ * gathered for 5 ms, the gateway spent a fifth to a third less CPU a call at low traffic and
+ * answered sooner (README, Gateway overhead). A long group is handed over across several turns of the event loop, so
  * requests arriving meanwhile wait for one slice of it at most.
  */
 export class RecordWindow {
