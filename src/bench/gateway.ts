@@ -12,6 +12,7 @@ export { gatewayMainRows } from './gateway-report.js';
 /** One target's figures in one phase, in milliseconds: the time that phase measures (the whole answer, or its first byte). */
 export interface TargetFigures {
   p50: number;
+  p90: number;
   p99: number;
   /** Answers per second while this target's blocks ran. */
   perSecond: number;
@@ -70,7 +71,7 @@ export interface GatewayBenchOptions {
   cpuProfileDir?: string;
 }
 
-interface Phase {
+export interface Phase {
   mode: LoadMode;
   concurrency: number;
   warmup: number;
@@ -184,7 +185,7 @@ async function startPortkey(upstreamUrl: string): Promise<{ gateway?: GatewayPro
  * blocks, they would sit idle while the other targets run, past the servers' keep-alive timeout
  * (5 s in Node), and a request sent just as a server closes one fails with a reset.
  */
-async function runPhase(phase: Phase, targets: LoadTarget[], rounds: number): Promise<{ figures: Map<string, Samples>; sent: Record<string, number> }> {
+export async function runPhase(phase: Phase, targets: LoadTarget[], rounds: number): Promise<{ figures: Map<string, Samples>; sent: Record<string, number> }> {
   const perBlock = Math.ceil(phase.measured / rounds);
   const samples = new Map(targets.map((t) => [t.name, new Samples(perBlock * rounds)]));
   const sent: Record<string, number> = Object.fromEntries(targets.map((t) => [t.name, phase.warmup + rounds * (phase.concurrency + perBlock)]));
@@ -212,10 +213,11 @@ async function runPhase(phase: Phase, targets: LoadTarget[], rounds: number): Pr
   return { figures: samples, sent };
 }
 
-function figuresOf(samples: Samples, mode: LoadMode): TargetFigures {
+export function figuresOf(samples: Samples, mode: LoadMode): TargetFigures {
   const timed = mode === 'stream' ? samples.firstMs : samples.totalMs;
   return {
     p50: percentile(timed, samples.count, 0.5),
+    p90: percentile(timed, samples.count, 0.9),
     p99: percentile(timed, samples.count, 0.99),
     perSecond: Math.round((samples.count / samples.busyMs) * 1000),
     ...(mode === 'stream' ? { streamP50: percentile(samples.totalMs, samples.count, 0.5) } : {}),

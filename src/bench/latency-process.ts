@@ -9,11 +9,13 @@ export type LatencyKind = 'ledger' | 'raw';
  * own. Steady-state latency is a property of a process serving that load, not of the heap the
  * benchmark's throughput runs leave behind: after 100,000 records offered with 8,192 waiting, V8
  * had decided to allocate some objects in the old generation, and the latency run in that same
- * process then met 10-25 ms scavenges that a process at half load does not have.
+ * process then met 10-25 ms scavenges that a process at half load does not have. `build`: the
+ * `dist` folder of another build of llm-ledger to measure instead of this one (ab-run.ts).
  */
-export function latencyInOwnProcess(kind: LatencyKind, offeredPerSecond: number, seconds: number): Promise<LatencyResult> {
+export function latencyInOwnProcess(kind: LatencyKind, offeredPerSecond: number, seconds: number, build?: string): Promise<LatencyResult> {
   execFileSync('sync');
-  const child = fork(fileURLToPath(new URL('./latency-child.js', import.meta.url)), [kind, String(offeredPerSecond), String(seconds)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const args = [kind, String(offeredPerSecond), String(seconds), ...(build === undefined ? [] : [build])];
+  const child = fork(fileURLToPath(new URL('./latency-child.js', import.meta.url)), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     let result: LatencyResult | undefined;
     child.once('message', (message) => (result = message as LatencyResult));

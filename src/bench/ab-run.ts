@@ -1,0 +1,106 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { buildRevision, type OtherBuild } from './ab-build.js';
+import { figuresOf, runPhase, type TargetFigures } from './gateway.js';
+import type { LoadMode, LoadTarget } from './gateway-load.js';
+import * as processes from './gateway-processes.js';
+import { ledgerIngestRate, type LatencyResult } from './ingest.js';
+import { latencyInOwnProcess } from './latency-process.js';
+
+/**
+ * This build against another revision, side by side: `npm run build && npx node
+ * dist/bench/ab-run.js <git revision> [latency|gateway] [rounds]`. On a shared machine whose
+ * speed swings from minute to minute, two runs an hour apart say little about a change; here the
+ * two builds take turns, round after round, in fresh processes (latency) or in alternating blocks
+ * of requests (gateway), and the spread is reported with the medians. BENCH_RATE sets the offered
+ * records per second of the latency scenario (default: half of this build's ingest rate).
+ * Writes bench/results/ab-latest.json and ab-latest.md.
+ */
+const [revision, scenario = 'latency', roundsArg] = process.argv.slice(2);
+if (revision === undefined || (scenario !== 'latency' && scenario !== 'gateway')) {
+  process.stderr.write('usage: node dist/bench/ab-run.js <git revision> [latency|gateway] [rounds]\n');
+  process.exit(2);
+}
+const rounds = Number(roundsArg ?? 6);
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]!;
+const spread = (values: number[]) => `${median(values).toFixed(2)} (${Math.min(...values).toFixed(2)}-${Math.max(...values).toFixed(2)})`;
+
+/** record() -> commit p50 and p99 of each build, in fresh processes taking turns; raw node:sqlite after each round. */
+async function latency(other: OtherBuild): Promise<{ rows: string[][]; json: object }> {
+  const offered = Number(process.env.BENCH_RATE ?? Math.floor((await ledgerIngestRate(100_000)) / 2));
+  log(`record() -> commit at ${offered}/s, ${rounds} rounds`);
+  const runs: Record<'this' | 'other' | 'raw', LatencyResult[]> = { this: [], other: [], raw: [] };
+  for (let round = 0; round < rounds; round++) {
+    for (const which of round % 2 ? (['other', 'this'] as const) : (['this', 'other'] as const)) {
+      runs[which].push(await latencyInOwnProcess('ledger', offered, 5, which === 'other' ? other.dist : undefined));
+    }
+    runs.raw.push(await latencyInOwnProcess('raw', offered, 5));
+    log(`  round ${round + 1}: p99 this ${runs.this.at(-1)!.p99Ms.toFixed(2)} ms, ${other.commit.slice(0, 12)} ${runs.other.at(-1)!.p99Ms.toFixed(2)} ms, raw ${runs.raw.at(-1)!.p99Ms.toFixed(2)} ms`);
+  }
+  const row = (name: string, results: LatencyResult[]) => [name, spread(results.map((r) => r.p50Ms)), spread(results.map((r) => r.p99Ms))];
+  return {
+    rows: [['build', `p50 ms at ${offered}/s, median (range)`, 'p99 ms, median (range)'], row('this build', runs.this), row(other.commit.slice(0, 12), runs.other), row('raw node:sqlite', runs.raw)],
+    json: { offered, runs },
+  };
+}
+
+/** The two builds' gateways (every default) beside the direct upstream and the bare proxy, at c=1, plain and streamed. */
+async function gateway(other: OtherBuild): Promise<{ rows: string[][]; json: object }> {
+  const theirs = (await import(pathToFileURL(join(other.dist, 'bench', 'gateway-processes.js')).href)) as typeof processes;
+  const dir = mkdtempSync(join(tmpdir(), 'llm-ledger-ab-gateway-'));
+  const upstream = await processes.startUpstreamProcess();
+  const started: processes.GatewayProcess[] = [];
+  try {
+    const config = (name: string) => {
+      mkdirSync(join(dir, name));
+      return processes.writeLedgerGatewayConfig(join(dir, name), upstream.url);
+    };
+    const mine = await processes.startLedgerGateway(config('this'));
+    started.push(mine);
+    const base = await theirs.startLedgerGateway(config('other'));
+    started.push(base);
+    const bare = await processes.startBareProxy(upstream.url);
+    started.push(bare);
+    const targets: LoadTarget[] = [
+      { name: 'direct', url: upstream.url, headers: {} },
+      { name: 'bare', url: bare.url, headers: {}, pid: bare.pid },
+      { name: 'this', url: mine.url, headers: {}, pid: mine.pid },
+      { name: 'other', url: base.url, headers: {}, pid: base.pid },
+    ];
+    const rows = [['mode, c=1', 'target', 'adds p50 / p90 / p99 ms', 'CPU ms a call']];
+    const json: Record<string, Record<string, TargetFigures>> = {};
+    for (const mode of ['json', 'stream'] as LoadMode[]) {
+      const { figures } = await runPhase({ mode, concurrency: 1, warmup: 1000, measured: 400 * rounds }, targets, rounds);
+      const of = (name: string) => figuresOf(figures.get(name)!, mode);
+      const direct = of('direct');
+      json[mode] = Object.fromEntries(targets.map((t) => [t.name, of(t.name)]));
+      for (const [name, label] of [['bare', 'bare node:http proxy'], ['this', 'this build'], ['other', other.commit.slice(0, 12)]] as const) {
+        const f = of(name);
+        const added = [f.p50 - direct.p50, f.p90 - direct.p90, f.p99 - direct.p99].map((v) => `+${v.toFixed(2)}`).join(' / ');
+        rows.push([mode === 'json' ? 'non-streaming' : 'stream, first byte', label, added, f.cpuMsPerCall?.toFixed(2) ?? '-']);
+      }
+    }
+    return { rows, json };
+  } finally {
+    for (const process of started) await process.stop().catch(() => undefined);
+    await upstream.stop().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+log(`building ${revision} beside this checkout`);
+const other = buildRevision(revision);
+try {
+  const result = scenario === 'latency' ? await latency(other) : await gateway(other);
+  const table = result.rows.map((r, i) => `| ${r.join(' | ')} |${i === 0 ? `\n|${r.map(() => ' --- |').join('')}` : ''}`).join('\n');
+  mkdirSync(join('bench', 'results'), { recursive: true });
+  writeFileSync(join('bench', 'results', 'ab-latest.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, scenario, other: other.commit, rounds, ...result.json }, null, 2)}\n`);
+  writeFileSync(join('bench', 'results', 'ab-latest.md'), `${scenario}: this build against ${other.commit} (${revision}), ${rounds} rounds in turn\n\n${table}\n`);
+  log(`\n${table}\n\nwritten to bench/results/ab-latest.json and ab-latest.md`);
+} finally {
+  other.remove();
+}
