@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildRevision, type OtherBuild } from './ab-build.js';
 import { figuresOf, runPhase, type TargetFigures } from './gateway.js';
-import type { LoadMode, LoadTarget } from './gateway-load.js';
+import { targetOf, type LoadMode, type LoadTarget } from './gateway-load.js';
 import * as processes from './gateway-processes.js';
 import { ledgerIngestRate, type LatencyResult } from './ingest.js';
 import { latencyInOwnProcess } from './latency-process.js';
@@ -59,17 +59,15 @@ async function gateway(other: OtherBuild): Promise<{ rows: string[][]; json: obj
       mkdirSync(join(dir, name));
       return processes.writeLedgerGatewayConfig(join(dir, name), upstream.url);
     };
-    const mine = await processes.startLedgerGateway(config('this'));
-    started.push(mine);
-    const base = await theirs.startLedgerGateway(config('other'));
-    started.push(base);
-    const bare = await processes.startBareProxy(upstream.url);
-    started.push(bare);
+    const stopLater = (server: processes.GatewayProcess): processes.GatewayProcess => {
+      started.push(server);
+      return server;
+    };
     const targets: LoadTarget[] = [
       { name: 'direct', url: upstream.url, headers: {} },
-      { name: 'bare', url: bare.url, headers: {}, pid: bare.pid },
-      { name: 'this', url: mine.url, headers: {}, pid: mine.pid },
-      { name: 'other', url: base.url, headers: {}, pid: base.pid },
+      targetOf('bare', stopLater(await processes.startBareProxy(upstream.url))),
+      targetOf('this', stopLater(await processes.startLedgerGateway(config('this')))),
+      targetOf('other', stopLater(await theirs.startLedgerGateway(config('other')))),
     ];
     const rows = [['mode, c=1', 'target', 'adds p50 / p90 / p99 ms', 'CPU ms a call']];
     const json: Record<string, Record<string, TargetFigures>> = {};

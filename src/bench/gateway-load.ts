@@ -11,6 +11,11 @@ export interface LoadTarget {
   pid?: number;
 }
 
+/** A gateway process as a target, without extra headers. */
+export function targetOf(name: string, server: { url: string; pid: number }): LoadTarget {
+  return { name, url: server.url, headers: {}, pid: server.pid };
+}
+
 export type LoadMode = 'json' | 'stream';
 
 /** A realistic small chat request (about 400 bytes), the same for every target. */

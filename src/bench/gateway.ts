@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../config/load.js';
 import { openLedger } from '../ledger/open-ledger.js';
-import { keepAliveAgent, percentile, runBlock, Samples, type LoadMode, type LoadTarget } from './gateway-load.js';
+import { keepAliveAgent, percentile, runBlock, Samples, targetOf, type LoadMode, type LoadTarget } from './gateway-load.js';
 import { portkeyEntry, startBareProxy, startLedgerGateway, startPortkeyGateway, startUpstreamProcess, writeLedgerGatewayConfig, type GatewayProcess } from './gateway-processes.js';
 
 export { gatewayMainRows } from './gateway-report.js';
@@ -125,9 +125,9 @@ export async function gatewayOverhead(options: GatewayBenchOptions): Promise<Gat
     gateways.push(bare);
     const targets: LoadTarget[] = [
       { name: 'direct', url: upstream.url, headers: {} },
-      { name: 'bare', url: bare.url, headers: {}, pid: bare.pid },
-      { name: 'llm-ledger', url: ledgerGateway.url, headers: {}, pid: ledgerGateway.pid },
-      { name: 'llm-ledger-policies', url: governed.url, headers: {}, pid: governed.pid },
+      targetOf('bare', bare),
+      targetOf('llm-ledger', ledgerGateway),
+      targetOf('llm-ledger-policies', governed),
     ];
     const portkey = await startPortkey(upstream.url);
     if (portkey.gateway) {
