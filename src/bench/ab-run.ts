@@ -8,6 +8,7 @@ import { targetOf, type LoadMode, type LoadTarget } from './gateway-load.js';
 import * as processes from './gateway-processes.js';
 import { ledgerIngestRate, type LatencyResult } from './ingest.js';
 import { latencyInOwnProcess } from './latency-process.js';
+import { spread } from './spread.js';
 
 /**
  * This build against another revision, side by side: `npm run build && npx node
@@ -26,8 +27,6 @@ if (revision === undefined || (scenario !== 'latency' && scenario !== 'gateway')
 const rounds = Number(roundsArg ?? 6);
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]!;
-const spread = (values: number[]) => `${median(values).toFixed(2)} (${Math.min(...values).toFixed(2)}-${Math.max(...values).toFixed(2)})`;
 
 /** record() -> commit p50 and p99 of each build, in fresh processes taking turns; raw node:sqlite after each round. */
 async function latency(other: OtherBuild): Promise<{ rows: string[][]; json: object }> {
@@ -41,7 +40,7 @@ async function latency(other: OtherBuild): Promise<{ rows: string[][]; json: obj
     runs.raw.push(await latencyInOwnProcess('raw', offered, 5));
     log(`  round ${round + 1}: p99 this ${runs.this.at(-1)!.p99Ms.toFixed(2)} ms, ${other.commit.slice(0, 12)} ${runs.other.at(-1)!.p99Ms.toFixed(2)} ms, raw ${runs.raw.at(-1)!.p99Ms.toFixed(2)} ms`);
   }
-  const row = (name: string, results: LatencyResult[]) => [name, spread(results.map((r) => r.p50Ms)), spread(results.map((r) => r.p99Ms))];
+  const row = (name: string, results: LatencyResult[]) => [name, spread(results.map((r) => r.p50Ms), 2), spread(results.map((r) => r.p99Ms), 2)];
   return {
     rows: [['build', `p50 ms at ${offered}/s, median (range)`, 'p99 ms, median (range)'], row('this build', runs.this), row(other.commit.slice(0, 12), runs.other), row('raw node:sqlite', runs.raw)],
     json: { offered, runs },

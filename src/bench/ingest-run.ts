@@ -1,5 +1,6 @@
 import { ledgerIngestRate, rawInsertRate } from './ingest.js';
 import { latencyInOwnProcess } from './latency-process.js';
+import { spread } from './spread.js';
 
 /**
  * The SQLite ingest and latency scenarios alone: `npm run build && npx node dist/bench/ingest-run.js`
@@ -26,9 +27,6 @@ for (let round = 1; round <= rounds; round++) {
   );
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]!;
-const spread = (values: number[], digits: number, unit = '') =>
-  `${median(values).toFixed(digits)}${unit} (${Math.min(...values).toFixed(digits)}-${Math.max(...values).toFixed(digits)}${unit})`;
 log(`\nmedian (range) of ${rounds} rounds:`);
 log(`  ledger ${spread(results.map((r) => r.ledger), 0, ' records/s')}, ${spread(results.map((r) => (r.ledger / r.raw) * 100), 0, '%')} of raw ${spread(results.map((r) => r.raw), 0, ' rows/s')} (target >= 80%)`);
 log(`  record() -> commit at half of it: p50 ${spread(results.map((r) => r.p50), 2, ' ms')}, p99 ${spread(results.map((r) => r.p99), 2, ' ms')} (target p99 < 10 ms)`);
