@@ -23,8 +23,13 @@ const workerUrl = (name: string) => new URL(`./${name}${import.meta.url.endsWith
  * How often the checkpointer copies the WAL back; the WAL length (4 KB frames, ~16 MB) at which the
  * writer starts it over, within how long of the start of the checkpointer's last pass (which bounds
  * what is left for the writer to copy).
+ *
+ * Each pass ends with an fdatasync of the database file, and the commits' WAL fsyncs wait behind it
+ * on the disk. Every 100 ms, a pass wrote 3 MB at 11,000 records/s and took 7-11 ms to sync; the
+ * commits during it took 3-7 ms instead of 1, and the records behind them p99 11.2-11.5 ms. Every
+ * 25 ms the syncs are a quarter the size: p99 7.8-8.9 ms in the same runs, throughput unchanged.
  */
-const CHECKPOINT_EVERY_MS = 100;
+const CHECKPOINT_EVERY_MS = 25;
 const RESTART_WAL_FRAMES = 4096;
 const RESTART_WITHIN_MS = 25;
 
