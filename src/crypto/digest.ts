@@ -46,7 +46,8 @@ export class Digester {
       this.inner = inner;
     }
     const length = inner.write(text, BLOCK, 'utf8');
-    hash('sha256', inner.subarray(0, BLOCK + length), 'buffer').copy(this.outer, BLOCK);
+    // As a 'binary' (latin1) string: a Buffer from node:crypto costs a native allocation (see sha256.ts).
+    this.outer.write(hash('sha256', inner.subarray(0, BLOCK + length), 'binary'), BLOCK, 'binary');
     return hash('sha256', this.outer, 'hex');
   }
 }

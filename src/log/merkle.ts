@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto';
+import { sha256 } from '../crypto/sha256.js';
 import { decodeStrictBase64 } from './base64.js';
 
 /**
@@ -17,25 +18,25 @@ export class MerkleError extends Error {
 }
 
 const LEAF_PREFIX = Buffer.from([0x00]);
-const EMPTY_ROOT = hash('sha256', Buffer.alloc(0), 'buffer');
+const EMPTY_ROOT = sha256(Buffer.alloc(0));
 // Every node hash is computed in this one reused buffer: 0x01 || left || right.
 const nodeInput = Buffer.alloc(1 + 2 * HASH_SIZE);
 nodeInput[0] = 0x01;
 
 export function leafHash(data: Uint8Array): Hash {
-  return hash('sha256', Buffer.concat([LEAF_PREFIX, data]), 'buffer');
+  return sha256(Buffer.concat([LEAF_PREFIX, data]));
 }
 
 /** The leaf hash of UTF-8 text, without first copying the text into a buffer (the record hot path). */
 export function leafHashOfText(text: string): Hash {
-  return hash('sha256', `\u0000${text}`, 'buffer');
+  return sha256(`\u0000${text}`);
 }
 
 export function nodeHash(left: Uint8Array, right: Uint8Array): Hash {
   if (left.length !== HASH_SIZE || right.length !== HASH_SIZE) throw new MerkleError('node children must be 32-byte hashes');
   nodeInput.set(left, 1);
   nodeInput.set(right, 1 + HASH_SIZE);
-  return hash('sha256', nodeInput, 'buffer');
+  return sha256(nodeInput);
 }
 
 /** MTH({}) = SHA-256 of the empty string. */

@@ -1,4 +1,4 @@
-import { hash } from 'node:crypto';
+import { sha256 } from '../crypto/sha256.js';
 
 /** How a row's current bytes compare with the leaf committed for the index it claims. */
 export const LEAF_MATCHES = 0;
@@ -20,7 +20,7 @@ export interface LeafBatch {
 
 /** The leaf hash of stored bytes that already start with RFC 9162's 0x00 leaf prefix. */
 export function hashLeafInput(leafInput: Uint8Array): Buffer {
-  return hash('sha256', leafInput, 'buffer');
+  return sha256(leafInput);
 }
 
 /** Collects rows into LeafBatches of a fixed size. */
