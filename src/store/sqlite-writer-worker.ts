@@ -42,10 +42,11 @@ const { file, statsBlockCalls, walProgress, restartFrames, restartWithinMs } = w
   restartWithinMs: number;
 };
 // The layout sqlite-writer.ts gives `walProgress`: the checkpointer's passes, and of the last, the
-// WAL's length in frames and when it started (Date.now()).
+// WAL's length in frames and when it started (Date.now()); and this thread's commits so far.
 const WAL_PASSES = 0;
 const WAL_FRAMES = 1;
 const PASS_STARTED = 2;
+const COMMITS = 3;
 const checkpointer = new BigInt64Array(walProgress);
 const port = parentPort!;
 const db = new DatabaseSync(file);
@@ -111,6 +112,9 @@ function transaction<T>(work: () => T): T {
   try {
     const result = work();
     db.exec('COMMIT');
+    // Wakes the checkpointer, which sleeps while nothing is committed.
+    Atomics.add(checkpointer, COMMITS, 1n);
+    Atomics.notify(checkpointer, COMMITS);
     return result;
   } catch (err) {
     db.exec('ROLLBACK');

@@ -46,8 +46,9 @@ export class SqliteWriterThread {
   private failure: Error | undefined;
 
   constructor(file: string, statsBlockCalls = BLOCK_CALLS) {
-    // The checkpointer's passes, and of the last, the WAL's length (frames) and its start (ms): for the writer.
-    const walProgress = new SharedArrayBuffer(3 * BigInt64Array.BYTES_PER_ELEMENT);
+    // The checkpointer's passes, and of the last, the WAL's length (frames) and its start (ms): for
+    // the writer; the writer's commits: for the checkpointer.
+    const walProgress = new SharedArrayBuffer(4 * BigInt64Array.BYTES_PER_ELEMENT);
     this.worker = new Worker(workerUrl('sqlite-writer-worker'), {
       workerData: { file, statsBlockCalls, walProgress, restartFrames: RESTART_WAL_FRAMES, restartWithinMs: RESTART_WITHIN_MS },
     });
