@@ -27,7 +27,6 @@ if (revision === undefined || (scenario !== 'latency' && scenario !== 'gateway')
 const rounds = Number(roundsArg ?? 6);
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
-
 /** record() -> commit p50 and p99 of each build, in fresh processes taking turns; raw node:sqlite after each round. */
 async function latency(other: OtherBuild): Promise<{ rows: string[][]; json: object }> {
   const offered = Number(process.env.BENCH_RATE ?? Math.floor((await ledgerIngestRate(100_000)) / 2));
@@ -83,7 +82,7 @@ async function gateway(other: OtherBuild): Promise<{ rows: string[][]; json: obj
     }
     return { rows, json };
   } finally {
-    for (const process of started) await process.stop().catch(() => undefined);
+    for (const server of started) await server.stop().catch(() => undefined);
     await upstream.stop().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   }
