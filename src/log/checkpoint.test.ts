@@ -31,7 +31,16 @@ describe('checkpoint text (c2sp.org/tlog-checkpoint)', () => {
     expect(() => openCheckpoint(example, ours)).toThrow(/no signature by key example\.com\/behind-the-sofa\+[0-9a-f]{8}; the note is signed only by example\.com\/behind-the-sofa\+033de0ae/);
   });
 
+  it('carries a pruning horizon as one extension line after the root, and only when something was pruned', () => {
+    const body = checkpointBody({ ...checkpoint, size: 10, prunedBelow: 4 });
+    expect(body.split('\n')).toEqual([ORIGIN, '10', checkpoint.root.toString('base64'), 'llm-ledger-pruned-below 4', '']);
+    expect(checkpointBody({ ...checkpoint, prunedBelow: 0 })).toBe(checkpointBody(checkpoint));
+    expect(openCheckpoint(signer.sign({ ...checkpoint, size: 10, prunedBelow: 4 }), signer.verifierKey)).toEqual({ ...checkpoint, size: 10, prunedBelow: 4 });
+    expect(openCheckpoint(signer.sign(checkpoint), signer.verifierKey)).not.toHaveProperty('prunedBelow');
+  });
+
   it.each([
+    ['a pruning horizon beyond the size', { ...checkpoint, size: 3, prunedBelow: 4 }, /pruning horizon/],
     ['an empty origin', { ...checkpoint, origin: '' }, /origin/],
     ['an origin over two lines', { ...checkpoint, origin: 'a\nb' }, /origin/],
     ['a negative size', { ...checkpoint, size: -1 }, /size/],
@@ -161,7 +170,11 @@ describe('openCheckpoint', () => {
     ['a root without padding', `${ORIGIN}\n5\n${root64.slice(0, -1)}\n`, /malformed line 3: the root hash is not padded standard base64/],
     ['a root in URL-safe base64', `${ORIGIN}\n5\n${checkpoint.root.toString('base64url')}\n`, /malformed line 3/],
     ['a 31-byte root', `${ORIGIN}\n5\n${Buffer.alloc(31).toString('base64')}\n`, 'malformed line 3: the root hash is 31 bytes long, not 32'],
-    ['an extension line', `${ORIGIN}\n5\n${root64}\nextra\n`, 'malformed line 4: extension lines are not accepted'],
+    ['an extension line', `${ORIGIN}\n5\n${root64}\nextra\n`, "malformed line 4: extension lines other than 'llm-ledger-pruned-below <n>' are not accepted"],
+    ['a second extension line', `${ORIGIN}\n5\n${root64}\nllm-ledger-pruned-below 2\nextra\n`, /malformed line 5: extension lines other than/],
+    ['a pruning horizon beyond the size', `${ORIGIN}\n5\n${root64}\nllm-ledger-pruned-below 6\n`, 'malformed line 4: the pruning horizon 6 must be from 1 to the tree size 5'],
+    ['a pruning horizon of 0', `${ORIGIN}\n5\n${root64}\nllm-ledger-pruned-below 0\n`, /the pruning horizon 0 must be from 1/],
+    ['a pruning horizon with a leading zero', `${ORIGIN}\n5\n${root64}\nllm-ledger-pruned-below 02\n`, /malformed line 4: extension lines other than/],
     ['no root line', `${ORIGIN}\n5\n`, 'the checkpoint has 2 line(s); it needs origin, tree size and root hash'],
     ['an empty origin line', `\n5\n${root64}\n`, 'malformed line 1: checkpoint lines must not be empty'],
     ['an empty line inside', `${ORIGIN}\n\n5\n${root64}\n`, 'malformed line 2: checkpoint lines must not be empty'],

@@ -13,6 +13,12 @@ export interface Checkpoint {
   origin: string;
   size: number;
   root: Buffer;
+  /**
+   * Records below this index may have been pruned by retention (0 or absent: none). Signed with
+   * the tree, as an extension line, so the horizon that `verify` trusts is the log's own word and
+   * no row written into storage can move it.
+   */
+  prunedBelow?: number;
 }
 
 export class CheckpointError extends Error {
@@ -20,6 +26,9 @@ export class CheckpointError extends Error {
 }
 
 const TREE_SIZE = /^(?:0|[1-9][0-9]*)$/;
+/** The one extension line this log writes (c2sp.org/tlog-checkpoint allows opaque extension lines after the root). */
+const PRUNED_BELOW = /^llm-ledger-pruned-below (0|[1-9][0-9]*)$/;
+const PRUNED_BELOW_PREFIX = 'llm-ledger-pruned-below ';
 
 /** The note text: "<origin>\n<size>\n<base64 root>\n". */
 export function checkpointBody(cp: Checkpoint): string {
@@ -28,7 +37,11 @@ export function checkpointBody(cp: Checkpoint): string {
   }
   if (!Number.isSafeInteger(cp.size) || cp.size < 0) throw new CheckpointError(`a checkpoint size must be a whole number, got ${cp.size}`);
   if (!(cp.root instanceof Uint8Array) || cp.root.length !== HASH_SIZE) throw new CheckpointError('a checkpoint root must be a 32-byte hash');
-  return `${cp.origin}\n${cp.size}\n${Buffer.from(cp.root).toString('base64')}\n`;
+  const pruned = cp.prunedBelow ?? 0;
+  if (!Number.isSafeInteger(pruned) || pruned < 0 || pruned > cp.size) throw new CheckpointError(`a checkpoint's pruning horizon must be a whole number from 0 to its size, got ${pruned}`);
+  // Written only when something was pruned: the notes of every other log stay plain three-line checkpoints.
+  const extension = pruned > 0 ? `${PRUNED_BELOW_PREFIX}${pruned}\n` : '';
+  return `${cp.origin}\n${cp.size}\n${Buffer.from(cp.root).toString('base64')}\n${extension}`;
 }
 
 /** Signs checkpoints with a Go-format Ed25519 signer key (see note.ts). */
@@ -68,8 +81,9 @@ export function canonicalVerifierKey(text: string): string {
 
 /**
  * Verifies a signed checkpoint against one verifier key and parses it strictly. Signatures by
- * other keys (witnesses, rotated keys) are ignored. Extension lines are refused: this log never
- * writes them, and a Checkpoint could not carry what they say.
+ * other keys (witnesses, rotated keys) are ignored. The only extension line accepted is this
+ * log's pruning horizon; any other is refused: this log never writes one, and a Checkpoint could
+ * not carry what it says.
  */
 export function openCheckpoint(noteText: string, verifierKey: string, expectedOrigin?: string): Checkpoint {
   const key = asCheckpointError('verifier key', () => parseVerifierKey(verifierKey));
@@ -78,7 +92,8 @@ export function openCheckpoint(noteText: string, verifierKey: string, expectedOr
   const empty = lines.indexOf('');
   if (empty >= 0) throw new CheckpointError(`malformed line ${empty + 1}: checkpoint lines must not be empty`);
   if (lines.length < 3) throw new CheckpointError(`the checkpoint has ${lines.length} line(s); it needs origin, tree size and root hash`);
-  if (lines.length > 3) throw new CheckpointError('malformed line 4: extension lines are not accepted');
+  const pruned = lines.length > 3 ? PRUNED_BELOW.exec(lines[3]!) : null;
+  if (lines.length > 4 || (lines.length === 4 && !pruned)) throw new CheckpointError(`malformed line ${pruned ? 5 : 4}: extension lines other than '${PRUNED_BELOW_PREFIX}<n>' are not accepted`);
   const [origin, sizeText, rootText] = lines as [string, string, string];
 
   if (!TREE_SIZE.test(sizeText)) throw new CheckpointError(`malformed line 2: tree size ${quote(sizeText)} is not a decimal number without leading zeros`);
@@ -93,7 +108,10 @@ export function openCheckpoint(noteText: string, verifierKey: string, expectedOr
   if (expectedOrigin !== undefined && origin !== expectedOrigin) {
     throw new CheckpointError(`origin mismatch: the checkpoint is for ${quote(origin)}, expected ${quote(expectedOrigin)}`);
   }
-  return { origin, size, root };
+  if (!pruned) return { origin, size, root };
+  const prunedBelow = Number(pruned[1]);
+  if (prunedBelow === 0 || prunedBelow > size) throw new CheckpointError(`malformed line 4: the pruning horizon ${prunedBelow} must be from 1 to the tree size ${size}`);
+  return { origin, size, root, prunedBelow };
 }
 
 function asCheckpointError<T>(what: string, run: () => T): T {
