@@ -3,11 +3,12 @@ import { dirname } from 'node:path';
 
 /**
  * Reads a secret file, creating it with `create()` on first use. The file is written with mode
- * 0600 and never overwritten: losing a key would orphan every proof or digest made with it.
+ * 0600 (any directory created for it 0700) and never overwritten: losing a key would orphan every
+ * proof or digest made with it.
  */
 export function readOrCreateSecretFile(path: string, create: () => string): string {
   if (existsSync(path)) return readFileSync(path, 'utf8').trim();
-  mkdirSync(dirname(path), { recursive: true });
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const value = create();
   writeFileSync(path, `${value}\n`, { mode: 0o600, flag: 'wx' });
   chmodSync(path, 0o600);

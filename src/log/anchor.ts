@@ -22,7 +22,9 @@ export class AnchorError extends Error {
 /**
  * A directory gets one file per checkpoint, created exclusively so an existing one is never
  * rewritten; any other path is an append-only JSON Lines file. A path that does not exist yet
- * is a file when it has an extension, else a directory.
+ * is a file when it has an extension, else a directory. What the anchor creates is its owner's
+ * only: directories 0700, the append file 0600, checkpoint files 0400 (read-only); an existing
+ * file or directory keeps its mode.
  */
 export function openFileAnchor(path: string): Anchor {
   const isDirectory = existsSync(path) ? statSync(path).isDirectory() : extname(path) === '';
@@ -35,7 +37,7 @@ class DirectoryAnchor implements Anchor {
   readonly location: string;
   constructor(private readonly dir: string) {
     this.location = `dir:${dir}`;
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
   }
 
   async publish(checkpoint: StoredCheckpoint): Promise<void> {
@@ -45,7 +47,7 @@ class DirectoryAnchor implements Anchor {
     // rename, fails on an existing name, so a checkpoint already anchored is never replaced.
     const partial = join(this.dir, `.partial-${randomBytes(8).toString('hex')}`);
     try {
-      const handle = await open(partial, 'wx', 0o444);
+      const handle = await open(partial, 'wx', 0o400);
       try {
         await handle.writeFile(checkpoint.note);
         await handle.sync();
@@ -75,12 +77,12 @@ class AppendFileAnchor implements Anchor {
   readonly location: string;
   constructor(private readonly file: string) {
     this.location = `file:${file}`;
-    mkdirSync(dirname(file), { recursive: true });
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   }
 
   async publish(checkpoint: StoredCheckpoint): Promise<void> {
     try {
-      await appendFile(this.file, `${JSON.stringify({ size: checkpoint.size, note: checkpoint.note })}\n`, { mode: 0o644 });
+      await appendFile(this.file, `${JSON.stringify({ size: checkpoint.size, note: checkpoint.note })}\n`, { mode: 0o600 });
     } catch (err) {
       throw new AnchorError(`cannot append to anchor ${this.file}: ${(err as Error).message}`);
     }

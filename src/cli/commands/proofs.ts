@@ -38,7 +38,8 @@ export function registerProofs(program: Command, ctx: CliContext): void {
           return EXIT.ok;
         }
         try {
-          writeFileSync(opts.out, bundle);
+          // A new file is its owner's only, like everything the ledger writes; an existing one keeps its mode.
+          writeFileSync(opts.out, bundle, { mode: 0o600 });
         } catch (err) {
           throw new UsageError(`cannot write the bundle to ${opts.out}: ${(err as Error).message}`, { cause: err });
         }
