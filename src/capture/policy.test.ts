@@ -25,6 +25,8 @@ const policyFor = (yaml: Record<string, unknown> = {}) => compileCapturePolicy(c
 const SYSTEM = 'planted-system-3c1d';
 const INPUT = 'planted-input-8e2b';
 const OUTPUT = 'planted-output-51fa';
+// An upstream's error message, which may quote the prompt: response text, under the responses mode.
+const ERROR = 'planted-error-message-d47c';
 const HEADER = 'planted-header-value-90ae';
 const API_KEY = 'sk-proj-PLANTEDsecretKEY0123456789abcdefABCDEF';
 
@@ -33,6 +35,7 @@ const CALL: CaptureCall = {
   system: SYSTEM,
   input: INPUT,
   output: OUTPUT,
+  error: ERROR,
   headers: { 'User-Agent': HEADER, Authorization: `Bearer ${API_KEY}`, 'x-api-key': API_KEY, cookie: `session=${API_KEY}` },
 };
 
@@ -43,19 +46,19 @@ describe('the default policy', () => {
 
   it('keeps keyed digests of the original texts and no content', () => {
     expect(result.modes).toEqual({ prompts: 'hash', responses: 'hash', headers: 'none' });
-    expect(result.digests).toEqual({ alg: 'hmac-sha256', system: digester.digest(SYSTEM), input: digester.digest(INPUT), output: digester.digest(OUTPUT) });
+    expect(result.digests).toEqual({ alg: 'hmac-sha256', system: digester.digest(SYSTEM), input: digester.digest(INPUT), output: digester.digest(OUTPUT), error: digester.digest(ERROR) });
     expect(result.content).toEqual({});
     expect(result.headersDigest).toBeUndefined();
     expect(result.excluded).toBe(false);
   });
 
   it('lets no planted text, header or key through anywhere in the result', () => {
-    for (const planted of [SYSTEM, INPUT, OUTPUT, HEADER, API_KEY, 'PLANTED']) expect(json(result)).not.toContain(planted);
+    for (const planted of [SYSTEM, INPUT, OUTPUT, ERROR, HEADER, API_KEY, 'PLANTED']) expect(json(result)).not.toContain(planted);
   });
 });
 
 describe('every mode for every class', () => {
-  const planted = { prompts: [SYSTEM, INPUT], responses: [OUTPUT], headers: [HEADER] } as const;
+  const planted = { prompts: [SYSTEM, INPUT], responses: [OUTPUT, ERROR], headers: [HEADER] } as const;
 
   for (const field of ['prompts', 'responses', 'headers'] as const) {
     for (const mode of CAPTURE_MODES) {
@@ -80,6 +83,8 @@ describe('every mode for every class', () => {
         } else if (field === 'responses') {
           expect(result.digests?.output).toBe(digested ? digester.digest(OUTPUT) : undefined);
           expect(result.content.output?.text).toBe(digested && mode !== 'hash' ? OUTPUT : undefined);
+          expect(result.digests?.error).toBe(digested ? digester.digest(ERROR) : undefined);
+          expect(result.content.error?.text).toBe(digested && mode !== 'hash' ? ERROR : undefined);
         } else {
           expect(result.digests).toBeUndefined();
           expect(result.headersDigest).toBe(digested ? digester.digest(`user-agent: ${HEADER}\n`) : undefined);
@@ -93,6 +98,7 @@ describe('every mode for every class', () => {
     const result = policyFor({ prompts: 'encrypted', responses: 'plaintext' }).apply(CALL);
     expect(result.content.input).toEqual({ mode: 'encrypted', text: INPUT, bytes: INPUT.length, truncated: false, redactions: 0 });
     expect(result.content.output).toEqual({ mode: 'plaintext', text: OUTPUT, bytes: OUTPUT.length, truncated: false, redactions: 0 });
+    expect(result.content.error).toEqual({ mode: 'plaintext', text: ERROR, bytes: ERROR.length, truncated: false, redactions: 0 });
   });
 
   it('digests an empty text but not an absent one', () => {
@@ -134,14 +140,14 @@ describe('lowering capture per request', () => {
     expect(result.modes).toEqual({ prompts: 'hash', responses: 'hash', headers: 'hash' });
     expect(result.content).toEqual({});
     expect(result.digests?.input).toBe(digester.digest(INPUT));
-    for (const planted of [SYSTEM, INPUT, OUTPUT, HEADER]) expect(json(result)).not.toContain(planted);
+    for (const planted of [SYSTEM, INPUT, OUTPUT, ERROR, HEADER]) expect(json(result)).not.toContain(planted);
     expect(result.notes).toEqual([]);
   });
 
   it('lowers one class at a time', () => {
     const result = encrypted.apply({ ...CALL, lower: 'prompts=none, responses=hash' });
     expect(result.modes).toEqual({ prompts: 'none', responses: 'hash', headers: 'encrypted' });
-    expect(result.digests).toEqual({ alg: 'hmac-sha256', output: digester.digest(OUTPUT) });
+    expect(result.digests).toEqual({ alg: 'hmac-sha256', output: digester.digest(OUTPUT), error: digester.digest(ERROR) });
     expect(result.content.headers?.values).toEqual({ 'user-agent': HEADER });
   });
 
@@ -281,6 +287,13 @@ describe('PII redaction', () => {
     expect(result.pii).toEqual({ findings: { email: 2, openai_key: 1, card: 1, phone: 1 }, total: 5 });
     expect(json(result)).not.toContain(API_KEY);
     expect(json(result)).not.toContain('alice@example.com');
+  });
+
+  it('redacts a stored error message like any answer, since it may quote the prompt', () => {
+    const result = policyFor({ responses: 'encrypted' }).apply({ error: `Invalid 'messages[0].content': ${text}` });
+    expect(result.content.error).toMatchObject({ mode: 'encrypted', redactions: 4 });
+    expect(result.content.error?.text).not.toContain('alice@example.com');
+    expect(result.digests?.error).toBe(digester.digest(`Invalid 'messages[0].content': ${text}`));
   });
 
   it('digests the original text, so an auditor holding it can confirm it was sent', () => {

@@ -36,6 +36,12 @@ export interface CaptureCall {
   system?: string;
   input?: string;
   output?: string;
+  /**
+   * The message of the error the call ended with (an upstream's, or an SDK's). Upstreams quote
+   * the offending input in it, so it is treated as response text: digested and stored under the
+   * `responses` mode, never anywhere else.
+   */
+  error?: string;
   headers?: RawHeaders;
   /**
    * The caller's own lowering, as an object or in the header syntax (`hash`,
@@ -71,12 +77,12 @@ export interface CaptureResult {
   excluded: boolean;
   /** The modes that applied to this call, after any lowering. */
   modes: Record<FieldClass, CaptureMode>;
-  /** For the envelope: digests of the original system prompt, input and output, where the mode digests. */
+  /** For the envelope: digests of the original system prompt, input, output and error message, where the mode digests. */
   digests?: Digests;
   /** Digest of the original allow-listed headers, one `name: value` line each, sorted by name. */
   headersDigest?: string;
   /** What a content store receives; absent fields are not stored. */
-  content: { system?: StoredText; input?: StoredText; output?: StoredText; headers?: StoredHeaders };
+  content: { system?: StoredText; input?: StoredText; output?: StoredText; error?: StoredText; headers?: StoredHeaders };
   /** Spans replaced per detector over every stored field; only detectors that fired appear. */
   pii: { findings: Record<string, number>; total: number };
   /** What the policy refused or ignored in this call's request. Never holds call text. */
@@ -192,14 +198,20 @@ function applyPolicy(policy: Compiled, call: CaptureCall): CaptureResult {
       if (call.system !== undefined) out.system = digester.digest(call.system);
       if (call.input !== undefined) out.input = digester.digest(call.input);
     }
-    if (keepsDigest(modes.responses) && call.output !== undefined) out.output = digester.digest(call.output);
-    if (out.system !== undefined || out.input !== undefined || out.output !== undefined) result.digests = out;
+    if (keepsDigest(modes.responses)) {
+      if (call.output !== undefined) out.output = digester.digest(call.output);
+      if (call.error !== undefined) out.error = digester.digest(call.error);
+    }
+    if (out.system !== undefined || out.input !== undefined || out.output !== undefined || out.error !== undefined) result.digests = out;
   }
   if (keepsContent(modes.prompts)) {
     if (call.system !== undefined) content.system = keep(call.system, modes.prompts);
     if (call.input !== undefined) content.input = keep(call.input, modes.prompts);
   }
-  if (keepsContent(modes.responses) && call.output !== undefined) content.output = keep(call.output, modes.responses);
+  if (keepsContent(modes.responses)) {
+    if (call.output !== undefined) content.output = keep(call.output, modes.responses);
+    if (call.error !== undefined) content.error = keep(call.error, modes.responses);
+  }
 
   if (keepsDigest(modes.headers) && headers.kept.length > 0) {
     result.headersDigest = digester.digest(headers.kept.map(([name, value]) => `${name}: ${value}\n`).join(''));

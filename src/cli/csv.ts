@@ -28,6 +28,8 @@ export const CSV_COLUMNS: readonly (readonly [string, (e: Envelope, index: numbe
   ['http_status', (e) => e.httpStatus],
   ['error', (e) => e.error],
   ['error_truncated', (e) => e.errorTruncated],
+  ['error_type', (e) => e.errorType],
+  ['error_code', (e) => e.errorCode],
   ['input_tokens', (e) => e.inputTokens],
   ['output_tokens', (e) => e.outputTokens],
   ['reasoning_tokens', (e) => e.reasoningTokens],
@@ -49,6 +51,7 @@ export const CSV_COLUMNS: readonly (readonly [string, (e: Envelope, index: numbe
   ['digest_input', (e) => e.digests?.input],
   ['digest_output', (e) => e.digests?.output],
   ['digest_headers', (e) => e.digests?.headers],
+  ['digest_error', (e) => e.digests?.error],
   ['metadata', (e) => (e.metadata === undefined ? undefined : JSON.stringify(e.metadata))],
   ['capture', (e) => (e.capture === undefined ? undefined : JSON.stringify(e.capture))],
 ];

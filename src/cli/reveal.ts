@@ -81,7 +81,7 @@ function explain(err: ContentDecryptionError): Error {
   }
 }
 
-const FIELD_ORDER: readonly ContentField[] = ['system', 'input', 'output', 'headers'];
+const FIELD_ORDER: readonly ContentField[] = ['system', 'input', 'output', 'error', 'headers'];
 
 /** The envelope, then each revealed field as an indented block with what capture did to it. */
 export function formatReveal(result: RevealResult, actor: string): string {

@@ -9,6 +9,8 @@ export interface RevealedContent {
   system?: string;
   input?: string;
   output?: string;
+  /** The message of the error the call ended with. */
+  error?: string;
   headers?: Record<string, string>;
 }
 
@@ -40,6 +42,7 @@ export class LedgerContent {
     if (content.system) bundles[content.system.mode].system = content.system.text;
     if (content.input) bundles[content.input.mode].input = content.input.text;
     if (content.output) bundles[content.output.mode].output = content.output.text;
+    if (content.error) bundles[content.error.mode].error = content.error.text;
     if (content.headers) bundles[content.headers.mode].headers = content.headers.values;
     const items: ContentItem[] = [];
     for (const mode of ['encrypted', 'plaintext'] as const) {

@@ -28,6 +28,8 @@ const recordInput = fc.record(
     status: fc.constantFrom(...RECORD_STATUSES),
     httpStatus: fc.integer({ min: 100, max: 599 }),
     error: fc.string({ maxLength: 100 }),
+    errorType: fc.stringMatching(/^[A-Za-z0-9_.-]{1,64}$/),
+    errorCode: fc.stringMatching(/^[A-Za-z0-9_.-]{1,64}$/),
     inputTokens: n,
     outputTokens: n,
     reasoningTokens: n,
@@ -40,7 +42,7 @@ const recordInput = fc.record(
     toolCalls: n,
     stopReason: word,
     messageCount: n,
-    content: fc.record({ system: fc.string(), input: fc.string(), output: fc.string() }, { requiredKeys: [] }),
+    content: fc.record({ system: fc.string(), input: fc.string(), output: fc.string(), error: fc.string() }, { requiredKeys: [] }),
     metadata: fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 6 }),
   },
   { requiredKeys: [] },
@@ -68,6 +70,26 @@ describe('sealEnvelope', () => {
     expect(() => sealEnvelope({ user: 'low\udfff half' }, ctx)).toThrow(RecordValidationError);
     expect(() => sealEnvelope({ metadata: { note: ['\udc00'] } }, ctx)).toThrow(/metadata.note\[0\] contains a lone surrogate/);
     expect(sealEnvelope({ model: 'a\\ud800' }, ctx).envelope.model).toBe('a\\ud800');
+  });
+
+  it('keeps an error message out of the envelope: its type and code as given, the message only as a digest', () => {
+    const message = "Invalid 'messages[0].content': planted-quote-6f2e is not allowed";
+    const { envelope, canonical, content } = sealEnvelope(
+      parseRecordInput({ httpStatus: 400, error: 'HTTP 400 invalid_request_error', errorType: 'invalid_request_error', errorCode: 'context_length_exceeded', content: { error: message } }),
+      ctx,
+    );
+    expect(envelope).toMatchObject({ status: 'error', httpStatus: 400, error: 'HTTP 400 invalid_request_error', errorType: 'invalid_request_error', errorCode: 'context_length_exceeded' });
+    expect(envelope.digests).toEqual({ alg: 'hmac-sha256', error: ctx.capture.digester.digest(message) });
+    expect(canonical).not.toContain('planted-quote');
+    // The default policy is hash-only: nothing to store beside the envelope either.
+    expect(content).toBeUndefined();
+  });
+
+  it('refuses an error type or code that is not a short identifier', () => {
+    expect(() => parseRecordInput({ errorType: 'invalid request: planted text' })).toThrow(/errorType: must be an identifier/);
+    expect(() => parseRecordInput({ errorCode: 'x'.repeat(65) })).toThrow(/errorCode: must be an identifier/);
+    expect(() => parseRecordInput({ errorType: '' })).toThrow(RecordValidationError);
+    expect(parseRecordInput({ errorType: 'overloaded_error', errorCode: 'rate_limit.tokens-1' })).toBeTruthy();
   });
 
   it('refuses metadata JSON cannot hold, naming the path', () => {

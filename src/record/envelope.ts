@@ -58,7 +58,9 @@ export function sealEnvelope(input: RecordInput, ctx: EnvelopeContext): SealedEn
     digests: captured && sortedDigests(captured),
     endpoint: input.endpoint,
     error: error?.text,
+    errorCode: input.errorCode,
     errorTruncated: error?.truncated,
+    errorType: input.errorType,
     eventType: input.eventType,
     httpStatus: input.httpStatus,
     id,
@@ -74,7 +76,7 @@ export function sealEnvelope(input: RecordInput, ctx: EnvelopeContext): SealedEn
     requestId: input.requestId ?? id,
     safety: input.safety && sortedSafety(input.safety),
     session: input.session,
-    status: input.status ?? (kind === 'llm.call' ? (input.error ? 'error' : 'success') : undefined),
+    status: input.status ?? (kind === 'llm.call' ? (failed(input) ? 'error' : 'success') : undefined),
     stopReason: input.stopReason,
     tenant: input.tenant,
     toolCalls: input.toolCalls,
@@ -93,7 +95,16 @@ export function sealEnvelope(input: RecordInput, ctx: EnvelopeContext): SealedEn
     throw new RecordValidationError([{ path: '', message: 'contains text with a lone surrogate, which is not valid Unicode' }]);
   }
   const content = captured?.content;
-  return content && (content.system || content.input || content.output || content.headers) ? { envelope, canonical, content } : { envelope, canonical };
+  return content && anyStored(content) ? { envelope, canonical, content } : { envelope, canonical };
+}
+
+/** A call that states an error, in words, by type or code, or by its message, failed. */
+function failed(input: RecordInput): boolean {
+  return Boolean(input.error || input.errorType || input.errorCode || input.content?.error !== undefined);
+}
+
+function anyStored(content: CaptureResult['content']): boolean {
+  return Boolean(content.system || content.input || content.output || content.error || content.headers);
 }
 
 function applyCapture(input: RecordInput, policy: CapturePolicy): CaptureResult {
@@ -102,6 +113,7 @@ function applyCapture(input: RecordInput, policy: CapturePolicy): CaptureResult 
     system: input.content?.system,
     input: input.content?.input,
     output: input.content?.output,
+    error: input.content?.error,
     headers: input.headers,
     lower: input.capture,
   });
@@ -157,7 +169,7 @@ function boundError(error: string, maxChars: number): { text: string; truncated?
 function sortedDigests(captured: CaptureResult): Digests | undefined {
   const d = captured.digests;
   if (!d && captured.headersDigest === undefined) return undefined;
-  return { alg: d?.alg ?? 'hmac-sha256', headers: captured.headersDigest, input: d?.input, output: d?.output, system: d?.system };
+  return { alg: d?.alg ?? 'hmac-sha256', error: d?.error, headers: captured.headersDigest, input: d?.input, output: d?.output, system: d?.system };
 }
 
 /** What the envelope says about capture, keys in RFC 8785 order; never any of the text. */
@@ -165,8 +177,9 @@ function captureFacts(captured: CaptureResult): CaptureFacts {
   const { content, modes, pii } = captured;
   const facts = (f: { mode: StoredFieldFacts['mode']; bytes?: number; truncated: boolean; redactions: number } | undefined, bytes?: number) =>
     f && { bytes: f.bytes ?? bytes ?? 0, mode: f.mode, redactions: f.redactions, truncated: f.truncated };
-  const fields = content.system || content.input || content.output || content.headers
+  const fields = anyStored(content)
     ? {
+        error: facts(content.error),
         headers: facts(content.headers, content.headers && Buffer.byteLength(Object.values(content.headers.values).join(''))),
         input: facts(content.input),
         output: facts(content.output),

@@ -9,6 +9,13 @@ const millis = { type: 'number', minimum: 0, maximum: 86_400_000 * 365 } as cons
 const text = (maxLength: number) => ({ type: 'string', maxLength }) as const;
 
 /**
+ * An error's type or code as providers send them (`invalid_request_error`, `context_length_exceeded`):
+ * short machine identifiers, never words that could quote a prompt.
+ */
+export const ERROR_IDENTIFIER_PATTERN = '^[A-Za-z0-9_.-]{1,64}$';
+const errorIdentifier = { type: 'string', pattern: ERROR_IDENTIFIER_PATTERN } as const;
+
+/**
  * The record a caller may hand to `ledger.record()`, as JSON Schema. Compiled once by Ajv: it
  * runs for every record, and a compiled validator costs a third of what a parser-combinator does.
  */
@@ -33,6 +40,8 @@ export const RECORD_INPUT_SCHEMA = {
     status: { enum: RECORD_STATUSES },
     httpStatus: { type: 'integer', minimum: 100, maximum: 599 },
     error: { type: 'string' },
+    errorType: errorIdentifier,
+    errorCode: errorIdentifier,
     inputTokens: count,
     outputTokens: count,
     reasoningTokens: count,
@@ -58,7 +67,7 @@ export const RECORD_INPUT_SCHEMA = {
     content: {
       type: 'object',
       additionalProperties: false,
-      properties: { system: { type: 'string' }, input: { type: 'string' }, output: { type: 'string' } },
+      properties: { system: { type: 'string' }, input: { type: 'string' }, output: { type: 'string' }, error: { type: 'string' } },
     },
     headers: { type: 'object', additionalProperties: { type: 'string' }, maxProperties: 256 },
     capture: text(256),
@@ -119,7 +128,9 @@ function toIssue(e: ErrorObject): RecordIssue {
     case 'type':
       return { path, message: p.type === 'integer' ? 'must be a whole number' : `must be ${article(String(p.type))}` };
     case 'pattern':
-      return { path, message: 'must be lower_snake_case (letters, digits, _ and .), at most 64 characters' };
+      return path === 'eventType'
+        ? { path, message: 'must be lower_snake_case (letters, digits, _ and .), at most 64 characters' }
+        : { path, message: 'must be an identifier: 1 to 64 letters, digits, _ . or -' };
     default:
       return { path, message: e.message ?? 'is invalid' };
   }

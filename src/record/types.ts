@@ -30,6 +30,11 @@ export interface ContentInput {
   system?: string;
   input?: string;
   output?: string;
+  /**
+   * The message of an error the call ended with, as an upstream or an SDK worded it: it may quote
+   * the prompt, so it is kept as the capture policy keeps response text (`capture.responses`).
+   */
+  error?: string;
 }
 
 /** Facts a caller states and the envelope keeps as they are. */
@@ -64,7 +69,12 @@ export interface RecordInput extends CallFacts {
   timestamp?: string | Date;
   /** The raw API key: only its SHA-256 and a short prefix are kept. */
   apiKey?: string;
+  /** Why the call failed, in words, kept in the envelope as given: text that may quote a prompt belongs in `content.error`. */
   error?: string;
+  /** The error's type, a short identifier (`invalid_request_error`): 1-64 of `A-Z a-z 0-9 _ . -`. */
+  errorType?: string;
+  /** The error's code, a short identifier (`context_length_exceeded`), as `errorType`. */
+  errorCode?: string;
   /** Prompt and response text: kept as the capture policy says (by default, digests only). */
   content?: ContentInput;
   /** Request headers: only names on `capture.headers_allow` are kept, never credentials. */
@@ -83,10 +93,12 @@ export interface Digests {
   system?: string;
   input?: string;
   output?: string;
+  /** Of the error message (`content.error`), under the responses mode. */
+  error?: string;
 }
 
 export type CaptureMode = 'none' | 'hash' | 'encrypted' | 'plaintext';
-export type ContentField = 'system' | 'input' | 'output' | 'headers';
+export type ContentField = 'system' | 'input' | 'output' | 'error' | 'headers';
 
 /** What was kept of one stored field: facts about the text, never the text. */
 export interface StoredFieldFacts {
@@ -125,9 +137,15 @@ export interface Envelope extends CallFacts {
   requestId: string;
   apiKeyHash?: string;
   apiKeyPrefix?: string;
-  /** Bounded to `limits.max_error_chars`; `errorTruncated` says when it was cut. */
+  /**
+   * Bounded to `limits.max_error_chars`; `errorTruncated` says when it was cut. The gateway and
+   * the SDK wrappers never put an upstream's error message here, only its status, type and code:
+   * the message goes through the capture policy (`digests.error`, stored as the `error` field).
+   */
   error?: string;
   errorTruncated?: boolean;
+  errorType?: string;
+  errorCode?: string;
   digests?: Digests;
   capture?: CaptureFacts;
 }
