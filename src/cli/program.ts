@@ -1,4 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { ignoreClosedOutput } from './closed-output.js';
 import { registerAnomalies } from './commands/anomalies.js';
 import { registerCleanup } from './commands/cleanup.js';
 import { registerErase } from './commands/erase.js';
@@ -15,6 +16,9 @@ import { registerTrace } from './commands/trace.js';
 import { out, withLedger, type CliContext } from './context.js';
 import { runDemo } from './demo.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
+
+// Before anything is written: a reader that closes the pipe early ends no command with an error.
+ignoreClosedOutput();
 
 const program = new Command('llm-ledger')
   .description('Tamper-evident, privacy-first audit trail for LLM traffic')
