@@ -59,10 +59,34 @@ describe('toRecordInput', () => {
     });
   });
 
-  it('states an upstream error as one line and leaves out absent content', () => {
-    const call = normaliseCall(openAIChatAdapter, openAIChatAdapter.describeRequest({ model: 'gpt-4o' }), openAIChatAdapter.describeResponse({ error: { type: 'server_error', message: 'Boom' } }, 500));
+  it('states an upstream error by status, type and code, and hands its message to capture as content, never to the envelope', () => {
+    const body = { error: { type: 'invalid_request_error', code: 'context_length_exceeded', message: 'Your prompt "planted-9b1c" is too long' } };
+    const call = normaliseCall(openAIChatAdapter, openAIChatAdapter.describeRequest({ model: 'gpt-4o' }), openAIChatAdapter.describeResponse(body, 400));
     const record = toRecordInput(call);
-    expect(record).toEqual({ provider: 'openai', endpoint: 'chat.completions', model: 'gpt-4o', error: 'HTTP 500 server_error: Boom' });
+    expect(record).toEqual({
+      provider: 'openai',
+      endpoint: 'chat.completions',
+      model: 'gpt-4o',
+      error: 'HTTP 400 invalid_request_error (context_length_exceeded)',
+      errorType: 'invalid_request_error',
+      errorCode: 'context_length_exceeded',
+      content: { error: 'Your prompt "planted-9b1c" is too long' },
+    });
+    expect(() => parseRecordInput(record)).not.toThrow();
+  });
+
+  it('keeps a type or code only when it is a short identifier, and leaves out absent content', () => {
+    const odd = { error: { type: 'Invalid input: planted-7d0e', code: 'x'.repeat(65), message: 'Boom' } };
+    const record = toRecordInput(normaliseCall(openAIChatAdapter, openAIChatAdapter.describeRequest({ model: 'gpt-4o' }), openAIChatAdapter.describeResponse(odd, 500)));
+    expect(record).toEqual({ provider: 'openai', endpoint: 'chat.completions', model: 'gpt-4o', error: 'HTTP 500', content: { error: 'Boom' } });
+    const html = toRecordInput(normaliseCall(openAIChatAdapter, openAIChatAdapter.describeRequest({ model: 'gpt-4o' }), openAIChatAdapter.describeResponse('<html>planted</html>', 502)));
+    expect(html).toEqual({ provider: 'openai', endpoint: 'chat.completions', model: 'gpt-4o', error: 'HTTP 502' });
+    const stream = replay(anthropicMessagesAdapter, sseText([{ event: 'error', data: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } } }]));
+    expect(toRecordInput(normaliseCall(anthropicMessagesAdapter, anthropicMessagesAdapter.describeRequest({ model: 'claude-sonnet-4' }), stream))).toMatchObject({
+      error: 'overloaded_error',
+      errorType: 'overloaded_error',
+      content: { error: 'Overloaded' },
+    });
     expect(() => parseRecordInput(record)).not.toThrow();
   });
 });

@@ -59,9 +59,9 @@ describe('OpenAI Responses adapter: plain responses', () => {
 
   it('reads a failed response and an HTTP error', () => {
     const failed = response('failed', [], { error: { code: 'server_error', message: 'Something went wrong' } });
-    expect(adapter.describeResponse(failed, 200).error).toEqual({ type: 'server_error', message: 'Something went wrong' });
+    expect(adapter.describeResponse(failed, 200).error).toEqual({ code: 'server_error', message: 'Something went wrong' });
     const http = { error: { message: "Invalid value: 'x'.", type: 'invalid_request_error', param: 'input', code: 'invalid_value' } };
-    expect(adapter.describeResponse(http, 400).error).toEqual({ status: 400, type: 'invalid_request_error', message: "Invalid value: 'x'." });
+    expect(adapter.describeResponse(http, 400).error).toEqual({ status: 400, type: 'invalid_request_error', code: 'invalid_value', message: "Invalid value: 'x'." });
   });
 });
 
@@ -120,8 +120,8 @@ describe('OpenAI Responses adapter: streams', () => {
       { type: 'response.created', response: response('in_progress', []) },
       { type: 'error', code: 'server_error', message: 'The server had an error', param: null },
     ]);
-    expect(replay(adapter, sseText(failing)).error).toEqual({ type: 'server_error', message: 'The server had an error' });
+    expect(replay(adapter, sseText(failing)).error).toEqual({ code: 'server_error', message: 'The server had an error' });
     const failed = events([{ type: 'response.failed', response: response('failed', [], { error: { code: 'rate_limit_exceeded', message: 'Slow down' } }) }]);
-    expect(replay(adapter, sseText(failed))).toMatchObject({ error: { type: 'rate_limit_exceeded', message: 'Slow down' }, stopReason: 'failed', stream: { completed: true } });
+    expect(replay(adapter, sseText(failed))).toMatchObject({ error: { code: 'rate_limit_exceeded', message: 'Slow down' }, stopReason: 'failed', stream: { completed: true } });
   });
 });

@@ -89,7 +89,7 @@ function readOutput(items: readonly unknown[]): { texts: string[]; calls: ToolCa
 function responseFacts(response: JsonObject | undefined, items: readonly unknown[]): ResponseFacts {
   const { texts, calls, toolCalls } = readOutput(items);
   const failure = objectAt(response, 'error');
-  const error: CallError | undefined = failure ? { type: stringAt(failure, 'code') ?? 'response_failed', message: stringAt(failure, 'message') ?? 'the response failed without a message' } : undefined;
+  const error: CallError | undefined = failure ? compact({ code: stringAt(failure, 'code'), message: stringAt(failure, 'message') }) : undefined;
   return compact({
     model: stringAt(response, 'model'),
     usage: responsesUsage(objectAt(response, 'usage')),
@@ -137,7 +137,7 @@ class ResponsesStreamAccumulator extends JsonStreamAccumulator {
     const type = stringAt(data, 'type') ?? '';
     if (CONTENT_DELTAS.has(type) && stringAt(data, 'delta')) this.book.content();
     if (type === 'error') {
-      this.#error = { type: stringAt(data, 'code') ?? 'error', message: stringAt(data, 'message') ?? 'the stream reported an error without a message' };
+      this.#error = compact({ code: stringAt(data, 'code'), message: stringAt(data, 'message') });
       return;
     }
     const response = objectAt(data, 'response');

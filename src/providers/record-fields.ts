@@ -24,6 +24,8 @@ export function boundedCallFacts(normalised: NormalisedCall, pricing: Pricing): 
     endpoint: facts.endpoint,
     model: bounded(facts.model),
     error: facts.error,
+    errorType: facts.errorType,
+    errorCode: facts.errorCode,
     inputTokens: count(facts.inputTokens),
     outputTokens: count(facts.outputTokens),
     cachedTokens: count(facts.cachedTokens),

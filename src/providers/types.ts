@@ -29,11 +29,16 @@ export interface CallTexts {
   output?: string;
 }
 
-/** An upstream error: HTTP status (absent for an error event inside a 200 stream), type, message. */
+/**
+ * An upstream error: its HTTP status (absent for an error event inside a 200 stream), and its
+ * type, code and message as the upstream sent them, each absent when it did not. The message may
+ * quote the request, so it goes through the capture policy; it is never part of the envelope.
+ */
 export interface CallError {
   status?: number;
-  type: string;
-  message: string;
+  type?: string;
+  code?: string;
+  message?: string;
 }
 
 /** What the request body says, before any answer. */

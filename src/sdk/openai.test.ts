@@ -150,9 +150,20 @@ describe('auditOpenAI: failures', () => {
     });
 
     const record = await h.lastCall(client);
-    expect(record).toMatchObject({ endpoint: 'chat.completions', model: 'gpt-4o', status: 'error', httpStatus: 400 });
-    expect(record.error).toContain('HTTP 400 invalid_request_error');
-    expect(record.error).toContain("Invalid value for 'temperature'");
+    expect(record).toMatchObject({
+      endpoint: 'chat.completions',
+      model: 'gpt-4o',
+      status: 'error',
+      httpStatus: 400,
+      error: 'HTTP 400 invalid_request_error (invalid_value)',
+      errorType: 'invalid_request_error',
+      errorCode: 'invalid_value',
+    });
+    // The message is the upstream's text: digested in the envelope, stored (here in plaintext) beside it.
+    const message = (plain.error as { message: string }).message;
+    expect(JSON.stringify(record)).not.toContain(message);
+    expect(record.digests?.error).toBe(h.ledger.contentDigest(message));
+    expect((await h.revealed(record)).error).toBe(message);
     expect(h.ledgerErrors).toEqual([]);
   });
 

@@ -30,7 +30,7 @@ export interface SdkHarness {
   /** How many `llm.call` records the ledger holds, once `client`'s are committed. */
   callCount(client: object): Promise<number>;
   /** The stored texts of a record (capture is plaintext here). */
-  revealed(envelope: Envelope): Promise<{ system?: string; input?: string; output?: string }>;
+  revealed(envelope: Envelope): Promise<{ system?: string; input?: string; output?: string; error?: string }>;
   close(): Promise<void>;
 }
 
