@@ -37,10 +37,22 @@ describe('canonicalJson (RFC 8785)', () => {
   });
 
   it('refuses what JSON or I-JSON cannot hold, naming where it is', () => {
-    expect(() => canonicalJson({ a: { b: 'x\ud800' } })).toThrow(new CanonicalJsonError('a.b contains a lone surrogate, which is not valid Unicode text'));
+    expect(() => canonicalJson({ a: { b: 'x\ud800' } })).toThrow(new CanonicalJsonError('a.b', 'contains a lone surrogate, which is not valid Unicode text'));
     expect(() => canonicalJson({ n: Number.NaN })).toThrow(/n is NaN/);
     expect(() => canonicalJson({ f: () => 1 })).toThrow(/f is a function/);
-    expect(() => canonicalJson([{ list: [1, Infinity] }])).toThrow(new CanonicalJsonError('[0].list[1] is Infinity, which JSON cannot represent'));
-    expect(() => canonicalJson({ ['k\udc00']: 1 })).toThrow(new CanonicalJsonError('value has a key with a lone surrogate'));
+    expect(() => canonicalJson([{ list: [1, Infinity] }])).toThrow(new CanonicalJsonError('[0].list[1]', 'is Infinity, which JSON cannot represent'));
+    expect(() => canonicalJson({ ['k\udc00']: 1 })).toThrow(new CanonicalJsonError('value', 'has a key with a lone surrogate'));
+  });
+
+  it('bounds nesting when asked to, counting the value itself as level 1, and names a cycle where it closes', () => {
+    const three = { a: [{ b: 1 }] };
+    expect(canonicalCopy(three, 'm', 3).value).toEqual(three);
+    expect(() => canonicalCopy(three, 'm', 2)).toThrow(new CanonicalJsonError('m.a[0]', 'is nested too deep: objects and arrays may nest 2 levels, m itself being the first; flatten it, or pass the deeper part as a JSON string'));
+    const loop: Record<string, unknown> = { x: 1 };
+    loop.y = { z: loop };
+    expect(() => canonicalCopy(loop, '', 8)).toThrow(new CanonicalJsonError('y.z', 'refers back to value itself (a circular reference), which JSON cannot represent: pass a copy without the cycle'));
+    // The same object twice, side by side, is no cycle.
+    const shared = { s: 1 };
+    expect(canonicalJson(canonicalCopy({ p: shared, q: [shared] }, '', 3).value)).toBe('{"p":{"s":1},"q":[{"s":1}]}');
   });
 });

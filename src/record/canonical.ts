@@ -12,17 +12,42 @@ export function canonicalJson(value: unknown): string {
   return copy.indexKeys ? serialize(copy.value) : JSON.stringify(copy.value);
 }
 
+/** No limit on nesting short of the engine's stack: for values that were JSON already (stored envelopes). */
+const UNLIMITED = 0x3fffffff;
+
 /**
  * A checked copy whose objects list their keys in RFC 8785 order, so JSON.stringify of it is
  * canonical unless `indexKeys` says an object holds keys like "1", which JavaScript reorders.
+ *
+ * `maxDepth` bounds how deeply objects and arrays nest, `value` itself being level 1: a value from
+ * a caller (a record's metadata) may be circular or nested deep enough to exhaust the stack, and
+ * is refused with the path where it goes too deep, or where it refers back to itself. The depth is
+ * counted by the walk that copies anyway; a cycle is only looked for once the limit is passed.
  */
-export function canonicalCopy(value: unknown, path = ''): { value: unknown; indexKeys: boolean } {
-  const state = { indexKeys: false };
-  return { value: sorted(value, path, undefined, state), indexKeys: state.indexKeys };
+export function canonicalCopy(value: unknown, path = '', maxDepth = UNLIMITED): { value: unknown; indexKeys: boolean } {
+  const state: WalkState = { indexKeys: false, root: value, maxDepth };
+  return { value: sorted(value, path, undefined, state, maxDepth), indexKeys: state.indexKeys };
 }
 
 export class CanonicalJsonError extends Error {
   override readonly name = 'CanonicalJsonError';
+  /**
+   * @param path where the value is refused (`metadata.a[2]`; `value` for the whole of it)
+   * @param problem what is wrong there, a phrase following the path
+   */
+  constructor(
+    readonly path: string,
+    readonly problem: string,
+  ) {
+    super(`${path} ${problem}`);
+  }
+}
+
+interface WalkState {
+  indexKeys: boolean;
+  /** The value the walk started from, to find a cycle in once the walk has gone too deep. */
+  readonly root: unknown;
+  readonly maxDepth: number;
 }
 
 /** Keys like "1" are array indexes to JavaScript, which lists them first whatever their insertion order. */
@@ -41,30 +66,33 @@ function pathOf(parent: Trail, key: string | number | undefined): string {
   return base ? `${base}.${key}` : key;
 }
 
-function sorted(value: unknown, parent: Trail, key: string | number | undefined, state: { indexKeys: boolean }): unknown {
+/** `levels` is how many more objects or arrays may nest here, this one included. */
+function sorted(value: unknown, parent: Trail, key: string | number | undefined, state: WalkState, levels: number): unknown {
   switch (typeof value) {
     case 'string':
       // JSON.stringify would escape a lone surrogate; RFC 8785 (I-JSON) forbids it outright.
-      if (!value.isWellFormed()) throw new CanonicalJsonError(`${pathOf(parent, key)} contains a lone surrogate, which is not valid Unicode text`);
+      if (!value.isWellFormed()) throw new CanonicalJsonError(pathOf(parent, key), 'contains a lone surrogate, which is not valid Unicode text');
       return value;
     case 'number':
-      if (!Number.isFinite(value)) throw new CanonicalJsonError(`${pathOf(parent, key)} is ${value}, which JSON cannot represent`);
+      if (!Number.isFinite(value)) throw new CanonicalJsonError(pathOf(parent, key), `is ${value}, which JSON cannot represent`);
       return value;
     case 'boolean':
       return value;
     case 'object': {
       if (value === null) return null;
       const here: Trail = key === undefined ? parent : { parent, key };
-      if (Array.isArray(value)) return value.map((item, i) => sorted(item ?? null, here, i, state));
+      if (levels === 0) throw tooDeep(here, state);
+      const inner = levels - 1;
+      if (Array.isArray(value)) return value.map((item, i) => sorted(item ?? null, here, i, state, inner));
       // A plain object, not one without a prototype: V8 keeps those as hash tables, which cost
       // several times the memory on the record path and are slower to serialise.
       const out: Record<string, unknown> = {};
       for (const name of sortedKeys(value)) {
         const item = (value as Record<string, unknown>)[name];
         if (item === undefined) continue;
-        if (!name.isWellFormed()) throw new CanonicalJsonError(`${pathOf(here, undefined)} has a key with a lone surrogate`);
+        if (!name.isWellFormed()) throw new CanonicalJsonError(pathOf(here, undefined), 'has a key with a lone surrogate');
         if (INDEX_KEY.test(name)) state.indexKeys = true;
-        const copy = sorted(item, here, name, state);
+        const copy = sorted(item, here, name, state, inner);
         // Assigning "__proto__" would change the copy's prototype; defined, it is kept as data.
         if (name === '__proto__') Object.defineProperty(out, name, { value: copy, enumerable: true, writable: true, configurable: true });
         else out[name] = copy;
@@ -72,8 +100,35 @@ function sorted(value: unknown, parent: Trail, key: string | number | undefined,
       return out;
     }
     default:
-      throw new CanonicalJsonError(`${pathOf(parent, key)} is a ${typeof value}, which JSON cannot represent`);
+      throw new CanonicalJsonError(pathOf(parent, key), `is a ${typeof value}, which JSON cannot represent`);
   }
+}
+
+/**
+ * The error for an object or array nested one level past the limit, at `here`. Off the hot path:
+ * the walk keeps no list of the objects it is inside, so they are found again by following the
+ * keys from the root, and a cycle among them is named where it closes.
+ */
+function tooDeep(here: Trail, state: WalkState): CanonicalJsonError {
+  const steps: { trail: Trail; value: unknown }[] = [];
+  const follow = (trail: Trail): unknown => {
+    const value = typeof trail === 'string' ? state.root : (follow(trail.parent) as Record<string | number, unknown>)[trail.key];
+    steps.push({ trail, value });
+    return value;
+  };
+  follow(here);
+  for (let j = 1; j < steps.length; j++) {
+    const first = steps.findIndex((s) => s.value === steps[j]!.value);
+    if (first < j) {
+      const at = pathOf(steps[j]!.trail, undefined);
+      const target = first === 0 ? `${pathOf(steps[0]!.trail, undefined)} itself` : pathOf(steps[first]!.trail, undefined);
+      return new CanonicalJsonError(at, `refers back to ${target} (a circular reference), which JSON cannot represent: pass a copy without the cycle`);
+    }
+  }
+  return new CanonicalJsonError(
+    pathOf(here, undefined),
+    `is nested too deep: objects and arrays may nest ${state.maxDepth} levels, ${pathOf(steps[0]!.trail, undefined)} itself being the first; flatten it, or pass the deeper part as a JSON string`,
+  );
 }
 
 /**

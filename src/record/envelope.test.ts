@@ -3,10 +3,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Digester } from '../crypto/digest.js';
 import { canonicalJson } from './canonical.js';
-import { sealEnvelope } from './envelope.js';
+import { openTestLedger, tempDir } from '../ledger/test-support/fixtures.js';
+import { MAX_METADATA_DEPTH, sealEnvelope } from './envelope.js';
 import { RecordValidationError } from './errors.js';
 import { parseRecordInput } from './schema.js';
-import { RECORD_STATUSES, type RecordInput } from './types.js';
+import { RECORD_STATUSES, type JsonValue, type RecordInput } from './types.js';
 
 const ctx = { capture: defaultCapturePolicy(new Digester('hmac-sha256', Buffer.alloc(32, 9))), limits: { maxMetadataBytes: 8192, maxErrorChars: 64 } };
 const word = fc.string({ minLength: 1, maxLength: 20 });
@@ -68,7 +69,7 @@ describe('sealEnvelope', () => {
   it('refuses text that is not valid Unicode, wherever it is', () => {
     expect(() => sealEnvelope({ model: 'gpt\ud800' }, ctx)).toThrow(RecordValidationError);
     expect(() => sealEnvelope({ user: 'low\udfff half' }, ctx)).toThrow(RecordValidationError);
-    expect(() => sealEnvelope({ metadata: { note: ['\udc00'] } }, ctx)).toThrow(/metadata.note\[0\] contains a lone surrogate/);
+    expect(() => sealEnvelope({ metadata: { note: ['\udc00'] } }, ctx)).toThrow(/metadata\.note\[0\]: contains a lone surrogate/);
     expect(sealEnvelope({ model: 'a\\ud800' }, ctx).envelope.model).toBe('a\\ud800');
   });
 
@@ -93,6 +94,93 @@ describe('sealEnvelope', () => {
   });
 
   it('refuses metadata JSON cannot hold, naming the path', () => {
-    expect(() => sealEnvelope({ metadata: { nested: { n: Number.NaN } } }, ctx)).toThrow(/metadata.nested.n is NaN/);
+    expect(() => sealEnvelope({ metadata: { nested: { n: Number.NaN } } }, ctx)).toThrow(/metadata\.nested\.n: is NaN/);
+  });
+});
+
+type Metadata = Record<string, JsonValue>;
+
+/** Metadata `levels` objects deep, `metadata` itself being the first: metadata.a.a...a = {leaf: true}. */
+function nested(levels: number): Metadata {
+  let value: Metadata = { leaf: true };
+  for (let i = 1; i < levels; i++) value = { a: value };
+  return value;
+}
+
+/** The one issue a refused record has. */
+function issueOf(attempt: () => unknown): { path: string; message: string } {
+  try {
+    attempt();
+  } catch (err) {
+    expect(err).toBeInstanceOf(RecordValidationError);
+    const { issues } = err as RecordValidationError;
+    expect(issues).toHaveLength(1);
+    return issues[0]!;
+  }
+  throw new Error('the record was not refused');
+}
+
+describe('circular or deeply nested metadata', () => {
+  it('refuses a circular object, naming where the cycle closes and what to do', () => {
+    const metadata: Metadata = { app: 'x' };
+    metadata.self = metadata;
+    expect(issueOf(() => sealEnvelope({ metadata }, ctx))).toEqual({
+      path: 'metadata.self',
+      message: 'refers back to metadata itself (a circular reference), which JSON cannot represent: pass a copy without the cycle',
+    });
+    const inner: Metadata = { n: 1 };
+    const outer: Metadata & { a: Metadata } = { app: 'x', a: { b: inner } };
+    inner.up = outer.a;
+    expect(issueOf(() => sealEnvelope({ metadata: outer }, ctx))).toMatchObject({ path: 'metadata.a.b.up', message: expect.stringMatching(/^refers back to metadata\.a \(a circular reference\)/) });
+  });
+
+  it('refuses a circular array', () => {
+    const list: JsonValue[] = [1, 2];
+    list.push(list);
+    expect(issueOf(() => sealEnvelope({ metadata: { list } }, ctx))).toMatchObject({ path: 'metadata.list[2]', message: expect.stringMatching(/^refers back to metadata\.list \(a circular reference\)/) });
+    const items: JsonValue[] = [];
+    items.push({ items });
+    expect(issueOf(() => sealEnvelope({ metadata: { items } }, ctx))).toMatchObject({ path: 'metadata.items[0].items', message: expect.stringMatching(/^refers back to metadata\.items /) });
+  });
+
+  it(`accepts metadata nested ${MAX_METADATA_DEPTH} levels (objects and arrays alike) and keeps it whole`, () => {
+    const { envelope, canonical } = sealEnvelope({ metadata: nested(MAX_METADATA_DEPTH) }, ctx);
+    expect(envelope.metadata).toEqual(nested(MAX_METADATA_DEPTH));
+    expect(canonical).toBe(canonicalJson(envelope));
+    let list: JsonValue = ['leaf'];
+    for (let i = 2; i < MAX_METADATA_DEPTH; i++) list = [list];
+    expect(sealEnvelope({ metadata: { list } }, ctx).envelope.metadata).toEqual({ list });
+  });
+
+  it(`refuses metadata nested deeper than ${MAX_METADATA_DEPTH} levels, naming the path where it goes too deep`, () => {
+    const path = `metadata${'.a'.repeat(MAX_METADATA_DEPTH)}`;
+    expect(issueOf(() => sealEnvelope({ metadata: nested(MAX_METADATA_DEPTH + 1) }, ctx))).toEqual({
+      path,
+      message: `is nested too deep: objects and arrays may nest ${MAX_METADATA_DEPTH} levels, metadata itself being the first; flatten it, or pass the deeper part as a JSON string`,
+    });
+    // Far deeper than the stack allows (which threw a bare RangeError before): the same error, at the same place.
+    expect(issueOf(() => sealEnvelope({ metadata: nested(200_000) }, ctx)).path).toBe(path);
+    let list: JsonValue = ['leaf'];
+    for (let i = 1; i < MAX_METADATA_DEPTH; i++) list = [list];
+    expect(issueOf(() => sealEnvelope({ metadata: { list } }, ctx)).path).toBe(`metadata.list${'[0]'.repeat(MAX_METADATA_DEPTH - 1)}`);
+  });
+
+  it('stores nothing of a refused record, and the ledger goes on recording', async () => {
+    const ledger = await openTestLedger(tempDir());
+    try {
+      await ledger.record({ model: 'before' });
+      const circular: Metadata = {};
+      circular.me = circular;
+      await expect(ledger.record({ model: 'circular', metadata: circular })).rejects.toThrow(/^Invalid record: metadata\.me: refers back to metadata itself/);
+      await expect(ledger.record({ model: 'deep', metadata: nested(100_000) })).rejects.toBeInstanceOf(RecordValidationError);
+      await ledger.record({ model: 'after' });
+      expect(await ledger.size()).toBe(2);
+      const models: string[] = [];
+      for await (const batch of ledger.records({})) models.push(...batch.map((r) => r.envelope.model ?? ''));
+      expect(models).toEqual(['before', 'after']);
+      expect((await ledger.verify()).ok).toBe(true);
+    } finally {
+      await ledger.close();
+    }
   });
 });

@@ -5,6 +5,13 @@ import { RecordValidationError } from './errors.js';
 import { newId } from './ids.js';
 import { ENVELOPE_VERSION, type CaptureFacts, type Digests, type Envelope, type RecordInput, type SafetyFacts, type StoredFieldFacts } from './types.js';
 
+/**
+ * How deeply objects and arrays may nest in a record's metadata, `metadata` itself being level 1.
+ * Deeper (or circular) metadata is refused: it would otherwise exhaust the stack of the walk that
+ * copies it, and no audit fact needs more.
+ */
+export const MAX_METADATA_DEPTH = 32;
+
 export interface EnvelopeLimits {
   maxMetadataBytes: number;
   maxErrorChars: number;
@@ -121,10 +128,10 @@ function applyCapture(input: RecordInput, policy: CapturePolicy): CaptureResult 
 
 function sortedMetadata(metadata: Record<string, unknown>): { copy: Envelope['metadata']; needsGenericPath: boolean } {
   try {
-    const copy = canonicalCopy(metadata, 'metadata');
+    const copy = canonicalCopy(metadata, 'metadata', MAX_METADATA_DEPTH);
     return { copy: copy.value as Envelope['metadata'], needsGenericPath: copy.indexKeys };
   } catch (err) {
-    if (err instanceof CanonicalJsonError) throw new RecordValidationError([{ path: 'metadata', message: err.message }]);
+    if (err instanceof CanonicalJsonError) throw new RecordValidationError([{ path: err.path, message: err.problem }]);
     throw err;
   }
 }
