@@ -9,13 +9,15 @@ import type { IncomingHttpHeaders } from 'node:http';
  * - `tool`: a tool call (to the request's first tool, or `get_weather`).
  * - `error-400`, `error-401`, `error-429`, `error-500`, `error-529`: that status with the
  *   provider's real error body (529 is Anthropic's "overloaded").
+ * - `quote-400`: 400 with the provider's error body, its message quoting the request's text back,
+ *   as providers and proxies do when they reject an input (`Invalid 'messages[1].content': ...`).
  * - `slow`: the answer after `x-fake-response-delay-ms` (default 5 s), for timeouts.
  * - `stall`: a stream that sends its first events and then nothing, never ending (a plain
  *   request gets its headers and no body).
  * - `stream-error`: a stream that fails part-way with the provider's in-stream error event.
  * - `malformed`: a stream with a comment, a non-JSON event and a line split across writes.
  */
-export const SCENARIOS = ['answer', 'tool', 'error-400', 'error-401', 'error-429', 'error-500', 'error-529', 'slow', 'stall', 'stream-error', 'malformed'] as const;
+export const SCENARIOS = ['answer', 'tool', 'error-400', 'error-401', 'error-429', 'error-500', 'error-529', 'quote-400', 'slow', 'stall', 'stream-error', 'malformed'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export function chooseScenario(headers: IncomingHttpHeaders, model: string | undefined): Scenario {

@@ -74,6 +74,14 @@ describe('fake upstream on the wire', () => {
     expect(await response.json()).toMatchObject({ error: { type: 'requests', code: 'rate_limit_exceeded' } });
   });
 
+  it('quotes the request back in a 400, as providers do when they reject an input (quote-400)', async () => {
+    const response = await chat({ messages: [{ role: 'user', content: 'planted-quote-31e9' }] }, { 'x-fake-scenario': 'quote-400' });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { error: { type: string; code: string; message: string } };
+    expect(body.error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_value' });
+    expect(body.error.message).toContain('planted-quote-31e9');
+  });
+
   it('refuses an unknown scenario, naming the valid ones', async () => {
     const response = await chat({}, { 'x-fake-scenario': 'explode' });
     expect(response.status).toBe(400);

@@ -118,6 +118,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     record.scenario = scenario;
     const errorStatus = /^error-(\d{3})$/.exec(scenario)?.[1];
     if (errorStatus) return fail(Number(errorStatus));
+    if (scenario === 'quote-400') return fail(400, `Invalid request: ${JSON.stringify(body.messages ?? body.input ?? body.prompt ?? null)} is not accepted here.`);
     if (scenario === 'slow') await sleep(headerMillis(req.headers, 'x-fake-response-delay-ms', options.slowMs ?? 5_000));
     if (scenario === 'stall' && body.stream !== true) return 'stall';
     return anthropic ? anthropicReply(body, scenario) : openAIReply(record.path, body, scenario);
