@@ -4,7 +4,7 @@ import type { ProviderAdapter } from '../providers/types.js';
 import { boundedCallFacts, millis } from '../providers/record-fields.js';
 import type { JsonValue, RecordInput, RecordStatus } from '../record/types.js';
 import type { ObservedAnswer } from './observe-answer.js';
-import { thrownErrorText } from './sdk-errors.js';
+import { thrownErrorFacts, type ThrownFacts } from './sdk-errors.js';
 
 /** One logical call as the wrapper saw it, once it is over. */
 export interface FinishedCall {
@@ -42,10 +42,10 @@ function statusOf(call: FinishedCall): RecordStatus {
 }
 
 /** Why the call failed, when the answer itself does not say (its error body is the better account). */
-function errorText(call: FinishedCall): string | undefined {
+function failureOf(call: FinishedCall): ThrownFacts | undefined {
   if (call.aborted || call.answer?.response.error) return undefined;
-  if (call.thrown) return thrownErrorText(call.thrown.error);
-  if (call.answer?.ending === 'broken') return 'the answer was cut off before its end (connection lost or SDK timeout)';
+  if (call.thrown) return thrownErrorFacts(call.thrown.error);
+  if (call.answer?.ending === 'broken') return { error: 'the answer was cut off before its end (connection lost or SDK timeout)' };
   return undefined;
 }
 
@@ -67,6 +67,7 @@ export function sdkCallRecord(call: FinishedCall, context: CallContext, pricing:
   const request = call.adapter.describeRequest(call.params ?? {});
   const normalised = normaliseCall(call.adapter, request, call.answer?.response ?? { usage: {} });
   const facts = boundedCallFacts(normalised, pricing);
+  const failure = failureOf(call);
   const input: RecordInput = {
     kind: 'llm.call',
     component: 'sdk',
@@ -81,7 +82,10 @@ export function sdkCallRecord(call: FinishedCall, context: CallContext, pricing:
     apiKey: context.apiKey,
     status: statusOf(call),
     httpStatus: call.answer?.status ?? httpStatusOf(call.thrown?.error),
-    error: errorText(call) ?? facts.error,
+    error: failure?.error ?? facts.error,
+    errorType: failure?.errorType ?? facts.errorType,
+    // A thrown error's message may quote the request or the answer: it goes where the answer's own error message would.
+    content: failure?.message === undefined ? facts.content : { ...facts.content, error: failure.message },
     latencyMs: millis(call.latencyMs),
     capture: context.capture,
     metadata: metadataOf(call, context),

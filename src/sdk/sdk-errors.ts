@@ -1,3 +1,5 @@
+import { errorIdentifier } from '../providers/errors.js';
+
 /**
  * Reading the errors the SDKs throw without importing the SDKs: the wrapper works with whichever
  * versions the application installed, so classes are recognised by name, not by `instanceof`.
@@ -15,7 +17,29 @@ export function isAbort(error: unknown, signal: AbortSignal | null | undefined):
   return error instanceof Error && (kindOf(error) === 'APIUserAbortError' || error.name === 'AbortError');
 }
 
-/** A failure with no answer to describe it (connection refused, timeout): the SDK's error class and message. */
-export function thrownErrorText(error: unknown): string {
-  return error instanceof Error ? `${kindOf(error)}: ${error.message}` : 'the SDK call failed without an Error object';
+/** SDK errors whose message is the SDK's own wording (`Connection error.`, `Request timed out.`), never a body's or a prompt's. */
+const OWN_WORDS: ReadonlySet<string> = new Set(['APIConnectionError', 'APIConnectionTimeoutError']);
+
+/** How a failure the answer does not describe is recorded. */
+export interface ThrownFacts {
+  /** In words that quote nothing: the error class, with its message only when that is the SDK's own wording. */
+  error: string;
+  /** The error class, when it is an identifier (`APIConnectionError`, `SyntaxError`). */
+  errorType?: string;
+  /** Any other message, which may quote the request or the answer: for the capture policy, as `content.error`. */
+  message?: string;
+}
+
+/**
+ * A failure with no error answer to describe it: a connection failure or timeout, or an error
+ * raised after a good answer (a stream helper, `.parse()` reading the model's JSON, whose
+ * messages quote the text they could not read). Only the SDK's fixed connection messages are
+ * kept as words; any other message is handed to the capture policy.
+ */
+export function thrownErrorFacts(error: unknown): ThrownFacts {
+  if (!(error instanceof Error)) return { error: 'the SDK call failed without an Error object' };
+  const kind = kindOf(error);
+  const errorType = errorIdentifier(kind);
+  if (OWN_WORDS.has(kind)) return { error: `${kind}: ${error.message}`, ...(errorType === undefined ? {} : { errorType }) };
+  return { error: errorType ?? 'the SDK call failed', ...(errorType === undefined ? {} : { errorType }), message: error.message };
 }

@@ -16,6 +16,8 @@ import { auditOpenAI } from '../openai.js';
 export const CLIENT_KEY = 'sk-sdk-test-0123456789abcdefghijklmnop';
 
 export interface SdkHarness {
+  /** The ledger's directory: database, WAL, anchor, keys. */
+  dir: string;
   fake: FakeUpstream;
   ledger: Ledger;
   /** The ledger's real SQLite store, with failure injection. */
@@ -29,22 +31,29 @@ export interface SdkHarness {
   lastCall(client: object): Promise<Envelope>;
   /** How many `llm.call` records the ledger holds, once `client`'s are committed. */
   callCount(client: object): Promise<number>;
-  /** The stored texts of a record (capture is plaintext here). */
+  /** The stored texts of a record (capture is plaintext unless the harness was started with another). */
   revealed(envelope: Envelope): Promise<{ system?: string; input?: string; output?: string; error?: string }>;
   close(): Promise<void>;
 }
 
-/** A fake upstream speaking OpenAI and Anthropic, and a SQLite ledger that keeps texts in plaintext, in a temporary directory. */
-export async function startSdkHarness(): Promise<SdkHarness> {
+export interface SdkHarnessOptions {
+  /** The `capture` section; default: prompts and responses in plaintext. */
+  capture?: Record<string, unknown>;
+  /** The ledger's environment (`LLM_LEDGER_KEK` for encrypted capture). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** A fake upstream speaking OpenAI and Anthropic, and a SQLite ledger (keeping texts in plaintext unless told otherwise) in a temporary directory. */
+export async function startSdkHarness(options: SdkHarnessOptions = {}): Promise<SdkHarness> {
   const dir = tempDir('llm-ledger-sdk-');
   const fake = await startFakeUpstream();
   const config = configSchema(dir).parse({
     store: { path: 'ledger.db' },
     log: { checkpoint_interval_ms: 0, anchor: { path: 'anchor' } },
-    capture: { prompts: 'plaintext', responses: 'plaintext', allow_plaintext: true },
+    capture: options.capture ?? { prompts: 'plaintext', responses: 'plaintext', allow_plaintext: true },
   });
   let store: FailingStore | undefined;
-  const ledger = await openLedger(config, { onWarning: () => undefined, wrapStore: (inner) => (store = new FailingStore(inner)) });
+  const ledger = await openLedger(config, { onWarning: () => undefined, ...(options.env ? { env: options.env } : {}), wrapStore: (inner) => (store = new FailingStore(inner)) });
   const ledgerErrors: SdkHarness['ledgerErrors'] = [];
   const onLedgerError = (error: unknown, call: LedgerErrorInfo) => ledgerErrors.push({ error, call });
   const calls = async (): Promise<Envelope[]> => {
@@ -53,6 +62,7 @@ export async function startSdkHarness(): Promise<SdkHarness> {
     return out;
   };
   return {
+    dir,
     fake,
     ledger,
     store: store!,
