@@ -1,15 +1,16 @@
 import type { CapturePolicy } from '../capture/policy.js';
 import type { ContentCipher } from '../crypto/content-cipher.js';
 import type { Anchor } from '../log/anchor.js';
-import { canonicalVerifierKey, NoteSigner, openCheckpoint } from '../log/checkpoint.js';
+import { canonicalVerifierKey, NoteSigner, openCheckpoint, type Checkpoint } from '../log/checkpoint.js';
 import { leafChunks, storedInclusionProof } from '../log/leaf-ranges.js';
 import { leafHashOfText, MerkleError, MerkleFrontier, verifyInclusion } from '../log/merkle.js';
 import { PROOF_FORMAT, type ProofBundle } from '../log/proof.js';
 import { canonicalJson } from '../record/canonical.js';
 import { sealEnvelope, type EnvelopeLimits } from '../record/envelope.js';
 import { parseRecordInput } from '../record/schema.js';
-import type { Envelope, LoggedRecord } from '../record/types.js';
-import type { AppendEntry, SearchFilter, StatsCopiesCheck, Store } from '../store/store.js';
+import { RecordValidationError } from '../record/errors.js';
+import type { Envelope, LoggedRecord, RecordInput } from '../record/types.js';
+import type { AppendEntry, SearchFilter, StatsCopiesCheck, Store, StoredCheckpoint } from '../store/store.js';
 import { AnomalyOptionsError, detectAnomalies, type AnomalyOptions, type AnomalyReport } from './anomalies.js';
 import { computeStats, STATS_GROUPS, type StatsGroup, type StatsReport } from './stats.js';
 import { TimeBoundError, withNormalizedTimes } from './time-bounds.js';
@@ -17,7 +18,7 @@ import { verifyLog, type VerifyReport } from './verify.js';
 import { LogWriter, numberingStore } from './writer.js';
 import { LedgerContent, subjectOf, type RevealedContent } from './content.js';
 import { LedgerError, LedgerIntegrityError } from './errors.js';
-import { prunedBelowPerLog, runRetention, type RetentionReport } from './retention.js';
+import { runRetention, type RetentionReport } from './retention.js';
 import type { RetentionConfig } from '../config/retention.js';
 import type { Spool } from './spool.js';
 
@@ -168,10 +169,8 @@ export class Ledger {
     if (!signer) throw new LedgerError('a ledger opened for writing needs its signing key: only a read-only ledger can do with the verifier key');
     const numbering = numberingStore(parts.store);
     // Many writers: the size is read only so that an unreachable store fails the open, as it does otherwise.
-    const state = numbering ? await parts.store.size().then(() => ({ frontier: new MerkleFrontier(), covered: 0 })) : await restoreTree(parts, verifierKey);
-    if (typeof state === 'string') {
-      return new Ledger(parts, verifierKey, undefined, new LedgerIntegrityError(`${state}; appends are refused until this is investigated (run 'llm-ledger verify')`));
-    }
+    const state = numbering ? await parts.store.size().then(() => ({ frontier: new MerkleFrontier(), covered: 0, prunedBelow: 0, unanchored: [] })) : await restoreTree(parts, verifierKey);
+    if (typeof state === 'string') return new Ledger(parts, verifierKey, undefined, new LedgerIntegrityError(state));
     const onWarning = parts.onWarning ?? ((message: string) => process.emitWarning(message, 'LlmLedgerWarning'));
     // A store that numbers records itself is shared by many writer processes: one of them, elected, signs.
     const integration = numbering?.integrate({ signer, origin: parts.origin, ...(parts.anchor ? { anchor: parts.anchor } : {}), intervalMs: parts.writer.checkpointIntervalMs, onWarning });
@@ -191,6 +190,8 @@ export class Ledger {
       },
       state.frontier,
       state.covered,
+      state.prunedBelow,
+      state.unanchored,
     );
     const ledger = new Ledger(parts, verifierKey, writer, undefined);
     if (parts.scheduleCleanup && parts.retention) ledger.scheduleCleanup(parts.retention.cleanupIntervalMs, onWarning);
@@ -222,7 +223,7 @@ export class Ledger {
    */
   async recordAll(inputs: readonly unknown[]): Promise<RecordReceipt[]> {
     const writer = this.writableWriter();
-    const sealed = inputs.map((input) => sealEnvelope(parseRecordInput(input), this.parts));
+    const sealed = inputs.map((input) => sealEnvelope(callerRecord(input), this.parts));
     const stored = await Promise.all(sealed.map(({ envelope, content }) => content && this.content.seal(envelope, content)));
     return Promise.all(sealed.map(({ envelope, canonical }, i) => this.submit(writer, envelope, canonical, stored[i], true)));
   }
@@ -236,10 +237,13 @@ export class Ledger {
     return this.parts.capture.digester.digest(text);
   }
 
-  /** `counted`: a caller's record, counted in an outage's figures when the store fails it. */
-  private async append(input: unknown, counted: boolean): Promise<RecordReceipt> {
+  /**
+   * `counted`: a caller's record, counted in an outage's figures when the store fails it. `own`: a
+   * record the ledger writes on its own behalf, of a kind a caller may not write (see RESERVED).
+   */
+  private async append(input: unknown, counted: boolean, own = false): Promise<RecordReceipt> {
     const writer = this.writableWriter();
-    const { envelope, canonical, content } = sealEnvelope(parseRecordInput(input), this.parts);
+    const { envelope, canonical, content } = sealEnvelope(own ? parseRecordInput(input) : callerRecord(input), this.parts);
     const stored = content && (await this.content.seal(envelope, content));
     return this.submit(writer, envelope, canonical, stored, counted);
   }
@@ -263,6 +267,11 @@ export class Ledger {
         throw err;
       },
     );
+  }
+
+  /** A record the ledger writes on its own behalf, of a kind a caller's `record` refuses (see RESERVED). */
+  private ownRecord(input: RecordInput): Promise<RecordReceipt> {
+    return this.append(input, true, true);
   }
 
   /** Whether the store takes records; a gateway that fails closed refuses traffic while it does not. */
@@ -295,7 +304,7 @@ export class Ledger {
     if (!outage || this.reportingOutage || this.closed) return;
     this.reportingOutage = true;
     try {
-      await this.append({ kind: 'event', eventType: 'store_outage', component: 'ledger', metadata: { since: outage.since, failedRecords: outage.failedRecords, spooledRecords: outage.spooledRecords, error: outage.error } }, false);
+      await this.append({ kind: 'event', eventType: 'store_outage', component: 'ledger', metadata: { since: outage.since, failedRecords: outage.failedRecords, spooledRecords: outage.spooledRecords, error: outage.error } }, false, true);
       this.outage = undefined;
       if (this.outageTimer) clearInterval(this.outageTimer);
       this.outageTimer = undefined;
@@ -316,7 +325,7 @@ export class Ledger {
     if (!access.reason?.trim()) throw new LedgerError('reveal needs a reason, which is recorded');
     const record = await this.get(id);
     if (!record) throw new LedgerError(`no record with id ${id}`);
-    const logged = await this.record({
+    const logged = await this.ownRecord({
       kind: 'content_accessed',
       component: 'reveal',
       user: access.actor,
@@ -338,7 +347,7 @@ export class Ledger {
     this.writableWriter();
     const subject = subjectOf({ user, tenant });
     const counts = await this.content.erase(subject, DELETE_BATCH);
-    const logged = await this.record({
+    const logged = await this.ownRecord({
       kind: 'erasure',
       component: 'erasure',
       ...(user === undefined ? { tenant } : { user }),
@@ -355,7 +364,7 @@ export class Ledger {
   async rewrapKeys(): Promise<{ subjects: number; rewrapped: number; kekId: string; recordId: string }> {
     this.writableWriter();
     const result = await this.content.rewrapKeys();
-    const logged = await this.record({ kind: 'event', eventType: 'keys_rewrapped', component: 'keys', metadata: { ...result } });
+    const logged = await this.ownRecord({ kind: 'event', eventType: 'keys_rewrapped', component: 'keys', metadata: { ...result } });
     return { ...result, recordId: logged.id };
   }
 
@@ -375,7 +384,10 @@ export class Ledger {
     this.writableWriter();
     // One pass at a time: a scheduled pass and a manual one must not prune the same range twice.
     while (this.cleaning) await this.cleaning.catch(() => undefined);
-    this.cleaning = runRetention({ store: this.parts.store, content: this.content, config: retention, record: (input) => this.record(input) }, now);
+    this.cleaning = runRetention(
+      { store: this.parts.store, content: this.content, config: retention, record: (input) => this.ownRecord(input), raiseHorizon: (below) => this.writableWriter().raiseHorizon(below) },
+      now,
+    );
     try {
       return await this.cleaning;
     } finally {
@@ -401,8 +413,16 @@ export class Ledger {
     await this.parts.store.close();
   }
 
-  get(id: string): Promise<LoggedRecord | undefined> {
-    return this.parts.store.getById(id);
+  /**
+   * One record by id. Stores find it through an id column, a copy kept for lookups; what comes
+   * back must be the committed envelope of that id, or the column was edited to point elsewhere.
+   */
+  async get(id: string): Promise<LoggedRecord | undefined> {
+    const record = await this.parts.store.getById(id);
+    if (record && record.envelope.id !== id) {
+      throw new LedgerIntegrityError(`the row stored under id ${id} holds record ${record.envelope.id} (index ${record.index}): the stored id was edited; run 'llm-ledger verify'`);
+    }
+    return record;
   }
 
   async search(options: SearchOptions = {}): Promise<SearchResult> {
@@ -464,7 +484,6 @@ export class Ledger {
   async verify(options: { onProgress?: (done: number, total: number) => void } = {}): Promise<VerifyReport> {
     await this.writer?.flush();
     return verifyLog(this.parts.store, {
-      prunedBelow: await prunedBelowPerLog(this.parts.store),
       origin: this.parts.origin,
       verifierKey: this.checkpointKey,
       ...(this.parts.anchor ? { anchor: this.parts.anchor } : {}),
@@ -506,32 +525,119 @@ export class Ledger {
   }
 }
 
-/** Rebuilds the tree from stored leaf hashes; returns why it cannot be trusted, if it cannot. */
-async function restoreTree(parts: LedgerParts, verifierKey: string): Promise<{ frontier: MerkleFrontier; covered: number } | string> {
+/** What a writer resumes from: the tree as stored and checked, and what its newest signed note says. */
+interface RestoredLog {
+  frontier: MerkleFrontier;
+  /** Size covered by the newest stored checkpoint. */
+  covered: number;
+  /** The pruning horizon the newest signed note states. */
+  prunedBelow: number;
+  /** Stored checkpoints newer than the anchor's newest: anchored before anything else. */
+  unanchored: StoredCheckpoint[];
+}
+
+/**
+ * Rebuilds the tree from stored leaf hashes and holds it against everything signed that can be
+ * seen: the newest stored checkpoint, the signed head (every row must lie within it: one beyond
+ * was not sequenced by a writer of this ledger) and the anchor's newest checkpoint (a store
+ * behind it was rolled back or restored from a backup; one that differs from it is a fork).
+ * Returns why the log cannot be appended to, if it cannot, naming the first index concerned and
+ * what resolves it.
+ */
+async function restoreTree(parts: LedgerParts, verifierKey: string): Promise<RestoredLog | string> {
   const where = parts.store.location;
   const size = await parts.store.size();
-  const latest = (await parts.store.checkpoints()).at(-1);
+  const [stored, head] = await Promise.all([parts.store.checkpoints(), parts.store.head()]);
+  const anchored = parts.anchor?.read() ?? [];
+  const open = (cp: StoredCheckpoint, what: string): Checkpoint | string => {
+    try {
+      const checkpoint = openCheckpoint(cp.note, verifierKey, parts.origin);
+      return checkpoint.size === cp.size ? checkpoint : `${where}: ${what} is stored with size ${cp.size} but its signed note says ${checkpoint.size}`;
+    } catch (err) {
+      return `${where}: ${what} does not verify: ${(err as Error).message}`;
+    }
+  };
+  const newestAnchored = anchored.reduce<StoredCheckpoint | undefined>((a, b) => (a && a.size >= b.size ? a : b), undefined);
+  const notes: [string, StoredCheckpoint | undefined][] = [
+    ['its newest checkpoint', stored.at(-1)],
+    ['its signed head', head],
+    [`its anchor's newest checkpoint (${parts.anchor?.location})`, newestAnchored],
+  ];
+  const opened: { what: string; checkpoint: Checkpoint }[] = [];
+  for (const [what, cp] of notes) {
+    if (!cp) continue;
+    const checkpoint = open(cp, what);
+    if (typeof checkpoint === 'string') return `${checkpoint}; ${RUN_VERIFY}`;
+    opened.push({ what, checkpoint });
+  }
+  const anchorNewest = newestAnchored ? opened.at(-1)!.checkpoint : undefined;
+  if (anchorNewest && anchorNewest.size > size) {
+    return `${where} holds ${size} records but its anchor (${parts.anchor!.location}) has a signed checkpoint of ${anchorNewest.size}: the records from index ${size} are gone (the store was rolled back or restored from an older backup). Appending would fork the log; see "Recovery" in docs/threat-model.md`;
+  }
+  const roots = new Map<number, Buffer>();
   const frontier = new MerkleFrontier();
-  let checkpointRoot = latest?.size === 0 ? frontier.root() : undefined;
+  if (opened.some((o) => o.checkpoint.size === 0)) roots.set(0, frontier.root());
   // One leaf past the records, so that a leaf without its record is noticed too.
   for await (const leaves of leafChunks((from, to) => parts.store.leafHashes(from, to), 0, size + 1, parts.store.leafBatch)) {
     for (const leaf of leaves) {
       frontier.append(leaf);
-      if (latest && frontier.size === latest.size) checkpointRoot = frontier.root();
+      if (opened.some((o) => o.checkpoint.size === frontier.size)) roots.set(frontier.size, frontier.root());
     }
   }
-  if (frontier.size !== size) return `${where} holds ${size} records but ${frontier.size} leaf hashes`;
-  if (!latest) return { frontier, covered: 0 };
-  if (latest.size > size) return `${where} holds ${size} records but its newest checkpoint covers ${latest.size}`;
-  let signed: Buffer;
-  try {
-    signed = openCheckpoint(latest.note, verifierKey, parts.origin).root;
-  } catch (err) {
-    return `the newest checkpoint of ${where} does not verify: ${(err as Error).message}`;
+  if (frontier.size !== size) return `${where} holds ${size} records but ${frontier.size} leaf hashes; ${RUN_VERIFY}`;
+  for (const { what, checkpoint } of opened) {
+    if (checkpoint.size > size) return `${where} holds ${size} records but ${what} covers ${checkpoint.size}; ${RUN_VERIFY}`;
+    if (!roots.get(checkpoint.size)?.equals(checkpoint.root)) {
+      return checkpoint === anchorNewest
+        ? `${where} differs from its anchor's checkpoint of size ${checkpoint.size} (${parts.anchor!.location}): the stored log is a fork of the anchored one, at an index below ${checkpoint.size}; see "Recovery" in docs/threat-model.md`
+        : `${where} does not match ${what} (size ${checkpoint.size}); ${RUN_VERIFY}`;
+    }
   }
-  if (!checkpointRoot || !signed.equals(checkpointRoot)) return `${where} does not match its newest checkpoint (size ${latest.size})`;
-  return { frontier, covered: latest.size };
+  // Without a head (a file from before heads), the newest checkpoint is what the writer last signed.
+  const sealed = Math.max(0, ...opened.map((o) => o.checkpoint.size));
+  if (size > sealed) {
+    return `${where} holds records from index ${sealed} to ${size - 1} that no signed head or checkpoint covers: they were not sequenced by this ledger's writer (inserted into storage), or were written by a version before signed heads and never checkpointed. Appending would sign them; run 'llm-ledger verify', then 'llm-ledger repair' (see "Recovery" in docs/threat-model.md)`;
+  }
+  const newestStored = stored.at(-1);
+  const anchoredSize = anchorNewest?.size ?? -1;
+  return {
+    frontier,
+    covered: newestStored?.size ?? 0,
+    prunedBelow: Math.max(0, ...opened.map((o) => o.checkpoint.prunedBelow ?? 0)),
+    unanchored: parts.anchor ? stored.filter((cp) => cp.size > anchoredSize) : [],
+  };
 }
+
+const RUN_VERIFY = "appends are refused until this is investigated (run 'llm-ledger verify')";
+
+/**
+ * What only the ledger itself writes: a retention record states which records may be missing, an
+ * erasure or a content access states what was done to content, a store outage or key rewrap what
+ * happened to the ledger. A caller who could write them could forge that account, so `record`
+ * refuses them; the ledger writes them through `ownRecord`.
+ */
+export const RESERVED = {
+  kinds: new Set<string>(['content_accessed', 'erasure', 'retention']),
+  eventTypes: new Set<string>(['store_outage', 'keys_rewrapped', 'unsealed_accepted']),
+};
+
+/** A caller's record, validated, and refused if it is one only the ledger may write. */
+function callerRecord(input: unknown): RecordInput {
+  const record = parseRecordInput(input);
+  if (record.kind !== undefined && RESERVED.kinds.has(record.kind)) {
+    throw new RecordValidationError([{ path: 'kind', message: `'${record.kind}' records are written by the ledger itself (${OWN_PATHS[record.kind]}), never through record()` }]);
+  }
+  if (record.kind === 'event' && record.eventType !== undefined && RESERVED.eventTypes.has(record.eventType)) {
+    throw new RecordValidationError([{ path: 'eventType', message: `'${record.eventType}' events are written by the ledger itself, never through record(); choose another event type` }]);
+  }
+  return record;
+}
+
+const OWN_PATHS: Record<string, string> = {
+  content_accessed: 'by reveal()',
+  erasure: 'by erase()',
+  retention: 'by cleanup()',
+};
 
 /** `since`/`until` in the envelope's own form, which stores compare as strings; a bad one is a LedgerError. */
 function checkedTimes<T extends { since?: string; until?: string }>(filter: T): T {

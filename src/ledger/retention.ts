@@ -20,6 +20,8 @@ export interface RetentionContext {
   content: LedgerContent;
   config: Pick<RetentionConfig, 'contentDays' | 'envelopeDays' | 'batchSize'>;
   record: (input: RecordInput) => Promise<{ id: string }>;
+  /** Publishes a checkpoint whose signed pruning horizon is `below`; rows below it may be deleted once it resolves. */
+  raiseHorizon: (below: number) => Promise<void>;
 }
 
 /**
@@ -50,19 +52,9 @@ export async function runRetention(ctx: RetentionContext, now: number, maxPerRun
   const { id } = await ctx.record({ kind: 'retention', component: 'retention', metadata: { ...(content ? { content } : {}), ...(envelopes ? { envelopes } : {}) } });
   report.recordId = id;
   if (report.envelopes && pruning) {
+    // Signed before any row goes: `verify` trusts no horizon that the log's signature does not state.
+    await ctx.raiseHorizon(report.envelopes.below);
     for (let n = -1; n !== 0; ) n = await pruning.prune(report.envelopes.below, ctx.config.batchSize);
   }
   return report;
-}
-
-/** The pruning horizon the log itself states: the highest `below` of its retention records. */
-export async function prunedBelowPerLog(store: Store): Promise<number> {
-  let below = 0;
-  for await (const batch of store.scan({ kind: 'retention' }, 100)) {
-    for (const { envelope } of batch) {
-      const stated = (envelope.metadata as { envelopes?: { below?: unknown } } | undefined)?.envelopes?.below;
-      if (typeof stated === 'number' && stated > below) below = stated;
-    }
-  }
-  return below;
 }

@@ -4,7 +4,17 @@ import { MerkleFrontier } from '../log/merkle.js';
 import { LEAF_DIFFERS, LEAF_NOT_COMMITTED } from '../store/leaf-scan.js';
 import type { Store, StoredCheckpoint } from '../store/store.js';
 
-export type ProblemKind = 'missing' | 'misplaced' | 'changed' | 'root-mismatch' | 'truncated' | 'bad-checkpoint' | 'fork';
+export type ProblemKind =
+  | 'missing'
+  | 'misplaced'
+  | 'changed'
+  | 'root-mismatch'
+  | 'truncated'
+  | 'bad-checkpoint'
+  | 'fork'
+  | 'unsealed'
+  | 'horizon'
+  | 'derived';
 
 export interface VerifyProblem {
   kind: ProblemKind;
@@ -26,6 +36,12 @@ export interface VerifyReport {
   anchor: string | null;
   /** Size of the newest checkpoint that matched the recomputed tree. */
   verifiedSize: number;
+  /** Records covered by a signed checkpoint or head that matched the recomputed tree. */
+  coveredBySignature: number;
+  /** Records covered by an anchored checkpoint that matched the recomputed tree. */
+  coveredByAnchor: number;
+  /** Records below this index were pruned by retention, as the log's signed checkpoints state; their leaf hashes stood in for them. */
+  prunedBelow: number;
 }
 
 export interface VerifyOptions {
@@ -34,38 +50,40 @@ export interface VerifyOptions {
   anchor?: Anchor;
   batchSize?: number;
   onProgress?: (done: number, total: number) => void;
-  /**
-   * Records below this index were pruned by retention, as the log's own `retention` records
-   * state: they are taken as their committed leaf hashes instead of being reported missing.
-   */
-  prunedBelow?: number;
 }
 
 /** Problems of one kind beyond this many are counted, not listed: a wiped log must not flood memory. */
 const MAX_LISTED_PER_KIND = 20;
 
+type RootSource = 'store' | 'head' | 'anchor';
+
 interface KnownRoot {
   checkpoint: Checkpoint;
-  source: string;
+  source: RootSource;
 }
 
 /**
  * Recomputes the tree from the stored bytes and holds it against every signed checkpoint, in
- * the store and at the anchor. Stored leaf hashes (kept apart from the rows) pin down which
- * record changed; checkpoints catch whatever rewrote both, and the anchor catches truncation.
+ * the store, its signed head and at the anchor. Stored leaf hashes (kept apart from the rows) pin
+ * down which record changed; checkpoints catch whatever rewrote both; the head catches a row
+ * that no writer of this ledger sequenced; the anchor catches truncation, rollback and forks.
+ * The pruning horizon (below which missing rows are expected) is taken only from signed notes.
  */
 export async function verifyLog(store: Store, options: VerifyOptions): Promise<VerifyReport> {
   const problems = new ProblemList();
   const warnings: string[] = [];
-  const stored = await store.checkpoints();
+  const [stored, head] = await Promise.all([store.checkpoints(), store.head()]);
   const anchored = options.anchor ? options.anchor.read() : [];
   if (!options.anchor) {
     warnings.push(
       'No anchor is configured (log.anchor.path): truncation or rollback of the newest records cannot be detected. Configure an anchor outside the database.',
     );
   }
-  const roots = collectRoots(stored, 'store', anchored, options, problems);
+  const roots = collectRoots([...stored.map((cp) => [cp, 'store'] as const), ...(head ? [[head, 'head'] as const] : []), ...anchored.map((cp) => [cp, 'anchor'] as const)], options, problems);
   const sizes = [...roots.keys()].sort((a, b) => a - b);
+  const horizon = signedHorizon(roots, problems);
+  // Every row the writer sequenced lies within its newest signed note; beyond it, none should exist.
+  const sealed = sizes.at(-1) ?? 0;
 
   const total = await store.size();
   const tree = new MerkleFrontier();
@@ -73,15 +91,17 @@ export async function verifyLog(store: Store, options: VerifyOptions): Promise<V
   let expectedIndex = 0;
   let nextCheck = 0;
   let verifiedSize = 0;
+  let anchorVerifiedSize = 0;
   let diverged = false;
-  // The first row-level problem since the last matching checkpoint: it explains a root mismatch exactly.
+  // The first row-level problem since the last matching checkpoint (and anchored one): it explains a root mismatch exactly.
   let firstPreciseSinceVerified: number | undefined;
+  let firstPreciseSinceAnchored: number | undefined;
   const precise = (kind: ProblemKind, index: number, message: string) => {
     firstPreciseSinceVerified ??= index;
+    firstPreciseSinceAnchored ??= index;
     problems.add(kind, index, message);
   };
   const batchSize = options.batchSize ?? 10_000;
-  const horizon = options.prunedBelow ?? 0;
   // Adds one leaf to the recomputed tree, and holds the tree against every checkpoint of its new size.
   const appendLeaf = (leaf: Uint8Array) => {
     tree.append(leaf);
@@ -93,12 +113,19 @@ export async function verifyLog(store: Store, options: VerifyOptions): Promise<V
       if (mismatch.length === 0 && !diverged) {
         verifiedSize = tree.size;
         firstPreciseSinceVerified = undefined;
+        if (known.some((k) => k.source === 'anchor')) {
+          anchorVerifiedSize = tree.size;
+          firstPreciseSinceAnchored = undefined;
+        }
       } else if (mismatch.length > 0) {
         diverged = true;
+        // The anchor holds what was published: stored checkpoints since its last match may be a fork's own.
+        const anchorDiffers = mismatch.some((k) => k.source === 'anchor');
+        const from = anchorDiffers ? (firstPreciseSinceAnchored ?? anchorVerifiedSize) : (firstPreciseSinceVerified ?? verifiedSize);
         problems.add(
-          'root-mismatch',
-          firstPreciseSinceVerified ?? verifiedSize,
-          `the tree of size ${tree.size} does not match its signed checkpoint (${mismatch.map((m) => m.source).join(', ')}); the log differs at or after index ${verifiedSize}`,
+          anchorDiffers ? 'fork' : 'root-mismatch',
+          from,
+          `the tree of size ${tree.size} does not match its signed checkpoint (${[...new Set(mismatch.map((m) => m.source))].join(', ')}); the log differs at or after index ${from}${anchorDiffers ? ' (the last index at which it matched the anchor)' : ''}`,
         );
       }
     }
@@ -134,17 +161,24 @@ export async function verifyLog(store: Store, options: VerifyOptions): Promise<V
   }
   if (expectedIndex < horizon) await fillPruned(horizon);
 
-  const largest = sizes.at(-1);
-  if (largest !== undefined && largest > position) {
-    const sources = [...new Set(roots.get(largest)!.map((k) => k.source))].join(', ');
-    problems.add('truncated', position, `the log holds ${position} records but a checkpoint (${sources}) covers ${largest}: records from index ${position} were removed`);
+  if (sealed > position) {
+    const sources = [...new Set(roots.get(sealed)!.map((k) => k.source))].join(', ');
+    problems.add('truncated', position, `the log holds ${position} records but a signed checkpoint (${sources}) covers ${sealed}: records from index ${position} were removed`);
   }
   const extraLeaves = await store.leafHashes(position, position + 1);
-  if (extraLeaves.length > 0 && (largest === undefined || largest <= position)) {
+  if (extraLeaves.length > 0 && sealed <= position) {
     problems.add('truncated', position, `leaf hashes exist beyond the last record (${position}): records from index ${position} were removed`);
   }
-  const covered = largest ?? 0;
-  if (position > covered) warnings.push(`${position - covered} record(s) from index ${covered} are not yet covered by a checkpoint.`);
+  if (position > sealed) {
+    problems.add(
+      'unsealed',
+      sealed,
+      `${position - sealed} record(s) from index ${sealed} are covered by no signed head or checkpoint: no writer of this ledger sequenced them (inserted into storage), or a version before signed heads wrote them and never checkpointed them`,
+    );
+  }
+  if (horizon > 0) await checkHorizonStated(store, roots, horizon, problems);
+  const derived = await store.checkStatsCopies?.();
+  for (const message of derived?.problems ?? []) problems.add('derived', undefined, `${message}: what stats report differs from the records (edited); run 'llm-ledger stats --check'`);
 
   const list = problems.list();
   const indexes = list.flatMap((p) => (p.index === undefined ? [] : [p.index]));
@@ -158,24 +192,25 @@ export async function verifyLog(store: Store, options: VerifyOptions): Promise<V
     anchoredCheckpointsChecked: anchored.length,
     anchor: options.anchor?.location ?? null,
     verifiedSize,
+    coveredBySignature: Math.min(verifiedSize, position),
+    coveredByAnchor: Math.min(anchorVerifiedSize, position),
+    prunedBelow: horizon,
   };
 }
 
-function collectRoots(
-  stored: StoredCheckpoint[],
-  storeName: string,
-  anchored: StoredCheckpoint[],
-  options: VerifyOptions,
-  problems: ProblemList,
-): Map<number, KnownRoot[]> {
+function collectRoots(notes: readonly (readonly [StoredCheckpoint, RootSource])[], options: VerifyOptions, problems: ProblemList): Map<number, KnownRoot[]> {
   const roots = new Map<number, KnownRoot[]>();
-  const add = (cp: StoredCheckpoint, source: string) => {
+  for (const [cp, source] of notes) {
     let checkpoint: Checkpoint;
     try {
       checkpoint = openCheckpoint(cp.note, options.verifierKey, options.origin);
     } catch (err) {
       problems.add('bad-checkpoint', undefined, `${source} checkpoint of size ${cp.size} is not valid: ${(err as Error).message}`);
-      return;
+      continue;
+    }
+    // The signed note is the truth; a size stored beside it that says otherwise was edited.
+    if (checkpoint.size !== cp.size) {
+      problems.add('bad-checkpoint', undefined, `a ${source} checkpoint is stored with size ${cp.size} but its signed note says ${checkpoint.size}: the stored size was edited`);
     }
     const list = roots.get(checkpoint.size) ?? [];
     if (list.some((k) => !k.checkpoint.root.equals(checkpoint.root))) {
@@ -183,10 +218,41 @@ function collectRoots(
     }
     list.push({ checkpoint, source });
     roots.set(checkpoint.size, list);
-  };
-  for (const cp of stored) add(cp, storeName);
-  for (const cp of anchored) add(cp, 'anchor');
+  }
   return roots;
+}
+
+/**
+ * The pruning horizon the signed notes state (never a row of the log, which anyone who can write
+ * storage could add). It only ever grows with the tree: a note that states less than a smaller one
+ * was signed over a rolled-back or rewritten log.
+ */
+function signedHorizon(roots: Map<number, KnownRoot[]>, problems: ProblemList): number {
+  let horizon = 0;
+  for (const size of [...roots.keys()].sort((a, b) => a - b)) {
+    // Notes of one size may differ: a horizon raised with no record since is signed over the same tree.
+    const stated = roots.get(size)!.map((k) => ({ source: k.source, prunedBelow: k.checkpoint.prunedBelow ?? 0 }));
+    for (const { source, prunedBelow } of stated) {
+      if (prunedBelow < horizon) problems.add('horizon', undefined, `the ${source} checkpoint of size ${size} states a pruning horizon of ${prunedBelow}, below the ${horizon} of a smaller one: horizons only grow`);
+    }
+    horizon = Math.max(horizon, ...stated.map((n) => n.prunedBelow));
+  }
+  return horizon;
+}
+
+/**
+ * The signed horizon must be one a `retention` record of the log stated, before the first
+ * checkpoint that carries it: the ledger signs a horizon only after committing that record.
+ */
+async function checkHorizonStated(store: Store, roots: Map<number, KnownRoot[]>, horizon: number, problems: ProblemList): Promise<void> {
+  const firstSigned = Math.min(...[...roots.entries()].filter(([, known]) => known.some((k) => (k.checkpoint.prunedBelow ?? 0) >= horizon)).map(([size]) => size));
+  for await (const batch of store.scan({ kind: 'retention' }, 100)) {
+    for (const { index, envelope } of batch) {
+      const stated = (envelope.metadata as { envelopes?: { below?: unknown } } | undefined)?.envelopes?.below;
+      if (stated === horizon && index < firstSigned) return;
+    }
+  }
+  problems.add('horizon', undefined, `the signed pruning horizon ${horizon} is stated by no retention record of the log below index ${firstSigned}: the retention record was removed or altered`);
 }
 
 class ProblemList {

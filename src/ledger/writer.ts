@@ -75,6 +75,11 @@ class Pending {
   ) {}
 }
 
+/** A checkpoint as the writer signed it, with the pruning horizon its note states. */
+interface SignedCheckpoint extends StoredCheckpoint {
+  prunedBelow: number;
+}
+
 /** A committed record's receipt; a class for the reason Pending is one. */
 class StoredAt implements Receipt {
   constructor(readonly index: number) {}
@@ -106,6 +111,10 @@ export class LogWriter {
   private idleWaiters: (() => void)[] = [];
   /** Anchor writes, one after another in publication order, off the path that resolves records. */
   private anchoring: Promise<void> = Promise.resolve();
+  /** Checkpoints the anchor refused (a full disk, say): tried again, in order, before the next one. */
+  private anchorBacklog: StoredCheckpoint[] = [];
+  /** The pruning horizon the newest checkpoint states: a raised horizon needs a checkpoint of its own. */
+  private checkpointedHorizon: number;
   /** False from a failed append until one succeeds. */
   private available = true;
   /** The spool holds records not yet in the store: new ones must go behind them, to keep the order. */
@@ -128,7 +137,13 @@ export class LogWriter {
     /** The tree as committed. */
     private committed: MerkleFrontier,
     private checkpointedSize: number,
+    /** Records below this index may be pruned, as the newest signed checkpoint or head says (see `raiseHorizon`). */
+    private prunedBelow = 0,
+    /** Stored checkpoints the anchor lacks (a crash or a full disk kept them from it): anchored first. */
+    unanchored: readonly StoredCheckpoint[] = [],
   ) {
+    this.checkpointedHorizon = prunedBelow;
+    for (const checkpoint of unanchored) this.anchorCheckpoint(checkpoint);
     this.frontier = committed.clone();
     if (options.spool && options.spool.entries > 0) {
       this.spooling = true;
@@ -192,7 +207,7 @@ export class LogWriter {
     const numbering = this.options.numbering;
     // Many writers: whatever the log holds now, this process's records included, gets covered by the integrator.
     if (numbering) return numbering.integration.covered(await this.store.size());
-    if (this.committed.size === this.checkpointedSize) return;
+    if (this.committed.size === this.checkpointedSize && this.prunedBelow === this.checkpointedHorizon) return;
     const checkpoint = this.sign(this.committed);
     this.inFlight++;
     try {
@@ -201,6 +216,19 @@ export class LogWriter {
     } finally {
       this.settled();
     }
+  }
+
+  /**
+   * Raises the pruning horizon to `below`, once the `retention` record that states it is
+   * committed, and publishes a checkpoint that says so: rows below it may be deleted only after
+   * that, so every deletion is covered by the log's own signature. Never lowered.
+   */
+  async raiseHorizon(below: number): Promise<void> {
+    // Many writers: the integrator reads the horizon from the retention record, once a checkpoint covers it.
+    if (this.options.numbering) return this.flush();
+    if (below > this.committed.size) throw new Error(`the pruning horizon ${below} lies beyond the committed log (${this.committed.size})`);
+    this.prunedBelow = Math.max(this.prunedBelow, below);
+    await this.flush();
   }
 
   async close(): Promise<void> {
@@ -250,7 +278,7 @@ export class LogWriter {
   private send(batch: Pending[], replayed = false): void {
     const numbering = this.options.numbering;
     let after: MerkleFrontier | undefined;
-    let checkpoint: StoredCheckpoint | undefined;
+    let checkpoint: SignedCheckpoint | undefined;
     let stored: Promise<number[]>;
     if (numbering) {
       const entries = batch.map((p) => (p.content ? { id: p.id, canonical: p.canonical, leafHash: p.leafHash, content: p.content } : { id: p.id, canonical: p.canonical, leafHash: p.leafHash }));
@@ -264,12 +292,15 @@ export class LogWriter {
         return entry;
       });
       after = this.frontier.clone();
+      // Every batch carries the log's signed head, committed with it: a row in storage beyond the
+      // head was not sequenced here. A due checkpoint is the head itself, kept and anchored too.
+      const head = this.sign(after);
       const due = Date.now() - this.lastCheckpointAt >= this.options.checkpointIntervalMs;
-      checkpoint = due ? this.sign(after) : undefined;
+      checkpoint = due ? head : undefined;
       if (checkpoint) this.lastCheckpointAt = Date.now();
       // The entries are the store's once handed over; holding them here until the commit would only
       // keep their objects alive through scavenges (see Pending).
-      stored = this.store.append(entries, checkpoint).then(() => batch.map((_, i) => first + i));
+      stored = this.store.append(entries, checkpoint, head).then(() => batch.map((_, i) => first + i));
     }
     this.inFlight++;
     stored.then(
@@ -420,22 +451,43 @@ export class LogWriter {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  private sign(tree: MerkleFrontier): StoredCheckpoint {
-    return { size: tree.size, note: this.signer.sign({ origin: this.options.origin, size: tree.size, root: tree.root() }) };
+  /** A checkpoint of `tree`, with the horizon it states (not stored: it is in the note). */
+  private sign(tree: MerkleFrontier): SignedCheckpoint {
+    // A horizon is only ever stated over a tree that holds it (a rolled-back tree may be shorter for a moment).
+    const prunedBelow = Math.min(this.prunedBelow, tree.size);
+    return { size: tree.size, note: this.signer.sign({ origin: this.options.origin, size: tree.size, root: tree.root(), prunedBelow }), prunedBelow };
   }
 
-  private checkpointed(checkpoint: StoredCheckpoint): void {
+  private checkpointed(checkpoint: SignedCheckpoint): void {
     this.checkpointedSize = Math.max(this.checkpointedSize, checkpoint.size);
+    this.checkpointedHorizon = checkpoint.prunedBelow;
     this.lastCheckpointAt = Date.now();
     if (this.checkpointTimer) clearTimeout(this.checkpointTimer);
     this.checkpointTimer = undefined;
+    this.anchorCheckpoint(checkpoint);
+  }
+
+  /**
+   * Anchors a stored checkpoint, after any the anchor refused before (in order, so the anchor
+   * never skips one it could have had); a refusal is a warning, and the checkpoint is tried again
+   * with the next one.
+   */
+  private anchorCheckpoint(checkpoint: StoredCheckpoint): void {
     const anchor = this.anchor;
     if (!anchor) return;
-    this.anchoring = this.anchoring.then(() =>
-      anchor.publish(checkpoint).catch((err: Error) => {
-        this.options.onWarning(`checkpoint of size ${checkpoint.size} was stored but not anchored: ${err.message}`);
-      }),
-    );
+    this.anchoring = this.anchoring.then(async () => {
+      const due = [...this.anchorBacklog, checkpoint];
+      this.anchorBacklog = [];
+      for (let i = 0; i < due.length; i++) {
+        try {
+          await anchor.publish(due[i]!);
+        } catch (err) {
+          this.anchorBacklog = due.slice(i);
+          this.options.onWarning(`checkpoint of size ${due[i]!.size} was stored but not anchored (tried again with the next checkpoint): ${(err as Error).message}`);
+          return;
+        }
+      }
+    });
   }
 
   /** Records left uncovered get a checkpoint once the interval has passed, even if traffic stops. */

@@ -110,4 +110,7 @@ export const verifyOutput = z.object({
   anchoredCheckpointsChecked: z.number().int(),
   anchor: z.string().nullable(),
   verifiedSize: z.number().int(),
+  coveredBySignature: z.number().int(),
+  coveredByAnchor: z.number().int(),
+  prunedBelow: z.number().int(),
 });

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Envelope } from '../record/types.js';
 import { MemoryStore } from './memory-store.js';
@@ -10,6 +10,8 @@ import { LeafBatchBuilder, type LeafBatch } from './leaf-scan.js';
 const RECORD_FILE = /^audit_(\d{8})(?:_(\d{3}))?\.jsonl$/;
 const LEAVES_FILE = 'leaves.bin';
 const CHECKPOINTS_FILE = 'checkpoints.jsonl';
+/** The signed head, replaced whole after each batch's lines: lines beyond it were not sequenced by the writer. */
+const HEAD_FILE = 'head.json';
 
 interface Line {
   index: number;
@@ -44,7 +46,7 @@ export class JsonlStore extends MemoryStore {
     return store;
   }
 
-  override async append(entries: readonly AppendEntry[], checkpoint?: StoredCheckpoint): Promise<void> {
+  override async append(entries: readonly AppendEntry[], checkpoint?: StoredCheckpoint, head?: StoredCheckpoint): Promise<void> {
     this.assertInSequence(entries);
     if (entries.some((e) => e.content)) throw new StoreError(`${this.location} cannot keep content (encrypted or plaintext capture); use a SQLite store`);
     try {
@@ -52,11 +54,13 @@ export class JsonlStore extends MemoryStore {
         this.appendLines(entries);
         appendDurably(join(this.dir, LEAVES_FILE), Buffer.concat(entries.map((e) => e.leafHash)));
       }
-      if (checkpoint) appendDurably(join(this.dir, CHECKPOINTS_FILE), `${JSON.stringify(checkpoint)}\n`);
+      if (checkpoint) appendDurably(join(this.dir, CHECKPOINTS_FILE), `${JSON.stringify({ size: checkpoint.size, note: checkpoint.note })}\n`);
+      const newHead = head ?? checkpoint;
+      if (newHead) replaceDurably(this.dir, HEAD_FILE, JSON.stringify({ size: newHead.size, note: newHead.note }));
     } catch (err) {
       throw new StoreError(`cannot append to ${this.location}: ${(err as Error).message}`, { cause: err });
     }
-    this.remember(entries, checkpoint);
+    this.remember(entries, checkpoint, head);
   }
 
   override async leafHashes(from: number, to: number): Promise<Buffer[]> {
@@ -122,6 +126,18 @@ export class JsonlStore extends MemoryStore {
     }
     this.remember(entries);
     this.published.push(...this.readCheckpoints());
+    this.sealedHead = this.readHead();
+  }
+
+  private readHead(): StoredCheckpoint | undefined {
+    const text = this.readFile(HEAD_FILE).toString('utf8');
+    if (text === '') return undefined;
+    try {
+      const { size, note } = JSON.parse(text) as StoredCheckpoint;
+      return { size, note };
+    } catch {
+      throw new StoreError(`${join(this.dir, HEAD_FILE)} is not JSON: the log's signed head was damaged; run 'llm-ledger verify'`);
+    }
   }
 
   private appendLines(entries: readonly AppendEntry[]): void {
@@ -180,6 +196,25 @@ function parseLine(text: string, where: string): { line: Line; raw: { index: num
   const start = text.indexOf('"envelope":') + '"envelope":'.length;
   const canonical = Buffer.from(text.slice(start, text.lastIndexOf('}')), 'utf8');
   return { line, raw: { index: line.index, canonical } };
+}
+
+/** Written beside, synced, then renamed over the old one (and the directory synced): a crash leaves the old head or the new, whole. */
+function replaceDurably(dir: string, name: string, text: string): void {
+  const partial = join(dir, `.${name}.partial`);
+  const fd = openSync(partial, 'w', 0o600);
+  try {
+    writeSync(fd, Buffer.from(text, 'utf8'));
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(partial, join(dir, name));
+  const dirFd = openSync(dir, 'r');
+  try {
+    fsyncSync(dirFd);
+  } finally {
+    closeSync(dirFd);
+  }
 }
 
 function appendDurably(path: string, data: string | Buffer): void {

@@ -32,6 +32,7 @@ export class MemoryStore implements Store {
   protected rows: MemoryRow[] = [];
   protected leaves: Buffer[] = [];
   protected published: StoredCheckpoint[] = [];
+  protected sealedHead: StoredCheckpoint | undefined;
   private byId = new Map<string, MemoryRow>();
 
   /** Subclasses that persist (JSONL) keep no content: it would live only as long as the process. */
@@ -50,9 +51,9 @@ export class MemoryStore implements Store {
     },
   };
 
-  async append(entries: readonly AppendEntry[], checkpoint?: StoredCheckpoint): Promise<void> {
+  async append(entries: readonly AppendEntry[], checkpoint?: StoredCheckpoint, head?: StoredCheckpoint): Promise<void> {
     this.assertInSequence(entries);
-    this.remember(entries, checkpoint);
+    this.remember(entries, checkpoint, head);
     (this.content as MemoryContentStore | undefined)?.add(entries);
   }
 
@@ -68,14 +69,20 @@ export class MemoryStore implements Store {
   }
 
   /** Adds to the in-memory view only; subclasses persist first. */
-  protected remember(entries: readonly AppendEntry[], checkpoint?: StoredCheckpoint): void {
+  protected remember(entries: readonly AppendEntry[], checkpoint?: StoredCheckpoint, head?: StoredCheckpoint): void {
     for (const entry of entries) {
       const row = { index: entry.index, canonical: entry.canonical, envelope: JSON.parse(entry.canonical) as Envelope };
       this.rows.push(row);
       this.byId.set(entry.id, row);
       this.leaves[entry.index] = entry.leafHash;
     }
-    if (checkpoint) this.published.push(checkpoint);
+    if (checkpoint) this.published.push({ size: checkpoint.size, note: checkpoint.note });
+    const sealed = head ?? checkpoint;
+    if (sealed) this.sealedHead = { size: sealed.size, note: sealed.note };
+  }
+
+  async head(): Promise<StoredCheckpoint | undefined> {
+    return this.sealedHead;
   }
 
   async size(): Promise<number> {

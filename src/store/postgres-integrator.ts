@@ -39,6 +39,8 @@ export class PostgresIntegrator {
   private frontier: MerkleFrontier | undefined;
   /** Size of the newest checkpoint this process knows of. */
   private checkpointed = 0;
+  /** The pruning horizon the integrator signs: from the newest checkpoint, raised by the retention records it integrates. */
+  private prunedBelow = 0;
   /** Why this integrator signs nothing: the stored log contradicts its own newest checkpoint. */
   private refusal: string | undefined;
   private step_: Promise<void> | undefined;
@@ -171,7 +173,9 @@ export class PostgresIntegrator {
     let root: Buffer | undefined;
     if (latest) {
       try {
-        root = openCheckpoint(latest.note, this.options.signer.verifierKey, this.options.origin).root;
+        const checkpoint = openCheckpoint(latest.note, this.options.signer.verifierKey, this.options.origin);
+        root = checkpoint.root;
+        this.prunedBelow = Math.max(this.prunedBelow, checkpoint.prunedBelow ?? 0);
       } catch (err) {
         return this.refuse(`the newest checkpoint of ${this.db.location} does not verify: ${(err as Error).message}`);
       }
@@ -210,10 +214,12 @@ export class PostgresIntegrator {
   private async round(): Promise<void> {
     const client = this.client!;
     const frontier = this.frontier!;
+    const from = frontier.size;
     while ((await this.extend(client, frontier, LEAF_BATCH)) === LEAF_BATCH);
     if (frontier.size <= this.checkpointed) return;
     const size = frontier.size;
-    const note = this.options.signer.sign({ origin: this.options.origin, size, root: frontier.root() });
+    this.prunedBelow = Math.max(this.prunedBelow, await this.statedHorizon(client, from, size));
+    const note = this.options.signer.sign({ origin: this.options.origin, size, root: frontier.root(), prunedBelow: this.prunedBelow });
     await client.query(`INSERT INTO ${this.db.s}.checkpoints (size, note) SELECT $1::bigint, $2::text WHERE $1::bigint > (SELECT coalesce(max(size), 0) FROM ${this.db.s}.checkpoints)`, [size, note]);
     this.checkpointed = size;
     const anchor = this.options.anchor;
@@ -222,6 +228,18 @@ export class PostgresIntegrator {
         anchor.publish({ size, note }).catch((err: Error) => this.warn(`checkpoint of size ${size} was stored but not anchored: ${err.message}`)),
       );
     }
+  }
+
+  /**
+   * The highest horizon the `retention` records among [from, to) state: the process that pruned
+   * wrote one before deleting anything and waits for a checkpoint over it, which then says so.
+   */
+  private async statedHorizon(client: pg.Client, from: number, to: number): Promise<number> {
+    const { rows } = await client.query<{ below: string | null }>(
+      `SELECT max((envelope #>> '{metadata,envelopes,below}')::bigint) AS below FROM ${this.db.s}.records WHERE idx >= $1 AND idx < $2 AND envelope ->> 'kind' = 'retention'`,
+      [from, to],
+    );
+    return Math.min(Number(rows[0]?.below ?? 0), to);
   }
 
   private async readCovered(): Promise<void> {

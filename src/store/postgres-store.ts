@@ -255,6 +255,11 @@ export class PostgresStore implements Store {
     if (rest) yield rest;
   }
 
+  /** None: every writer process appends, and the elected integrator signs checkpoints instead (see PostgresIntegrator). */
+  async head(): Promise<StoredCheckpoint | undefined> {
+    return undefined;
+  }
+
   checkpoints(): Promise<StoredCheckpoint[]> {
     return guarded(this.session, 'read checkpoints', async () => (await this.pool.query<StoredCheckpoint>(`SELECT size, note FROM ${this.s}.checkpoints ORDER BY seq`)).rows);
   }

@@ -117,3 +117,22 @@ BEGIN DELETE FROM call_stats WHERE idx = old.idx; END;
 CREATE TRIGGER call_stats_no_update BEFORE UPDATE ON call_stats
 BEGIN SELECT RAISE(ABORT, 'llm-ledger: call_stats is derived from records; updates are refused'); END;
 `;
+
+/**
+ * The log's signed head: one row, replaced by the writer in the transaction of every batch with
+ * the checkpoint it signed over the whole log after that batch. A record beyond it was not
+ * sequenced by the writer (it was inserted into the file), and `verify` and every writer say so.
+ * The signature is the guarantee; the trigger only keeps an honest mistake from moving it back.
+ * Run on every open, so files from before heads get the table (empty until their next append).
+ */
+export const SQLITE_HEAD_SCHEMA = `
+CREATE TABLE IF NOT EXISTS head (
+  one INTEGER PRIMARY KEY CHECK (one = 1),
+  size INTEGER NOT NULL,
+  note TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS head_forward_only BEFORE UPDATE ON head WHEN new.size < old.size
+BEGIN SELECT RAISE(ABORT, 'llm-ledger: the signed head only moves forward'); END;
+CREATE TRIGGER IF NOT EXISTS head_no_delete BEFORE DELETE ON head
+BEGIN SELECT RAISE(ABORT, 'llm-ledger: head is kept; deletes are refused'); END;
+`;

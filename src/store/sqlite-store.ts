@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import type { Envelope, LoggedRecord } from '../record/types.js';
 import { RECORD_STATUSES } from '../record/types.js';
-import { missingColumnsSql, NUMERIC_FIELDS, SQLITE_CALL_STATS_SCHEMA, SQLITE_SCHEMA, SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
+import { missingColumnsSql, NUMERIC_FIELDS, SQLITE_CALL_STATS_SCHEMA, SQLITE_HEAD_SCHEMA, SQLITE_SCHEMA, SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
 import { StatsColumnsBuilder, statusCode } from './stats-columns.js';
 import { SqliteWriterThread } from './sqlite-writer.js';
 import { SqliteContentStore } from './sqlite-content.js';
@@ -67,6 +67,7 @@ export function openSqliteStore(path: string, options: { parallelScanFrom?: numb
       db.exec(SQLITE_SCHEMA);
     }
     db.exec(SQLITE_CONTENT_SCHEMA);
+    db.exec(SQLITE_HEAD_SCHEMA);
     allowPruning(db);
     addCallStats(db);
   } catch (err) {
@@ -136,8 +137,8 @@ export class SqliteStore implements Store {
   }
 
   /** Not async, like the writer thread's append: an async function would keep `entries` alive until the commit (see Ledger.submit). */
-  append(entries: readonly AppendEntry[], checkpoint?: StoredCheckpoint): Promise<void> {
-    return this.writer.append(entries, checkpoint).catch((err: unknown) => {
+  append(entries: readonly AppendEntry[], checkpoint?: StoredCheckpoint, head?: StoredCheckpoint): Promise<void> {
+    return this.writer.append(entries, checkpoint, head).catch((err: unknown) => {
       throw new StoreError(`cannot append to ${this.location}: ${(err as Error).message}`, { cause: err });
     });
   }
@@ -390,6 +391,11 @@ export class SqliteStore implements Store {
 
   async checkpoints(): Promise<StoredCheckpoint[]> {
     return this.db.prepare('SELECT size, note FROM checkpoints ORDER BY seq').all() as unknown as StoredCheckpoint[];
+  }
+
+  async head(): Promise<StoredCheckpoint | undefined> {
+    const row = this.db.prepare('SELECT size, note FROM head').get() as StoredCheckpoint | undefined;
+    return row && { size: row.size, note: row.note };
   }
 
   async close(): Promise<void> {

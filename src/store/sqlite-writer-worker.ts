@@ -24,6 +24,8 @@ interface AppendMessage {
   envelopes: string[];
   leaves: Uint8Array;
   checkpoint?: { size: number; note: string };
+  /** The signed head after this batch (see SQLITE_HEAD_SCHEMA). */
+  head?: { size: number; note: string };
   content?: ContentRows;
 }
 
@@ -60,6 +62,7 @@ db.exec('PRAGMA temp_store = MEMORY;');
 const insertRecord = db.prepare('INSERT INTO records (idx, id, envelope) VALUES (?, ?, ?)');
 const insertLeaf = db.prepare('INSERT INTO leaves (idx, hash) VALUES (?, ?)');
 const insertCheckpoint = db.prepare('INSERT INTO checkpoints (size, note) VALUES (?, ?)');
+const replaceHead = db.prepare('INSERT INTO head (one, size, note) VALUES (1, ?, ?) ON CONFLICT (one) DO UPDATE SET size = excluded.size, note = excluded.note');
 const insertContent = db.prepare('INSERT INTO content (idx, mode, record_id, subject, ts, data) VALUES (?, ?, ?, ?, ?, ?)');
 const deleteBySubject = db.prepare('DELETE FROM content WHERE rowid IN (SELECT rowid FROM content WHERE subject = ? ORDER BY idx LIMIT ?)');
 const deleteBefore = db.prepare('DELETE FROM content WHERE rowid IN (SELECT rowid FROM content WHERE ts < ? ORDER BY ts LIMIT ?)');
@@ -126,6 +129,7 @@ function transaction<T>(work: () => T): T {
 function append(batches: readonly AppendMessage[]): void {
   let end = size;
   transaction(() => {
+    let head: AppendMessage['head'];
     for (const m of batches) {
       if (m.ids.length > 0 && m.first !== end) throw new Error(`a batch starting at index ${m.first} cannot follow a log of size ${end}`);
       for (let i = 0; i < m.ids.length; i++) {
@@ -142,7 +146,10 @@ function append(batches: readonly AppendMessage[]): void {
       if (m.checkpoint) insertCheckpoint.run(m.checkpoint.size, m.checkpoint.note);
       if (m.ids.length > 0) statsBlocks?.appended(m.first);
       end += m.ids.length;
+      head = m.head ?? head;
     }
+    // Batches sharing a transaction need only the last one's head.
+    if (head) replaceHead.run(head.size, head.note);
   });
   size = end;
   catchUpStatsBlocks();

@@ -65,15 +65,15 @@ export class SqliteWriterThread {
    * (every record's text) would outlive the scavenges during the commit, and V8 would soon
    * allocate them in the old generation (see Ledger.submit).
    */
-  append(entries: readonly AppendEntry[], checkpoint?: StoredCheckpoint): Promise<void> {
+  append(entries: readonly AppendEntry[], checkpoint?: StoredCheckpoint, head?: StoredCheckpoint): Promise<void> {
     try {
-      return this.post(entries, checkpoint);
+      return this.post(entries, checkpoint, head ?? checkpoint);
     } catch (err) {
       return Promise.reject(err as Error);
     }
   }
 
-  private post(entries: readonly AppendEntry[], checkpoint: StoredCheckpoint | undefined): Promise<void> {
+  private post(entries: readonly AppendEntry[], checkpoint: StoredCheckpoint | undefined, head: StoredCheckpoint | undefined): Promise<void> {
     const leaves = new Uint8Array(entries.length * 32);
     entries.forEach((e, i) => leaves.set(e.leafHash, i * 32));
     const { content, transfer } = contentRows(entries);
@@ -84,6 +84,7 @@ export class SqliteWriterThread {
       envelopes: entries.map((e) => e.canonical),
       leaves,
       ...(checkpoint ? { checkpoint } : {}),
+      ...(head ? { head } : {}),
       ...(content ? { content } : {}),
     };
     return this.send(message, [leaves.buffer, ...transfer]) as Promise<void>;

@@ -100,11 +100,20 @@ export interface Store {
   /** Present when retention can prune the oldest envelopes; absent for JSONL. */
   readonly pruning?: PrunableStore | undefined;
   /**
-   * Appends entries (contiguous, starting at `size()`) and optionally a checkpoint, atomically
-   * and durably. Calls may overlap; they must be applied in call order, and a batch that does not
-   * start at the current size must be refused (so batches sent behind a failed one fail too).
+   * Appends entries (contiguous, starting at `size()`), optionally a checkpoint to publish, and the
+   * log's new signed head, atomically and durably. The head is `head`, else `checkpoint`; with
+   * neither it stays as it was. Calls may overlap; they must be applied in call order, and a batch
+   * that does not start at the current size must be refused (so batches sent behind a failed one
+   * fail too).
    */
-  append(entries: readonly AppendEntry[], checkpoint?: StoredCheckpoint): Promise<void>;
+  append(entries: readonly AppendEntry[], checkpoint?: StoredCheckpoint, head?: StoredCheckpoint): Promise<void>;
+  /**
+   * The log's signed head: the checkpoint its writer signed over the whole log with the last
+   * committed batch, kept in the same transaction as the batch (one, replaced each time). A row
+   * beyond it was not sequenced by the writer. Absent before the first batch, in files written
+   * before heads, and in stores whose elected integrator signs instead (`numberingStore`).
+   */
+  head(): Promise<StoredCheckpoint | undefined>;
   /** Number of records the store believes it holds (one past the highest index). */
   size(): Promise<number>;
   /** Stored leaf hashes for indexes [from, to), kept apart from the rows so a moved row is caught. */

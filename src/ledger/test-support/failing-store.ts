@@ -27,12 +27,12 @@ export class FailingStore implements Store {
     return this.inner.pruning;
   }
 
-  async append(entries: readonly AppendEntry[], checkpoint?: StoredCheckpoint): Promise<void> {
+  async append(entries: readonly AppendEntry[], checkpoint?: StoredCheckpoint, head?: StoredCheckpoint): Promise<void> {
     if (this.down) {
       this.refused++;
       throw new StoreError(`cannot append to ${this.inner.location}: disk I/O error (injected)`);
     }
-    await this.inner.append(entries, checkpoint);
+    await this.inner.append(entries, checkpoint, head);
     this.appended += entries.length;
   }
   size(): Promise<number> {
@@ -58,6 +58,9 @@ export class FailingStore implements Store {
   }
   checkpoints(): Promise<StoredCheckpoint[]> {
     return this.inner.checkpoints();
+  }
+  head(): Promise<StoredCheckpoint | undefined> {
+    return this.inner.head();
   }
   close(): Promise<void> {
     return this.inner.close();

@@ -1,4 +1,5 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { verifiedSummary } from '../../cli/report.js';
 import { printable } from '../../cli/text.js';
 import type { Ledger } from '../../ledger/ledger.js';
 import type { VerifyReport } from '../../ledger/verify.js';
@@ -28,7 +29,7 @@ export function registerVerifyTool(server: McpServer, ledger: Ledger): void {
 
 function summarise(report: VerifyReport): string {
   const lines = report.ok
-    ? [`OK: ${report.size} records verified against ${report.checkpointsChecked} stored and ${report.anchoredCheckpointsChecked} anchored checkpoint(s); the tree of size ${report.verifiedSize} matches.`]
+    ? [verifiedSummary(report)]
     : [
         `FAILED: the log was altered${report.firstBadIndex === null ? '' : `; first bad index ${report.firstBadIndex}`}.`,
         ...report.problems.map((p) => `- [${p.kind}]${p.index === undefined ? '' : ` index ${p.index}:`} ${printable(p.message)}`),
