@@ -24,6 +24,8 @@ export interface WithLedgerOptions {
   create?: boolean;
   /** Runs once the configuration is loaded and checked, before the ledger is opened (a confirmation prompt, say). */
   beforeOpen?: (cfg: LedgerConfig) => Promise<void>;
+  /** With `writable`: takes records no signed head covers into the log (`llm-ledger repair`). */
+  acceptUnsealed?: { actor: string; reason: string };
 }
 
 /**
@@ -40,7 +42,7 @@ export async function withLedger(
   await options.beforeOpen?.(cfg);
   const onWarning = (m: string) => process.stderr.write(`warning: ${m}\n`);
   const ledger = options.writable
-    ? await openLedger(cfg, { onWarning })
+    ? await openLedger(cfg, { onWarning, ...(options.acceptUnsealed ? { acceptUnsealed: options.acceptUnsealed } : {}) })
     : await openLedger(cfg, { readOnly: true, onWarning });
   try {
     process.exitCode = await run(ledger, cfg);

@@ -4,6 +4,7 @@ import type { Anchor } from '../log/anchor.js';
 import { canonicalVerifierKey, NoteSigner, openCheckpoint, type Checkpoint } from '../log/checkpoint.js';
 import { leafChunks, storedInclusionProof } from '../log/leaf-ranges.js';
 import { leafHashOfText, MerkleError, MerkleFrontier, verifyInclusion } from '../log/merkle.js';
+import { sha256 } from '../crypto/sha256.js';
 import { PROOF_FORMAT, type ProofBundle } from '../log/proof.js';
 import { canonicalJson } from '../record/canonical.js';
 import { sealEnvelope, type EnvelopeLimits } from '../record/envelope.js';
@@ -54,6 +55,20 @@ export interface LedgerParts {
   spool?: Spool;
   /** How often a failing store is tried again: spool replay, or a probe when there is no spool (default 1000 ms). */
   retryIntervalMs?: number;
+  /**
+   * An operator's decision about records that no signed head covers (see `llm-ledger repair`):
+   * they are taken into the log as they stand, and an `unsealed_accepted` event naming the person,
+   * the reason and the digest of their leaf hashes is its first new record. Nothing else that
+   * keeps a writer from appending can be accepted this way.
+   */
+  acceptUnsealed?: { actor: string; reason: string };
+}
+
+/** Records an operator took into the log with `acceptUnsealed`: [from, to), and the event that says so. */
+export interface AcceptedUnsealed {
+  from: number;
+  to: number;
+  recordId: string;
 }
 
 /** Whether the store takes records, and what waits for it. */
@@ -194,6 +209,7 @@ export class Ledger {
       state.unanchored,
     );
     const ledger = new Ledger(parts, verifierKey, writer, undefined);
+    if ('unsealed' in state && state.unsealed && parts.acceptUnsealed) await ledger.acceptUnsealed(state.unsealed, parts.acceptUnsealed);
     if (parts.scheduleCleanup && parts.retention) ledger.scheduleCleanup(parts.retention.cleanupIntervalMs, onWarning);
     return ledger;
   }
@@ -267,6 +283,23 @@ export class Ledger {
         throw err;
       },
     );
+  }
+
+  /** Set when this open took unsealed records into the log (`LedgerParts.acceptUnsealed`). */
+  accepted: AcceptedUnsealed | undefined;
+
+  private async acceptUnsealed(range: { from: number; to: number }, decision: { actor: string; reason: string }): Promise<void> {
+    if (!decision.actor.trim() || !decision.reason.trim()) throw new LedgerError('accepting unsealed records needs the name of whoever decides (actor) and a reason, which are recorded');
+    const leaves = await this.parts.store.leafHashes(range.from, range.to);
+    const logged = await this.ownRecord({
+      kind: 'event',
+      eventType: 'unsealed_accepted',
+      component: 'repair',
+      user: decision.actor,
+      metadata: { from: range.from, to: range.to, count: range.to - range.from, leavesSha256: sha256(Buffer.concat(leaves)).toString('hex'), reason: decision.reason },
+    });
+    await this.flush();
+    this.accepted = { ...range, recordId: logged.id };
   }
 
   /** A record the ledger writes on its own behalf, of a kind a caller's `record` refuses (see RESERVED). */
@@ -534,6 +567,8 @@ interface RestoredLog {
   prunedBelow: number;
   /** Stored checkpoints newer than the anchor's newest: anchored before anything else. */
   unanchored: StoredCheckpoint[];
+  /** Records no signed note covers, taken in because an operator accepted them (`acceptUnsealed`). */
+  unsealed?: { from: number; to: number };
 }
 
 /**
@@ -595,8 +630,8 @@ async function restoreTree(parts: LedgerParts, verifierKey: string): Promise<Res
   }
   // Without a head (a file from before heads), the newest checkpoint is what the writer last signed.
   const sealed = Math.max(0, ...opened.map((o) => o.checkpoint.size));
-  if (size > sealed) {
-    return `${where} holds records from index ${sealed} to ${size - 1} that no signed head or checkpoint covers: they were not sequenced by this ledger's writer (inserted into storage), or were written by a version before signed heads and never checkpointed. Appending would sign them; run 'llm-ledger verify', then 'llm-ledger repair' (see "Recovery" in docs/threat-model.md)`;
+  if (size > sealed && !parts.acceptUnsealed) {
+    return `${where} holds records from index ${sealed} to ${size - 1} that no signed head or checkpoint covers: they were not sequenced by this ledger's writer (inserted into storage), or were written by a version before signed heads and never checkpointed. Appending would sign them; run 'llm-ledger repair' to see them and decide (see "Recovery" in docs/threat-model.md)`;
   }
   const newestStored = stored.at(-1);
   const anchoredSize = anchorNewest?.size ?? -1;
@@ -605,6 +640,7 @@ async function restoreTree(parts: LedgerParts, verifierKey: string): Promise<Res
     covered: newestStored?.size ?? 0,
     prunedBelow: Math.max(0, ...opened.map((o) => o.checkpoint.prunedBelow ?? 0)),
     unanchored: parts.anchor ? stored.filter((cp) => cp.size > anchoredSize) : [],
+    ...(size > sealed ? { unsealed: { from: sealed, to: size } } : {}),
   };
 }
 

@@ -32,6 +32,8 @@ export interface OpenLedgerOptions {
   retryIntervalMs?: number;
   /** Wraps the opened store (instrumentation, or failure injection in tests). */
   wrapStore?: (store: Store) => Store;
+  /** Takes records no signed head covers into the log, as an operator decided (see LedgerParts.acceptUnsealed). */
+  acceptUnsealed?: { actor: string; reason: string };
 }
 
 /**
@@ -86,6 +88,7 @@ export async function openLedger(config?: LedgerConfig | string, options: OpenLe
       ...(options.scheduleCleanup ? { scheduleCleanup: true } : {}),
       ...(spool ? { spool } : {}),
       ...(options.retryIntervalMs === undefined ? {} : { retryIntervalMs: options.retryIntervalMs }),
+      ...(options.acceptUnsealed ? { acceptUnsealed: options.acceptUnsealed } : {}),
     });
   } catch (err) {
     await spool?.close();
