@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { defaultCapturePolicy } from '../capture/default-policy.js';
+import { canonicalJson } from '../record/canonical.js';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -112,6 +114,24 @@ describe('verify on a SQLite ledger', () => {
     await ledger.close();
   });
 
+  it('names the rows whose id columns were swapped, and a lookup by either id refuses to answer with the other record', async () => {
+    const dir = await ledgerOf(10);
+    const db = new DatabaseSync(join(dir, 'ledger.db'));
+    const [five, seven] = [5, 7].map((idx) => (db.prepare('SELECT id FROM records WHERE idx = ?').get(idx) as { id: string }).id);
+    db.close();
+    tamper(dir, `UPDATE records SET id = 'swap' WHERE idx = 5; UPDATE records SET id = '${five}' WHERE idx = 7; UPDATE records SET id = '${seven}' WHERE idx = 5;`);
+    const ledger = await openTestLedger(dir);
+    await expect(ledger.get(five!)).rejects.toThrow(/the row stored under id .* holds record .* \(index 7\): the stored id was edited/);
+    await expect(ledger.prove(five!)).rejects.toThrow(/stored id was edited/);
+    const report = await ledger.verify();
+    await ledger.close();
+    expect(report.firstBadIndex).toBe(5);
+    expect(report.problems.map((p) => [p.kind, p.index])).toEqual([
+      ['changed', 5],
+      ['changed', 7],
+    ]);
+  });
+
   it('refuses updates and deletes through the append-only triggers', async () => {
     const dir = await ledgerOf(2);
     const db = new DatabaseSync(join(dir, 'ledger.db'));
@@ -161,17 +181,26 @@ describe('verify on a large SQLite ledger, scanned on worker threads', () => {
     expect((await verifyLarge(dir)).firstBadIndex).toBe(3333);
   });
 
+  it('names a row whose id column was edited', async () => {
+    const dir = await filled(5000);
+    tamper(dir, `UPDATE records SET id = 'edited' WHERE idx = 4321`);
+    const report = await verifyLarge(dir);
+    expect(report.firstBadIndex).toBe(4321);
+    expect(report.problems[0]?.message).toMatch(/stored under an id that is not its envelope's/);
+  });
+
   it('falls back to the last matching checkpoint when leaves were rewritten to match', async () => {
     const dir = await filled(5000);
     const db = new DatabaseSync(join(dir, 'ledger.db'));
     const before = (db.prepare('SELECT size FROM checkpoints WHERE size <= 3333 ORDER BY size DESC LIMIT 1').get() as { size: number }).size;
     db.close();
-    tamper(
-      dir,
-      `UPDATE records SET envelope = json_set(envelope, '$.model', 'x') WHERE idx = 3333;
-       UPDATE leaves SET hash = (SELECT hash FROM leaves WHERE idx = 1) WHERE idx = 3333;
-       UPDATE records SET envelope = (SELECT envelope FROM records WHERE idx = 1), id = 'copy' WHERE idx = 3333;`,
-    );
+    // A consistent rewrite: the record's model changed and its leaf recomputed to match, its id kept.
+    const stored = new DatabaseSync(join(dir, 'ledger.db'), { readOnly: true });
+    const { envelope } = stored.prepare('SELECT envelope FROM records WHERE idx = 3333').get() as { envelope: string };
+    stored.close();
+    const rewritten = canonicalJson({ ...(JSON.parse(envelope) as object), model: 'x' });
+    const leaf = createHash('sha256').update(Buffer.concat([Buffer.from([0]), Buffer.from(rewritten)])).digest('hex');
+    tamper(dir, `UPDATE records SET envelope = '${rewritten.replaceAll("'", "''")}' WHERE idx = 3333; UPDATE leaves SET hash = X'${leaf}' WHERE idx = 3333;`);
     const report = await verifyLarge(dir);
     expect(report.ok).toBe(false);
     expect(report.firstBadIndex).toBe(before);

@@ -1,7 +1,7 @@
 import type { Anchor } from '../log/anchor.js';
 import { openCheckpoint, type Checkpoint } from '../log/checkpoint.js';
 import { MerkleFrontier } from '../log/merkle.js';
-import { LEAF_DIFFERS, LEAF_NOT_COMMITTED } from '../store/leaf-scan.js';
+import { LEAF_DIFFERS, LEAF_ID_DIFFERS, LEAF_NOT_COMMITTED } from '../store/leaf-scan.js';
 import type { Store, StoredCheckpoint } from '../store/store.js';
 
 export type ProblemKind =
@@ -155,6 +155,7 @@ export async function verifyLog(store: Store, options: VerifyOptions): Promise<V
       const committed = batch.committed[i];
       if (committed === LEAF_NOT_COMMITTED) precise('changed', position, `record ${position} has no committed leaf hash (inserted, or its leaf was removed)`);
       else if (committed === LEAF_DIFFERS) precise('changed', position, `record ${position} differs from the leaf committed for index ${index} (changed, inserted or swapped)`);
+      else if (committed === LEAF_ID_DIFFERS) precise('changed', position, `record ${position} is stored under an id that is not its envelope's (the id column was edited: a lookup by id would find the wrong record)`);
       appendLeaf(batch.leaves.subarray(i * 32, i * 32 + 32));
     }
     options.onProgress?.(position, total);

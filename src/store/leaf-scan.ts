@@ -4,6 +4,8 @@ import { sha256 } from '../crypto/sha256.js';
 export const LEAF_MATCHES = 0;
 export const LEAF_DIFFERS = 1;
 export const LEAF_NOT_COMMITTED = 2;
+/** The bytes match their committed leaf, but the id the store keeps beside them (for lookups by id) is not the envelope's. */
+export const LEAF_ID_DIFFERS = 3;
 
 /**
  * A batch of stored rows as verification sees them, in columns rather than one object per row:
@@ -14,7 +16,7 @@ export interface LeafBatch {
   indexes: number[];
   /** RFC 9162 leaf hash of each row's bytes as they are now, 32 bytes per row. */
   leaves: Uint8Array;
-  /** One of LEAF_MATCHES, LEAF_DIFFERS, LEAF_NOT_COMMITTED per row. */
+  /** One of LEAF_MATCHES, LEAF_DIFFERS, LEAF_NOT_COMMITTED, LEAF_ID_DIFFERS per row. */
   committed: Uint8Array;
 }
 
@@ -34,12 +36,12 @@ export class LeafBatchBuilder {
     this.committed = new Uint8Array(size);
   }
 
-  /** Adds one row; returns a full batch when this row completed one. */
-  add(index: number, leaf: Uint8Array, committedLeaf: Uint8Array | null | undefined): LeafBatch | undefined {
+  /** Adds one row (`idDiffers`: its stored id column is not its envelope's id); returns a full batch when this row completed one. */
+  add(index: number, leaf: Uint8Array, committedLeaf: Uint8Array | null | undefined, idDiffers = false): LeafBatch | undefined {
     const n = this.indexes.length;
     this.indexes.push(index);
     this.leaves.set(leaf, n * 32);
-    this.committed[n] = !committedLeaf ? LEAF_NOT_COMMITTED : Buffer.compare(leaf, committedLeaf) === 0 ? LEAF_MATCHES : LEAF_DIFFERS;
+    this.committed[n] = !committedLeaf ? LEAF_NOT_COMMITTED : Buffer.compare(leaf, committedLeaf) !== 0 ? LEAF_DIFFERS : idDiffers ? LEAF_ID_DIFFERS : LEAF_MATCHES;
     return n + 1 === this.size ? this.take() : undefined;
   }
 

@@ -195,12 +195,13 @@ export class PostgresStore implements Store {
 
   /** PostgreSQL hashes each row where it lies and compares it with the committed leaf: only 64 bytes a row cross the wire. */
   async *scanLeaves(batchSize: number): AsyncIterable<LeafBatch> {
-    const sql = `SELECT r.idx, sha256('\\x00'::bytea || convert_to(r.canonical, 'UTF8')), l.hash
+    // leaves.id is the copy lookups by id go through: held against the envelope's own id.
+    const sql = `SELECT r.idx, sha256('\\x00'::bytea || convert_to(r.canonical, 'UTF8')), l.hash, l.id IS DISTINCT FROM r.envelope ->> 'id'
       FROM ${this.s}.records r LEFT JOIN ${this.s}.leaves l ON l.idx = r.idx ORDER BY r.idx`;
     const builder = new LeafBatchBuilder(batchSize);
     for await (const rows of this.cursor('scan leaves', sql, [], batchSize)) {
-      for (const [index, leaf, committed] of rows as [number, Buffer, Buffer | null][]) {
-        const batch = builder.add(index, leaf, committed);
+      for (const [index, leaf, committed, idDiffers] of rows as [number, Buffer, Buffer | null, boolean][]) {
+        const batch = builder.add(index, leaf, committed, idDiffers);
         if (batch) yield batch;
       }
     }

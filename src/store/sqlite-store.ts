@@ -160,12 +160,12 @@ export class SqliteStore implements Store {
     }
     // SQLite prepends the leaf prefix and joins the committed leaf: one pass, no copies in JavaScript.
     const stmt = this.db.prepare(
-      "SELECT r.idx, X'00' || CAST(r.envelope AS BLOB), l.hash FROM records r LEFT JOIN leaves l ON l.idx = r.idx ORDER BY r.idx",
+      "SELECT r.idx, X'00' || CAST(r.envelope AS BLOB), l.hash, r.id IS NOT r.envelope ->> '$.id' FROM records r LEFT JOIN leaves l ON l.idx = r.idx ORDER BY r.idx",
     );
     stmt.setReturnArrays(true);
     const builder = new LeafBatchBuilder(batchSize);
-    for (const [index, leafInput, committedLeaf] of stmt.iterate() as unknown as Iterable<[number, Uint8Array, Uint8Array | null]>) {
-      const batch = builder.add(index, hashLeafInput(leafInput), committedLeaf);
+    for (const [index, leafInput, committedLeaf, idDiffers] of stmt.iterate() as unknown as Iterable<[number, Uint8Array, Uint8Array | null, number]>) {
+      const batch = builder.add(index, hashLeafInput(leafInput), committedLeaf, idDiffers === 1);
       if (batch) yield batch;
     }
     const rest = builder.take();
