@@ -1,5 +1,7 @@
 import type pg from 'pg';
-import { canonicalLines, numberedInsertQuery, type UnnumberedEntry } from '../store/postgres-numbered.js';
+import { signBatchSeal } from '../log/batch-seal.js';
+import { generateSignerKey, NoteSigner } from '../log/checkpoint.js';
+import { canonicalLines, insertNumbered, type UnnumberedEntry } from '../store/postgres-numbered.js';
 import { timeOf } from '../store/postgres-partitions.js';
 import { BATCH, onConnections, timedBatches } from './postgres-batches.js';
 
@@ -7,8 +9,8 @@ import { BATCH, onConnections, timedBatches } from './postgres-batches.js';
  * The two ways many writers can share one log, compared on the database alone with the same
  * sealed rows, `connections` writers at once, timed until every row sits in the log at its index:
  *
- * - `head`: what the store does. Each writer's statement numbers its batch through the log head
- *   and inserts it (`numberedInsertQuery`).
+ * - `head`: what the store does. Each writer numbers its batch through the log head and inserts
+ *   it with its signed seal, in one transaction (`insertNumbered`).
  * - `queue`: sequence-then-integrate. Writers insert into a queue table (with no JSONB and no
  *   search index, so less work than a searchable queue would need); one integrator connection
  *   moves the oldest batch from the queue into the log, numbered, in one statement, over and over.
@@ -16,7 +18,13 @@ import { BATCH, onConnections, timedBatches } from './postgres-batches.js';
  * Neither side builds the tree, which costs both the same: the integrator reads the new leaf hashes.
  */
 export async function designRates(url: string, schemas: { head: string; queue: string }, rows: readonly UnnumberedEntry[], connections: number): Promise<{ head: number; queue: number }> {
-  const { rowsPerSecond: head } = await timedBatches(url, rows.length, connections, (client, from, to) => client.query(numberedInsertQuery(`"${schemas.head}"`, rows.slice(from, to))));
+  const signer = new NoteSigner(generateSignerKey('bench.example/log'));
+  const seal = (first: number, leaves: readonly Buffer[]) => signBatchSeal(signer, 'bench.example/log', first, leaves);
+  const { rowsPerSecond: head } = await timedBatches(url, rows.length, connections, async (client, from, to) => {
+    await client.query('BEGIN');
+    await insertNumbered(client, `"${schemas.head}"`, rows.slice(from, to), seal, (query) => client.query(query));
+    await client.query('COMMIT');
+  });
   const q = `"${schemas.queue}"`;
   await timed(url, 1, async ([client]) => {
     await client!.query(`CREATE TABLE ${q}.queue (seq bigserial PRIMARY KEY, id text NOT NULL UNIQUE, ts timestamptz NOT NULL, canonical text NOT NULL, hash bytea NOT NULL)`);

@@ -515,26 +515,13 @@ export class Ledger {
   }
 
   async verify(options: { onProgress?: (done: number, total: number) => void } = {}): Promise<VerifyReport> {
-    if (this.writer) await this.writer.flush();
-    else await this.awaitIntegration();
+    await this.writer?.flush();
     return verifyLog(this.parts.store, {
       origin: this.parts.origin,
       verifierKey: this.checkpointKey,
       ...(this.parts.anchor ? { anchor: this.parts.anchor } : {}),
       ...options,
     });
-  }
-
-  /**
-   * Many writers (PostgreSQL): records appended a moment ago wait for the elected integrator's
-   * next round. A reader gives it a few rounds to cover them before verify calls them unsealed.
-   */
-  private async awaitIntegration(): Promise<void> {
-    const store = this.parts.store;
-    if (!numberingStore(store)) return;
-    const size = await store.size();
-    const deadline = Date.now() + Math.max(2000, 3 * this.parts.writer.checkpointIntervalMs);
-    while (((await store.checkpoints()).at(-1)?.size ?? 0) < size && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
   }
 
   /** A self-contained inclusion proof for one record, checkable offline with `verifyProof`. */

@@ -1,4 +1,5 @@
 import type { Anchor } from '../log/anchor.js';
+import { sealedPrefix } from '../log/batch-seal.js';
 import { openCheckpoint, type Checkpoint } from '../log/checkpoint.js';
 import { MerkleFrontier } from '../log/merkle.js';
 import { LEAF_DIFFERS, LEAF_ID_DIFFERS, LEAF_NOT_COMMITTED } from '../store/leaf-scan.js';
@@ -36,7 +37,7 @@ export interface VerifyReport {
   anchor: string | null;
   /** Size of the newest checkpoint that matched the recomputed tree. */
   verifiedSize: number;
-  /** Records covered by a signed checkpoint or head that matched the recomputed tree. */
+  /** Records covered by a signed checkpoint, head or batch seal that matched the recomputed log. */
   coveredBySignature: number;
   /** Records covered by an anchored checkpoint that matched the recomputed tree. */
   coveredByAnchor: number;
@@ -102,6 +103,9 @@ export async function verifyLog(store: Store, options: VerifyOptions): Promise<V
     problems.add(kind, index, message);
   };
   const batchSize = options.batchSize ?? 10_000;
+  // The recomputed leaves beyond every signed note, for a store whose batch seals vouch for them.
+  const tail: Uint8Array[] = [];
+  const keepTail = store.batchSeals !== undefined;
   // Adds one leaf to the recomputed tree, and holds the tree against every checkpoint of its new size.
   const appendLeaf = (leaf: Uint8Array) => {
     tree.append(leaf);
@@ -156,7 +160,9 @@ export async function verifyLog(store: Store, options: VerifyOptions): Promise<V
       if (committed === LEAF_NOT_COMMITTED) precise('changed', position, `record ${position} has no committed leaf hash (inserted, or its leaf was removed)`);
       else if (committed === LEAF_DIFFERS) precise('changed', position, `record ${position} differs from the leaf committed for index ${index} (changed, inserted or swapped)`);
       else if (committed === LEAF_ID_DIFFERS) precise('changed', position, `record ${position} is stored under an id that is not its envelope's (the id column was edited: a lookup by id would find the wrong record)`);
-      appendLeaf(batch.leaves.subarray(i * 32, i * 32 + 32));
+      const leaf = batch.leaves.subarray(i * 32, i * 32 + 32);
+      if (keepTail && position >= sealed) tail.push(leaf);
+      appendLeaf(leaf);
     }
     options.onProgress?.(position, total);
   }
@@ -170,11 +176,17 @@ export async function verifyLog(store: Store, options: VerifyOptions): Promise<V
   if (extraLeaves.length > 0 && sealed <= position) {
     problems.add('truncated', position, `leaf hashes exist beyond the last record (${position}): records from index ${position} were removed`);
   }
-  if (position > sealed) {
+  // Beyond every signed note: a store with batch seals has them vouch for the newest records.
+  let sealedTo = sealed;
+  let sealProblem: string | undefined;
+  if (position > sealed && store.batchSeals) {
+    ({ end: sealedTo, problem: sealProblem } = sealedPrefix(await store.batchSeals(sealed), sealed, tail, options));
+  }
+  if (position > sealedTo) {
     problems.add(
       'unsealed',
-      sealed,
-      `${position - sealed} record(s) from index ${sealed} are covered by no signed head or checkpoint: no writer of this ledger sequenced them (inserted into storage), or a version before signed heads wrote them and never checkpointed them`,
+      sealedTo,
+      `${position - sealedTo} record(s) from index ${sealedTo} are covered by no signed head, checkpoint or batch seal${sealProblem ? ` (${sealProblem})` : ''}: no writer of this ledger stored them (inserted into storage), or a version before signed heads wrote them and never checkpointed them`,
     );
   }
   if (horizon > 0) await checkHorizonStated(store, roots, horizon, problems);
@@ -193,7 +205,7 @@ export async function verifyLog(store: Store, options: VerifyOptions): Promise<V
     anchoredCheckpointsChecked: anchored.length,
     anchor: options.anchor?.location ?? null,
     verifiedSize,
-    coveredBySignature: Math.min(verifiedSize, position),
+    coveredBySignature: verifiedSize === sealed ? Math.min(sealedTo, position) : Math.min(verifiedSize, position),
     coveredByAnchor: Math.min(anchorVerifiedSize, position),
     prunedBelow: horizon,
   };

@@ -1,4 +1,5 @@
 import type { Anchor } from '../log/anchor.js';
+import { signBatchSeal } from '../log/batch-seal.js';
 import type { NoteSigner } from '../log/checkpoint.js';
 import { leafHashOfText, type MerkleFrontier } from '../log/merkle.js';
 import type { AppendEntry, Store, StoredCheckpoint } from '../store/store.js';
@@ -10,8 +11,11 @@ import type { Spool, SpooledEntry } from './spool.js';
  * integrator the processes elect among themselves extends the tree and signs (`integrate`).
  */
 export interface NumberingStore {
-  /** Stores a batch at the next free indexes; resolves with each record's index (-1: a replayed record that was already stored). */
-  appendNumbered(entries: readonly Omit<AppendEntry, 'index'>[], options?: { replayed?: boolean }): Promise<number[]>;
+  /**
+   * Stores a batch at the next free indexes with the seal `seal` signs over them (see
+   * src/log/batch-seal.ts); resolves with each record's index (-1: a replayed record that was already stored).
+   */
+  appendNumbered(entries: readonly Omit<AppendEntry, 'index'>[], options: { replayed?: boolean; seal: (first: number, leaves: readonly Buffer[]) => string }): Promise<number[]>;
   integrate(options: { signer: NoteSigner; origin: string; anchor?: Anchor; intervalMs: number; onWarning: (message: string) => void }): Integration;
 }
 
@@ -282,7 +286,7 @@ export class LogWriter {
     let stored: Promise<number[]>;
     if (numbering) {
       const entries = batch.map((p) => (p.content ? { id: p.id, canonical: p.canonical, leafHash: p.leafHash, content: p.content } : { id: p.id, canonical: p.canonical, leafHash: p.leafHash }));
-      stored = numbering.store.appendNumbered(entries, { replayed });
+      stored = numbering.store.appendNumbered(entries, { replayed, seal: (first, leaves) => signBatchSeal(this.signer, this.options.origin, first, leaves) });
     } else {
       const first = this.frontier.size;
       const entries: AppendEntry[] = batch.map((p) => {

@@ -62,6 +62,17 @@ export class NoteSigner {
   sign(cp: Checkpoint): string {
     return asCheckpointError('checkpoint', () => signNote(checkpointBody(cp), this.#key));
   }
+
+  /** A signed note over another statement of this log (a batch seal): same key, a body no checkpoint parser accepts. */
+  signStatement(body: string): string {
+    return asCheckpointError('statement', () => signNote(body, this.#key));
+  }
+}
+
+/** The text of a note signed by `verifierKey`; a CheckpointError when the signature or form is wrong. */
+export function openSignedStatement(noteText: string, verifierKey: string): string {
+  const key = asCheckpointError('verifier key', () => parseVerifierKey(verifierKey));
+  return asCheckpointError('signed note', () => openNote(noteText, key));
 }
 
 /** Whether `text` is a well-formed verifier key (name, key id matching the key, Ed25519 public key). */
@@ -86,8 +97,7 @@ export function canonicalVerifierKey(text: string): string {
  * not carry what it says.
  */
 export function openCheckpoint(noteText: string, verifierKey: string, expectedOrigin?: string): Checkpoint {
-  const key = asCheckpointError('verifier key', () => parseVerifierKey(verifierKey));
-  const text = asCheckpointError('signed note', () => openNote(noteText, key));
+  const text = openSignedStatement(noteText, verifierKey);
   const lines = text.slice(0, -1).split('\n');
   const empty = lines.indexOf('');
   if (empty >= 0) throw new CheckpointError(`malformed line ${empty + 1}: checkpoint lines must not be empty`);

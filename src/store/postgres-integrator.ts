@@ -1,7 +1,9 @@
 import type pg from 'pg';
 import type { Anchor } from '../log/anchor.js';
 import { openCheckpoint, type NoteSigner } from '../log/checkpoint.js';
+import { sealedPrefix } from '../log/batch-seal.js';
 import { MerkleFrontier } from '../log/merkle.js';
+import { readSeals } from './postgres-seals.js';
 import { openSessionClient, type PostgresOptions, type PostgresSession } from './postgres-connection.js';
 import { StoreError } from './store.js';
 
@@ -181,12 +183,14 @@ export class PostgresIntegrator {
       }
     }
     const frontier = new MerkleFrontier();
-    for (;;) {
-      const added = await this.extend(client, frontier, latest && frontier.size < latest.size ? latest.size - frontier.size : LEAF_BATCH);
-      if (latest && frontier.size === latest.size && !root!.equals(frontier.root())) {
-        return this.refuse(`${this.db.location} does not match its newest checkpoint (size ${latest.size}); appends go on but no checkpoint is signed until this is investigated (run 'llm-ledger verify')`);
-      }
-      if (added === 0) break;
+    // Up to the newest checkpoint; what lies beyond is integrated by rounds, batch seal by batch seal.
+    while (latest && frontier.size < latest.size) {
+      const leaves = await this.readLeaves(client, frontier.size, latest.size - frontier.size);
+      if (leaves.length === 0) break;
+      for (const leaf of leaves) frontier.append(leaf);
+    }
+    if (latest && frontier.size === latest.size && !root!.equals(frontier.root())) {
+      return this.refuse(`${this.db.location} does not match its newest checkpoint (size ${latest.size}); appends go on but no checkpoint is signed until this is investigated (run 'llm-ledger verify')`);
     }
     if (latest && frontier.size < latest.size) {
       return this.refuse(`${this.db.location} holds ${frontier.size} leaves but its newest checkpoint covers ${latest.size}; no checkpoint is signed until this is investigated (run 'llm-ledger verify')`);
@@ -195,19 +199,45 @@ export class PostgresIntegrator {
     return frontier;
   }
 
-  /** Appends the leaves stored after the tree's end, in index order, up to `max`; returns how many. */
-  private async extend(client: pg.Client, frontier: MerkleFrontier, max: number): Promise<number> {
+  /** The leaf hashes stored from `from` on, in index order, up to `max` (and `limit`). */
+  private async readLeaves(client: pg.Client, from: number, max: number, limit = LEAF_BATCH): Promise<Buffer[]> {
     const { rows } = await client.query<[number, Buffer]>({
       text: `SELECT idx, hash FROM ${this.db.s}.leaves WHERE idx >= $1 ORDER BY idx LIMIT $2`,
-      values: [frontier.size, Math.min(max, LEAF_BATCH)],
+      values: [from, Math.min(max, limit)],
       rowMode: 'array',
     });
-    for (const [idx, hash] of rows) {
+    rows.forEach(([idx], i) => {
       // Writers commit in index order (the log head's lock), so what is visible is a contiguous prefix.
-      if (idx !== frontier.size) throw new StoreError(`the leaves of ${this.db.location} skip from index ${frontier.size} to ${idx}`);
-      frontier.append(hash);
+      if (idx !== from + i) throw new StoreError(`the leaves of ${this.db.location} skip from index ${from + i} to ${idx}`);
+    });
+    return rows.map(([, hash]) => hash);
+  }
+
+  /**
+   * Appends the leaves stored after the tree's end, as far as batch seals cover them; returns
+   * how many. A row that no valid seal covers was not stored by a writer of this ledger: nothing
+   * from it on is integrated or signed, and the integrator refuses from then on.
+   */
+  private async extend(client: pg.Client, frontier: MerkleFrontier): Promise<number> {
+    const from = frontier.size;
+    const key = { verifierKey: this.options.signer.verifierKey, origin: this.options.origin };
+    let leaves = await this.readLeaves(client, from, LEAF_BATCH);
+    if (leaves.length === 0) return 0;
+    const seals = await readSeals(client, this.db.s, from, from + leaves.length);
+    let sealed = sealedPrefix(seals, from, leaves, key);
+    // A batch larger than one read of leaves: read it whole (writer.max_batch bounds it).
+    if (sealed.end === from && sealed.needsLeavesTo !== undefined) {
+      leaves = await this.readLeaves(client, from, sealed.needsLeavesTo - from, sealed.needsLeavesTo - from);
+      sealed = sealedPrefix(seals, from, leaves, key);
     }
-    return rows.length;
+    const { end, problem } = sealed;
+    for (const leaf of leaves.slice(0, end - from)) frontier.append(leaf);
+    if (problem) {
+      this.refuse(
+        `${this.db.location}: ${problem}, so it was not stored by a writer of this ledger (inserted into the database, or by a version before batch seals): no checkpoint is signed over it or anything after it; run 'llm-ledger verify', then 'llm-ledger repair' (see "Recovery" in docs/threat-model.md)`,
+      );
+    }
+    return end - from;
   }
 
   /** Adds what writers stored since the last round and, when the tree grew, signs and stores a checkpoint. */
@@ -215,7 +245,7 @@ export class PostgresIntegrator {
     const client = this.client!;
     const frontier = this.frontier!;
     const from = frontier.size;
-    while ((await this.extend(client, frontier, LEAF_BATCH)) === LEAF_BATCH);
+    while (!this.refusal && (await this.extend(client, frontier)) > 0);
     if (frontier.size <= this.checkpointed) return;
     const size = frontier.size;
     this.prunedBelow = Math.max(this.prunedBelow, await this.statedHorizon(client, from, size));

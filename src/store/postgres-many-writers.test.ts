@@ -6,7 +6,7 @@ import { verifyProof } from '../log/proof.js';
 import { openPostgresStore } from './postgres-store.js';
 import { rolesOf } from './postgres-schema.js';
 import { entriesFor } from './test-support/conformance.js';
-import { TEST_DATABASE_URL, TestSchemas, withClient } from './test-support/postgres.js';
+import { sealer, TEST_DATABASE_URL, TestSchemas, withClient } from './test-support/postgres.js';
 
 const schemas = new TestSchemas();
 afterAll(() => schemas.dropAll());
@@ -134,7 +134,7 @@ describe('many writers on one PostgreSQL log', () => {
     await ledger.close().catch(() => undefined);
   });
 
-  it('an instance with another signing key gives the integrator lock back; one with the right key then signs', async () => {
+  it('an instance with another signing key gives the integrator lock back, and its records never enter the signed log: their seals are not this ledger\'s', async () => {
     const schema = schemas.next();
     const right = opener(schema);
     const first = await right.open();
@@ -146,12 +146,11 @@ describe('many writers on one PostgreSQL log', () => {
     await expect(misconfigured.flush()).rejects.toThrow(/newest checkpoint of .* does not verify/);
     expect(await integratorPids(schema)).toEqual([]);
     const fixed = await opener(schema, 50, right.dir).open();
-    await fixed.flush();
-    expect(await integratorPids(schema)).toHaveLength(1);
-    await fixed.close();
+    await expect(fixed.flush()).rejects.toThrow(/the batch seal at index 1 is not valid.*not stored by a writer of this ledger/);
+    await fixed.close().catch(() => undefined);
     await misconfigured.close().catch(() => undefined);
     const reader = await right.open(true);
-    expect(await reader.verify()).toMatchObject({ ok: true, size: 2, verifiedSize: 2 });
+    expect(await reader.verify()).toMatchObject({ ok: false, size: 2, verifiedSize: 1, firstBadIndex: 1, problems: [expect.objectContaining({ kind: 'unsealed', index: 1 })] });
     await reader.close();
   });
 
@@ -159,11 +158,11 @@ describe('many writers on one PostgreSQL log', () => {
     const store = openPostgresStore({ url: TEST_DATABASE_URL, schema: schemas.next() });
     try {
       const entries = entriesFor([0, 1, 2].map((i) => sampleCall(i))).map(({ index: _index, ...rest }) => rest);
-      expect(await store.appendNumbered(entries.slice(0, 2))).toEqual([0, 1]);
-      expect(await store.appendNumbered(entries, { replayed: true })).toEqual([-1, -1, 2]);
+      expect(await store.appendNumbered(entries.slice(0, 2), sealer())).toEqual([0, 1]);
+      expect(await store.appendNumbered(entries, { replayed: true, ...sealer() })).toEqual([-1, -1, 2]);
       expect(await store.size()).toBe(3);
       // Outside a replay a record stored twice is an error, not a silent skip.
-      await expect(store.appendNumbered(entries.slice(0, 1))).rejects.toThrow(/duplicate key/);
+      await expect(store.appendNumbered(entries.slice(0, 1), sealer())).rejects.toThrow(/duplicate key/);
       expect(await store.size()).toBe(3);
     } finally {
       await store.close();

@@ -37,6 +37,22 @@ export class PostgresPartitions {
     }
   }
 
+  /**
+   * The same, as one statement of the caller's transaction: a savepoint keeps the transaction
+   * usable when the statement fails for want of a partition, which is made on another connection.
+   */
+  async insertIn(client: pg.ClientBase, query: pg.QueryConfig, entries: readonly Pick<AppendEntry, 'canonical'>[]): Promise<pg.QueryResult> {
+    await client.query('SAVEPOINT llm_ledger_insert');
+    try {
+      return await client.query(query);
+    } catch (err) {
+      if (!isMissingPartition(err)) throw err;
+      await client.query('ROLLBACK TO SAVEPOINT llm_ledger_insert');
+      await this.ensure([...new Set(entries.map((e) => timeOf(e.canonical).slice(0, 10)))]);
+      return await client.query(query);
+    }
+  }
+
   private async ensure(days: string[]): Promise<void> {
     await this.db.pool.query(`SELECT ${this.db.s}.ensure_partitions($1::date[])`, [days]);
   }

@@ -338,12 +338,32 @@ BEGIN
 END $do$;
 `;
 
+/**
+ * One signed seal per batch (see src/log/batch-seal.ts), inserted by the writer in the batch's own
+ * transaction: the integrator signs no checkpoint over a row no seal covers, so a row written into
+ * the database by anyone but a writer of this ledger never enters the signed log. Rows stored
+ * before this version are covered by the checkpoints their integrator signed.
+ */
+const batchSeals = (schema: string, roles: PostgresRoles): string => {
+  const s = q(schema);
+  return `
+CREATE TABLE ${s}.batch_seals (
+  first_idx bigint PRIMARY KEY CHECK (first_idx >= 0),
+  note text NOT NULL
+);
+${appendOnly(s, 'batch_seals')}
+GRANT SELECT ON ${s}.batch_seals TO ${q(roles.reader)}, ${q(roles.writer)};
+GRANT INSERT ON ${s}.batch_seals TO ${q(roles.writer)};
+`;
+};
+
 /** In order; a new version is appended here and never edited once released. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial layout: partitioned records, roles, append-only triggers', sql: initial },
   { version: 2, name: 'many writers: the log head numbers batches from any number of processes', sql: manyWriters },
   { version: 3, name: 'records compressed with lz4', sql: lz4Records },
   { version: 4, name: 'compressed records kept whole in their row', sql: recordsInline },
+  { version: 5, name: 'a signed seal with every batch', sql: batchSeals },
 ];
 
 export const POSTGRES_SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

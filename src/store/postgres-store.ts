@@ -1,16 +1,18 @@
 import type pg from 'pg';
 import type { Envelope, LoggedRecord } from '../record/types.js';
 import { LeafBatchBuilder, type LeafBatch } from './leaf-scan.js';
-import { openClient, openPool, postgresLocation, type PostgresOptions, type PostgresSession } from './postgres-connection.js';
+import { inTransaction, openClient, openPool, postgresLocation, type PostgresOptions, type PostgresSession } from './postgres-connection.js';
 import { guarded, PostgresContentStore } from './postgres-content.js';
 import { cursorBatches } from './postgres-cursor.js';
 import { LEAF_BATCH, PostgresIntegrator, type IntegratorOptions } from './postgres-integrator.js';
-import { canonicalLines, contentColumns, numberedInsertQuery, type UnnumberedEntry } from './postgres-numbered.js';
+import { canonicalLines, contentColumns, insertNumbered, type BatchSealer, type UnnumberedEntry } from './postgres-numbered.js';
 import { migrate } from './postgres-migrate.js';
 import { PostgresPartitions, timeOf } from './postgres-partitions.js';
 import { PostgresPruning } from './postgres-pruning.js';
 import { statsSelect, whereOf } from './postgres-query.js';
 import { rolesOf } from './postgres-schema.js';
+import { readSeals } from './postgres-seals.js';
+import type { StoredSeal } from '../log/batch-seal.js';
 import { StatsColumnsBuilder } from './stats-columns.js';
 import {
   StoreError,
@@ -149,20 +151,19 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * Many-writers mode: stores records the database numbers (see `numberedInsertQuery`), so any
+   * Many-writers mode: stores records the database numbers, each batch with its signed seal (see `insertNumbered`), so any
    * number of processes can append to one log at once. Resolves with each record's index; in a
    * `replayed` batch, -1 for a record that was already stored (its first commit went through).
    */
-  appendNumbered(entries: readonly UnnumberedEntry[], options: { replayed?: boolean } = {}): Promise<number[]> {
+  appendNumbered(entries: readonly UnnumberedEntry[], options: { replayed?: boolean; seal: BatchSealer }): Promise<number[]> {
     const run = this.appending.then(() =>
       guarded(this.session, 'append', async () => {
         // Other processes move the log too: the size this process knew is stale from now on.
         this.size_ = undefined;
-        const indexes = new Array<number>(entries.length).fill(-1);
-        if (entries.length === 0) return indexes;
-        const { rows } = await this.partitions.insert(numberedInsertQuery(this.s, entries, options.replayed === true), entries);
-        for (const { ord, idx } of rows as { ord: number; idx: number }[]) indexes[ord - 1] = idx;
-        return indexes;
+        if (entries.length === 0) return [];
+        return inTransaction(this.pool, undefined, (client) =>
+          insertNumbered(client, this.s, entries, options.seal, (query, batch) => this.partitions.insertIn(client, query, batch), options.replayed === true),
+        );
       }),
     );
     this.appending = run.catch(() => undefined);
@@ -256,9 +257,14 @@ export class PostgresStore implements Store {
     if (rest) yield rest;
   }
 
-  /** None: every writer process appends, and the elected integrator signs checkpoints instead (see PostgresIntegrator). */
+  /** None: every writer process appends, and the elected integrator signs checkpoints instead (see PostgresIntegrator); batches carry seals. */
   async head(): Promise<StoredCheckpoint | undefined> {
     return undefined;
+  }
+
+  /** The seals of the batches stored from index `from` on, in index order (see src/log/batch-seal.ts). */
+  batchSeals(from: number): Promise<StoredSeal[]> {
+    return guarded(this.session, 'read batch seals', () => readSeals(this.pool, this.s, from));
   }
 
   checkpoints(): Promise<StoredCheckpoint[]> {

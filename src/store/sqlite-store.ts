@@ -160,7 +160,7 @@ export class SqliteStore implements Store {
     }
     // SQLite prepends the leaf prefix and joins the committed leaf: one pass, no copies in JavaScript.
     const stmt = this.db.prepare(
-      "SELECT r.idx, X'00' || CAST(r.envelope AS BLOB), l.hash, r.id IS NOT r.envelope ->> '$.id' FROM records r LEFT JOIN leaves l ON l.idx = r.idx ORDER BY r.idx",
+      "SELECT r.idx, X'00' || CAST(r.envelope AS BLOB), l.hash, iif(json_valid(r.envelope), r.id IS NOT r.envelope ->> '$.id', 0) FROM records r LEFT JOIN leaves l ON l.idx = r.idx ORDER BY r.idx",
     );
     stmt.setReturnArrays(true);
     const builder = new LeafBatchBuilder(batchSize);

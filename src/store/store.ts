@@ -1,3 +1,4 @@
+import type { StoredSeal } from '../log/batch-seal.js';
 import type { LoggedRecord, RecordKind, RecordStatus } from '../record/types.js';
 import type { ContentItem, ContentStore } from './content.js';
 import type { LeafBatch } from './leaf-scan.js';
@@ -142,6 +143,12 @@ export interface Store {
    * envelopes themselves (which `verify` checks).
    */
   checkStatsCopies?(): Promise<StatsCopiesCheck | undefined>;
+  /**
+   * Where many processes append and an elected integrator signs later (PostgreSQL): the signed
+   * seals of the batches stored from index `from` on, in index order (see src/log/batch-seal.ts).
+   * They vouch for the records no checkpoint covers yet.
+   */
+  batchSeals?(from: number): Promise<StoredSeal[]>;
   /** Signed checkpoints in the order they were published. */
   checkpoints(): Promise<StoredCheckpoint[]>;
   close(): Promise<void>;

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { signBatchSeal } from '../../log/batch-seal.js';
+import { generateSignerKey, NoteSigner } from '../../log/checkpoint.js';
 import { rolesOf } from '../postgres-schema.js';
 
 /** The server tests run against (`.ci/run` makes sure it is up): trust auth, superuser postgres, database test. */
@@ -45,4 +47,9 @@ async function dropSchema(client: pg.Client, schema: string): Promise<void> {
     await client.query(`DROP OWNED BY "${rolname}"`);
     await client.query(`DROP ROLE "${rolname}"`);
   }
+}
+
+/** Seals batches appended straight to a store in tests, as a writer of a ledger with `signer` and `origin` would. */
+export function sealer(signer = new NoteSigner(generateSignerKey('test.example/log')), origin = 'test.example/log') {
+  return { seal: (first: number, leaves: readonly Buffer[]) => signBatchSeal(signer, origin, first, leaves) };
 }

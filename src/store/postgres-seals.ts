@@ -1,0 +1,8 @@
+import type pg from 'pg';
+import type { StoredSeal } from '../log/batch-seal.js';
+
+/** Seals stored from index `from` on, in index order; at most `limit` (the integrator reads a bounded range). */
+export async function readSeals(db: pg.ClientBase | pg.Pool, s: string, from: number, to = Number.MAX_SAFE_INTEGER): Promise<StoredSeal[]> {
+  const { rows } = await db.query<{ first: string; note: string }>(`SELECT first_idx AS first, note FROM ${s}.batch_seals WHERE first_idx >= $1 AND first_idx < $2 ORDER BY first_idx`, [from, to]);
+  return rows.map((r) => ({ first: Number(r.first), note: r.note }));
+}
