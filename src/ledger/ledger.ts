@@ -20,6 +20,7 @@ import { LogWriter, numberingStore } from './writer.js';
 import { LedgerContent, subjectOf, type RevealedContent } from './content.js';
 import { LedgerError, LedgerIntegrityError } from './errors.js';
 import { runRetention, type RetentionReport } from './retention.js';
+import { sealGaps, type IndexRange } from './unsealed.js';
 import type { RetentionConfig } from '../config/retention.js';
 import type { Spool } from './spool.js';
 
@@ -64,10 +65,9 @@ export interface LedgerParts {
   acceptUnsealed?: { actor: string; reason: string };
 }
 
-/** Records an operator took into the log with `acceptUnsealed`: [from, to), and the event that says so. */
+/** Records an operator took into the log with `acceptUnsealed`, and the event that says so. */
 export interface AcceptedUnsealed {
-  from: number;
-  to: number;
+  ranges: IndexRange[];
   recordId: string;
 }
 
@@ -183,8 +183,11 @@ export class Ledger {
     if (parts.readOnly) return new Ledger(parts, verifierKey, undefined, new LedgerError('this ledger was opened read-only; open it without readOnly to record'));
     if (!signer) throw new LedgerError('a ledger opened for writing needs its signing key: only a read-only ledger can do with the verifier key');
     const numbering = numberingStore(parts.store);
-    // Many writers: the size is read only so that an unreachable store fails the open, as it does otherwise.
-    const state = numbering ? await parts.store.size().then(() => ({ frontier: new MerkleFrontier(), covered: 0, prunedBelow: 0, unanchored: [] })) : await restoreTree(parts, verifierKey);
+    // Many writers: the size is read only so that an unreachable store fails the open, as it does otherwise;
+    // an operator's acceptance seals the gaps before this process takes part in integrating.
+    const state = numbering
+      ? { frontier: new MerkleFrontier(), covered: 0, prunedBelow: 0, unanchored: [], unsealed: parts.acceptUnsealed ? await sealGaps(numbering, signer, parts.origin) : await parts.store.size().then(() => []) }
+      : await restoreTree(parts, verifierKey);
     if (typeof state === 'string') return new Ledger(parts, verifierKey, undefined, new LedgerIntegrityError(state));
     const onWarning = parts.onWarning ?? ((message: string) => process.emitWarning(message, 'LlmLedgerWarning'));
     // A store that numbers records itself is shared by many writer processes: one of them, elected, signs.
@@ -209,7 +212,7 @@ export class Ledger {
       state.unanchored,
     );
     const ledger = new Ledger(parts, verifierKey, writer, undefined);
-    if ('unsealed' in state && state.unsealed && parts.acceptUnsealed) await ledger.acceptUnsealed(state.unsealed, parts.acceptUnsealed);
+    if (state.unsealed && state.unsealed.length > 0 && parts.acceptUnsealed) await ledger.acceptUnsealed(state.unsealed, parts.acceptUnsealed);
     if (parts.scheduleCleanup && parts.retention) ledger.scheduleCleanup(parts.retention.cleanupIntervalMs, onWarning);
     return ledger;
   }
@@ -288,18 +291,18 @@ export class Ledger {
   /** Set when this open took unsealed records into the log (`LedgerParts.acceptUnsealed`). */
   accepted: AcceptedUnsealed | undefined;
 
-  private async acceptUnsealed(range: { from: number; to: number }, decision: { actor: string; reason: string }): Promise<void> {
+  private async acceptUnsealed(ranges: IndexRange[], decision: { actor: string; reason: string }): Promise<void> {
     if (!decision.actor.trim() || !decision.reason.trim()) throw new LedgerError('accepting unsealed records needs the name of whoever decides (actor) and a reason, which are recorded');
-    const leaves = await this.parts.store.leafHashes(range.from, range.to);
+    const leaves = (await Promise.all(ranges.map((r) => this.parts.store.leafHashes(r.from, r.to)))).flat();
     const logged = await this.ownRecord({
       kind: 'event',
       eventType: 'unsealed_accepted',
       component: 'repair',
       user: decision.actor,
-      metadata: { from: range.from, to: range.to, count: range.to - range.from, leavesSha256: sha256(Buffer.concat(leaves)).toString('hex'), reason: decision.reason },
+      metadata: { ranges: ranges.map((r) => [r.from, r.to]), count: leaves.length, leavesSha256: sha256(Buffer.concat(leaves)).toString('hex'), reason: decision.reason },
     });
     await this.flush();
-    this.accepted = { ...range, recordId: logged.id };
+    this.accepted = { ranges, recordId: logged.id };
   }
 
   /** A record the ledger writes on its own behalf, of a kind a caller's `record` refuses (see RESERVED). */
@@ -568,7 +571,7 @@ interface RestoredLog {
   /** Stored checkpoints newer than the anchor's newest: anchored before anything else. */
   unanchored: StoredCheckpoint[];
   /** Records no signed note covers, taken in because an operator accepted them (`acceptUnsealed`). */
-  unsealed?: { from: number; to: number };
+  unsealed?: IndexRange[];
 }
 
 /**
@@ -640,7 +643,7 @@ async function restoreTree(parts: LedgerParts, verifierKey: string): Promise<Res
     covered: newestStored?.size ?? 0,
     prunedBelow: Math.max(0, ...opened.map((o) => o.checkpoint.prunedBelow ?? 0)),
     unanchored: parts.anchor ? stored.filter((cp) => cp.size > anchoredSize) : [],
-    ...(size > sealed ? { unsealed: { from: sealed, to: size } } : {}),
+    ...(size > sealed ? { unsealed: [{ from: sealed, to: size }] } : {}),
   };
 }
 

@@ -55,9 +55,9 @@ describe('a signed head with every batch', () => {
     const dir = await ledgerOf(4);
     const foreign = insertForeignRow(dir);
     const ledger = await openLedger(testConfig(dir), { onWarning: () => undefined, acceptUnsealed: { actor: 'ops@example.com', reason: 'written by 0.1 before its crash' } });
-    expect(ledger.accepted).toMatchObject({ from: foreign, to: foreign + 1 });
+    expect(ledger.accepted).toMatchObject({ ranges: [{ from: foreign, to: foreign + 1 }] });
     const event = await ledger.get(ledger.accepted!.recordId);
-    expect(event?.envelope).toMatchObject({ eventType: 'unsealed_accepted', user: 'ops@example.com', metadata: { from: foreign, to: foreign + 1, count: 1, reason: 'written by 0.1 before its crash' } });
+    expect(event?.envelope).toMatchObject({ eventType: 'unsealed_accepted', user: 'ops@example.com', metadata: { ranges: [[foreign, foreign + 1]], count: 1, reason: 'written by 0.1 before its crash' } });
     await ledger.record(sampleCall(7));
     await ledger.close();
     expect(await verifyDir(dir)).toMatchObject({ ok: true, size: foreign + 3 });

@@ -16,6 +16,8 @@ export interface NumberingStore {
    * src/log/batch-seal.ts); resolves with each record's index (-1: a replayed record that was already stored).
    */
   appendNumbered(entries: readonly Omit<AppendEntry, 'index'>[], options: { replayed?: boolean; seal: (first: number, leaves: readonly Buffer[]) => string }): Promise<number[]>;
+  /** Stores a seal for records already stored (an operator's `repair --accept-unsealed`). */
+  addBatchSeal(first: number, note: string): Promise<void>;
   integrate(options: { signer: NoteSigner; origin: string; anchor?: Anchor; intervalMs: number; onWarning: (message: string) => void }): Integration;
 }
 
@@ -30,7 +32,7 @@ export interface Integration {
 
 export function numberingStore(store: Store): (Store & NumberingStore) | undefined {
   const candidate = store as Store & Partial<NumberingStore>;
-  return typeof candidate.appendNumbered === 'function' && typeof candidate.integrate === 'function' ? (candidate as Store & NumberingStore) : undefined;
+  return typeof candidate.appendNumbered === 'function' && typeof candidate.integrate === 'function' && typeof candidate.addBatchSeal === 'function' ? (candidate as Store & NumberingStore) : undefined;
 }
 
 export interface WriterOptions {

@@ -38,6 +38,11 @@ describe('batch seals', () => {
     expect(result.problem).toMatch(problem);
   });
 
+  it('tell a gap (rows no seal covers) from a seal that does not hold', () => {
+    expect(sealedPrefix([seal(0, 3), seal(4, 6)], 0, leaves, key).gap).toBe(true);
+    expect(sealedPrefix([seal(0, 3), seal(3, 7, new NoteSigner(generateSignerKey(ORIGIN)))], 0, leaves, key).gap).toBeUndefined();
+  });
+
   it('ask for more leaves when a batch is not wholly among those given', () => {
     expect(sealedPrefix([seal(0, 3), seal(3, 7)], 0, leaves.slice(0, 5), key)).toEqual({ end: 3, needsLeavesTo: 10 });
   });

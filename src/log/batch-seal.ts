@@ -59,7 +59,7 @@ export function sealedPrefix(
   from: number,
   leaves: readonly Uint8Array[],
   key: { verifierKey: string; origin: string },
-): { end: number; problem?: string; needsLeavesTo?: number } {
+): { end: number; problem?: string; gap?: true; needsLeavesTo?: number } {
   let end = from;
   const to = from + leaves.length;
   for (const stored of seals) {
@@ -79,5 +79,5 @@ export function sealedPrefix(
     }
     end += seal.count;
   }
-  return end < to && seals.every((s) => s.first !== end) ? { end, problem: `no batch seal covers the record at index ${end}` } : { end };
+  return end < to && seals.every((s) => s.first !== end) ? { end, gap: true, problem: `no batch seal covers the record at index ${end}` } : { end };
 }

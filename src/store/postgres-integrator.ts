@@ -246,7 +246,13 @@ export class PostgresIntegrator {
     const frontier = this.frontier!;
     const from = frontier.size;
     while (!this.refusal && (await this.extend(client, frontier)) > 0);
-    if (frontier.size <= this.checkpointed) return;
+    if (frontier.size > this.checkpointed) await this.sign(client, frontier, from);
+    // Refused: the lock goes back, so a process that repairs the log (`llm-ledger repair`) can integrate it.
+    if (this.refusal) await this.drop();
+  }
+
+  /** Signs and stores a checkpoint of the tree, with the horizon the retention records since `from` raise. */
+  private async sign(client: pg.Client, frontier: MerkleFrontier, from: number): Promise<void> {
     const size = frontier.size;
     this.prunedBelow = Math.max(this.prunedBelow, await this.statedHorizon(client, from, size));
     const note = this.options.signer.sign({ origin: this.options.origin, size, root: frontier.root(), prunedBelow: this.prunedBelow });

@@ -74,6 +74,23 @@ describe('batch seals on a PostgreSQL log', () => {
     expect(report.problems).toEqual([expect.objectContaining({ kind: 'unsealed', index: foreign })]);
   });
 
+  it('takes a row no seal covers into the log only when an operator accepts it, sealing it with the ledger key', async () => {
+    const schema = schemas.next();
+    const config = ledgerConfig(schema);
+    const first = await openLedger(config, { onWarning: () => undefined });
+    for (let i = 0; i < 3; i++) await first.record(sampleCall(i));
+    await first.close();
+    const foreign = await insertForeignRow(schema);
+    const repaired = await openLedger(config, { onWarning: () => undefined, acceptUnsealed: { actor: 'dba@example.com', reason: 'restored by hand from the WAL' } });
+    expect(repaired.accepted?.ranges).toEqual([{ from: foreign, to: foreign + 1 }]);
+    expect((await repaired.get(repaired.accepted!.recordId))?.envelope).toMatchObject({ eventType: 'unsealed_accepted', user: 'dba@example.com', metadata: { ranges: [[foreign, foreign + 1]], count: 1 } });
+    await repaired.record(sampleCall(7));
+    await repaired.close();
+    const reader = await openLedger(config, { readOnly: true, onWarning: () => undefined });
+    expect(await reader.verify()).toMatchObject({ ok: true, size: foreign + 3 });
+    await reader.close();
+  });
+
   it('a reader verifies records no checkpoint covers yet by their seals', async () => {
     const schema = schemas.next();
     const config = ledgerConfig(schema);

@@ -262,6 +262,12 @@ export class PostgresStore implements Store {
     return undefined;
   }
 
+  addBatchSeal(first: number, note: string): Promise<void> {
+    return guarded(this.session, 'store a batch seal', async () => {
+      await this.pool.query(`INSERT INTO ${this.s}.batch_seals (first_idx, note) VALUES ($1, $2)`, [first, note]);
+    });
+  }
+
   /** The seals of the batches stored from index `from` on, in index order (see src/log/batch-seal.ts). */
   batchSeals(from: number): Promise<StoredSeal[]> {
     return guarded(this.session, 'read batch seals', () => readSeals(this.pool, this.s, from));

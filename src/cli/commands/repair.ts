@@ -42,7 +42,7 @@ export function registerRepair(program: Command, ctx: CliContext): void {
         async (ledger) => {
           const accepted = ledger.accepted;
           const report = await ledger.verify();
-          if (accepted) out(`Accepted records ${accepted.from}..${accepted.to - 1} into the log; the decision is unsealed_accepted record ${accepted.recordId}.`);
+          if (accepted) out(`Accepted records ${accepted.ranges.map((r) => `${r.from}..${r.to - 1}`).join(', ')} into the log; the decision is unsealed_accepted record ${accepted.recordId}.`);
           else out(report.ok ? 'Every record is covered by a signed head: nothing to accept.' : 'Nothing was accepted.');
           out(report.ok ? 'verify: OK' : diagnosis(report));
           return report.ok ? EXIT.ok : EXIT.failed;
