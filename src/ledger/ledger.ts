@@ -478,6 +478,7 @@ export class Ledger {
 
   /** Call statistics (kind `llm.call` unless the filter names another kind). */
   async stats(filter: SearchFilter & { by?: StatsGroup } = {}): Promise<StatsReport> {
+    this.refuseEditedCopies();
     const { by, ...rest } = filter;
     if (by !== undefined && !STATS_GROUPS.includes(by)) throw new LedgerError(`stats can be grouped by ${STATS_GROUPS.join(', ')}; got ${by}`);
     const columns = this.parts.store.statsColumns(checkedTimes({ kind: 'llm.call', ...rest }), { batchSize: 4096, ...(by ? { groupBy: by } : {}) });
@@ -491,7 +492,22 @@ export class Ledger {
    */
   async checkStats(): Promise<StatsCopiesCheck | undefined> {
     await this.writer?.flush();
-    return this.parts.store.checkStatsCopies?.();
+    const check = await this.parts.store.checkStatsCopies?.();
+    this.editedCopies = check?.problems[0];
+    return check;
+  }
+
+  /** What the last check of the stats copies (verify, checkStats) found wrong with them, if anything. */
+  private editedCopies: string | undefined;
+
+  /**
+   * Stats and anomalies read copies of the records (SQLite's call_stats) that are checked only by
+   * `verify` and `checkStats`, not on every query: once a check found them edited, this ledger
+   * says so instead of reporting their figures, until a check passes again.
+   */
+  private refuseEditedCopies(): void {
+    if (this.editedCopies === undefined) return;
+    throw new LedgerIntegrityError(`the copies of the records that stats read were edited (${this.editedCopies}); their figures are not reported. Run 'llm-ledger verify' and see "Recovery" in docs/threat-model.md`);
   }
 
   /**
@@ -499,6 +515,7 @@ export class Ledger {
    * per model, in a window compared with the period before it; see `detectAnomalies`.
    */
   async anomalies(options: AnomalyOptions = {}): Promise<AnomalyReport> {
+    this.refuseEditedCopies();
     try {
       return await detectAnomalies((filter, request) => this.parts.store.statsColumns(filter, request), checkedTimes(options));
     } catch (err) {
@@ -519,12 +536,14 @@ export class Ledger {
 
   async verify(options: { onProgress?: (done: number, total: number) => void } = {}): Promise<VerifyReport> {
     await this.writer?.flush();
-    return verifyLog(this.parts.store, {
+    const report = await verifyLog(this.parts.store, {
       origin: this.parts.origin,
       verifierKey: this.checkpointKey,
       ...(this.parts.anchor ? { anchor: this.parts.anchor } : {}),
       ...options,
     });
+    this.editedCopies = report.problems.find((p) => p.kind === 'derived')?.message;
+    return report;
   }
 
   /** A self-contained inclusion proof for one record, checkable offline with `verifyProof`. */

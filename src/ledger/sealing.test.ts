@@ -147,3 +147,20 @@ describe('the anchor', () => {
     expect(readdirSync(anchor).sort()).toEqual(before);
   });
 });
+
+describe('the copies stats read', () => {
+  it('a cost edited in call_stats fails verify, and stats then refuse to report the edited figures', async () => {
+    const dir = await ledgerOf(6);
+    const db = new DatabaseSync(join(dir, 'ledger.db'));
+    db.exec('DROP TRIGGER call_stats_no_update; UPDATE call_stats SET cost_usd = 0 WHERE idx = 2;');
+    db.close();
+    const ledger = await openTestLedger(dir);
+    expect((await ledger.stats()).totals.costUsd).toBeCloseTo(0.001 * (1 + 2 + 4 + 5 + 6), 6);
+    const report = await ledger.verify();
+    expect(report.ok).toBe(false);
+    expect(report.problems).toEqual([expect.objectContaining({ kind: 'derived', message: expect.stringMatching(/call_stats disagrees with the llm.call records at index 2/) })]);
+    await expect(ledger.stats()).rejects.toThrow(/the copies of the records that stats read were edited .*index 2.*not reported/);
+    await expect(ledger.anomalies()).rejects.toThrow(/were edited/);
+    await ledger.close();
+  });
+});
