@@ -6,13 +6,12 @@ import { buildRevision, type OtherBuild } from './ab-build.js';
 import { figuresOf, runPhase, type TargetFigures } from './gateway.js';
 import { targetOf, type LoadMode, type LoadTarget } from './gateway-load.js';
 import * as processes from './gateway-processes.js';
-import { ledgerIngestRate, type LatencyResult } from './ingest.js';
-import { latencyInOwnProcess } from './latency-process.js';
-import { spread } from './spread.js';
+import { compareIngest, compareLatency, markdownTable, type Comparison } from './ab-compare.js';
+import { ledgerIngestRate } from './ingest.js';
 
 /**
  * This build against another revision, side by side: `npm run build && npx node
- * dist/bench/ab-run.js <git revision> [latency|gateway] [rounds]`. On a shared machine whose
+ * dist/bench/ab-run.js <git revision> [latency|ingest|gateway] [rounds]`. On a shared machine whose
  * speed swings from minute to minute, two runs an hour apart say little about a change; here the
  * two builds take turns, round after round, in fresh processes (latency) or in alternating blocks
  * of requests (gateway), and the spread is reported with the medians. BENCH_RATE sets the offered
@@ -20,34 +19,15 @@ import { spread } from './spread.js';
  * Writes bench/results/ab-latest.json and ab-latest.md.
  */
 const [revision, scenario = 'latency', roundsArg] = process.argv.slice(2);
-if (revision === undefined || (scenario !== 'latency' && scenario !== 'gateway')) {
-  process.stderr.write('usage: node dist/bench/ab-run.js <git revision> [latency|gateway] [rounds]\n');
+if (revision === undefined || !['latency', 'ingest', 'gateway'].includes(scenario)) {
+  process.stderr.write('usage: node dist/bench/ab-run.js <git revision> [latency|ingest|gateway] [rounds]\n');
   process.exit(2);
 }
 const rounds = Number(roundsArg ?? 6);
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
-/** record() -> commit p50 and p99 of each build, in fresh processes taking turns; raw node:sqlite after each round. */
-async function latency(other: OtherBuild): Promise<{ rows: string[][]; json: object }> {
-  const offered = Number(process.env.BENCH_RATE ?? Math.floor((await ledgerIngestRate(100_000)) / 2));
-  log(`record() -> commit at ${offered}/s, ${rounds} rounds`);
-  const runs: Record<'this' | 'other' | 'raw', LatencyResult[]> = { this: [], other: [], raw: [] };
-  for (let round = 0; round < rounds; round++) {
-    for (const which of round % 2 ? (['other', 'this'] as const) : (['this', 'other'] as const)) {
-      runs[which].push(await latencyInOwnProcess('ledger', offered, 5, which === 'other' ? other.dist : undefined));
-    }
-    runs.raw.push(await latencyInOwnProcess('raw', offered, 5));
-    log(`  round ${round + 1}: p99 this ${runs.this.at(-1)!.p99Ms.toFixed(2)} ms, ${other.commit.slice(0, 12)} ${runs.other.at(-1)!.p99Ms.toFixed(2)} ms, raw ${runs.raw.at(-1)!.p99Ms.toFixed(2)} ms`);
-  }
-  const row = (name: string, results: LatencyResult[]) => [name, spread(results.map((r) => r.p50Ms), 2), spread(results.map((r) => r.p99Ms), 2)];
-  return {
-    rows: [['build', `p50 ms at ${offered}/s, median (range)`, 'p99 ms, median (range)'], row('this build', runs.this), row(other.commit.slice(0, 12), runs.other), row('raw node:sqlite', runs.raw)],
-    json: { offered, runs },
-  };
-}
-
 /** The two builds' gateways (every default) beside the direct upstream and the bare proxy, at c=1, plain and streamed. */
-async function gateway(other: OtherBuild): Promise<{ rows: string[][]; json: object }> {
+async function gateway(other: OtherBuild): Promise<Comparison> {
   const theirs = (await import(pathToFileURL(join(other.dist, 'bench', 'gateway-processes.js')).href)) as typeof processes;
   const dir = mkdtempSync(join(tmpdir(), 'llm-ledger-ab-gateway-'));
   const upstream = await processes.startUpstreamProcess();
@@ -91,8 +71,13 @@ async function gateway(other: OtherBuild): Promise<{ rows: string[][]; json: obj
 log(`building ${revision} beside this checkout`);
 const other = buildRevision(revision);
 try {
-  const result = scenario === 'latency' ? await latency(other) : await gateway(other);
-  const table = result.rows.map((r, i) => `| ${r.join(' | ')} |${i === 0 ? `\n|${r.map(() => ' --- |').join('')}` : ''}`).join('\n');
+  const result =
+    scenario === 'gateway'
+      ? await gateway(other)
+      : scenario === 'ingest'
+        ? await compareIngest(other, rounds, 100_000, log)
+        : await compareLatency(other, rounds, Number(process.env.BENCH_RATE ?? Math.floor((await ledgerIngestRate(100_000)) / 2)), log);
+  const table = markdownTable(result.rows);
   mkdirSync(join('bench', 'results'), { recursive: true });
   writeFileSync(join('bench', 'results', 'ab-latest.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, scenario, other: other.commit, rounds, ...result.json }, null, 2)}\n`);
   writeFileSync(join('bench', 'results', 'ab-latest.md'), `${scenario}: this build against ${other.commit} (${revision}), ${rounds} rounds in turn\n\n${table}\n`);

@@ -3,9 +3,13 @@ import { pathToFileURL } from 'node:url';
 import type * as Ingest from './ingest.js';
 import type { LatencyKind } from './latency-process.js';
 
-// The child of latencyInOwnProcess: node latency-child.js <ledger|raw> <records per second> <seconds> [dist folder of another build]
-const [kind, offered, seconds, build] = process.argv.slice(2) as [LatencyKind, string, string, string | undefined];
+// The child of latencyInOwnProcess and ingestInOwnProcess:
+//   node latency-child.js <ledger|raw> <records per second> <seconds> [dist folder of another build]
+//   node latency-child.js ingest <records> 0 [dist folder of another build]
+const [kind, amount, seconds, build] = process.argv.slice(2) as [LatencyKind | 'ingest', string, string, string | undefined];
 const ingest = (await import(build === undefined ? './ingest.js' : pathToFileURL(join(build, 'bench', 'ingest.js')).href)) as typeof Ingest;
-const measure = kind === 'ledger' ? ingest.commitLatency : ingest.rawCommitLatency;
-const result = await measure(Number(offered), Number(seconds));
+const result =
+  kind === 'ingest'
+    ? { recordsPerSecond: await ingest.ledgerIngestRate(Number(amount)) }
+    : await (kind === 'ledger' ? ingest.commitLatency : ingest.rawCommitLatency)(Number(amount), Number(seconds));
 process.send!(result, () => process.exit(0));

@@ -13,13 +13,21 @@ export type LatencyKind = 'ledger' | 'raw';
  * `dist` folder of another build of llm-ledger to measure instead of this one (ab-run.ts).
  */
 export function latencyInOwnProcess(kind: LatencyKind, offeredPerSecond: number, seconds: number, build?: string): Promise<LatencyResult> {
+  return inChild<LatencyResult>([kind, String(offeredPerSecond), String(seconds)], build);
+}
+
+/** `ledgerIngestRate(count)` in a process of its own, of this build or of another (`build`: its `dist` folder). */
+export async function ingestInOwnProcess(count: number, build?: string): Promise<number> {
+  return (await inChild<{ recordsPerSecond: number }>(['ingest', String(count), '0'], build)).recordsPerSecond;
+}
+
+function inChild<T>(args: string[], build: string | undefined): Promise<T> {
   execFileSync('sync');
-  const args = [kind, String(offeredPerSecond), String(seconds), ...(build === undefined ? [] : [build])];
-  const child = fork(fileURLToPath(new URL('./latency-child.js', import.meta.url)), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(fileURLToPath(new URL('./latency-child.js', import.meta.url)), [...args, ...(build === undefined ? [] : [build])], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
-    let result: LatencyResult | undefined;
-    child.once('message', (message) => (result = message as LatencyResult));
+    let result: T | undefined;
+    child.once('message', (message) => (result = message as T));
     child.once('error', reject);
-    child.once('exit', (code) => (code === 0 && result ? resolve(result) : reject(new Error(`the ${kind} latency process exited with code ${code} without a result`))));
+    child.once('exit', (code) => (code === 0 && result ? resolve(result) : reject(new Error(`the ${args[0]} process exited with code ${code} without a result`))));
   });
 }

@@ -8,6 +8,8 @@ import { gatewayMainRows, gatewayOverhead } from './gateway.js';
 import { gatewayDetailTable } from './gateway-report.js';
 import { postgresRow, postgresScenario } from './postgres.js';
 import { queryTimings, statsRowFigures, statsRowName } from './query.js';
+import { buildRevision } from './ab-build.js';
+import { compareIngest, compareLatency, markdownTable } from './ab-compare.js';
 
 /**
  * `npm run bench`: every figure is measured in this run, beside its baseline, and written to
@@ -53,6 +55,9 @@ const gateway = await gatewayOverhead({ quick, log });
 
 const postgres = await postgresScenario({ quick, log });
 
+// BENCH_BASELINE=<git revision>: that build's ingest rate and commit latency beside this one's, in turns.
+const baseline = await baselineComparison(process.env.BENCH_BASELINE, quick ? 1 : 3, N, Math.floor(ledger / 2));
+
 const results = {
   date: new Date().toISOString(),
   node: process.version,
@@ -73,6 +78,7 @@ const results = {
   components: { redactionPerSecond: Math.round(redaction.perSecond), encryptionPerSecond: Math.round(encryption.perSecond) },
   gateway,
   postgres,
+  ...(baseline ? { baseline: baseline.json } : {}),
 };
 const table = [
   '| scenario | llm-ledger | baseline (same run) | target |',
@@ -92,5 +98,20 @@ const table = [
 mkdirSync(join('bench', 'results'), { recursive: true });
 writeFileSync(join('bench', 'results', 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
 // The gateway's figures per phase (CPU per call, each target's own percentiles) follow the summary.
-writeFileSync(join('bench', 'results', 'latest.md'), `${table}\n\nGateway, per phase (milliseconds):\n\n${gatewayDetailTable(gateway)}\n`);
+writeFileSync(join('bench', 'results', 'latest.md'), `${table}\n\nGateway, per phase (milliseconds):\n\n${gatewayDetailTable(gateway)}\n${baseline ? `\n${baseline.markdown}\n` : ''}`);
 log(`\n${table}\n\nwritten to bench/results/latest.json and latest.md`);
+
+/** This build beside another revision (built in a temporary worktree), ingest and latency in turns; undefined without one. */
+async function baselineComparison(revision: string | undefined, rounds: number, count: number, offered: number): Promise<{ json: object; markdown: string } | undefined> {
+  if (!revision) return undefined;
+  log(`beside ${revision}: building it in a temporary worktree`);
+  const other = buildRevision(revision);
+  try {
+    const ingest = await compareIngest(other, rounds, count, log);
+    const latency = await compareLatency(other, rounds, offered, log);
+    const title = `This build beside ${other.commit.slice(0, 12)} (${revision}), ${rounds} round(s) in turn, fresh processes`;
+    return { json: { revision, commit: other.commit, ingest: ingest.json, latency: latency.json }, markdown: `${title}:\n\n${markdownTable(ingest.rows)}\n\n${markdownTable(latency.rows)}` };
+  } finally {
+    other.remove();
+  }
+}
