@@ -120,7 +120,9 @@ function transaction<T>(work: () => T): T {
     Atomics.notify(checkpointer, COMMITS);
     return result;
   } catch (err) {
-    db.exec('ROLLBACK');
+    // On a full disk or an I/O error SQLite may have rolled the transaction back itself; the
+    // ROLLBACK's own complaint ("no transaction is active") would then hide the cause.
+    if (db.isTransaction) db.exec('ROLLBACK');
     throw err;
   }
 }
