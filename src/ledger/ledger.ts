@@ -186,7 +186,13 @@ export class Ledger {
     // Many writers: the size is read only so that an unreachable store fails the open, as it does otherwise;
     // an operator's acceptance seals the gaps before this process takes part in integrating.
     const state = numbering
-      ? { frontier: new MerkleFrontier(), covered: 0, prunedBelow: 0, unanchored: [], unsealed: parts.acceptUnsealed ? await sealGaps(numbering, signer, parts.origin) : await parts.store.size().then(() => []) }
+      ? ((await behindAnchor(parts, verifierKey)) ?? {
+          frontier: new MerkleFrontier(),
+          covered: 0,
+          prunedBelow: 0,
+          unanchored: [],
+          unsealed: parts.acceptUnsealed ? await sealGaps(numbering, signer, parts.origin) : [],
+        })
       : await restoreTree(parts, verifierKey);
     if (typeof state === 'string') return new Ledger(parts, verifierKey, undefined, new LedgerIntegrityError(state));
     const onWarning = parts.onWarning ?? ((message: string) => process.emitWarning(message, 'LlmLedgerWarning'));
@@ -628,9 +634,8 @@ async function restoreTree(parts: LedgerParts, verifierKey: string): Promise<Res
     opened.push({ what, checkpoint });
   }
   const anchorNewest = newestAnchored ? opened.at(-1)!.checkpoint : undefined;
-  if (anchorNewest && anchorNewest.size > size) {
-    return `${where} holds ${size} records but its anchor (${parts.anchor!.location}) has a signed checkpoint of ${anchorNewest.size}: the records from index ${size} are gone (the store was rolled back or restored from an older backup). Appending would fork the log; see "Recovery" in docs/threat-model.md`;
-  }
+  const behind = await behindAnchor(parts, verifierKey);
+  if (behind) return behind;
   const roots = new Map<number, Buffer>();
   const frontier = new MerkleFrontier();
   if (opened.some((o) => o.checkpoint.size === 0)) roots.set(0, frontier.root());
@@ -667,6 +672,25 @@ async function restoreTree(parts: LedgerParts, verifierKey: string): Promise<Res
 }
 
 const RUN_VERIFY = "appends are refused until this is investigated (run 'llm-ledger verify')";
+
+/**
+ * Many writers: each process checks at open that the store is not behind its anchor (rolled back,
+ * restored from an older backup), which appending would fork; the elected integrator holds the
+ * tree itself against the anchor before it signs. Also fails the open when the store is unreachable.
+ */
+async function behindAnchor(parts: LedgerParts, verifierKey: string): Promise<string | undefined> {
+  const size = await parts.store.size();
+  const newest = parts.anchor?.read().reduce<StoredCheckpoint | undefined>((a, b) => (a && a.size >= b.size ? a : b), undefined);
+  if (!newest) return undefined;
+  let anchored: Checkpoint;
+  try {
+    anchored = openCheckpoint(newest.note, verifierKey, parts.origin);
+  } catch (err) {
+    return `${parts.store.location}: its anchor's newest checkpoint does not verify: ${(err as Error).message}; ${RUN_VERIFY}`;
+  }
+  if (anchored.size <= size) return undefined;
+  return `${parts.store.location} holds ${size} records but its anchor (${parts.anchor!.location}) has a signed checkpoint of ${anchored.size}: the records from index ${size} are gone (the store was rolled back or restored from an older backup). Appending would fork the log; see "Recovery" in docs/threat-model.md`;
+}
 
 /**
  * What only the ledger itself writes: a retention record states which records may be missing, an

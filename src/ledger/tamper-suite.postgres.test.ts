@@ -258,8 +258,20 @@ const MUTATIONS: Mutation<Copy>[] = [
   {
     name: 'delete the newest row with its leaf',
     does: 'deletes record 15 and leaf 15 (the seal of batch [13, 16) still names 3 records)',
-    expect: { within: [13, 15], problems: ['unsealed@13'] },
+    expect: { firstBad: 15, problems: ['truncated@15'] },
     apply: sql('DELETE FROM $s.records WHERE idx = 15; DELETE FROM $s.leaves WHERE idx = 15;'),
+  },
+  {
+    name: 'delete the newest batch, its seal left behind',
+    does: 'deletes records and leaves 13..15 (the whole last batch) but not its seal, which still names them',
+    expect: { firstBad: 13, problems: ['truncated@13'] },
+    apply: sql('DELETE FROM $s.records WHERE idx >= 13; DELETE FROM $s.leaves WHERE idx >= 13;'),
+  },
+  {
+    name: 'delete all stored checkpoints',
+    does: 'empties the checkpoints table; the anchor keeps 5 and 10, the seals cover the rest',
+    expect: { firstBad: null, problems: ['bad-checkpoint'] },
+    apply: sql('DELETE FROM $s.checkpoints'),
   },
   {
     name: 'truncate the tail consistently',
@@ -442,15 +454,12 @@ const MUTATIONS: Mutation<Copy>[] = [
  * appends grow a fork of the anchored one (verify reports it, from the first index lost). SQLite
  * and JSONL writers refuse here (restoreTree compares the store with the anchor's newest checkpoint).
  */
-const PG_WRITER_CHECKS_NO_ANCHOR = 'PostgreSQL: record() after a rollback or restore succeeds (writers do not restore the tree; the integrator does not consult the anchor)';
-
 const REFUSALS: WriterRefusal<Copy>[] = [
   {
     name: 'rollback to an older copy, then reopen and append',
     does: 'restores the tables as they were at 8 records and opens the ledger for writing',
     refusal: /the records from index 8 are gone/,
     thenVerify: { firstBad: 8, problems: ['truncated@8'] },
-    pending: PG_WRITER_CHECKS_NO_ANCHOR,
     apply: restore('older'),
   },
   {
@@ -458,7 +467,6 @@ const REFUSALS: WriterRefusal<Copy>[] = [
     does: 'restores the tables as they were at 5 records and opens the ledger for writing',
     refusal: /the records from index 5 are gone/,
     thenVerify: { firstBad: 5, problems: ['truncated@5'] },
-    pending: PG_WRITER_CHECKS_NO_ANCHOR,
     apply: restore('backup'),
   },
 ];
@@ -494,18 +502,6 @@ const LIMITS: Limit<Copy>[] = [
     does: 'restores the tables as they were at 13 records (checkpoints 5 and 10 and the seals of 0..12 included)',
     why: 'the anchor receives checkpoints only (the newest here is 10); records 10..15 were covered by their batch seals alone, which are in the database that was rolled back. The loss is bounded by log.checkpoint_interval_ms.',
     apply: restore('recent'),
-  },
-  {
-    name: 'delete the newest batch, its seal left behind',
-    does: 'deletes records and leaves 13..15 (the whole last batch) but not its seal, which still names them',
-    why: 'verify reads the seals only as far as the records go: a valid seal naming indexes beyond the last record is not taken as evidence that they were removed (it could be: see the report)',
-    apply: sql('DELETE FROM $s.records WHERE idx >= 13; DELETE FROM $s.leaves WHERE idx >= 13;'),
-  },
-  {
-    name: 'delete all stored checkpoints',
-    does: 'empties the checkpoints table; the anchor keeps 5 and 10, the seals cover the rest',
-    why: 'nothing lost its signature: every checkpoint is also anchored and the records still match them; verify does not report that the store lacks checkpoints its anchor has',
-    apply: sql('DELETE FROM $s.checkpoints'),
   },
 ];
 

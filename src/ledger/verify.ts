@@ -1,5 +1,5 @@
 import type { Anchor } from '../log/anchor.js';
-import { sealedPrefix } from '../log/batch-seal.js';
+import { openBatchSeal, sealedPrefix, type StoredSeal } from '../log/batch-seal.js';
 import { openCheckpoint, type Checkpoint } from '../log/checkpoint.js';
 import { MerkleFrontier } from '../log/merkle.js';
 import { LEAF_DIFFERS, LEAF_ID_DIFFERS, LEAF_NOT_COMMITTED } from '../store/leaf-scan.js';
@@ -83,6 +83,7 @@ export async function verifyLog(store: Store, options: VerifyOptions): Promise<V
   const roots = collectRoots([...stored.map((cp) => [cp, 'store'] as const), ...(head ? [[head, 'head'] as const] : []), ...anchored.map((cp) => [cp, 'anchor'] as const)], options, problems);
   const sizes = [...roots.keys()].sort((a, b) => a - b);
   const horizon = signedHorizon(roots, problems);
+  anchoredButNotStored(stored, anchored, problems);
   // Every row the writer sequenced lies within its newest signed note; beyond it, none should exist.
   const sealed = sizes.at(-1) ?? 0;
 
@@ -179,8 +180,16 @@ export async function verifyLog(store: Store, options: VerifyOptions): Promise<V
   // Beyond every signed note: a store with batch seals has them vouch for the newest records.
   let sealedTo = sealed;
   let sealProblem: string | undefined;
-  if (position > sealed && store.batchSeals) {
-    ({ end: sealedTo, problem: sealProblem } = sealedPrefix(await store.batchSeals(sealed), sealed, tail, options));
+  if (store.batchSeals) {
+    const seals = await store.batchSeals(sealed);
+    const prefix = position > sealed ? sealedPrefix(seals, sealed, tail, options) : { end: sealed };
+    ({ end: sealedTo, problem: sealProblem } = prefix);
+    // A validly signed seal that names records past the end of the log: they were stored, and are gone.
+    const stated = Math.max(prefix.needsLeavesTo ?? 0, ...seals.filter((seal) => seal.first >= position).map((seal) => signedEnd(seal, options)));
+    if (stated > position) {
+      problems.add('truncated', position, `the log holds ${position} records but a batch seal covers records up to index ${stated - 1}: records from index ${position} were removed`);
+      sealedTo = position;
+    }
   }
   if (position > sealedTo) {
     problems.add(
@@ -190,7 +199,7 @@ export async function verifyLog(store: Store, options: VerifyOptions): Promise<V
     );
   }
   if (horizon > 0) await checkHorizonStated(store, roots, horizon, problems);
-  const derived = await store.checkStatsCopies?.();
+  const derived = await store.checkStatsCopies?.().catch((err: Error) => ({ problems: [`the copies stats read could not be checked (${err.message})`] }));
   for (const message of derived?.problems ?? []) problems.add('derived', undefined, `${message}: what stats report differs from the records (edited); run 'llm-ledger stats --check'`);
 
   const list = problems.list();
@@ -209,6 +218,28 @@ export async function verifyLog(store: Store, options: VerifyOptions): Promise<V
     coveredByAnchor: Math.min(anchorVerifiedSize, position),
     prunedBelow: horizon,
   };
+}
+
+/** The end of the batch a seal vouches for, or 0 when it is not a valid seal of this log. */
+function signedEnd(seal: StoredSeal, key: { verifierKey: string; origin: string }): number {
+  try {
+    const { first, count } = openBatchSeal(seal.note, key.verifierKey, key.origin);
+    return first === seal.first ? first + count : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * The store keeps every checkpoint it ever published and the anchor gets them after it, so each
+ * anchored checkpoint must also be in the store: one that is not was deleted there.
+ */
+function anchoredButNotStored(stored: readonly StoredCheckpoint[], anchored: readonly StoredCheckpoint[], problems: ProblemList): void {
+  const notes = new Set(stored.map((cp) => cp.note));
+  const missing = anchored.filter((cp) => !notes.has(cp.note));
+  if (missing.length > 0) {
+    problems.add('bad-checkpoint', undefined, `${missing.length} anchored checkpoint(s) (sizes ${missing.slice(0, 5).map((cp) => cp.size).join(', ')}${missing.length > 5 ? ', ...' : ''}) are missing from the store: its stored checkpoints were deleted`);
+  }
 }
 
 function collectRoots(notes: readonly (readonly [StoredCheckpoint, RootSource])[], options: VerifyOptions, problems: ProblemList): Map<number, KnownRoot[]> {

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Anchor } from '../log/anchor.js';
-import { openCheckpoint, type NoteSigner } from '../log/checkpoint.js';
+import { openCheckpoint, type Checkpoint, type NoteSigner } from '../log/checkpoint.js';
 import { sealedPrefix } from '../log/batch-seal.js';
 import { MerkleFrontier } from '../log/merkle.js';
 import { readSeals } from './postgres-seals.js';
@@ -171,31 +171,41 @@ export class PostgresIntegrator {
    */
   private async restore(client: pg.Client): Promise<MerkleFrontier | undefined> {
     const newest = await client.query<{ size: number; note: string }>(`SELECT size, note FROM ${this.db.s}.checkpoints ORDER BY seq DESC LIMIT 1`);
-    const latest = newest.rows[0];
-    let root: Buffer | undefined;
-    if (latest) {
+    const anchored = this.options.anchor?.read().reduce<{ size: number; note: string } | undefined>((a, b) => (a && a.size >= b.size ? a : b), undefined);
+    // The newest stored checkpoint, and the anchor's: the tree is rebuilt to the larger and held against both.
+    const signed: { what: string; checkpoint: Checkpoint }[] = [];
+    for (const [what, cp] of [['its newest checkpoint', newest.rows[0]], [`its anchor's newest checkpoint (${this.options.anchor?.location})`, anchored]] as const) {
+      if (!cp) continue;
       try {
-        const checkpoint = openCheckpoint(latest.note, this.options.signer.verifierKey, this.options.origin);
-        root = checkpoint.root;
-        this.prunedBelow = Math.max(this.prunedBelow, checkpoint.prunedBelow ?? 0);
+        signed.push({ what, checkpoint: openCheckpoint(cp.note, this.options.signer.verifierKey, this.options.origin) });
       } catch (err) {
-        return this.refuse(`the newest checkpoint of ${this.db.location} does not verify: ${(err as Error).message}`);
+        return this.refuse(`${what} of ${this.db.location} does not verify: ${(err as Error).message}`);
       }
     }
+    const target = Math.max(0, ...signed.map((s) => s.checkpoint.size));
     const frontier = new MerkleFrontier();
-    // Up to the newest checkpoint; what lies beyond is integrated by rounds, batch seal by batch seal.
-    while (latest && frontier.size < latest.size) {
-      const leaves = await this.readLeaves(client, frontier.size, latest.size - frontier.size);
+    const roots = new Map<number, Buffer>([[0, frontier.root()]]);
+    // Up to the newest signed size; what lies beyond is integrated by rounds, batch seal by batch seal.
+    while (frontier.size < target) {
+      const leaves = await this.readLeaves(client, frontier.size, target - frontier.size);
       if (leaves.length === 0) break;
-      for (const leaf of leaves) frontier.append(leaf);
+      for (const leaf of leaves) {
+        frontier.append(leaf);
+        if (signed.some((s) => s.checkpoint.size === frontier.size)) roots.set(frontier.size, frontier.root());
+      }
     }
-    if (latest && frontier.size === latest.size && !root!.equals(frontier.root())) {
-      return this.refuse(`${this.db.location} does not match its newest checkpoint (size ${latest.size}); appends go on but no checkpoint is signed until this is investigated (run 'llm-ledger verify')`);
+    for (const { what, checkpoint } of signed) {
+      if (frontier.size < checkpoint.size) {
+        return this.refuse(
+          `${this.db.location} holds ${frontier.size} records but ${what} covers ${checkpoint.size}: the records from index ${frontier.size} are gone (rolled back, or restored from an older backup); no checkpoint is signed over a fork of it (see "Recovery" in docs/threat-model.md)`,
+        );
+      }
+      if (!roots.get(checkpoint.size)!.equals(checkpoint.root)) {
+        return this.refuse(`${this.db.location} does not match ${what} (size ${checkpoint.size}); appends go on but no checkpoint is signed until this is investigated (run 'llm-ledger verify')`);
+      }
+      this.prunedBelow = Math.max(this.prunedBelow, checkpoint.prunedBelow ?? 0);
     }
-    if (latest && frontier.size < latest.size) {
-      return this.refuse(`${this.db.location} holds ${frontier.size} leaves but its newest checkpoint covers ${latest.size}; no checkpoint is signed until this is investigated (run 'llm-ledger verify')`);
-    }
-    this.checkpointed = Math.max(this.checkpointed, latest?.size ?? 0);
+    this.checkpointed = Math.max(this.checkpointed, newest.rows[0]?.size ?? 0);
     return frontier;
   }
 

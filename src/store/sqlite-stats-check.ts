@@ -17,7 +17,9 @@ export function checkSqliteStatsCopies(db: DatabaseSync, withBlocks: boolean): S
   const differs = CALL_STATS_COLUMNS.map((column) => `r.${column} IS NOT c.${column}`).join(' OR ');
   const rows = db
     .prepare(
-      `SELECT coalesce(r.idx, c.idx) AS idx FROM (SELECT idx, ${CALL_STATS_COLUMNS.join(', ')} FROM records WHERE kind = 'llm.call') r FULL JOIN call_stats c ON c.idx = r.idx WHERE r.idx IS NULL OR c.idx IS NULL OR ${differs} ORDER BY 1`,
+      // A row edited into something that is not JSON has no columns to compare (reading one would
+      // throw); it is no call any more, so its copy in call_stats is reported as one without a call.
+      `SELECT coalesce(r.idx, c.idx) AS idx FROM (SELECT idx, ${CALL_STATS_COLUMNS.join(', ')} FROM records WHERE iif(json_valid(envelope), kind, NULL) = 'llm.call') r FULL JOIN call_stats c ON c.idx = r.idx WHERE r.idx IS NULL OR c.idx IS NULL OR ${differs} ORDER BY 1`,
     )
     .iterate() as Iterable<{ idx: number }>;
   const badRows = new Found();
