@@ -73,7 +73,8 @@ export function forward(runtime: GatewayRuntime, req: IncomingMessage, res: Serv
     if (done) return;
     call.cutOff = true;
     call.error = `the upstream ${call.provider?.name ?? ''} broke off its answer`;
-    if (observer) call.response = observer.end();
+    // Cut off, not ended: what the stream lacked may not have come yet, so it is not judged invalid.
+    if (observer) call.response = observer.cutOff();
     void complete(() => res.destroy());
   };
 
@@ -222,7 +223,10 @@ export function forward(runtime: GatewayRuntime, req: IncomingMessage, res: Serv
       const raw = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
       const describe = async (text: string): Promise<void> => {
         const parsed = parseJson(text);
-        call.response = call.adapter.describeResponse(parsed, status);
+        // Anything but an object goes to the adapter as text, so that it can tell an empty body,
+        // one that is not JSON and JSON that is not an object apart (an invalid answer, recorded
+        // as an error; the client still gets `raw`, the upstream's bytes).
+        call.response = call.adapter.describeResponse(isObject(parsed) ? parsed : text, status);
         if (streaming) return complete(() => undefined);
         const verdict = checked && isObject(parsed) ? await checkAnswer(runtime, call, res, parsed) : { kind: 'deliver' as const };
         if (verdict.kind === 'gone') return complete(() => res.destroy());

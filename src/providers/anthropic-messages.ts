@@ -4,6 +4,7 @@ import { assembleOutput, canonicalArguments, contentText, conversationText, type
 import { readUpstreamError } from './errors.js';
 import { JsonStreamAccumulator } from './stream-bookkeeping.js';
 import { messagesOutputTokenLimit, messagesRequestTexts, messagesResponseTexts, messagesStreamTexts } from './anthropic-messages-slots.js';
+import { answerProblem, invalidAnswer, type AnswerShape, type StreamShape } from './answer-validity.js';
 
 /** Anthropic messages: `POST /v1/messages`. */
 export const anthropicMessagesAdapter: ProviderAdapter = {
@@ -88,9 +89,15 @@ function readContent(blocks: readonly unknown[]): { texts: string[]; calls: Tool
   return { texts, calls };
 }
 
+/** A message, and its event stream, as the validity check knows them (see answer-validity.ts). */
+const MESSAGE_ANSWER: AnswerShape = { name: 'Anthropic message', requires: '"type": "message" or a "content" array', isAnswer: (body) => body.type === 'message' || Array.isArray(body.content) };
+const MESSAGE_STREAM: StreamShape = { name: 'Anthropic message stream', event: 'message_start event', isEvent: (data) => data.type === 'message_start' };
+
 function describeMessagesResponse(raw: unknown, status: number): ResponseFacts {
   const body = readJson(raw);
   if (status >= 400 || stringAt(body, 'type') === 'error') return { usage: {}, error: readUpstreamError(body, status) };
+  const problem = answerProblem(MESSAGE_ANSWER, raw, body);
+  if (problem !== undefined) return { usage: {}, error: invalidAnswer(MESSAGE_ANSWER, status, problem) };
   const { texts, calls } = readContent(arrayAt(body, 'content') ?? []);
   return compact({
     model: stringAt(body, 'model'),
@@ -118,7 +125,11 @@ class MessagesStreamAccumulator extends JsonStreamAccumulator {
   #stopReason: string | undefined;
   #error: CallError | undefined;
 
-  override done(): void {
+  constructor(options?: AccumulatorOptions) {
+    super(MESSAGE_STREAM, options);
+  }
+
+  protected override onDone(): void {
     // Anthropic streams end with `message_stop`, not `[DONE]`.
   }
 

@@ -32,9 +32,11 @@ export function errorIdentifier(value: string | undefined): string | undefined {
 /**
  * An error in words that quote nothing: its HTTP status, type and code, each only when present
  * and (type and code) an identifier, e.g. `HTTP 400 invalid_request_error (context_length_exceeded)`.
- * The message never enters it.
+ * The message never enters it. An invalid answer is its status and the adapter's reason instead,
+ * e.g. `HTTP 200 answer is not a valid OpenAI chat completion: not JSON`.
  */
-export function errorSummary(error: { status?: number; type?: string; code?: string }): string {
+export function errorSummary(error: { status?: number; type?: string; code?: string; reason?: string }): string {
+  if (error.reason !== undefined) return error.status === undefined ? error.reason : `HTTP ${error.status} ${error.reason}`;
   const type = errorIdentifier(error.type);
   const code = errorIdentifier(error.code);
   const parts: string[] = [];

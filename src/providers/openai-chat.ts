@@ -6,6 +6,7 @@ import { readUpstreamError } from './errors.js';
 import { JsonStreamAccumulator } from './stream-bookkeeping.js';
 import type { JsonObject } from './json-fields.js';
 import { chatOutputTokenLimit, chatRequestTexts, chatResponseTexts, chatStreamTexts } from './openai-chat-slots.js';
+import { answerProblem, invalidAnswer, objectOrArray, type AnswerShape, type StreamShape } from './answer-validity.js';
 
 /** Roles whose messages are instructions rather than conversation. `developer` replaces `system` for o-series models. */
 const SYSTEM_ROLES = new Set(['system', 'developer']);
@@ -64,9 +65,15 @@ function toolCallsOf(message: unknown): ToolCallText[] {
   return calls;
 }
 
+/** A chat completion, and a stream of its chunks, as the validity check knows them (see answer-validity.ts). */
+const CHAT_ANSWER: AnswerShape = { name: 'OpenAI chat completion', requires: '"object": "chat.completion" or a "choices" array', isAnswer: objectOrArray('chat.completion', 'choices') };
+const CHAT_STREAM: StreamShape = { name: 'OpenAI chat completion stream', event: 'chat.completion.chunk event', isEvent: objectOrArray('chat.completion.chunk', 'choices') };
+
 function describeChatResponse(raw: unknown, status: number): ResponseFacts {
   const body = readJson(raw);
   if (status >= 400 || objectAt(body, 'error')) return { usage: {}, error: readUpstreamError(body, status) };
+  const problem = answerProblem(CHAT_ANSWER, raw, body);
+  if (problem !== undefined) return { usage: {}, error: invalidAnswer(CHAT_ANSWER, status, problem) };
   const choices = [...(arrayAt(body, 'choices') ?? [])].sort((a, b) => (countAt(a, 'index') ?? 0) - (countAt(b, 'index') ?? 0));
   const texts: string[] = [];
   const calls: ToolCallText[] = [];
@@ -104,6 +111,10 @@ class ChatStreamAccumulator extends JsonStreamAccumulator {
   #model: string | undefined;
   #usage: unknown;
   #error: ResponseFacts['error'];
+
+  constructor(options?: AccumulatorOptions) {
+    super(CHAT_STREAM, options);
+  }
 
   protected override read(chunk: JsonObject): void {
     if (isObject(chunk.error)) {

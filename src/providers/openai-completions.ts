@@ -7,6 +7,11 @@ import { JsonStreamAccumulator } from './stream-bookkeeping.js';
 import type { JsonObject } from './json-fields.js';
 import { fieldSlots, onChannel, promptSlots } from './text-slots.js';
 import { outputTokenFields } from './output-token-limit.js';
+import { answerProblem, invalidAnswer, objectOrArray, type AnswerShape, type StreamShape } from './answer-validity.js';
+
+/** A completion, and a stream of its chunks, as the validity check knows them (see answer-validity.ts). */
+const COMPLETION_ANSWER: AnswerShape = { name: 'OpenAI completion', requires: '"object": "text_completion" or a "choices" array', isAnswer: objectOrArray('text_completion', 'choices') };
+const COMPLETION_STREAM: StreamShape = { name: 'OpenAI completion stream', event: 'text_completion event', isEvent: objectOrArray('text_completion', 'choices') };
 
 /**
  * OpenAI legacy completions: `POST /v1/completions`. A `prompt` (string, strings, or token ids)
@@ -28,6 +33,8 @@ export const openAICompletionsAdapter: ProviderAdapter = {
   describeResponse(raw: unknown, status: number): ResponseFacts {
     const body = readJson(raw);
     if (status >= 400 || objectAt(body, 'error')) return { usage: {}, error: readUpstreamError(body, status) };
+    const problem = answerProblem(COMPLETION_ANSWER, raw, body);
+    if (problem !== undefined) return { usage: {}, error: invalidAnswer(COMPLETION_ANSWER, status, problem) };
     const choices = [...(arrayAt(body, 'choices') ?? [])].sort((a, b) => (countAt(a, 'index') ?? 0) - (countAt(b, 'index') ?? 0));
     return compact({
       model: stringAt(body, 'model'),
@@ -50,6 +57,10 @@ class CompletionsStreamAccumulator extends JsonStreamAccumulator {
   #model: string | undefined;
   #usage: unknown;
   #error: ResponseFacts['error'];
+
+  constructor(options?: AccumulatorOptions) {
+    super(COMPLETION_STREAM, options);
+  }
 
   protected override read(chunk: JsonObject): void {
     if (isObject(chunk.error)) {

@@ -6,6 +6,11 @@ import { NO_OUTPUT_TOKEN_LIMIT } from './output-token-limit.js';
 import { completionUsage } from './openai-usage.js';
 import { readUpstreamError } from './errors.js';
 import { StreamBookkeeping } from './stream-bookkeeping.js';
+import { answerProblem, invalidAnswer, invalidStream, type AnswerShape, type StreamShape } from './answer-validity.js';
+
+/** An embedding list as the validity check knows it (see answer-validity.ts); the endpoint never streams, so no stream is valid. */
+const EMBEDDINGS_ANSWER: AnswerShape = { name: 'OpenAI embedding list', requires: 'a "data" array', isAnswer: (body) => Array.isArray(body.data) };
+const EMBEDDINGS_STREAM: Pick<StreamShape, 'name'> = { name: 'OpenAI embeddings answer' };
 
 /**
  * OpenAI embeddings: `POST /v1/embeddings`. `input` is a string, a list of strings, or tokens (a
@@ -23,6 +28,8 @@ export const openAIEmbeddingsAdapter: ProviderAdapter = {
   describeResponse(raw: unknown, status: number): ResponseFacts {
     const body = readJson(raw);
     if (status >= 400 || objectAt(body, 'error')) return { usage: {}, error: readUpstreamError(body, status) };
+    const problem = answerProblem(EMBEDDINGS_ANSWER, raw, body);
+    if (problem !== undefined) return { usage: {}, error: invalidAnswer(EMBEDDINGS_ANSWER, status, problem) };
     return compact({ model: stringAt(body, 'model'), usage: completionUsage(objectAt(body, 'usage')) });
   },
   streamAccumulator: (options) => new NoStreamAccumulator(new StreamBookkeeping(options)),
@@ -33,13 +40,17 @@ export const openAIEmbeddingsAdapter: ProviderAdapter = {
   outputTokenLimit: NO_OUTPUT_TOKEN_LIMIT,
 };
 
-/** Embeddings never stream: any event offered is one the adapter cannot read. */
+/** Embeddings never stream: any event offered is one the adapter cannot read, and a stream is never a valid answer. */
 class NoStreamAccumulator implements StreamAccumulator {
   constructor(private readonly book: StreamBookkeeping) {}
   push(): void {
     this.book.malformed();
   }
+  end(): ResponseFacts {
+    return { ...this.result(), error: invalidStream(EMBEDDINGS_STREAM, 'embeddings are never streamed') };
+  }
   done(): void {
+    this.book.sentinel();
     this.book.completed();
   }
   malformed(): void {

@@ -5,6 +5,7 @@ import { responsesUsage } from './openai-usage.js';
 import { readUpstreamError } from './errors.js';
 import { JsonStreamAccumulator } from './stream-bookkeeping.js';
 import { responsesOutputTokenLimit, responsesRequestTexts, responsesResponseTexts, responsesStreamTexts } from './openai-responses-slots.js';
+import { answerProblem, invalidAnswer, objectOrArray, type AnswerShape, type StreamShape } from './answer-validity.js';
 
 const SYSTEM_ROLES = new Set(['system', 'developer']);
 
@@ -100,9 +101,16 @@ function responseFacts(response: JsonObject | undefined, items: readonly unknown
   });
 }
 
+/** A response, and its event stream, as the validity check knows them (see answer-validity.ts). */
+const RESPONSE_ANSWER: AnswerShape = { name: 'OpenAI Responses API response', requires: '"object": "response" or an "output" array', isAnswer: objectOrArray('response', 'output') };
+const RESPONSE_STREAM: StreamShape = { name: 'OpenAI Responses API stream', event: 'response.* event', isEvent: (data) => (stringAt(data, 'type') ?? '').startsWith('response.') };
+
 function describeResponsesResponse(raw: unknown, status: number): ResponseFacts {
   const body = readJson(raw);
   if (status >= 400) return { usage: {}, error: readUpstreamError(body, status) };
+  // A proxy's `{"error": {...}}` is an error, as a failed response's `error` is (read below).
+  const problem = objectAt(body, 'error') ? undefined : answerProblem(RESPONSE_ANSWER, raw, body);
+  if (problem !== undefined) return { usage: {}, error: invalidAnswer(RESPONSE_ANSWER, status, problem) };
   const response = isObject(body) ? body : undefined;
   return responseFacts(response, arrayAt(response, 'output') ?? []);
 }
@@ -129,7 +137,11 @@ class ResponsesStreamAccumulator extends JsonStreamAccumulator {
   #response: JsonObject | undefined;
   #error: CallError | undefined;
 
-  override done(): void {
+  constructor(options?: AccumulatorOptions) {
+    super(RESPONSE_STREAM, options);
+  }
+
+  protected override onDone(): void {
     // The Responses API has no [DONE] sentinel; a compatible server that sends one ends nothing here.
   }
 

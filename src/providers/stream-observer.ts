@@ -5,8 +5,13 @@ import { SseDecoder, type SseDecoderOptions, type SseStats } from './sse.js';
 export interface StreamObserver {
   /** Observes one chunk on its way to the client. Never throws and never holds the chunk. */
   push(chunk: Uint8Array | string): void;
-  /** The stream ended (or was cut off): flushes a final unterminated event and returns the facts. */
+  /**
+   * The stream ended: flushes a final unterminated event and returns the facts, with an
+   * `invalid_response` error when the stream held nothing of its format (see answer-validity.ts).
+   */
   end(): ResponseFacts;
+  /** The stream broke off before its end: flushes as `end` does, but judges nothing (what it lacked may not have come yet). */
+  cutOff(): ResponseFacts;
   /** Facts so far, without ending: for a client that disconnected mid-stream. */
   result(): ResponseFacts;
   readonly sse: SseStats;
@@ -29,6 +34,10 @@ export function observeStream(adapter: ProviderAdapter, options: AccumulatorOpti
   return {
     push: (chunk) => decoder.push(chunk),
     end: () => {
+      decoder.end();
+      return accumulator.end();
+    },
+    cutOff: () => {
       decoder.end();
       return accumulator.result();
     },

@@ -33,12 +33,18 @@ export interface CallTexts {
  * An upstream error: its HTTP status (absent for an error event inside a 200 stream), and its
  * type, code and message as the upstream sent them, each absent when it did not. The message may
  * quote the request, so it goes through the capture policy; it is never part of the envelope.
+ *
+ * Or an answer that is not valid in its wire format (see answer-validity.ts): `type` is then
+ * `invalid_response` and `reason` says what is wrong in the adapter's own words, which quote
+ * nothing of the body; there is no message.
  */
 export interface CallError {
   status?: number;
   type?: string;
   code?: string;
   message?: string;
+  /** The adapter's account of an invalid answer (`answer is not a valid OpenAI chat completion: not JSON`); it becomes the record's `error`. */
+  reason?: string;
 }
 
 /** What the request body says, before any answer. */
@@ -110,6 +116,11 @@ export interface StreamAccumulator {
   malformed(): void;
   /** The facts so far; callable at any time, e.g. when a client disconnects mid-stream. */
   result(): ResponseFacts;
+  /**
+   * The stream ended (it was not cut off): the facts, with an `invalid_response` error when the
+   * stream held no event of the format and no error of its own (see answer-validity.ts).
+   */
+  end(): ResponseFacts;
 }
 
 export interface AccumulatorOptions {
@@ -166,7 +177,10 @@ export interface ProviderAdapter {
   readonly path: string;
   /** Reads a request body (parsed JSON, or its bytes/text). Never throws on odd shapes. */
   describeRequest(body: unknown): RequestFacts;
-  /** Reads a complete, non-streamed response body with its HTTP status. */
+  /**
+   * Reads a complete, non-streamed response body with its HTTP status. A body below 400 that is
+   * not an answer of the format (see answer-validity.ts) gives an `invalid_response` error.
+   */
   describeResponse(body: unknown, status: number): ResponseFacts;
   streamAccumulator(options?: AccumulatorOptions): StreamAccumulator;
   /**

@@ -1,4 +1,4 @@
-import { readJson } from '../providers/json-fields.js';
+import { isObject, readJson } from '../providers/json-fields.js';
 import { observeStream } from '../providers/stream-observer.js';
 import type { ProviderAdapter, ResponseFacts } from '../providers/types.js';
 
@@ -45,7 +45,11 @@ async function readBody(adapter: ProviderAdapter, copy: Response, base: Base, cu
   try {
     text = await copy.text();
   } catch {
-    return { ...base, response: adapter.describeResponse(undefined, copy.status), ending: cut() };
+    // Cut off: an error status is still the upstream's error; a body that never arrived whole is not judged invalid.
+    return { ...base, response: copy.status >= 400 ? adapter.describeResponse(undefined, copy.status) : { usage: {} }, ending: cut() };
   }
-  return { ...base, response: adapter.describeResponse(readJson(text) ?? text, copy.status), ending: 'complete' };
+  // Anything but an object goes as text, so that the adapter can tell an empty body, one that is
+  // not JSON and JSON that is not an object apart: an answer not valid in its format is an error.
+  const json = readJson(text);
+  return { ...base, response: adapter.describeResponse(isObject(json) ? json : text, copy.status), ending: 'complete' };
 }
