@@ -3,6 +3,8 @@ import type { Scenario } from './fake-scenarios.js';
 /** What a fake provider handler asks the server to send. */
 export type FakeReply =
   | { kind: 'json'; status: number; body: unknown; headers?: Record<string, string> }
+  /** These bytes as they are, with this content type (answers that are not valid in any format). */
+  | { kind: 'raw'; status: number; contentType: string; body: Buffer }
   | {
       kind: 'sse';
       /** Each frame is written and flushed on its own. */

@@ -16,8 +16,34 @@ import type { IncomingHttpHeaders } from 'node:http';
  *   request gets its headers and no body).
  * - `stream-error`: a stream that fails part-way with the provider's in-stream error event.
  * - `malformed`: a stream with a comment, a non-JSON event and a line split across writes.
+ *
+ * Answers that are not valid in their wire format, each a 200 on every endpoint, plain or
+ * streamed as asked (see fake-invalid.ts):
+ * - `garbage`: bytes that are neither JSON nor UTF-8; streamed, events whose data is not JSON.
+ * - `html`: an HTML error page (`text/html`), whatever was asked.
+ * - `empty`: no body at all (`application/json`, or an event stream without a single event).
+ * - `wrong-shape`: JSON of no format the endpoint speaks; streamed, such JSON events.
+ * - `truncated`: the real answer cut in the middle of its JSON (of its first event, streamed).
  */
-export const SCENARIOS = ['answer', 'tool', 'error-400', 'error-401', 'error-429', 'error-500', 'error-529', 'quote-400', 'slow', 'stall', 'stream-error', 'malformed'] as const;
+export const SCENARIOS = [
+  'answer',
+  'tool',
+  'error-400',
+  'error-401',
+  'error-429',
+  'error-500',
+  'error-529',
+  'quote-400',
+  'slow',
+  'stall',
+  'stream-error',
+  'malformed',
+  'garbage',
+  'html',
+  'empty',
+  'wrong-shape',
+  'truncated',
+] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export function chooseScenario(headers: IncomingHttpHeaders, model: string | undefined): Scenario {

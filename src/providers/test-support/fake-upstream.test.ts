@@ -82,6 +82,33 @@ describe('fake upstream on the wire', () => {
     expect(body.error.message).toContain('planted-quote-31e9');
   });
 
+  it('answers 200 with bodies that are not of the wire format (garbage, html, empty, wrong-shape, truncated), plain and streamed', async () => {
+    const seen: Array<[string, boolean, string | null, number]> = [];
+    for (const scenario of ['garbage', 'html', 'empty', 'wrong-shape', 'truncated']) {
+      for (const stream of [false, true]) {
+        const response = await chat({ stream }, { 'x-fake-scenario': scenario });
+        const bytes = Buffer.from(await response.arrayBuffer());
+        const sent = fake.requests.at(-1)!;
+        expect(bytes.equals(sent.responseBytes ?? Buffer.from(sent.responseBody))).toBe(true);
+        seen.push([scenario, stream, response.headers.get('content-type'), response.status]);
+      }
+    }
+    expect(seen).toEqual([
+      ['garbage', false, 'application/json', 200],
+      ['garbage', true, 'text/event-stream; charset=utf-8', 200],
+      ['html', false, 'text/html; charset=utf-8', 200],
+      ['html', true, 'text/html; charset=utf-8', 200],
+      ['empty', false, 'application/json', 200],
+      ['empty', true, 'text/event-stream; charset=utf-8', 200],
+      ['wrong-shape', false, 'application/json', 200],
+      ['wrong-shape', true, 'text/event-stream; charset=utf-8', 200],
+      ['truncated', false, 'application/json', 200],
+      ['truncated', true, 'text/event-stream; charset=utf-8', 200],
+    ]);
+    const garbage = fake.requests.find((r) => r.scenario === 'garbage')!;
+    expect(() => new TextDecoder('utf-8', { fatal: true }).decode(garbage.responseBytes)).toThrow();
+  });
+
   it('refuses an unknown scenario, naming the valid ones', async () => {
     const response = await chat({}, { 'x-fake-scenario': 'explode' });
     expect(response.status).toBe(400);

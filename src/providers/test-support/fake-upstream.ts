@@ -2,6 +2,7 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import type { AddressInfo, Socket } from 'node:net';
 import { anthropicError, anthropicModels, anthropicReply } from './fake-anthropic.js';
 import { openAIError, openAIModels, openAIReply } from './fake-openai.js';
+import { invalidReply } from './fake-invalid.js';
 import type { FakeReply } from './fake-reply.js';
 import { chooseScenario, fakeId, headerMillis, headerValue, type Scenario } from './fake-scenarios.js';
 
@@ -16,6 +17,8 @@ export interface RecordedRequest {
   /** Status and body sent back (for a stream, the SSE text written so far), to run adapters over. */
   status?: number;
   responseBody: string;
+  /** The body's bytes, for the scenarios that send bytes that are not UTF-8 text (`garbage`, ...); else `responseBody` is them. */
+  responseBytes?: Buffer;
   /** False while the reply is being written, and for good if the client went away first. */
   completed: boolean;
   /** True when the client closed the connection before the reply was complete. */
@@ -121,7 +124,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     if (scenario === 'quote-400') return fail(400, `Invalid request: ${JSON.stringify(body.messages ?? body.input ?? body.prompt ?? null)} is not accepted here.`);
     if (scenario === 'slow') await sleep(headerMillis(req.headers, 'x-fake-response-delay-ms', options.slowMs ?? 5_000));
     if (scenario === 'stall' && body.stream !== true) return 'stall';
-    return anthropic ? anthropicReply(body, scenario) : openAIReply(record.path, body, scenario);
+    return invalidReply(scenario, record.path, body, anthropic) ?? (anthropic ? anthropicReply(body, scenario) : openAIReply(record.path, body, scenario));
   }
 
   async function send(res: ServerResponse, reply: FakeReply, record: RecordedRequest, chunkDelayMs: number): Promise<void> {
@@ -132,6 +135,15 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
       record.responseBody = JSON.stringify(reply.body);
       res.writeHead(reply.status, { 'content-type': 'application/json', ...idHeaders, ...reply.headers });
       res.end(record.responseBody);
+      record.completed = true;
+      return;
+    }
+    if (reply.kind === 'raw') {
+      record.status = reply.status;
+      record.responseBytes = reply.body;
+      record.responseBody = reply.body.toString('utf8');
+      res.writeHead(reply.status, { 'content-type': reply.contentType, ...idHeaders });
+      res.end(reply.body);
       record.completed = true;
       return;
     }
