@@ -1,21 +1,8 @@
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { describe, expect, it } from 'vitest';
 import { sampleCall } from '../ledger/test-support/fixtures.js';
-import { canonicalJson } from '../record/canonical.js';
+import { insertForeignRow } from '../ledger/test-support/foreign-row.js';
 import { ledgerDir, run } from './test-support/cli.js';
-
-/** A row and its leaf after the last, with a correct leaf hash, as someone with the file could insert them. */
-function insertForeignRow(dir: string): number {
-  const db = new DatabaseSync(join(dir, 'ledger.db'));
-  const { last, envelope } = db.prepare('SELECT idx AS last, envelope FROM records ORDER BY idx DESC LIMIT 1').get() as { last: number; envelope: string };
-  const forged = canonicalJson({ ...(JSON.parse(envelope) as object), id: '019b0000-0000-7000-8000-00000000abcd' });
-  db.prepare('INSERT INTO records (idx, id, envelope) VALUES (?, ?, ?)').run(last + 1, '019b0000-0000-7000-8000-00000000abcd', forged);
-  db.prepare('INSERT INTO leaves (idx, hash) VALUES (?, ?)').run(last + 1, createHash('sha256').update(Buffer.concat([Buffer.from([0]), Buffer.from(forged)])).digest());
-  db.close();
-  return last + 1;
-}
 
 describe('llm-ledger repair', () => {
   it('on an intact ledger: says there is nothing to repair, exit 0', async () => {
@@ -25,7 +12,7 @@ describe('llm-ledger repair', () => {
 
   it('shows a row no writer sealed and how to resolve it, then accepts it with a reason, recorded with the actor', async () => {
     const dir = await ledgerDir([sampleCall(1), sampleCall(2), sampleCall(3)]);
-    const foreign = insertForeignRow(dir);
+    const foreign = insertForeignRow(join(dir, 'ledger.db'), '019b0000-0000-7000-8000-00000000abcd');
     const refused = run(dir, ['erase', '--user', 'user-1', '--yes']);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(new RegExp(`records from index ${foreign} to ${foreign} that no signed head or checkpoint covers.*llm-ledger repair`));

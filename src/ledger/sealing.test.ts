@@ -1,25 +1,11 @@
-import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson } from '../record/canonical.js';
 import { RecordValidationError } from '../record/errors.js';
 import { openLedger } from './open-ledger.js';
 import { openTestLedger, recordSequentially, sampleCall, tempDir, testConfig, verifyDir } from './test-support/fixtures.js';
-
-/** Inserts a row (and its leaf) after the last one, with a correct leaf hash: no trigger needs dropping. */
-function insertForeignRow(dir: string, fields: Record<string, unknown> = {}): number {
-  const db = new DatabaseSync(join(dir, 'ledger.db'));
-  const { last, envelope } = db.prepare('SELECT idx AS last, envelope FROM records ORDER BY idx DESC LIMIT 1').get() as { last: number; envelope: string };
-  const forged = { ...(JSON.parse(envelope) as Record<string, unknown>), id: '019b0000-0000-7000-8000-00000000f0f0', ...fields };
-  const canonical = canonicalJson(forged);
-  const leaf = createHash('sha256').update(Buffer.concat([Buffer.from([0]), Buffer.from(canonical, 'utf8')])).digest();
-  db.prepare('INSERT INTO records (idx, id, envelope) VALUES (?, ?, ?)').run(last + 1, forged.id as string, canonical);
-  db.prepare('INSERT INTO leaves (idx, hash) VALUES (?, ?)').run(last + 1, leaf);
-  db.close();
-  return last + 1;
-}
+import { insertForeignRow } from './test-support/foreign-row.js';
 
 async function ledgerOf(count: number, checkpointIntervalMs = 0): Promise<string> {
   const dir = tempDir();
@@ -41,7 +27,7 @@ describe('a signed head with every batch', () => {
 
   it('keeps a row that no writer sequenced out of the log: the next writer refuses, naming the index and the command that resolves it', async () => {
     const dir = await ledgerOf(6);
-    const foreign = insertForeignRow(dir);
+    const foreign = insertForeignRow(join(dir, 'ledger.db'));
     const ledger = await openTestLedger(dir);
     await expect(ledger.record(sampleCall(99))).rejects.toThrow(new RegExp(`records from index ${foreign} to ${foreign} that no signed head or checkpoint covers.*llm-ledger repair`));
     const report = await ledger.verify();
@@ -53,7 +39,7 @@ describe('a signed head with every batch', () => {
 
   it('takes unsealed rows in only when an operator accepts them, and records who, why and which leaves', async () => {
     const dir = await ledgerOf(4);
-    const foreign = insertForeignRow(dir);
+    const foreign = insertForeignRow(join(dir, 'ledger.db'));
     const ledger = await openLedger(testConfig(dir), { onWarning: () => undefined, acceptUnsealed: { actor: 'ops@example.com', reason: 'written by 0.1 before its crash' } });
     expect(ledger.accepted).toMatchObject({ ranges: [{ from: foreign, to: foreign + 1 }] });
     const event = await ledger.get(ledger.accepted!.recordId);
