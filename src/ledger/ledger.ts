@@ -21,6 +21,7 @@ import { LedgerContent, subjectOf, type RevealedContent } from './content.js';
 import { LedgerError, LedgerIntegrityError } from './errors.js';
 import { runRetention, type RetentionReport } from './retention.js';
 import { sealGaps, type IndexRange } from './unsealed.js';
+import { recordTornTails, TORN_TAIL_EVENT } from '../store/torn-tail.js';
 import type { RetentionConfig } from '../config/retention.js';
 import type { Spool } from './spool.js';
 
@@ -219,6 +220,8 @@ export class Ledger {
     );
     const ledger = new Ledger(parts, verifierKey, writer, undefined);
     if (state.unsealed && state.unsealed.length > 0 && parts.acceptUnsealed) await ledger.acceptUnsealed(state.unsealed, parts.acceptUnsealed);
+    // A batch a crash left half written (JSONL), never acknowledged: the store cuts it at this first write, the event states it.
+    await recordTornTails(parts.store, (input) => ledger.ownRecord(input));
     if (parts.scheduleCleanup && parts.retention) ledger.scheduleCleanup(parts.retention.cleanupIntervalMs, onWarning);
     return ledger;
   }
@@ -700,7 +703,7 @@ async function behindAnchor(parts: LedgerParts, verifierKey: string): Promise<st
  */
 export const RESERVED = {
   kinds: new Set<string>(['content_accessed', 'erasure', 'retention']),
-  eventTypes: new Set<string>(['store_outage', 'keys_rewrapped', 'unsealed_accepted']),
+  eventTypes: new Set<string>(['store_outage', 'keys_rewrapped', 'unsealed_accepted', TORN_TAIL_EVENT]),
 };
 
 /** A caller's record, validated, and refused if it is one only the ledger may write. */

@@ -1,17 +1,28 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Envelope } from '../record/types.js';
 import { MemoryStore } from './memory-store.js';
 import { StoreError, type AppendEntry, type StoredCheckpoint } from './store.js';
 import { leafHash } from '../log/merkle.js';
+import { sha256 } from '../crypto/sha256.js';
 import { LeafBatchBuilder, type LeafBatch } from './leaf-scan.js';
+import { CHECKPOINTS_FILE, findTornTail, LEAVES_FILE, type TailPlan } from './jsonl-torn-tail.js';
+import type { RecoveringStore, TornTail } from './torn-tail.js';
+import { PRIVATE_DIRECTORY_MODE, PRIVATE_FILE_MODE } from './private-file.js';
 
 /** Day files sort by name in log order: `audit_YYYYMMDD.jsonl`, then `audit_YYYYMMDD_001.jsonl`, ... */
 const RECORD_FILE = /^audit_(\d{8})(?:_(\d{3}))?\.jsonl$/;
-const LEAVES_FILE = 'leaves.bin';
-const CHECKPOINTS_FILE = 'checkpoints.jsonl';
-/** The signed head, replaced whole after each batch's lines: lines beyond it were not sequenced by the writer. */
+/**
+ * The signed head, replaced whole after each batch's lines, leaves and checkpoint: the commit point
+ * of a batch. Lines beyond it were not acknowledged (a torn tail, cut at the next write) or not
+ * sequenced by the writer.
+ */
 const HEAD_FILE = 'head.json';
+/** Where the bytes of each torn tail go when it is cut, with its report: `torn-tails/<id>/`. */
+const TORN_DIR = 'torn-tails';
+/** A cut's report, until the ledger has recorded its event; then renamed to REPORT. */
+const PENDING_REPORT = 'pending.json';
+const REPORT = 'report.json';
 
 interface Line {
   index: number;
@@ -23,13 +34,19 @@ interface Line {
  * (by commit time), rotated by size. Leaf hashes live in their own binary file so a moved line
  * is caught. Queries run on an in-memory index loaded at open; verification reads the files.
  */
-export class JsonlStore extends MemoryStore {
+export class JsonlStore extends MemoryStore implements RecoveringStore {
   /** JSON Lines files are append-only text: content, which erasure must delete, needs SQLite or PostgreSQL. */
   override readonly content = undefined;
   /** Day files cannot lose a prefix of their lines in place; retention of envelopes needs SQLite. */
   override readonly pruning = undefined;
   override readonly location: string;
   private current: { name: string; bytes: number } | undefined;
+  /**
+   * A torn tail found at open and not cut yet: reads stop at `keep` (the committed end of each
+   * file) until the first write cuts the files there. A read-only open never writes, so never cuts.
+   */
+  private torn: (TailPlan & { tail: TornTail; remainder: boolean; recorded: boolean }) | undefined;
+  private pendingReports: TornTail[] = [];
 
   private constructor(
     private readonly dir: string,
@@ -50,6 +67,7 @@ export class JsonlStore extends MemoryStore {
     this.assertInSequence(entries);
     if (entries.some((e) => e.content)) throw new StoreError(`${this.location} cannot keep content (encrypted or plaintext capture); use a SQLite store`);
     try {
+      this.cutTornTail();
       if (entries.length > 0) {
         this.appendLines(entries);
         appendDurably(join(this.dir, LEAVES_FILE), Buffer.concat(entries.map((e) => e.leafHash)));
@@ -108,7 +126,106 @@ export class JsonlStore extends MemoryStore {
     });
   }
 
+  get recovered(): readonly TornTail[] {
+    return [...this.pendingReports];
+  }
+
+  async recoveryRecorded(): Promise<void> {
+    for (const tail of this.pendingReports.splice(0)) {
+      if (this.torn?.tail.id === tail.id) {
+        this.torn.recorded = true;
+        continue;
+      }
+      const kept = join(this.dir, TORN_DIR, tail.id);
+      if (!existsSync(join(kept, PENDING_REPORT))) continue;
+      renameSync(join(kept, PENDING_REPORT), join(kept, REPORT));
+      syncDirectory(kept);
+    }
+  }
+
+  /**
+   * Finds what lies beyond the last committed batch (see jsonl-torn-tail.ts) and the cuts made
+   * before whose events the ledger has not recorded yet. Writes nothing.
+   */
+  private findTornTail(head: StoredCheckpoint | undefined): void {
+    this.pendingReports = this.readPendingReports();
+    // A torn batch went to one file: the last that holds anything (a new day file may hold only the tail).
+    const files = this.recordFiles()
+      .filter((name) => statSync(join(this.dir, name)).size > 0)
+      .slice(-2)
+      .map((name) => ({ name, bytes: this.readFile(name) }));
+    const finding = findTornTail({ files, leaves: this.readFile(LEAVES_FILE), checkpoints: this.readFile(CHECKPOINTS_FILE), head });
+    if (finding.kind !== 'torn') return;
+    // What is left of a cut a crash interrupted is that cut's, not a new one.
+    const interrupted = this.pendingReports.find((report) => this.isRemainderOf(finding.plan, report));
+    const foundAt = new Date().toISOString();
+    const tail: TornTail = interrupted ?? { id: `${foundAt.replace(/[-:.]/g, '')}-at-${finding.plan.tail.committedSize}`, foundAt, ...finding.plan.tail };
+    this.torn = { ...finding.plan, tail, remainder: interrupted !== undefined, recorded: false };
+    if (!interrupted) this.pendingReports.push(tail);
+  }
+
+  private readPendingReports(): TornTail[] {
+    const dir = join(this.dir, TORN_DIR);
+    if (!existsSync(dir)) return [];
+    return readdirSync(dir)
+      .sort()
+      .filter((id) => existsSync(join(dir, id, PENDING_REPORT)))
+      .map((id) => {
+        try {
+          return JSON.parse(readFileSync(join(dir, id, PENDING_REPORT), 'utf8')) as TornTail;
+        } catch {
+          throw new StoreError(`${join(dir, id, PENDING_REPORT)} is not JSON: the report of a torn tail cut from ${this.location} was damaged`);
+        }
+      });
+  }
+
+  /** Whether each file's bytes beyond its committed end are a prefix of what `report` kept of it. */
+  private isRemainderOf(plan: TailPlan, report: TornTail): boolean {
+    if (report.committedSize !== plan.tail.committedSize) return false;
+    return plan.tail.cuts.every((cut) => {
+      const earlier = report.cuts.find((c) => c.file === cut.file && c.offset === cut.offset);
+      const keptPath = join(this.dir, TORN_DIR, report.id, `${cut.file}.cut`);
+      if (!earlier || cut.bytes > earlier.bytes || !existsSync(keptPath)) return false;
+      return sha256(readFileSync(keptPath).subarray(0, cut.bytes)).toString('hex') === cut.sha256;
+    });
+  }
+
+  /**
+   * Cuts the torn tail found at open, before the first write after it. The bytes go to
+   * `torn-tails/<id>/` with the report first, all synced; then the files are cut back in the
+   * reverse order of their writing (checkpoints, leaves, lines), each synced, so a crash at any
+   * point leaves a shorter torn tail of the same shape, which the next open finds as this one's.
+   */
+  private cutTornTail(): void {
+    const torn = this.torn;
+    if (!torn) return;
+    const kept = join(this.dir, TORN_DIR, torn.tail.id);
+    if (!torn.remainder) {
+      mkdirSync(kept, { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
+      for (const cut of torn.tail.cuts) {
+        const bytes = readFileSync(join(this.dir, cut.file)).subarray(cut.offset);
+        if (bytes.length !== cut.bytes || sha256(bytes).toString('hex') !== cut.sha256) {
+          throw new StoreError(`${join(this.dir, cut.file)} changed beyond its committed end since ${this.location} was opened; open it again`);
+        }
+        writeDurably(join(kept, `${cut.file}.cut`), bytes);
+      }
+      replaceDurably(kept, torn.recorded ? REPORT : PENDING_REPORT, JSON.stringify(torn.tail));
+      syncDirectory(join(this.dir, TORN_DIR));
+      syncDirectory(this.dir);
+    }
+    const order = (file: string) => (file === CHECKPOINTS_FILE ? 0 : file === LEAVES_FILE ? 1 : 2);
+    for (const [file, length] of [...torn.keep].sort(([a], [b]) => order(a) - order(b))) {
+      truncateDurably(join(this.dir, file), length);
+      if (length === 0 && RECORD_FILE.test(file)) unlinkSync(join(this.dir, file));
+    }
+    syncDirectory(this.dir);
+    this.torn = undefined;
+    this.current = undefined;
+  }
+
   private load(): void {
+    const head = this.readHead();
+    this.findTornTail(head);
     const entries: AppendEntry[] = [];
     const leaves = this.readFile(LEAVES_FILE);
     for (const name of this.recordFiles()) {
@@ -126,7 +243,7 @@ export class JsonlStore extends MemoryStore {
     }
     this.remember(entries);
     this.published.push(...this.readCheckpoints());
-    this.sealedHead = this.readHead();
+    this.sealedHead = head;
   }
 
   private readHead(): StoredCheckpoint | undefined {
@@ -168,9 +285,12 @@ export class JsonlStore extends MemoryStore {
       .sort();
   }
 
+  /** A file's committed bytes: all of it, except while a torn tail waits to be cut. */
   private readFile(name: string): Buffer {
     const path = join(this.dir, name);
-    return existsSync(path) ? readFileSync(path) : Buffer.alloc(0);
+    const bytes = existsSync(path) ? readFileSync(path) : Buffer.alloc(0);
+    const keep = this.torn?.keep.get(name);
+    return keep === undefined ? bytes : bytes.subarray(0, keep);
   }
 }
 
@@ -201,24 +321,42 @@ function parseLine(text: string, where: string): { line: Line; raw: { index: num
 /** Written beside, synced, then renamed over the old one (and the directory synced): a crash leaves the old head or the new, whole. */
 function replaceDurably(dir: string, name: string, text: string): void {
   const partial = join(dir, `.${name}.partial`);
-  const fd = openSync(partial, 'w', 0o600);
+  writeDurably(partial, Buffer.from(text, 'utf8'));
+  renameSync(partial, join(dir, name));
+  syncDirectory(dir);
+}
+
+function writeDurably(path: string, data: Buffer): void {
+  const fd = openSync(path, 'w', PRIVATE_FILE_MODE);
   try {
-    writeSync(fd, Buffer.from(text, 'utf8'));
+    writeSync(fd, data);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
-  renameSync(partial, join(dir, name));
-  const dirFd = openSync(dir, 'r');
+}
+
+function truncateDurably(path: string, length: number): void {
+  const fd = openSync(path, 'r+');
   try {
-    fsyncSync(dirFd);
+    ftruncateSync(fd, length);
+    fsyncSync(fd);
   } finally {
-    closeSync(dirFd);
+    closeSync(fd);
+  }
+}
+
+function syncDirectory(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 
 function appendDurably(path: string, data: string | Buffer): void {
-  const fd = openSync(path, 'a', 0o600);
+  const fd = openSync(path, 'a', PRIVATE_FILE_MODE);
   try {
     writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
     fsyncSync(fd);
