@@ -108,11 +108,15 @@ export class AuditedCall {
  * Who cut an answer short. A stream the caller stopped (abort, `break`) before its end marker is
  * aborted, and one stopped after it is complete. A plain answer stopped while the caller's signal
  * is untouched was the SDK giving up on it (its timeout): a failure. An answer that reported an
- * error was stopped by the SDK because of that error, which is what the record tells.
+ * error was stopped by the SDK because of that error, which is what the record tells. So was a
+ * stream stopped, the caller's signal untouched, when all that had arrived was data that is not
+ * JSON: the caller had no event yet to `break` on, and the SDK stops at such data (the OpenAI SDK
+ * throws and aborts its request), so the record tells the invalid answer, not an abort.
  */
 function settleCut(answer: ObservedAnswer, callerAborted: boolean): ObservedAnswer {
   if (answer.ending !== 'aborted') return answer;
   if (answer.response.error) return { ...answer, ending: 'complete' };
+  if (answer.unreadable && !callerAborted) return { ...answer, response: answer.unreadable, ending: 'complete' };
   const stream = answer.response.stream;
   if (stream) return stream.completed ? { ...answer, ending: 'complete' } : answer;
   return callerAborted ? answer : { ...answer, ending: 'broken' };

@@ -10,6 +10,13 @@ export interface ObservedAnswer {
   response: ResponseFacts;
   /** Read to its end; cut off by the caller (abort, `break` out of a stream); or broken off by the network. */
   ending: 'complete' | 'aborted' | 'broken';
+  /**
+   * A stream cut off when all that had arrived was data that is not JSON: its facts judged as if
+   * it had ended (an `invalid_response` error). An SDK stops reading at such data (the OpenAI SDK
+   * throws `malformed server-sent event JSON` and aborts its own request), so the cut may be the
+   * SDK giving up on an invalid answer rather than the caller's doing; see `settleCut`.
+   */
+  unreadable?: ResponseFacts;
 }
 
 /**
@@ -36,7 +43,12 @@ async function readEvents(adapter: ProviderAdapter, copy: Response, startedAt: n
     return { ...base, response: observer.end(), ending: 'complete' };
   } catch {
     // What arrived before the cut still counts: usage and texts so far, and time to first token.
-    return { ...base, response: observer.result(), ending: cut() };
+    const response = observer.result();
+    const ending = cut();
+    if (ending !== 'aborted') return { ...base, response, ending };
+    const ended = observer.end();
+    const { events, malformedEvents } = observer.sse;
+    return { ...base, response, ending, ...(events === 0 && malformedEvents > 0 ? { unreadable: ended } : {}) };
   }
 }
 
