@@ -23,6 +23,8 @@ store:
   max_file_bytes: 104857600       # jsonl only: start a new day file at this size
   # url: postgres://llm_ledger@db.internal:5432/audit   # postgres only; password in PGPASSWORD, not here
   schema: llm_ledger              # postgres only: the schema (it also prefixes the store's role names)
+  append_timeout_ms: 5000         # an append not committed by then fails: gateway.on_store_failure applies
+  # read_timeout_ms: 30000        # postgres only: how long any other statement may run
 
 # The tamper-evident log: a Merkle tree with signed checkpoints.
 log:

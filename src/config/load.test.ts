@@ -88,6 +88,7 @@ store:
   type: jsonl
   path: /var/lib/ledger
   max_file_bytes: 4096
+  append_timeout_ms: 2000
 log:
   origin: audit.example.com/prod
   signing_key_file: keys/sign.key
@@ -127,7 +128,7 @@ retention:
   batch_size: 500
 `);
     expect(config).toEqual({
-      store: { type: 'jsonl', path: '/var/lib/ledger', maxFileBytes: 4096, schema: 'llm_ledger' },
+      store: { type: 'jsonl', path: '/var/lib/ledger', maxFileBytes: 4096, schema: 'llm_ledger', appendTimeoutMs: 2000, readTimeoutMs: 30_000 },
       log: {
         origin: 'audit.example.com/prod',
         signingKeyFile: '/etc/ledger/keys/sign.key',

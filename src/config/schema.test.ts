@@ -5,7 +5,7 @@ import { configSchema, defaultConfig } from './schema.js';
 describe('defaultConfig', () => {
   it('is SQLite in the given directory, hmac digests, no anchor, with every value filled in', () => {
     expect(defaultConfig('/srv/app')).toEqual({
-      store: { type: 'sqlite', path: '/srv/app/llm-ledger.db', maxFileBytes: 104_857_600, schema: 'llm_ledger' },
+      store: { type: 'sqlite', path: '/srv/app/llm-ledger.db', maxFileBytes: 104_857_600, schema: 'llm_ledger', appendTimeoutMs: 5000, readTimeoutMs: 30_000 },
       log: { origin: 'llm-ledger.local/default', signingKeyFile: '/srv/app/llm-ledger.key', checkpointIntervalMs: 1000 },
       writer: { maxBatch: 2048, maxWaitMs: 1 },
       digest: { algorithm: 'hmac-sha256', keyFile: '/srv/app/llm-ledger.digest-key' },
@@ -98,6 +98,13 @@ describe('store: postgres', () => {
     expect(schema.parse({ store: { type: 'postgres', url: 'postgresql://127.0.0.1/x', schema: 'audit_eu' } }).store.schema).toBe('audit_eu');
   });
 
+  it('bounds appends (5 s) and other statements (30 s) by default; both can be set', () => {
+    expect(schema.parse({ store: { type: 'postgres', url } }).store).toMatchObject({ appendTimeoutMs: 5000, readTimeoutMs: 30_000 });
+    expect(schema.parse({ store: { type: 'postgres', url, append_timeout_ms: 1000, read_timeout_ms: 120_000 } }).store).toMatchObject({ appendTimeoutMs: 1000, readTimeoutMs: 120_000 });
+    // Every store: the gateway holds any store's appends to it.
+    expect(schema.parse({ store: { type: 'sqlite', append_timeout_ms: 2000 } }).store.appendTimeoutMs).toBe(2000);
+  });
+
   const messageOf = (input: Record<string, unknown>) => {
     const result = schema.safeParse({ store: input });
     return result.success ? undefined : result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n');
@@ -111,6 +118,8 @@ describe('store: postgres', () => {
     ['a schema name with capitals', { type: 'postgres', url, schema: 'Audit' }, /store\.schema: must be a lowercase SQL name/],
     ['a schema name that could inject SQL', { type: 'postgres', url, schema: 'x; drop table y' }, /store\.schema: must be a lowercase SQL name/],
     ['a schema name too long for its role names', { type: 'postgres', url, schema: 'a'.repeat(41) }, /store\.schema: must be a lowercase SQL name/],
+    ['an append time limit below 100 ms', { type: 'postgres', url, append_timeout_ms: 99 }, /store\.append_timeout_ms: /],
+    ['a read time limit for another store type', { type: 'sqlite', read_timeout_ms: 60_000 }, /store\.read_timeout_ms: is set, but store\.type is sqlite, which does not use it/],
   ])('rejects %s, saying what to do', (_, input, message) => {
     expect(messageOf(input)).toMatch(message);
   });

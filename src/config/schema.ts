@@ -25,6 +25,8 @@ function filePath(baseDir: string) {
 }
 
 export const STORE_TYPES = ['sqlite', 'jsonl', 'memory', 'postgres'] as const;
+/** `store.read_timeout_ms` when not set: reads may take longer than appends (a search over months, one batch of a scan). */
+export const DEFAULT_READ_TIMEOUT_MS = 30_000;
 export const DIGEST_ALGORITHMS = ['hmac-sha256', 'sha256'] as const;
 
 const DEFAULT_STORE_PATH: Record<(typeof STORE_TYPES)[number], string> = {
@@ -101,8 +103,17 @@ export function configSchema(baseDir: string) {
     // PostgreSQL only: where the database is, and the schema that holds this ledger (and names its roles).
     url: postgresUrl.optional(),
     schema: postgresSchemaName.default('llm_ledger'),
+    // How long an append may take, from the call to its commit (waiting for a connection included): then it fails
+    // with a StoreError and gateway.on_store_failure applies. PostgreSQL enforces it on the connection, and the
+    // gateway holds every store to it (a sync answer waits no longer, /health reports a store that takes longer).
+    append_timeout_ms: z.int().min(100).max(600_000).default(5000),
+    // PostgreSQL only: how long any other statement may run (a read, one batch of a scan, each of the integrator's).
+    read_timeout_ms: z.int().min(100).max(3_600_000).optional(),
   })
     .superRefine((store, ctx) => {
+      if (store.type !== 'postgres' && store.readTimeoutMs !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['read_timeout_ms'], message: `is set, but store.type is ${store.type}, which does not use it (it bounds PostgreSQL's statements); remove it` });
+      }
       if (store.type === 'postgres' && store.url === undefined) {
         ctx.addIssue({ code: 'custom', path: ['url'], message: 'is required with store.type: postgres: the connection URL, e.g. postgres://llm_ledger@127.0.0.1:5432/audit (or set LLM_LEDGER_STORE_URL)' });
       }
@@ -110,7 +121,7 @@ export function configSchema(baseDir: string) {
         ctx.addIssue({ code: 'custom', path: ['url'], message: `is set, but store.type is ${store.type}, which does not use it; set store.type: postgres or remove url` });
       }
     })
-    .transform(({ path, ...rest }) => ({ ...rest, path: path ?? resolve(baseDir, DEFAULT_STORE_PATH[rest.type]) }));
+    .transform(({ path, readTimeoutMs, ...rest }) => ({ ...rest, path: path ?? resolve(baseDir, DEFAULT_STORE_PATH[rest.type]), readTimeoutMs: readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS }));
 
   const log = section({
     origin: origin.default('llm-ledger.local/default'),
