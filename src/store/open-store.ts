@@ -22,7 +22,7 @@ export function openStore(config: LedgerConfig['store']): Store {
     case 'postgres':
       // The schema refuses a postgres store without a url; this keeps a hand-built config honest too.
       if (config.url === undefined) throw new StoreError('store.url is required with store.type: postgres');
-      return openPostgresStore({ url: config.url, schema: config.schema });
+      return openPostgresStore({ url: config.url, schema: config.schema, appendTimeoutMs: config.appendTimeoutMs, readTimeoutMs: config.readTimeoutMs });
   }
 }
 

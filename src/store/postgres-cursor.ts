@@ -10,6 +10,9 @@ export async function* cursorBatches(pool: pg.Pool, sql: string, params: unknown
   const client = await pool.connect();
   let failure: Error | undefined;
   let done = false;
+  // A checked-out connection that breaks emits 'error', which unheard would end the process (see inTransaction).
+  const onError = (err: Error) => (failure ??= err);
+  client.on('error', onError);
   try {
     await client.query('BEGIN READ ONLY');
     await client.query(`DECLARE rows NO SCROLL CURSOR FOR ${sql}`, params);
@@ -26,6 +29,7 @@ export async function* cursorBatches(pool: pg.Pool, sql: string, params: unknown
   } finally {
     if (!done && !failure) await client.query('ROLLBACK').catch((err: Error) => (failure = err));
     // A connection that failed mid-transaction is closed rather than handed to the next caller.
+    client.off('error', onError);
     client.release(failure);
   }
 }

@@ -4,7 +4,7 @@ import { openCheckpoint, type Checkpoint, type NoteSigner } from '../log/checkpo
 import { sealedPrefix } from '../log/batch-seal.js';
 import { MerkleFrontier } from '../log/merkle.js';
 import { readSeals } from './postgres-seals.js';
-import { openSessionClient, type PostgresOptions, type PostgresSession } from './postgres-connection.js';
+import { failureReason, openSessionClient, type PostgresOptions, type PostgresSession } from './postgres-connection.js';
 import { StoreError } from './store.js';
 
 export interface IntegratorOptions {
@@ -107,7 +107,7 @@ export class PostgresIntegrator {
       if (!this.integrating && !this.refusal && (await this.uncovered())) await this.elect(true);
       if (this.integrating) await this.round();
     } catch (err) {
-      this.warn(`the integrator's last round failed: ${(err as Error).message}`);
+      this.warn(`the integrator's last round failed: ${failureReason(err, this.connection)}`);
     }
     await this.anchoring;
     await this.drop();
@@ -134,7 +134,7 @@ export class PostgresIntegrator {
         if (!this.integrating) await this.elect();
         if (this.integrating) await this.round();
       } catch (err) {
-        this.warn(`the log integrator stopped (another process, or this one, takes over): ${(err as Error).message}`);
+        this.warn(`the log integrator stopped (another process, or this one, takes over): ${failureReason(err, this.connection)}`);
         await this.drop();
       } finally {
         this.step_ = undefined;

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { Envelope, LoggedRecord } from '../record/types.js';
 import { LeafBatchBuilder, type LeafBatch } from './leaf-scan.js';
-import { inTransaction, openClient, openPool, postgresLocation, type PostgresOptions, type PostgresSession } from './postgres-connection.js';
+import { Deadline, DEFAULT_APPEND_TIMEOUT_MS, inTransaction, openClient, openPool, postgresLocation, type PostgresOptions, type PostgresSession } from './postgres-connection.js';
 import { guarded, PostgresContentStore } from './postgres-content.js';
 import { cursorBatches } from './postgres-cursor.js';
 import { LEAF_BATCH, PostgresIntegrator, type IntegratorOptions } from './postgres-integrator.js';
@@ -83,9 +83,25 @@ export class PostgresStore implements Store {
   }
 
   append(entries: readonly AppendEntry[], checkpoint?: StoredCheckpoint): Promise<void> {
-    const run = this.appending.then(() => guarded(this.session, 'append', () => this.appendNow(entries, checkpoint)));
+    const deadline = this.appendDeadline();
+    const run = this.appending.then(() =>
+      guarded(this.session, 'append', () => {
+        if (deadline.passed) throw deadline.error();
+        return this.appendNow(entries, checkpoint);
+      }),
+    );
     this.appending = run.catch(() => undefined);
-    return run;
+    return deadline.race(run);
+  }
+
+  /**
+   * An append's time limit runs from its call, so one queued behind appends that hang fails in
+   * time too (and is then never started). The limit rejects the caller at once; a numbered
+   * append's connection is closed then, so the appends behind it go on from there (a
+   * single-writer append's statements end at the pool's own limit, `store.read_timeout_ms`).
+   */
+  private appendDeadline(): Deadline {
+    return new Deadline(this.options.appendTimeoutMs ?? DEFAULT_APPEND_TIMEOUT_MS, `cannot append in ${this.location}`, 'store.append_timeout_ms');
   }
 
   /**
@@ -156,18 +172,23 @@ export class PostgresStore implements Store {
    * `replayed` batch, -1 for a record that was already stored (its first commit went through).
    */
   appendNumbered(entries: readonly UnnumberedEntry[], options: { replayed?: boolean; seal: BatchSealer }): Promise<number[]> {
+    const deadline = this.appendDeadline();
     const run = this.appending.then(() =>
       guarded(this.session, 'append', async () => {
         // Other processes move the log too: the size this process knew is stale from now on.
         this.size_ = undefined;
+        if (deadline.passed) throw deadline.error();
         if (entries.length === 0) return [];
-        return inTransaction(this.pool, undefined, (client) =>
-          insertNumbered(client, this.s, entries, options.seal, (query, batch) => this.partitions.insertIn(client, query, batch), options.replayed === true),
+        return inTransaction(
+          this.pool,
+          undefined,
+          (client) => insertNumbered(client, this.s, entries, options.seal, (query, batch) => this.partitions.insertIn(client, query, batch), options.replayed === true),
+          deadline,
         );
       }),
     );
     this.appending = run.catch(() => undefined);
-    return run;
+    return deadline.race(run);
   }
 
   /**
