@@ -14,6 +14,9 @@ export interface ActiveExchange {
   abort(): void;
 }
 
+/** How much longer than `store.append_timeout_ms` a sync answer waits for its records: the store's own limit normally fires first, with its own reason. */
+const ANSWER_MARGIN_MS = 250;
+
 /** Requests refused while the store was down (fail closed), recorded once it is back. */
 interface Refusals {
   count: number;
@@ -39,11 +42,15 @@ export class GatewayRuntime {
   readonly reviews: ReviewDesk;
   /** Batched durability: where finished calls' records wait to be sealed together. */
   private readonly window: RecordWindow | undefined;
+  /** Record writes not yet settled, each with when it began (performance.now()); oldest first, as Sets keep insertion order. */
+  private readonly writing = new Set<{ since: number }>();
 
   constructor(
     readonly ledger: Ledger,
     readonly settings: GatewaySettings,
     readonly log: (line: string) => void,
+    /** `store.append_timeout_ms`: how long a record write may take before the store counts as failing here. */
+    readonly appendTimeoutMs = 5000,
   ) {
     this.reviews = new ReviewDesk(ledger, { pollIntervalMs: settings.reviewPollIntervalMs });
     if (settings.durability === 'batched' && settings.batchWindowMs > 0) {
@@ -65,8 +72,15 @@ export class GatewayRuntime {
     return Promise.resolve(true);
   }
 
-  /** Hands records to the ledger; resolves with whether they were written (or spooled). */
+  /**
+   * Hands records to the ledger; resolves with whether they were written (or spooled). Failing
+   * closed with sync durability, an answer waits for its records no longer than
+   * `store.append_timeout_ms` (and a margin): records still queued in the ledger by then (behind
+   * batches of a store that stopped answering) count as not written, and the answer is withheld.
+   */
   private write(list: readonly RecordInput[]): Promise<boolean> {
+    const began = { since: performance.now() };
+    this.writing.add(began);
     const recording = list.length === 1 ? this.ledger.record(list[0]) : this.ledger.recordAll(list);
     // Taken now, so that the records themselves need not live until the commit (see Ledger.submit).
     const count = list.length;
@@ -79,8 +93,35 @@ export class GatewayRuntime {
         return false;
       },
     );
+    void tracked.finally(() => this.writing.delete(began));
     this.awaitOnStop(tracked);
-    return tracked;
+    if (this.settings.durability !== 'sync' || this.settings.onStoreFailure !== 'fail_closed') return tracked;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.log(`llm-ledger gateway: the record${count === 1 ? '' : 's'} of request ${requestId} ${count === 1 ? 'was' : 'were'} not written within ${this.appendTimeoutMs} ms (store.append_timeout_ms): the answer is withheld`);
+        resolve(false);
+      }, this.appendTimeoutMs + ANSWER_MARGIN_MS);
+      void tracked.then((written) => {
+        clearTimeout(timer);
+        resolve(written);
+      });
+    });
+  }
+
+  /**
+   * When the oldest record write still pending began (ISO 8601), if that is longer ago than
+   * `store.append_timeout_ms`: the store takes records no longer, though none has failed yet (a
+   * store without a limit of its own, or records queued behind batches that have not timed out).
+   */
+  stalledSince(): string | undefined {
+    const oldest = this.writing.values().next().value;
+    if (!oldest || performance.now() - oldest.since <= this.appendTimeoutMs) return undefined;
+    return new Date(Date.now() - (performance.now() - oldest.since)).toISOString();
+  }
+
+  /** Whether the store takes records: no failed append since the last that succeeded, and no write pending past its limit. */
+  storeAvailable(): boolean {
+    return this.ledger.storeHealth().available && this.stalledSince() === undefined;
   }
 
   /**
@@ -104,7 +145,7 @@ export class GatewayRuntime {
   /** With fail_closed, no upstream call is made while the ledger cannot record it. */
   refusesTraffic(): boolean {
     if (this.settings.onStoreFailure !== 'fail_closed') return false;
-    const available = this.ledger.storeHealth().available;
+    const available = this.storeAvailable();
     if (available && this.refusals) this.recordRefusals();
     return !available;
   }

@@ -47,7 +47,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const settings = gatewaySettings(options.config, options.env, options.policies);
   // Budgets count from what the day's calls in the ledger already cost.
   await settings.spend?.load(options.ledger);
-  const runtime = new GatewayRuntime(options.ledger, settings, options.log ?? ((line) => process.stderr.write(`${line}\n`)));
+  const runtime = new GatewayRuntime(options.ledger, settings, options.log ?? ((line) => process.stderr.write(`${line}\n`)), options.config.store.appendTimeoutMs);
   const server: Server = createServer({ noDelay: true }, (req, res) => route(runtime, req, res));
 
   await new Promise<void>((resolve, reject) => {
@@ -107,13 +107,19 @@ function route(runtime: GatewayRuntime, req: IncomingMessage, res: ServerRespons
   res.writeHead(405, { 'content-type': 'application/json', allow: 'POST' }).end(body);
 }
 
-/** Liveness and the ledger's state, for load balancers and operators: no call data, no keys. */
+/**
+ * Liveness and the ledger's state, for load balancers and operators: no call data, no keys. The
+ * store counts as unavailable from a failed append until one succeeds, and while a record write
+ * has been pending longer than `store.append_timeout_ms` (`stalledSince`).
+ */
 function serveHealth(runtime: GatewayRuntime, res: ServerResponse): void {
   const store = runtime.ledger.storeHealth();
-  const refusing = !store.available && runtime.settings.onStoreFailure === 'fail_closed';
+  const stalledSince = runtime.stalledSince();
+  const available = store.available && stalledSince === undefined;
+  const refusing = !available && runtime.settings.onStoreFailure === 'fail_closed';
   const body = JSON.stringify({
-    status: store.available ? 'ok' : refusing ? 'refusing' : 'spooling',
-    store: { available: store.available, spooled: store.spooled, ...(store.since ? { unavailableSince: store.since } : {}) },
+    status: available ? 'ok' : refusing ? 'refusing' : 'spooling',
+    store: { available, spooled: store.spooled, ...(store.since ? { unavailableSince: store.since } : {}), ...(stalledSince ? { stalledSince } : {}) },
     failedRecords: runtime.failedRecords,
   });
   res.writeHead(refusing ? 503 : 200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(body);
