@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +39,9 @@ async function freePort(): Promise<number> {
  * on 127.0.0.1 only, which the test can stop and start again (to cut the store off mid-load).
  */
 export class PrivateCluster {
+  /** The processes `freeze` stopped, for `thaw`. */
+  private frozen: number[] = [];
+
   private constructor(
     private readonly bin: string,
     private readonly dir: string,
@@ -72,7 +75,32 @@ export class PrivateCluster {
     await this.asPostgres('pg_ctl', ['-D', join(this.dir, 'data'), '-m', mode, '-w', 'stop']);
   }
 
+  /**
+   * SIGSTOP to every process of the server: the postmaster first (so it starts no new ones), then
+   * its children (backends, background workers). Connections stay open and nothing answers, as
+   * with a network partition or a stuck disk: no error comes back, only silence.
+   */
+  freeze(): void {
+    const postmaster = Number(readFileSync(join(this.dir, 'data', 'postmaster.pid'), 'utf8').split('\n', 1)[0]);
+    process.kill(postmaster, 'SIGSTOP');
+    this.frozen = [postmaster, ...childrenOf(postmaster)];
+    for (const pid of this.frozen.slice(1)) process.kill(pid, 'SIGSTOP');
+  }
+
+  /** SIGCONT to every process `freeze` stopped. */
+  thaw(): void {
+    for (const pid of this.frozen.reverse()) {
+      try {
+        process.kill(pid, 'SIGCONT');
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+    this.frozen = [];
+  }
+
   async destroy(): Promise<void> {
+    this.thaw();
     try {
       await this.stop('immediate');
     } catch {
@@ -85,4 +113,20 @@ export class PrivateCluster {
   private async asPostgres(tool: string, args: string[]): Promise<void> {
     await run('runuser', ['-u', 'postgres', '--', join(this.bin, tool), ...args], { cwd: this.dir });
   }
+}
+
+/** The processes whose parent is `pid`, from /proc (`pid (comm) state ppid ...`; comm may hold spaces and parentheses). */
+function childrenOf(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) children.push(Number(entry));
+    } catch {
+      // Ended while being read.
+    }
+  }
+  return children;
 }
