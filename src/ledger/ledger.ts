@@ -21,7 +21,7 @@ import { LedgerContent, subjectOf, type RevealedContent } from './content.js';
 import { LedgerError, LedgerIntegrityError } from './errors.js';
 import { runRetention, type RetentionReport } from './retention.js';
 import { sealGaps, type IndexRange } from './unsealed.js';
-import { recordTornTails, TORN_TAIL_EVENT } from '../store/torn-tail.js';
+import { recordTornTails, recoveringStore, settleAnnouncedBatch, TORN_TAIL_EVENT } from '../store/torn-tail.js';
 import type { RetentionConfig } from '../config/retention.js';
 import type { Spool } from './spool.js';
 
@@ -181,6 +181,10 @@ export class Ledger {
     const signer = parts.signerKey === undefined ? undefined : new NoteSigner(parts.signerKey);
     const verifierKey = signer?.verifierKey ?? (parts.verifierKey === undefined ? undefined : canonicalVerifierKey(parts.verifierKey));
     if (verifierKey === undefined) throw new LedgerError('a ledger needs its signing key, or when read-only its verifier key, to check its checkpoints');
+    // A batch beyond the signed head is a crash's only if this ledger's writer announced it (JSONL): a signature only the ledger can check.
+    // (What a crash left is said by verify's warnings when read-only, and below when writable.)
+    const forged = settleAnnouncedBatch(parts.store, (note) => opensAsCheckpoint(note, verifierKey, parts.origin));
+    if (forged) (parts.onWarning ?? ((message: string) => process.emitWarning(message, 'LlmLedgerWarning')))(forged);
     if (parts.readOnly) return new Ledger(parts, verifierKey, undefined, new LedgerError('this ledger was opened read-only; open it without readOnly to record'));
     if (!signer) throw new LedgerError('a ledger opened for writing needs its signing key: only a read-only ledger can do with the verifier key');
     const numbering = numberingStore(parts.store);
@@ -220,7 +224,10 @@ export class Ledger {
     );
     const ledger = new Ledger(parts, verifierKey, writer, undefined);
     if (state.unsealed && state.unsealed.length > 0 && parts.acceptUnsealed) await ledger.acceptUnsealed(state.unsealed, parts.acceptUnsealed);
-    // A batch a crash left half written (JSONL), never acknowledged: the store cuts it at this first write, the event states it.
+    // A batch a crash left uncommitted (JSONL), never acknowledged: the store completes it at its first write, or cuts it
+    // there, which the event states (the event is then that first write).
+    const recovering = recoveringStore(parts.store)?.pendingRecovery;
+    if (recovering) onWarning(recovering);
     await recordTornTails(parts.store, (input) => ledger.ownRecord(input));
     if (parts.scheduleCleanup && parts.retention) ledger.scheduleCleanup(parts.retention.cleanupIntervalMs, onWarning);
     return ledger;
@@ -552,6 +559,9 @@ export class Ledger {
       ...options,
     });
     this.editedCopies = report.problems.find((p) => p.kind === 'derived')?.message;
+    // A crash's batch that a read-only open neither completes nor cuts: not tampering, but said.
+    const pending = recoveringStore(this.parts.store)?.pendingRecovery;
+    if (pending) report.warnings.push(pending);
     return report;
   }
 
@@ -675,6 +685,16 @@ async function restoreTree(parts: LedgerParts, verifierKey: string): Promise<Res
 }
 
 const RUN_VERIFY = "appends are refused until this is investigated (run 'llm-ledger verify')";
+
+/** Whether `note` is a checkpoint of this log under its key. */
+function opensAsCheckpoint(note: string, verifierKey: string, origin: string): boolean {
+  try {
+    openCheckpoint(note, verifierKey, origin);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * Many writers: each process checks at open that the store is not behind its anchor (rolled back,

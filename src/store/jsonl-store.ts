@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Envelope } from '../record/types.js';
 import { MemoryStore } from './memory-store.js';
@@ -6,18 +6,20 @@ import { StoreError, type AppendEntry, type StoredCheckpoint } from './store.js'
 import { leafHash } from '../log/merkle.js';
 import { sha256 } from '../crypto/sha256.js';
 import { LeafBatchBuilder, type LeafBatch } from './leaf-scan.js';
-import { CHECKPOINTS_FILE, findTornTail, LEAVES_FILE, type TailPlan } from './jsonl-torn-tail.js';
-import type { RecoveringStore, TornTail } from './torn-tail.js';
+import { CHECKPOINTS_FILE, findTornTail, LEAVES_FILE, type AnnouncedTail, type StoredNote, type TailPlan } from './jsonl-torn-tail.js';
+import type { AnnouncedBatch, RecoveringStore, TornTail } from './torn-tail.js';
 import { PRIVATE_DIRECTORY_MODE, PRIVATE_FILE_MODE } from './private-file.js';
 
 /** Day files sort by name in log order: `audit_YYYYMMDD.jsonl`, then `audit_YYYYMMDD_001.jsonl`, ... */
 const RECORD_FILE = /^audit_(\d{8})(?:_(\d{3}))?\.jsonl$/;
 /**
- * The signed head, replaced whole after each batch's lines, leaves and checkpoint: the commit point
- * of a batch. Lines beyond it were not acknowledged (a torn tail, cut at the next write) or not
- * sequenced by the writer.
+ * The signed head, replaced by HEAD_NEXT_FILE after each batch's lines, leaves and checkpoint: the
+ * commit point of a batch. Lines beyond it were not acknowledged (a crash's batch, which
+ * HEAD_NEXT_FILE announces: completed or cut at the next write) or not sequenced by the writer.
  */
 const HEAD_FILE = 'head.json';
+/** The signed head of the batch being written, stored before anything else of it: a crash's batch is the one it announces. */
+const HEAD_NEXT_FILE = 'head.next.json';
 /** Where the bytes of each torn tail go when it is cut, with its report: `torn-tails/<id>/`. */
 const TORN_DIR = 'torn-tails';
 /** A cut's report, until the ledger has recorded its event; then renamed to REPORT. */
@@ -46,7 +48,17 @@ export class JsonlStore extends MemoryStore implements RecoveringStore {
    * file) until the first write cuts the files there. A read-only open never writes, so never cuts.
    */
   private torn: (TailPlan & { tail: TornTail; remainder: boolean; recorded: boolean }) | undefined;
+  /**
+   * A whole batch a crash left uncommitted, found at open: read as committed (its head is the
+   * head; reads stop at `keep`, before a partial checkpoint line) until the first write puts its
+   * head in place.
+   */
+  private completing: (TailPlan & { next: StoredNote }) | undefined;
+  /** The batch head.next.json announces, found at open, until the ledger has checked the note's signature. */
+  private announcement: { tail: AnnouncedTail; head: StoredNote | undefined; settled: boolean } | undefined;
   private pendingReports: TornTail[] = [];
+  /** Why appends are refused: an append failed after it began to write, leaving a batch only an open can judge. */
+  private failedMidway: string | undefined;
 
   private constructor(
     private readonly dir: string,
@@ -63,19 +75,40 @@ export class JsonlStore extends MemoryStore implements RecoveringStore {
     return store;
   }
 
+  /**
+   * Writes a batch in five steps, each synced before the next: the new signed head to
+   * head.next.json, the record lines, their leaf hashes, the checkpoint line when one is due, and
+   * the rename of head.next.json over head.json (the directory synced): the commit point. A crash
+   * before the rename leaves a prefix of the batch that head.next.json announces (see
+   * jsonl-torn-tail.ts); the next writable open completes it or cuts it.
+   */
   override async append(entries: readonly AppendEntry[], checkpoint?: StoredCheckpoint, head?: StoredCheckpoint): Promise<void> {
     this.assertInSequence(entries);
     if (entries.some((e) => e.content)) throw new StoreError(`${this.location} cannot keep content (encrypted or plaintext capture); use a SQLite store`);
+    if (this.failedMidway) throw new StoreError(`cannot append to ${this.location}: ${this.failedMidway}`);
+    if (this.announcement && !this.announcement.settled) {
+      throw new StoreError(`cannot append to ${this.location}: ${HEAD_NEXT_FILE} announces records beyond the signed head, and no ledger has checked its signature yet (open the store through a ledger)`);
+    }
+    const newHead = head ?? checkpoint;
+    let begun = false;
     try {
+      this.completeBatch();
       this.cutTornTail();
+      if (newHead) writeDurably(join(this.dir, HEAD_NEXT_FILE), Buffer.from(JSON.stringify({ size: newHead.size, note: newHead.note }), 'utf8'));
+      begun = true;
       if (entries.length > 0) {
         this.appendLines(entries);
         appendDurably(join(this.dir, LEAVES_FILE), Buffer.concat(entries.map((e) => e.leafHash)));
       }
       if (checkpoint) appendDurably(join(this.dir, CHECKPOINTS_FILE), `${JSON.stringify({ size: checkpoint.size, note: checkpoint.note })}\n`);
-      const newHead = head ?? checkpoint;
-      if (newHead) replaceDurably(this.dir, HEAD_FILE, JSON.stringify({ size: newHead.size, note: newHead.note }));
+      if (newHead) {
+        renameSync(join(this.dir, HEAD_NEXT_FILE), join(this.dir, HEAD_FILE));
+        syncDirectory(this.dir);
+      }
     } catch (err) {
+      // What this append wrote is a batch in flight: appending after it would bury it under the
+      // next. An open judges it as it judges a crash's (completes or cuts it); until then, no append.
+      if (begun) this.failedMidway = `an earlier append failed after it began to write (${(err as Error).message}); open the ledger again, which completes or cuts the batch it left`;
       throw new StoreError(`cannot append to ${this.location}: ${(err as Error).message}`, { cause: err });
     }
     this.remember(entries, checkpoint, head);
@@ -143,25 +176,90 @@ export class JsonlStore extends MemoryStore implements RecoveringStore {
     }
   }
 
+  get announced(): AnnouncedBatch | undefined {
+    const found = this.announcement;
+    if (!found || found.settled) return undefined;
+    return { head: { ...found.tail.next }, committedSize: found.tail.committedSize, complete: found.tail.complete };
+  }
+
+  /**
+   * The ledger has checked the note of the batch head.next.json announces. Until then the store
+   * reads the batch as a crash's (committed when whole, absent when not), and refuses to write.
+   */
+  settleAnnounced(valid: boolean): void {
+    const found = this.announcement;
+    if (!found || found.settled) return;
+    found.settled = true;
+    if (valid) return;
+    // Not a crash of this ledger's writer: the files as they stand, the rows beyond the head included.
+    const torn = this.torn;
+    this.torn = undefined;
+    this.completing = undefined;
+    if (torn && !torn.remainder) this.pendingReports = this.pendingReports.filter((report) => report.id !== torn.tail.id);
+    this.sealedHead = found.head;
+    const lines = torn?.tail.cuts.find((cut) => RECORD_FILE.test(cut.file));
+    if (lines) this.remember(this.entriesOf(lines.file, lines.offset));
+    this.published.splice(0, this.published.length, ...this.readCheckpoints());
+  }
+
+  /** What the first write will do about a crash's batch, for a read-only open's warnings. */
+  get pendingRecovery(): string | undefined {
+    if (this.announcement && !this.announcement.settled) return undefined;
+    if (this.completing) {
+      const { next } = this.completing;
+      const from = this.announcement?.tail.committedSize ?? 0;
+      return `${this.location}: a batch a crash left uncommitted lies beyond the signed head (records ${from} to ${next.size - 1}, whole, under the signed head of size ${next.size} that ${HEAD_NEXT_FILE} announces): the first write of a writable open completes it (a read-only open writes nothing)`;
+    }
+    if (this.torn) {
+      const { committedSize, records, id } = this.torn.tail;
+      if (this.torn.remainder) return `${this.location}: the cut of a batch a crash left uncommitted beyond index ${committedSize - 1} was interrupted: the first write of a writable open finishes it (${TORN_DIR}/${id}/)`;
+      return `${this.location}: a batch a crash left uncommitted lies beyond the signed head (from index ${committedSize}, ${records} whole record line(s), never acknowledged): the first write of a writable open cuts it, keeps its bytes in ${TORN_DIR}/${id}/ and records a torn_tail_recovered event`;
+    }
+    return undefined;
+  }
+
   /**
    * Finds what lies beyond the last committed batch (see jsonl-torn-tail.ts) and the cuts made
    * before whose events the ledger has not recorded yet. Writes nothing.
    */
-  private findTornTail(head: StoredCheckpoint | undefined): void {
+  private findTornTail(head: StoredCheckpoint | undefined, next: StoredNote | undefined): void {
     this.pendingReports = this.readPendingReports();
     // A torn batch went to one file: the last that holds anything (a new day file may hold only the tail).
     const files = this.recordFiles()
       .filter((name) => statSync(join(this.dir, name)).size > 0)
       .slice(-2)
       .map((name) => ({ name, bytes: this.readFile(name) }));
-    const finding = findTornTail({ files, leaves: this.readFile(LEAVES_FILE), checkpoints: this.readFile(CHECKPOINTS_FILE), head });
-    if (finding.kind !== 'torn') return;
+    const finding = findTornTail({ files, leaves: this.readFile(LEAVES_FILE), checkpoints: this.readFile(CHECKPOINTS_FILE), head, next });
+    if (finding.kind === 'announced') {
+      this.announcement = { tail: finding.tail, head, settled: false };
+      if (finding.tail.complete) {
+        this.completing = { ...finding.tail.plan, next: finding.tail.next };
+        return;
+      }
+    }
+    const plan = finding.kind === 'torn' ? finding.plan : finding.kind === 'announced' ? finding.tail.plan : undefined;
+    if (!plan) return;
     // What is left of a cut a crash interrupted is that cut's, not a new one.
-    const interrupted = this.pendingReports.find((report) => this.isRemainderOf(finding.plan, report));
+    const interrupted = this.pendingReports.find((report) => this.isRemainderOf(plan, report));
     const foundAt = new Date().toISOString();
-    const tail: TornTail = interrupted ?? { id: `${foundAt.replace(/[-:.]/g, '')}-at-${finding.plan.tail.committedSize}`, foundAt, ...finding.plan.tail };
-    this.torn = { ...finding.plan, tail, remainder: interrupted !== undefined, recorded: false };
+    const tail: TornTail = interrupted ?? { id: `${foundAt.replace(/[-:.]/g, '')}-at-${plan.tail.committedSize}`, foundAt, ...plan.tail };
+    this.torn = { ...plan, tail, remainder: interrupted !== undefined, recorded: false };
     if (!interrupted) this.pendingReports.push(tail);
+  }
+
+  /**
+   * Puts in place the head of the whole batch a crash left uncommitted, before the first write
+   * after it: a partial checkpoint line (the head holds its note) is cut first, then
+   * head.next.json is renamed over head.json and the directory synced. A crash in between leaves
+   * the same batch, found whole again at the next open.
+   */
+  private completeBatch(): void {
+    const completing = this.completing;
+    if (!completing) return;
+    for (const [file, length] of completing.keep) truncateDurably(join(this.dir, file), length);
+    renameSync(join(this.dir, HEAD_NEXT_FILE), join(this.dir, HEAD_FILE));
+    syncDirectory(this.dir);
+    this.completing = undefined;
   }
 
   private readPendingReports(): TornTail[] {
@@ -218,6 +316,8 @@ export class JsonlStore extends MemoryStore implements RecoveringStore {
       truncateDurably(join(this.dir, file), length);
       if (length === 0 && RECORD_FILE.test(file)) unlinkSync(join(this.dir, file));
     }
+    // The head that announced the batch announces nothing now: a tail found beyond the head later is not this one.
+    if (torn.tail.announcedSize !== undefined) rmSync(join(this.dir, HEAD_NEXT_FILE), { force: true });
     syncDirectory(this.dir);
     this.torn = undefined;
     this.current = undefined;
@@ -225,25 +325,28 @@ export class JsonlStore extends MemoryStore implements RecoveringStore {
 
   private load(): void {
     const head = this.readHead();
-    this.findTornTail(head);
+    this.findTornTail(head, this.readNextHead());
+    this.remember(this.recordFiles().flatMap((name) => this.entriesOf(name)));
+    this.published.push(...this.readCheckpoints());
+    this.sealedHead = this.completing ? { ...this.completing.next } : head;
+  }
+
+  /** The records of one day file as read (from byte `from`); lines that are not records are left out of queries, and reported by verify. */
+  private entriesOf(name: string, from = 0): AppendEntry[] {
     const entries: AppendEntry[] = [];
     const leaves = this.readFile(LEAVES_FILE);
-    for (const name of this.recordFiles()) {
-      for (const [n, text] of lines(this.readFile(name).toString('utf8'))) {
-        let parsed: ReturnType<typeof parseLine>;
-        try {
-          parsed = parseLine(text, `${name}:${n}`);
-        } catch {
-          continue; // Not a record any more: left out of queries, and reported by verify.
-        }
-        const { line, raw } = parsed;
-        const leafHash = leaves.subarray(line.index * 32, line.index * 32 + 32);
-        entries.push({ index: line.index, id: line.envelope.id, canonical: Buffer.from(raw.canonical).toString('utf8'), leafHash });
+    for (const [n, text] of lines(this.readFile(name).subarray(from).toString('utf8'))) {
+      let parsed: ReturnType<typeof parseLine>;
+      try {
+        parsed = parseLine(text, `${name}:${n}`);
+      } catch {
+        continue;
       }
+      const { line, raw } = parsed;
+      const leafHash = leaves.subarray(line.index * 32, line.index * 32 + 32);
+      entries.push({ index: line.index, id: line.envelope.id, canonical: Buffer.from(raw.canonical).toString('utf8'), leafHash });
     }
-    this.remember(entries);
-    this.published.push(...this.readCheckpoints());
-    this.sealedHead = head;
+    return entries;
   }
 
   private readHead(): StoredCheckpoint | undefined {
@@ -254,6 +357,17 @@ export class JsonlStore extends MemoryStore implements RecoveringStore {
       return { size, note };
     } catch {
       throw new StoreError(`${join(this.dir, HEAD_FILE)} is not JSON: the log's signed head was damaged; run 'llm-ledger verify'`);
+    }
+  }
+
+  /** head.next.json when it is whole: a torn one (a crash while it was written, and nothing of the batch after it) counts as absent. */
+  private readNextHead(): StoredNote | undefined {
+    const text = this.readFile(HEAD_NEXT_FILE).toString('utf8');
+    try {
+      const { size, note } = JSON.parse(text) as Partial<StoredNote>;
+      return Number.isSafeInteger(size) && typeof note === 'string' ? { size: size!, note } : undefined;
+    } catch {
+      return undefined;
     }
   }
 
@@ -285,11 +399,11 @@ export class JsonlStore extends MemoryStore implements RecoveringStore {
       .sort();
   }
 
-  /** A file's committed bytes: all of it, except while a torn tail waits to be cut. */
+  /** A file's committed bytes: all of it, except while a crash's batch waits to be cut (or its partial checkpoint line to be dropped). */
   private readFile(name: string): Buffer {
     const path = join(this.dir, name);
     const bytes = existsSync(path) ? readFileSync(path) : Buffer.alloc(0);
-    const keep = this.torn?.keep.get(name);
+    const keep = (this.torn ?? this.completing)?.keep.get(name);
     return keep === undefined ? bytes : bytes.subarray(0, keep);
   }
 }
@@ -318,7 +432,7 @@ function parseLine(text: string, where: string): { line: Line; raw: { index: num
   return { line, raw: { index: line.index, canonical } };
 }
 
-/** Written beside, synced, then renamed over the old one (and the directory synced): a crash leaves the old head or the new, whole. */
+/** Written beside, synced, then renamed over the old one (and the directory synced): a crash leaves the old file or the new, whole. */
 function replaceDurably(dir: string, name: string, text: string): void {
   const partial = join(dir, `.${name}.partial`);
   writeDurably(partial, Buffer.from(text, 'utf8'));
