@@ -502,6 +502,35 @@ describe('the JSONL tamper suite', () => {
     });
   });
 
+  it('replay an older head.json and its head.next.json: the state a crash leaves before the rename of batch 13..15, completed with nothing lost', async () => {
+    const c = copyOfGolden();
+    const ids = readFileSync(join(c.files, dayFiles(c)[0]!), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => (JSON.parse(l) as { envelope: { id: string } }).envelope.id);
+    // The head of 16 was the head.next.json of batch 13..15 before its rename: put back as it stood then.
+    writeFileSync(join(c.files, 'head.next.json'), readFileSync(join(c.files, 'head.json')));
+    writeHead(c, { size: 13, note: kept.head13 });
+
+    // Read-only: the whole batch reads as committed, with a warning that the next writable open completes it.
+    const report = await verifyCopy(c);
+    expect(report).toMatchObject({ ok: true, size: LAYOUT.size, problems: [], coveredBySignature: LAYOUT.size });
+    expect(report.warnings.join('\n')).toMatch(/records 13 to 15, whole.*completes it/);
+    expect(await cliVerify(c.dir)).toMatchObject({ code: 0, report: { ok: true } });
+    expect(readHead(c).size).toBe(13);
+
+    const ledger = await openLedger(config(c), quiet);
+    try {
+      expect((await ledger.record(sampleCall(901))).index).toBe(LAYOUT.size);
+      for (const id of ids) expect(await ledger.get(id)).toBeDefined();
+      expect((await ledger.search({ kind: 'event', eventType: 'torn_tail_recovered' })).records).toEqual([]);
+    } finally {
+      await ledger.close();
+    }
+    expect(existsSync(join(c.files, 'head.next.json'))).toBe(false);
+    expect(await verifyCopy(c)).toMatchObject({ ok: true, size: LAYOUT.size + 1, warnings: [] });
+  });
+
   describe.each(LIMITS.map((l) => [`${l.name}: ${l.does}`, l] as const))('not detected (a documented limit): %s', (_, l) => {
     it(`verify says OK: ${l.why}`, async () => {
       const c = copyOfGolden();
