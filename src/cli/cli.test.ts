@@ -54,9 +54,11 @@ describe('llm-ledger CLI', () => {
     db.close();
     const { code, stdout } = run(dir, 'stats', '--check');
     expect(code).toBe(1);
-    expect(stdout).toBe(`call_stats disagrees with the llm.call records at index ${idx}\nStats may be wrong; the records themselves are what verify checks.\n`);
-    // verify checks the records, which nobody changed.
-    expect(run(dir, 'verify').code).toBe(0);
+    expect(stdout).toBe(`call_stats disagrees with the llm.call records at index ${idx}\nStats read this copy, not the records: their figures would be wrong. 'llm-ledger verify' reports it too.\n`);
+    // verify checks the copy as well as the records.
+    const verified = run(dir, 'verify');
+    expect(verified.code).toBe(1);
+    expect(verified.stdout).toMatch(new RegExp(`\\[derived\\] call_stats disagrees with the llm.call records at index ${idx}`));
   });
 
   it('prove writes a bundle that verify-proof accepts offline and rejects once altered', () => {

@@ -223,7 +223,7 @@ export class PostgresStore implements Store {
     const builder = new LeafBatchBuilder(batchSize);
     for await (const rows of this.cursor('scan leaves', sql, [], batchSize)) {
       for (const [index, leaf, committed, idDiffers] of rows as [number, Buffer, Buffer | null, boolean][]) {
-        const batch = builder.add(index, leaf, committed, idDiffers);
+        const batch = builder.add(index, leaf, committed, idDiffers ? 1 : 0);
         if (batch) yield batch;
       }
     }

@@ -101,7 +101,7 @@ export const CALL_STATS_COLUMNS = ['ts', 'status', 'model', 'user_id', 'provider
  * A narrow copy of the stats columns of every llm.call record, filled by a trigger in the same
  * transaction as the record. Stats over a million calls read 100 bytes a row from it instead of
  * extracting numbers from 1.5 KB of JSON per row (about 5 times faster). It is derived data, like
- * an index: `verify` checks the envelopes, never this table.
+ * an index, and `verify` holds it against the envelopes (see sqlite-stats-check.ts).
  */
 export const SQLITE_CALL_STATS_SCHEMA = `
 CREATE TABLE call_stats (

@@ -11,15 +11,18 @@ const NAMED = 5;
  * the columns of its llm.call record (and no call without a row, no row without a call), then
  * every block with the packing of the call_stats rows it covers.
  */
-export function checkSqliteStatsCopies(db: DatabaseSync, withBlocks: boolean): StatsCopiesCheck {
+export function checkSqliteStatsCopies(db: DatabaseSync, withBlocks: boolean, rowsScanned = false): StatsCopiesCheck {
   const problems: string[] = [];
 
   const differs = CALL_STATS_COLUMNS.map((column) => `r.${column} IS NOT c.${column}`).join(' OR ');
   const rows = db
     .prepare(
-      // A row edited into something that is not JSON has no columns to compare (reading one would
-      // throw); it is no call any more, so its copy in call_stats is reported as one without a call.
-      `SELECT coalesce(r.idx, c.idx) AS idx FROM (SELECT idx, ${CALL_STATS_COLUMNS.join(', ')} FROM records WHERE iif(json_valid(envelope), kind, NULL) = 'llm.call') r FULL JOIN call_stats c ON c.idx = r.idx WHERE r.idx IS NULL OR c.idx IS NULL OR ${differs} ORDER BY 1`,
+      rowsScanned
+        ? // verify's scan held every record's copy against it (copiesExpression): only copies of no record are left.
+          'SELECT c.idx FROM call_stats c LEFT JOIN records r ON r.idx = c.idx WHERE r.idx IS NULL ORDER BY 1'
+        : // A row edited into something that is not JSON has no columns to compare (reading one would
+          // throw); it is no call any more, so its copy in call_stats is reported as one without a call.
+          `SELECT coalesce(r.idx, c.idx) AS idx FROM (SELECT idx, ${CALL_STATS_COLUMNS.join(', ')} FROM records WHERE iif(json_valid(envelope), kind, NULL) = 'llm.call') r FULL JOIN call_stats c ON c.idx = r.idx WHERE r.idx IS NULL OR c.idx IS NULL OR ${differs} ORDER BY 1`,
     )
     .iterate() as Iterable<{ idx: number }>;
   const badRows = new Found();

@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import type { Envelope, LoggedRecord } from '../record/types.js';
 import { RECORD_STATUSES } from '../record/types.js';
-import { missingColumnsSql, NUMERIC_FIELDS, SQLITE_CALL_STATS_SCHEMA, SQLITE_HEAD_SCHEMA, SQLITE_SCHEMA, SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
+import { CALL_STATS_COLUMNS, missingColumnsSql, NUMERIC_FIELDS, SQLITE_CALL_STATS_SCHEMA, SQLITE_HEAD_SCHEMA, SQLITE_SCHEMA, SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
 import { StatsColumnsBuilder, statusCode } from './stats-columns.js';
 import { SqliteWriterThread } from './sqlite-writer.js';
 import { SqliteContentStore } from './sqlite-content.js';
@@ -14,7 +14,7 @@ import { scanLeavesInParallel } from './sqlite-leaf-scan.js';
 import { blockStatsColumns, type IndexRange } from './sqlite-stats-block-reader.js';
 import { STATS_BLOCKS_SCHEMA } from './sqlite-stats-blocks.js';
 import { checkSqliteStatsCopies } from './sqlite-stats-check.js';
-import { hashLeafInput, LeafBatchBuilder, type LeafBatch } from './leaf-scan.js';
+import { copiesExpression, hashLeafInput, LeafBatchBuilder, type LeafBatch } from './leaf-scan.js';
 import { availableParallelism } from 'node:os';
 import {
   StoreError,
@@ -154,18 +154,21 @@ export class SqliteStore implements Store {
 
   async *scanLeaves(batchSize: number): AsyncIterable<LeafBatch> {
     const last = (await this.size()) - 1;
+    // The copies kept beside each record (its id column, its stats row) are held against it in the same pass.
+    const withCallStats = hasTable(this.db, 'call_stats');
+    const copies = { expression: copiesExpression(withCallStats, CALL_STATS_COLUMNS), join: withCallStats ? 'LEFT JOIN call_stats c ON c.idx = r.idx' : '' };
     if (last + 1 >= this.parallelScanFrom) {
-      yield* scanLeavesInParallel(this.file, last, availableParallelism(), batchSize);
+      yield* scanLeavesInParallel(this.file, last, availableParallelism(), batchSize, copies);
       return;
     }
     // SQLite prepends the leaf prefix and joins the committed leaf: one pass, no copies in JavaScript.
     const stmt = this.db.prepare(
-      "SELECT r.idx, X'00' || CAST(r.envelope AS BLOB), l.hash, iif(json_valid(r.envelope), r.id IS NOT r.envelope ->> '$.id', 0) FROM records r LEFT JOIN leaves l ON l.idx = r.idx ORDER BY r.idx",
+      `SELECT r.idx, X'00' || CAST(r.envelope AS BLOB), l.hash, ${copies.expression} FROM records r LEFT JOIN leaves l ON l.idx = r.idx ${copies.join} ORDER BY r.idx`,
     );
     stmt.setReturnArrays(true);
     const builder = new LeafBatchBuilder(batchSize);
-    for (const [index, leafInput, committedLeaf, idDiffers] of stmt.iterate() as unknown as Iterable<[number, Uint8Array, Uint8Array | null, number]>) {
-      const batch = builder.add(index, hashLeafInput(leafInput), committedLeaf, idDiffers === 1);
+    for (const [index, leafInput, committedLeaf, copiesDiffer] of stmt.iterate() as unknown as Iterable<[number, Uint8Array, Uint8Array | null, number]>) {
+      const batch = builder.add(index, hashLeafInput(leafInput), committedLeaf, copiesDiffer);
       if (batch) yield batch;
     }
     const rest = builder.take();
@@ -363,8 +366,8 @@ export class SqliteStore implements Store {
   }
 
   /** Where stats read call_stats, whether it and its blocks agree with the records (see sqlite-stats-check.ts). */
-  async checkStatsCopies(): Promise<StatsCopiesCheck | undefined> {
-    return hasTable(this.db, 'call_stats') ? checkSqliteStatsCopies(this.db, hasTable(this.db, 'call_stats_blocks')) : undefined;
+  async checkStatsCopies(options: { rowsScanned?: boolean } = {}): Promise<StatsCopiesCheck | undefined> {
+    return hasTable(this.db, 'call_stats') ? checkSqliteStatsCopies(this.db, hasTable(this.db, 'call_stats_blocks'), options.rowsScanned === true) : undefined;
   }
 
   /**

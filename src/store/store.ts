@@ -140,9 +140,10 @@ export interface Store {
   /**
    * Compares the copies of the records that stats read instead of the envelopes (SQLite's
    * call_stats and its blocks) with the envelopes; undefined, or absent, where stats read the
-   * envelopes themselves (which `verify` checks).
+   * envelopes themselves (which `verify` checks). `rowsScanned`: `scanLeaves` already held each
+   * record's copy against it (LEAF_STATS_DIFFER); only the rest (copies of no record, packed blocks).
    */
-  checkStatsCopies?(): Promise<StatsCopiesCheck | undefined>;
+  checkStatsCopies?(options?: { rowsScanned?: boolean }): Promise<StatsCopiesCheck | undefined>;
   /**
    * Where many processes append and an elected integrator signs later (PostgreSQL): the signed
    * seals of the batches stored from index `from` on, in index order (see src/log/batch-seal.ts).

@@ -60,8 +60,8 @@ export function registerStats(program: Command, ctx: CliContext): void {
 
 Only calls (kind llm.call) are counted unless --kind names another kind. Percentiles are exact
 (nearest rank over every latency recorded); calls without a latency count everywhere else.
-A SQLite ledger answers stats from a copy of each call's numbers, which verify does not check;
---check compares that copy with the records.`,
+A SQLite ledger answers stats from a copy of each call's numbers; verify compares that copy with
+the records (as part of checking the whole log), and --check compares only that copy.`,
   );
   command.action((opts: StatsOptions) =>
     withLedger(ctx.config(), async (ledger) => {
@@ -80,5 +80,5 @@ A SQLite ledger answers stats from a copy of each call's numbers, which verify d
 function checkText(check: StatsCopiesCheck | undefined): string {
   if (!check) return 'This store keeps no copies for stats: they read the records, which verify checks.';
   if (check.problems.length === 0) return `The copies stats read agree with the records (${check.calls} calls, ${check.blocks} blocks).`;
-  return [...check.problems, 'Stats may be wrong; the records themselves are what verify checks.'].join('\n');
+  return [...check.problems, "Stats read this copy, not the records: their figures would be wrong. 'llm-ledger verify' reports it too."].join('\n');
 }
