@@ -125,11 +125,6 @@ export class LogWriter {
   private available = true;
   /** The spool holds records not yet in the store: new ones must go behind them, to keep the order. */
   private spooling = false;
-  /**
-   * Replay has read the whole spool: new records wait in memory (behind it, in order) instead of
-   * being spooled, so the spool can be caught up with under steady traffic and emptied.
-   */
-  private spoolClosed = false;
   /** Byte offset in the spool of the first record not yet replayed. */
   private replayOffset = 0;
   /** Spool entries already replayed (for `spooledCount`). */
@@ -182,7 +177,7 @@ export class LogWriter {
     return new Promise<Receipt>((resolve, reject) => {
       const pending = new Pending(id, canonical, leafHash, content, resolve, reject);
       // Right after a failure, batches still in flight will be spooled first: queue behind them.
-      if (this.spooling && !this.failedSinceIdle && !this.spoolClosed) {
+      if (this.spooling && !this.failedSinceIdle) {
         this.spool([pending]);
         return;
       }
@@ -390,15 +385,11 @@ export class LogWriter {
         this.options.onWarning(`cannot replay the spool: ${(err as Error).message}`);
         return;
       }
-      // Read to the end of the file as it was: new records now wait in memory behind the spool
-      // instead of joining it, or under steady traffic there would always be one more to replay.
-      if (read.entries.length < this.options.maxBatch) this.spoolClosed = true;
       if (read.entries.length === 0) {
         // Caught up, unless appends are still on their way to the file.
         await spool.idle();
         if (this.replayOffset < spool.size) continue;
         this.spooling = false;
-        this.spoolClosed = false;
         this.replayOffset = 0;
         await spool.clear();
         this.replayedEntries = 0;
@@ -409,10 +400,7 @@ export class LogWriter {
       const entries = this.skipStored ? await this.notYetStored(read.entries) : read.entries;
       const committed = entries.length === 0 || (await this.appendReplayed(entries));
       if (!committed) {
-        // Failing again: what waited in memory goes to the spool, behind what is there.
-        this.spoolClosed = false;
-        if (this.queue.length > 0) this.spool(this.queue.splice(0));
-        else this.scheduleReplay();
+        this.scheduleReplay();
         return;
       }
       this.replayOffset = read.next;
