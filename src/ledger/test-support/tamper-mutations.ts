@@ -4,15 +4,18 @@
  * an expectation, and the checks that hold a verify report (from the library and from the CLI)
  * against one.
  */
-import { expect } from 'vitest';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { defaultCapturePolicy } from '../../capture/default-policy.js';
 import { run, runAsync } from '../../cli/test-support/cli.js';
 import { Digester } from '../../crypto/digest.js';
 import { generateSignerKey, NoteSigner } from '../../log/checkpoint.js';
 import { sealEnvelope } from '../../record/envelope.js';
+import { RecordValidationError } from '../../record/errors.js';
 import { parseRecordInput } from '../../record/schema.js';
 import type { RecordInput } from '../../record/types.js';
 import type { Ledger } from '../ledger.js';
+import { openLedger } from '../open-ledger.js';
 import type { ProblemKind, VerifyReport } from '../verify.js';
 import { sampleCall } from './fixtures.js';
 
@@ -276,4 +279,71 @@ export function summary<T>(
     `  ${pending.length} not detected as specified yet (it.fails)${pending.length ? `: ${pending.join('; ')}` : ''}`,
     `  ${rows.limits.length} not detected (documented limits)`,
   ].join('\n');
+}
+
+/** How one store's suite makes a copy of the layout and verifies it; the copy's folder holds its llm-ledger.yaml. */
+export interface SuiteStore<T extends { dir: string }> {
+  copy(): T | Promise<T>;
+  verify(copy: T): Promise<VerifyReport>;
+  /** The CLI run without blocking the test's thread (PostgreSQL: the suite's tests run concurrently). */
+  cliAsync?: boolean;
+  concurrent?: boolean;
+}
+
+/**
+ * The rows every store's suite runs the same way: each mutation verify must report (and, where
+ * marked, the CLI too), each mutation a writer must refuse, the API's refusal of a forged
+ * retention record, and the documented limits.
+ */
+export function describeSharedRows<T extends { dir: string }>(store: SuiteStore<T>, rows: { mutations: Mutation<T>[]; refusals: WriterRefusal<T>[]; limits: Limit<T>[] }): void {
+  const group = store.concurrent ? describe.concurrent : describe;
+  const quiet = { onWarning: () => undefined };
+  const config = (c: T) => join(c.dir, 'llm-ledger.yaml');
+
+  group.each(rows.mutations.map((m) => [`${m.name}: ${m.does} -> ${describeExpected(m.expect)}`, m] as const))('%s', (_, m) => {
+    (m.pending ? it.fails : it)(`verify reports it${m.cli ? ', the CLI too (exit 1)' : ''}`, async () => {
+      const c = await store.copy();
+      await m.apply(c);
+      const report = await store.verify(c);
+      expectDetected(report, m.expect);
+      if (m.cli) expectCliAgrees(await cliVerify(c.dir, { async: store.cliAsync === true }), report);
+    });
+  });
+
+  group.each(rows.refusals.map((r) => [`${r.name}: ${r.does}`, r] as const))('%s', (_, r) => {
+    (r.pending ? it.fails : it)('the writer refuses to append, naming the index, and nothing is appended', async () => {
+      const c = await store.copy();
+      await r.apply(c);
+      const ledger = await openLedger(config(c), quiet);
+      try {
+        const before = await ledger.size();
+        await expect(ledger.record(sampleCall(900))).rejects.toThrow(r.refusal);
+        expect(await ledger.size()).toBe(before);
+      } finally {
+        await ledger.close().catch(() => undefined);
+      }
+      expectDetected(await store.verify(c), r.thenVerify);
+    });
+  });
+
+  it("a forged 'retention' record through the API is refused with a RecordValidationError, and nothing is stored", async () => {
+    const c = await store.copy();
+    const ledger = await openLedger(config(c), quiet);
+    try {
+      const refused = await ledger.record({ kind: 'retention', component: 'retention', metadata: { envelopes: { below: 100 } } }).catch((err: unknown) => err);
+      expect(refused).toBeInstanceOf(RecordValidationError);
+      expect(await ledger.size()).toBe(LAYOUT.size);
+    } finally {
+      await ledger.close();
+    }
+    expect(await store.verify(c)).toMatchObject({ ok: true, size: LAYOUT.size });
+  });
+
+  group.each(rows.limits.map((l) => [`${l.name}: ${l.does}`, l] as const))('not detected (a documented limit): %s', (_, l) => {
+    it(`verify says OK: ${l.why}`, async () => {
+      const c = await store.copy();
+      await l.apply(c);
+      expect((await store.verify(c)).ok).toBe(true);
+    });
+  });
 }
