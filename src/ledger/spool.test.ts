@@ -5,7 +5,7 @@ import { defaultCapturePolicy } from '../capture/default-policy.js';
 import { Digester } from '../crypto/digest.js';
 import { generateSignerKey } from '../log/checkpoint.js';
 import { openSqliteStore } from '../store/sqlite-store.js';
-import type { Store } from '../store/store.js';
+import { StoreError, type Store } from '../store/store.js';
 import { Ledger } from './ledger.js';
 import { Spool, SpoolError, type SpooledEntry } from './spool.js';
 import { FailingStore } from './test-support/failing-store.js';
@@ -135,6 +135,25 @@ describe('Ledger with a spool, over a store that fails', () => {
     expect(outage!.envelope).toMatchObject({ kind: 'event', component: 'ledger', metadata: { failedRecords: 0, spooledRecords: 21, error: expect.stringMatching(/injected/) } });
     expect(await ledger.verify()).toMatchObject({ ok: true, size: 23 });
     expect(statSync(join(dir, 'ledger.spool')).size).toBe(0);
+    await ledger.close();
+  });
+
+  it('replays a spool whose batches the returning store refuses when large (a deadline it cannot meet): smaller batches get through', async () => {
+    const dir = tempDir();
+    /** A store that comes back able to commit only small batches in time. */
+    class SlowStore extends FailingStore {
+      override async append(...args: Parameters<FailingStore['append']>): Promise<void> {
+        if (!this.down && args[0].length > 2) throw new StoreError('timed out after 1000 ms (injected)');
+        return super.append(...args);
+      }
+    }
+    const store = new SlowStore(openSqliteStore(join(dir, 'ledger.db')));
+    const ledger = await spooledLedger(store, dir, 5);
+    store.down = true;
+    await Promise.all(Array.from({ length: 40 }, (_, i) => ledger.record(sampleCall(i, { model: `m-${i}` }))));
+    store.down = false;
+    await until(() => ledger.storeHealth().spooled === 0 && ledger.storeHealth().available);
+    expect(await models(ledger)).toEqual(Array.from({ length: 40 }, (_, i) => `m-${i}`));
     await ledger.close();
   });
 

@@ -130,6 +130,12 @@ export class LogWriter {
   /** Spool entries already replayed (for `spooledCount`). */
   private replayedEntries = 0;
   private replayRun: Promise<void> | undefined;
+  /**
+   * Records replayed a batch: halved after a failed replay, grown back after each success. A store
+   * that has just come back, or one with an append deadline, may refuse a full batch of a large
+   * spool in time, and would refuse it again on every retry.
+   */
+  private replayBatch: number;
   private retryTimer: NodeJS.Timeout | undefined;
   /** Spooled by a previous process: its first records may have reached the store before it stopped. */
   private skipStored = false;
@@ -149,6 +155,7 @@ export class LogWriter {
     unanchored: readonly StoredCheckpoint[] = [],
   ) {
     this.checkpointedHorizon = prunedBelow;
+    this.replayBatch = options.maxBatch;
     for (const checkpoint of unanchored) this.anchorCheckpoint(checkpoint);
     this.frontier = committed.clone();
     if (options.spool && options.spool.entries > 0) {
@@ -380,7 +387,7 @@ export class LogWriter {
       if (this.inFlight > 0 || this.failedSinceIdle) await this.idle();
       let read;
       try {
-        read = await spool.read(this.replayOffset, this.options.maxBatch);
+        read = await spool.read(this.replayOffset, this.replayBatch);
       } catch (err) {
         this.options.onWarning(`cannot replay the spool: ${(err as Error).message}`);
         return;
@@ -400,9 +407,11 @@ export class LogWriter {
       const entries = this.skipStored ? await this.notYetStored(read.entries) : read.entries;
       const committed = entries.length === 0 || (await this.appendReplayed(entries));
       if (!committed) {
+        this.replayBatch = Math.max(1, Math.floor(this.replayBatch / 2));
         this.scheduleReplay();
         return;
       }
+      this.replayBatch = Math.min(this.options.maxBatch, this.replayBatch * 2);
       this.replayOffset = read.next;
       this.replayedEntries += read.entries.length;
     }
