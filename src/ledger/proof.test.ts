@@ -1,5 +1,8 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { generateSignerKey } from '../log/checkpoint.js';
 import { serializeProof, verifyProof } from '../log/proof.js';
 import { openTestLedger, recordSequentially, tempDir } from './test-support/fixtures.js';
 
@@ -46,6 +49,21 @@ describe('prove and verifyProof', () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('rejects a bundle whose verifier key was respelled (its key id in upper case)', async () => {
+    const dir = tempDir();
+    // A key whose id has a letter to respell (one in 40 is all digits).
+    let signerKey = generateSignerKey('test');
+    while (!/[a-f]/.test(signerKey.split('+')[3]!)) signerKey = generateSignerKey('test');
+    writeFileSync(join(dir, 'signing.key'), signerKey, { mode: 0o600 });
+    const ledger = await openTestLedger(dir);
+    const [id] = await recordSequentially(ledger, 2);
+    const bundle = await ledger.prove(id!);
+    await ledger.close();
+    const [name, keyId, key] = bundle.verifierKey.split('+') as [string, string, string];
+    const respelled = { ...bundle, verifierKey: `${name}+${keyId.toUpperCase()}+${key}` };
+    expect(verifyProof(serializeProof(respelled))).toMatchObject({ ok: false, reason: expect.stringMatching(/verifier key is not written as llm-ledger writes it/) });
   });
 
   it('explains why a bundle is malformed', () => {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { canonicalJson } from '../record/canonical.js';
 import { decodeStrictBase64 } from './base64.js';
-import { openCheckpoint } from './checkpoint.js';
+import { canonicalVerifierKey, isVerifierKey, openCheckpoint } from './checkpoint.js';
 import { leafHash, verifyInclusion } from './merkle.js';
 
 export const PROOF_FORMAT = 'llm-ledger/inclusion-proof/v1';
@@ -70,6 +70,10 @@ export function verifyProof(bundle: unknown, options: { trustedVerifierKey?: str
   const b = result.data;
   if (options.trustedVerifierKey !== undefined && options.trustedVerifierKey !== b.verifierKey) {
     return { ok: false, reason: 'the bundle was signed by a different key than the trusted one' };
+  }
+  // The key is written in its one spelling (a lower-case key id), like every other byte of the bundle.
+  if (isVerifierKey(b.verifierKey) && canonicalVerifierKey(b.verifierKey) !== b.verifierKey) {
+    return { ok: false, reason: 'the bundle\'s verifier key is not written as llm-ledger writes it (its key id in lower case); it was edited' };
   }
   let checkpoint;
   try {
