@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { UnnumberedEntry } from '../store/postgres-numbered.js';
+import type { NewEntry } from '../store/store.js';
 import { timedBatches } from './postgres-batches.js';
 
 const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
@@ -21,7 +21,7 @@ async function copyInto(client: pg.Client, sql: string, lines: string[]): Promis
  * of the same records and leaves (indexes given, so no numbering and no log-wide lock), one
  * transaction per batch, from `connections` connections at once.
  */
-export function copyRate(url: string, schema: string, rows: readonly (UnnumberedEntry & { ts: string })[], connections: number) {
+export function copyRate(url: string, schema: string, rows: readonly (NewEntry & { ts: string })[], connections: number) {
   const s = `"${schema}"`;
   return timedBatches(url, rows.length, connections, async (client, from, to) => {
     const batch = rows.slice(from, to);

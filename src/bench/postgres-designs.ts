@@ -1,28 +1,33 @@
 import type pg from 'pg';
-import { signBatchSeal } from '../log/batch-seal.js';
-import { generateSignerKey, NoteSigner } from '../log/checkpoint.js';
-import { canonicalLines, insertNumbered, type UnnumberedEntry } from '../store/postgres-numbered.js';
+import { generateSignerKey } from '../log/checkpoint.js';
+import { Sequencer } from '../log/sequencer.js';
+import { appendBatch, canonicalLines } from '../store/postgres-append.js';
 import { timeOf } from '../store/postgres-partitions.js';
+import type { NewEntry } from '../store/store.js';
 import { BATCH, onConnections, timedBatches } from './postgres-batches.js';
 
 /**
  * The two ways many writers can share one log, compared on the database alone with the same
  * sealed rows, `connections` writers at once, timed until every row sits in the log at its index:
  *
- * - `head`: what the store does. Each writer numbers its batch through the log head and inserts
- *   it with its signed seal, in one transaction (`insertNumbered`).
+ * - `head`: what the store does. Each writer locks the log head, sequences its batch after it,
+ *   extends the tree and signs the new head, and inserts the batch with it, in one transaction
+ *   (`appendBatch`).
  * - `queue`: sequence-then-integrate. Writers insert into a queue table (with no JSONB and no
  *   search index, so less work than a searchable queue would need); one integrator connection
  *   moves the oldest batch from the queue into the log, numbered, in one statement, over and over.
  *
- * Neither side builds the tree, which costs both the same: the integrator reads the new leaf hashes.
+ * The queue side builds no tree (an integrator would, reading the new leaf hashes); the head side
+ * does, under the lock, each writer taking up the others' heads from their stored frontiers.
  */
-export async function designRates(url: string, schemas: { head: string; queue: string }, rows: readonly UnnumberedEntry[], connections: number): Promise<{ head: number; queue: number }> {
-  const signer = new NoteSigner(generateSignerKey('bench.example/log'));
-  const seal = (first: number, leaves: readonly Buffer[]) => signBatchSeal(signer, 'bench.example/log', first, leaves);
+export async function designRates(url: string, schemas: { head: string; queue: string }, rows: readonly NewEntry[], connections: number): Promise<{ head: number; queue: number }> {
+  const key = generateSignerKey('bench.example/log');
+  // One sequencer per connection, as each writer process holds its own.
+  const sequencers = new Map<pg.Client, Sequencer>();
   const { rowsPerSecond: head } = await timedBatches(url, rows.length, connections, async (client, from, to) => {
+    if (!sequencers.has(client)) sequencers.set(client, new Sequencer(key, 'bench.example/log'));
     await client.query('BEGIN');
-    await insertNumbered(client, `"${schemas.head}"`, rows.slice(from, to), seal, (query) => client.query(query));
+    await appendBatch(client, `"${schemas.head}"`, rows.slice(from, to), { sequencer: sequencers.get(client)! }, (query) => client.query(query));
     await client.query('COMMIT');
   });
   const q = `"${schemas.queue}"`;

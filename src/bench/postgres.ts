@@ -14,7 +14,7 @@ import { sealEnvelope } from '../record/envelope.js';
 import { parseRecordInput } from '../record/schema.js';
 import { timeOf } from '../store/postgres-partitions.js';
 import { rolesOf } from '../store/postgres-schema.js';
-import type { UnnumberedEntry } from '../store/postgres-numbered.js';
+import type { NewEntry } from '../store/store.js';
 import { openPostgresStore } from '../store/postgres-store.js';
 import { callAt } from './ingest.js';
 import { timedBatches } from './postgres-batches.js';
@@ -112,7 +112,7 @@ export async function postgresIngest(count: number, url = BENCH_DATABASE_URL, lo
 }
 
 /** Realistic calls sealed as the ledger seals them (hash-only capture), with their leaf hashes. */
-function sealedRows(count: number): (UnnumberedEntry & { ts: string })[] {
+function sealedRows(count: number): (NewEntry & { ts: string })[] {
   const ctx = { capture: defaultCapturePolicy(new Digester('hmac-sha256', Buffer.alloc(32, 7))), limits: { maxMetadataBytes: 8192, maxErrorChars: 1024 } };
   return Array.from({ length: count }, (_, i) => {
     const { envelope, canonical } = sealEnvelope(parseRecordInput(callAt(i)), ctx);
@@ -129,7 +129,7 @@ async function migrated(url: string, schema: string): Promise<string> {
 }
 
 /** The same rows the writers store: records and leaves at given indexes, `connections` statements at a time. */
-function rawInsertRate(url: string, schema: string, rows: readonly (UnnumberedEntry & { ts: string })[], connections: number) {
+function rawInsertRate(url: string, schema: string, rows: readonly (NewEntry & { ts: string })[], connections: number) {
   const s = `"${schema}"`;
   // Plain multi-row VALUES: no array literal to parse, one statement for a batch's records and leaves.
   return timedBatches(url, rows.length, connections, (client, from, to) => {

@@ -107,7 +107,7 @@ export function configSchema(baseDir: string) {
     // with a StoreError and gateway.on_store_failure applies. PostgreSQL enforces it on the connection, and the
     // gateway holds every store to it (a sync answer waits no longer, /health reports a store that takes longer).
     append_timeout_ms: z.int().min(100).max(600_000).default(5000),
-    // PostgreSQL only: how long any other statement may run (a read, one batch of a scan, each of the integrator's).
+    // PostgreSQL only: how long any other statement may run (a read, one batch of a scan).
     read_timeout_ms: z.int().min(100).max(3_600_000).optional(),
   })
     .superRefine((store, ctx) => {

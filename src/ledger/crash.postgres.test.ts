@@ -9,7 +9,7 @@ const schemas = new TestSchemas();
 afterAll(() => schemas.dropAll());
 
 describe('kill -9 under load: PostgreSQL', () => {
-  it(`${KILLS} kills of a writer (the integrator too: it is the only process), one growing log (seed ${seed}): every acknowledged record is there, verify passes, the next open appends`, async () => {
+  it(`${KILLS} kills of a writer, one growing log (seed ${seed}): every acknowledged record is there, verify passes, the next open appends`, async () => {
     const dir = tempDir('llm-ledger-crash-postgres-');
     const configPath = writeCrashConfig(dir, { type: 'postgres', url: TEST_DATABASE_URL, schema: schemas.next() });
     const summary = await runCrashes({ configPath, kills: KILLS, seed, log: (line) => console.log(`[crash postgres] ${line}`) });

@@ -3,11 +3,12 @@ import { CheckpointError, openSignedStatement, type NoteSigner } from './checkpo
 
 /**
  * A batch seal: the statement, signed with the log's checkpoint key, that a writer of this log
- * stored these leaves at these indexes. Where many processes append and one elected integrator
- * signs the checkpoints later (PostgreSQL), every batch carries one, committed with it: the
- * integrator signs no checkpoint over a row that no seal covers, and `verify` holds the rows that
- * no checkpoint covers yet against their seals. Its body cannot be read as a checkpoint (its
- * second line is not a tree size), nor a checkpoint as a seal:
+ * stored these leaves at these indexes. PostgreSQL versions before signed heads (schema 6), where
+ * many processes appended and one elected integrator signed the checkpoints later, committed one
+ * with every batch. None is written any more (every batch now commits the log's signed head); the
+ * seals of such a database are read only, so that `verify` still holds the records no checkpoint
+ * covered against them. Its body cannot be read as a checkpoint (its second line is not a tree
+ * size), nor a checkpoint as a seal:
  *
  *   <origin>
  *   llm-ledger-batch <first index> <count>
@@ -26,6 +27,7 @@ export function leavesDigest(leaves: readonly Uint8Array[]): Buffer {
   return sha256(Buffer.concat(leaves));
 }
 
+/** How versions before signed heads sealed a batch; now only tests use it, to write such a database. */
 export function signBatchSeal(signer: NoteSigner, origin: string, first: number, leaves: readonly Uint8Array[]): string {
   return signer.signStatement(`${origin}\nllm-ledger-batch ${first} ${leaves.length}\n${leavesDigest(leaves).toString('base64')}\n`);
 }

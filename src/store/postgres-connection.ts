@@ -13,7 +13,7 @@ export interface PostgresOptions {
    * (`store.append_timeout_ms`, default 5000); also bounds opening a connection.
    */
   appendTimeoutMs?: number;
-  /** How long any other statement may take: a read, one batch of a scan, each of the integrator's (`store.read_timeout_ms`, default 30000). */
+  /** How long any other statement may take: a read, one batch of a scan (`store.read_timeout_ms`, default 30000). */
   readTimeoutMs?: number;
 }
 
@@ -97,28 +97,6 @@ export function openPool(options: PostgresOptions, role: string): pg.Pool {
 /** A single connection as the login itself, for migrations. */
 export function openClient(options: PostgresOptions): pg.Client {
   const client = new pg.Client({ connectionString: options.url, application_name: 'llm-ledger', connectionTimeoutMillis: 5000, types });
-  client.on('error', () => undefined);
-  return client;
-}
-
-/**
- * One long-lived connection working as `role`: the integrator's, whose session holds the
- * advisory lock that makes it the integrator, so the lock goes when the connection goes.
- */
-export function openSessionClient(options: PostgresOptions, role: string): pg.Client {
-  const client = new pg.Client({
-    connectionString: options.url,
-    // The pid lets an operator (and the takeover test) tell which process integrates, from pg_stat_activity.
-    application_name: `llm-ledger integrator ${process.pid}`,
-    // A round that gets no answer fails, and the integrator drops the connection (and the lock with it) and stands again.
-    ...limits(options),
-    keepAlive: true,
-    // The server probes an idle session after 10 s: one whose client gave up on it (a timed-out
-    // round across a partition) ends within about 25 s, and its lock with it, instead of after the
-    // system's two hours, so another process can take over.
-    options: `-c role=${role} ${NO_JIT} -c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3`,
-    types,
-  });
   client.on('error', () => undefined);
   return client;
 }

@@ -116,8 +116,8 @@ describe.skipIf(unavailable !== undefined)(`a PostgreSQL server that stops answe
 
   /**
    * `llm-ledger serve` (in this process) on the cluster, under load: running, then frozen for
-   * FROZEN_MS, then thawed until `recovered` holds and the integrator has checkpointed the whole
-   * log again; then stopped. Returns what happened, with the freeze's times.
+   * FROZEN_MS, then thawed until `recovered` holds and a checkpoint covers the whole log again;
+   * then stopped. Returns what happened, with the freeze's times.
    */
   async function run(mode: 'fail_closed' | 'spool', recovered: (traffic: Traffic, thawedAt: number) => boolean) {
     const dir = tempDir();
@@ -166,7 +166,7 @@ describe.skipIf(unavailable !== undefined)(`a PostgreSQL server that stops answe
     // writer's replay waits for the spool file to be idle before it appends directly again, so the
     // last few dozen spooled records wait for a pause in traffic.)
     await traffic.until('an empty spool', async () => ((await (await fetch(`${url}/health`)).json()) as HealthSample['body']).store.spooled === 0);
-    // The integrator's election resumed: a checkpoint covers the log as it stands now.
+    // Checkpoints resumed: one covers the log as it stands now.
     const head = await scalar(`SELECT size FROM ${schema}.log_head`);
     await traffic.until('a checkpoint over the log after the thaw', async () => (await scalar(`SELECT coalesce(max(size), 0) FROM ${schema}.checkpoints`)) >= head);
     stop('SIGTERM');

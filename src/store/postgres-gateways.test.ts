@@ -3,7 +3,7 @@ import { openLedger } from '../ledger/open-ledger.js';
 import { tempDir } from '../ledger/test-support/fixtures.js';
 import { startFakeUpstream, type FakeUpstream } from '../providers/test-support/fake-upstream.js';
 import { TEST_DATABASE_URL, TestSchemas, withClient } from './test-support/postgres.js';
-import { builtBinaryMissing, CallLoad, integratorProcess, logContents, startServe, writeSharedConfig, type GatewayProcess } from './test-support/postgres-gateways.js';
+import { builtBinaryMissing, CallLoad, logContents, startServe, writeSharedConfig, type GatewayProcess } from './test-support/postgres-gateways.js';
 
 const schemas = new TestSchemas();
 afterAll(() => schemas.dropAll());
@@ -82,34 +82,22 @@ describe.skipIf(missing !== undefined)(`four gateway processes on one PostgreSQL
     await checkLog(config, schema, load.acknowledged);
   });
 
-  it('survive the integrator being killed mid-load: another process takes over, nothing acknowledged is lost', { timeout: 40_000 }, async () => {
+  it('survive one of them being killed mid-load (SIGKILL): the others go on where the log ends, nothing acknowledged is lost', { timeout: 40_000 }, async () => {
     const { config, schema } = await startFour();
     const load = new CallLoad(
       gateways.map((g) => g.url),
       24,
     );
     await sleep(1000);
-    let first = await integratorProcess(TEST_DATABASE_URL, schema);
-    for (let waited = 0; first === undefined && waited < 5000; waited += 50) {
-      await sleep(50);
-      first = await integratorProcess(TEST_DATABASE_URL, schema);
-    }
-    const victim = gateways.find((g) => g.pid === first);
-    expect(victim, `the integrator (pid ${first}) is one of the gateways`).toBeDefined();
-    victim!.child.kill('SIGKILL');
-    await victim!.exited;
-    const atKill = (await logContents(TEST_DATABASE_URL, schema)).checkpointSize;
-    let second: number | undefined;
-    for (let waited = 0; (second === undefined || second === first) && waited < 10_000; waited += 50) {
-      await sleep(50);
-      second = await integratorProcess(TEST_DATABASE_URL, schema);
-    }
-    expect(second).toBeDefined();
-    expect(second).not.toBe(first);
-    expect(gateways.map((g) => g.pid)).toContain(second);
-    // The new integrator goes on checkpointing while the others keep taking calls.
+    const victim = gateways[1]!;
+    victim.child.kill('SIGKILL');
+    await victim.exited;
+    const atKill = (await logContents(TEST_DATABASE_URL, schema)).headSize;
+    // The others go on appending (and checkpointing) after whatever batch the killed one committed last.
     await sleep(1000);
-    expect((await logContents(TEST_DATABASE_URL, schema)).checkpointSize).toBeGreaterThan(atKill);
+    const after = await logContents(TEST_DATABASE_URL, schema);
+    expect(after.headSize).toBeGreaterThan(atKill);
+    expect(after.checkpointSize).toBeGreaterThan(0);
     const acknowledgedBeforeStop = load.acknowledged.size;
     await load.stop();
     await stopAll();

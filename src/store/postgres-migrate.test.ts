@@ -1,5 +1,7 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { generateSignerKey } from '../log/note.js';
+import { Sequencer } from '../log/sequencer.js';
 import { migrate, schemaVersion } from './postgres-migrate.js';
 import { MIGRATIONS, POSTGRES_SCHEMA_VERSION, type Migration } from './postgres-schema.js';
 import { openPostgresStore } from './postgres-store.js';
@@ -43,8 +45,10 @@ describe('PostgreSQL migrations', () => {
     const stores = Array.from({ length: 4 }, () => openPostgresStore({ url: TEST_DATABASE_URL, schema }));
     try {
       expect(await Promise.all(stores.map((s) => s.size()))).toEqual([0, 0, 0, 0]);
-      await stores[0]!.append([], { size: 0, note: 'empty' });
-      expect(await stores[3]!.checkpoints()).toEqual([{ size: 0, note: 'empty' }]);
+      const { head } = await stores[0]!.append([], { sequencer: new Sequencer(generateSignerKey('test.example/log'), 'test.example/log'), checkpoint: true });
+      expect(head.size).toBe(0);
+      expect(await stores[3]!.checkpoints()).toEqual([head]);
+      expect(await stores[2]!.head()).toEqual(head);
     } finally {
       await Promise.all(stores.map((s) => s.close()));
     }

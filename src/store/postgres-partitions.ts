@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { PostgresSession } from './postgres-connection.js';
-import { StoreError, type AppendEntry } from './store.js';
+import { StoreError, type NewEntry } from './store.js';
 
 /** Days of partitions kept ready beyond today, so appends normally never wait for one to be created. */
 const DAYS_AHEAD = 7;
@@ -26,22 +26,12 @@ export class PostgresPartitions {
     }
   }
 
-  /** Runs the insert of `entries`, creating the partitions it lacks if it fails for want of them. */
-  async insert(query: pg.QueryConfig, entries: readonly Pick<AppendEntry, 'canonical'>[]): Promise<pg.QueryResult> {
-    try {
-      return await this.db.pool.query(query);
-    } catch (err) {
-      if (!isMissingPartition(err)) throw err;
-      await this.ensure([...new Set(entries.map((e) => timeOf(e.canonical).slice(0, 10)))]);
-      return await this.db.pool.query(query);
-    }
-  }
-
   /**
-   * The same, as one statement of the caller's transaction: a savepoint keeps the transaction
-   * usable when the statement fails for want of a partition, which is made on another connection.
+   * Runs the insert of `entries` as one statement of the caller's transaction, creating the day
+   * partitions it lacks if it fails for want of them: a savepoint keeps the transaction usable,
+   * and the partition is made on another connection.
    */
-  async insertIn(client: pg.ClientBase, query: pg.QueryConfig, entries: readonly Pick<AppendEntry, 'canonical'>[]): Promise<pg.QueryResult> {
+  async insertIn(client: pg.ClientBase, query: pg.QueryConfig, entries: readonly Pick<NewEntry, 'canonical'>[]): Promise<pg.QueryResult> {
     await client.query('SAVEPOINT llm_ledger_insert');
     try {
       return await client.query(query);

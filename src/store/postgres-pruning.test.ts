@@ -1,8 +1,10 @@
 import type pg from 'pg';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openPostgresStore, type PostgresStore } from './postgres-store.js';
+import { generateSignerKey } from '../log/note.js';
+import { Sequencer } from '../log/sequencer.js';
 import { entriesFor } from './test-support/conformance.js';
-import { sealer, TEST_DATABASE_URL, TestSchemas, withClient } from './test-support/postgres.js';
+import { TEST_DATABASE_URL, TestSchemas, withClient } from './test-support/postgres.js';
 
 const schemas = new TestSchemas();
 afterAll(() => schemas.dropAll());
@@ -10,6 +12,7 @@ afterAll(() => schemas.dropAll());
 describe('PostgreSQL pruning', () => {
   let schema: string;
   let store: PostgresStore;
+  const sequencer = new Sequencer(generateSignerKey('test.example/log'), 'test.example/log');
   beforeEach(() => {
     schema = schemas.next();
     store = openPostgresStore({ url: TEST_DATABASE_URL, schema });
@@ -21,7 +24,7 @@ describe('PostgreSQL pruning', () => {
   // that fresh batch as expired.
   it('does not take a record committed while it looks for the first record to keep for an expired one', async () => {
     const expired = entriesFor([{ timestamp: '2024-01-01T10:00:00.000Z' }, { timestamp: '2024-01-01T11:00:00.000Z' }]);
-    await store.appendNumbered(expired, sealer());
+    await store.append(expired, { sequencer });
     const fresh = entriesFor([{ timestamp: new Date().toISOString() }], 2);
     // Hold the expired day's partition, which a search for records to keep (ts >= cutoff) does not
     // read but counting the whole log does, and commit the fresh record while retention waits for it.
@@ -30,7 +33,7 @@ describe('PostgreSQL pruning', () => {
       await gate.query(`LOCK TABLE "${schema}".records_20240101 IN ACCESS EXCLUSIVE MODE`);
       const kept = store.pruning.firstKeptIndex(0, '2025-01-01T00:00:00.000Z');
       await untilWaitingFor(gate, `"${schema}".records_20240101`);
-      expect(await store.appendNumbered(fresh, sealer())).toEqual([2]);
+      expect((await store.append(fresh, { sequencer })).indexes).toEqual([2]);
       await gate.query('COMMIT');
       // 2 whether retention saw the fresh record (the first to keep) or not (the end of the log it saw); never past it.
       expect(await kept).toBe(2);

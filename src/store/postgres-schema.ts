@@ -243,7 +243,7 @@ GRANT INSERT ON ${s}.pruned TO ${retention};
 };
 
 /**
- * Many writers, one log. `log_head` holds the next free index. A writer numbers its batch inside
+ * Many writers, one log. `log_head` holds the next free index (and, since version 6, the signed head). A writer numbers its batch inside
  * the statement that inserts it, by moving the head forward: the head's row lock orders the
  * batches of all processes, is held only while that one statement runs (never across a client
  * round trip), and is released at commit, so the indexes visible to any reader are always a
@@ -342,7 +342,8 @@ END $do$;
  * One signed seal per batch (see src/log/batch-seal.ts), inserted by the writer in the batch's own
  * transaction: the integrator signs no checkpoint over a row no seal covers, so a row written into
  * the database by anyone but a writer of this ledger never enters the signed log. Rows stored
- * before this version are covered by the checkpoints their integrator signed.
+ * before this version are covered by the checkpoints their integrator signed. Written by versions
+ * before signed heads (6) only; read only since.
  */
 const batchSeals = (schema: string, roles: PostgresRoles): string => {
   const s = q(schema);
@@ -357,6 +358,39 @@ GRANT INSERT ON ${s}.batch_seals TO ${q(roles.writer)};
 `;
 };
 
+/**
+ * The signed head in the log head's row: every batch is sequenced under the row's lock (see
+ * src/store/postgres-append.ts) and writes the note signed over the whole log with it, and the
+ * tree's frontier to extend it by. Rows of a schema written before keep NULL until the first batch
+ * of this version. The head only moves forward, is never taken away once signed, and moves only
+ * with a new note: a writer of an older version (which numbered batches without signing a head)
+ * is refused, so one log never mixes the two designs. Batch seals are no longer written (kept,
+ * read only, for the records they vouch for).
+ */
+const signedHead = (schema: string, roles: PostgresRoles): string => {
+  const s = q(schema);
+  return `
+ALTER TABLE ${s}.log_head ADD COLUMN note text, ADD COLUMN frontier text;
+
+CREATE OR REPLACE FUNCTION ${s}.head_forward_only() RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog AS $fn$
+BEGIN
+  IF TG_OP <> 'UPDATE' OR NEW.size < OLD.size THEN
+    RAISE EXCEPTION 'llm-ledger: the log head only moves forward; % is refused', TG_OP USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  IF OLD.note IS NOT NULL AND NEW.note IS NULL THEN
+    RAISE EXCEPTION 'llm-ledger: the signed head of the log is never removed' USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  IF NEW.size <> OLD.size AND NEW.note IS NOT DISTINCT FROM OLD.note THEN
+    RAISE EXCEPTION 'llm-ledger: the log head moved without a new signed head: a writer of a version before signed heads appends to this schema (version 6); upgrade it'
+      USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  RETURN NEW;
+END $fn$;
+
+REVOKE INSERT ON ${s}.batch_seals FROM ${q(roles.writer)};
+`;
+};
+
 /** In order; a new version is appended here and never edited once released. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial layout: partitioned records, roles, append-only triggers', sql: initial },
@@ -364,6 +398,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, name: 'records compressed with lz4', sql: lz4Records },
   { version: 4, name: 'compressed records kept whole in their row', sql: recordsInline },
   { version: 5, name: 'a signed seal with every batch', sql: batchSeals },
+  { version: 6, name: 'the signed head and its frontier in the log head, written with every batch', sql: signedHead },
 ];
 
 export const POSTGRES_SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

@@ -1,10 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateSignerKey } from '../log/note.js';
+import { Sequencer } from '../log/sequencer.js';
 import type { RecordInput } from '../record/types.js';
 import { openPostgresStore, type PostgresStore } from './postgres-store.js';
 import { entriesFor } from './test-support/conformance.js';
 import { TEST_DATABASE_URL, TestSchemas, withClient } from './test-support/postgres.js';
 
 const schemas = new TestSchemas();
+/** Numbers and signs the batches these tests append straight to a store, as a ledger's writer does. */
+const request = { sequencer: new Sequencer(generateSignerKey('test.example/log'), 'test.example/log') };
 const DAYS = ['2026-03-01', '2026-03-02', '2026-03-03'];
 const PER_DAY = 1500;
 
@@ -30,7 +34,7 @@ describe('PostgreSQL search and stats are answered from indexes', () => {
     schema = schemas.next();
     store = openPostgresStore({ url: TEST_DATABASE_URL, schema });
     const entries = entriesFor(calls());
-    for (let i = 0; i < entries.length; i += 1000) await store.append(entries.slice(i, i + 1000));
+    for (let i = 0; i < entries.length; i += 1000) await store.append(entries.slice(i, i + 1000), request);
     await withClient((client) => client.query(`ANALYZE "${schema}".records`));
   });
   afterAll(async () => {
@@ -86,7 +90,7 @@ describe('PostgreSQL day partitions', () => {
       const ahead = await partitionsOf(schema);
       expect(ahead).toHaveLength(9);
       expect(ahead).toContain(`records_${today}`);
-      await store.append(entriesFor([{ timestamp: '2020-02-29T23:59:59.999Z', model: 'm' }, { timestamp: '2020-03-01T00:00:00.000Z', model: 'm' }]));
+      await store.append(entriesFor([{ timestamp: '2020-02-29T23:59:59.999Z', model: 'm' }, { timestamp: '2020-03-01T00:00:00.000Z', model: 'm' }]), request);
       expect(await partitionsOf(schema)).toEqual(['records_20200229', 'records_20200301', ...ahead]);
       expect((await store.search({ until: '2020-03-01T00:00:00.000Z' }, { limit: 5 })).map((r) => r.index)).toEqual([0]);
     } finally {
@@ -99,7 +103,7 @@ describe('PostgreSQL day partitions', () => {
     const store = openPostgresStore({ url: TEST_DATABASE_URL, schema });
     try {
       const day = (d: number, h: number) => ({ timestamp: `2025-05-0${d}T0${h}:00:00.000Z`, model: 'm' });
-      await store.append(entriesFor([day(1, 1), day(1, 2), day(2, 1), day(2, 2), day(3, 1)]));
+      await store.append(entriesFor([day(1, 1), day(1, 2), day(2, 1), day(2, 2), day(3, 1)]), request);
       // Below 3: day 1 lies wholly below and is dropped; day 2 straddles the horizon, so its first row is deleted alone.
       expect(await store.pruning.prune(3, 10)).toBe(3);
       expect(await store.pruning.prunedBelow()).toBe(3);

@@ -1,5 +1,8 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { realisticCall } from '../bench/workload.js';
+import { openCheckpoint } from '../log/checkpoint.js';
+import { generateSignerKey } from '../log/note.js';
+import { Sequencer } from '../log/sequencer.js';
 import { openPostgresStore, type PostgresStore } from './postgres-store.js';
 import { timeOf } from './postgres-partitions.js';
 import { entriesFor } from './test-support/conformance.js';
@@ -12,35 +15,59 @@ const CALLS = [0, 1, 2, 3].map((i) => ({ timestamp: `2026-02-0${i + 1}T10:00:00.
 
 describe('PostgresStore beyond the shared contract', () => {
   let store: PostgresStore;
+  let sequencer: Sequencer;
   beforeEach(() => {
     store = openPostgresStore({ url: TEST_DATABASE_URL, schema: schemas.next() });
+    sequencer = new Sequencer(generateSignerKey('test.example/log'), 'test.example/log');
   });
   afterEach(() => store.close());
 
-  it('takes again a batch it already holds (its commit went through but the answer was lost), storing it once', async () => {
+  it('takes a replayed batch it partly holds (its first commit went through but the answer was lost), storing each record once', async () => {
     const entries = entriesFor(CALLS);
-    await store.append(entries.slice(0, 3));
-    // The writer never heard back about 1-2 and sends them again, followed by the next record.
-    await store.append(entries.slice(1, 4));
+    expect((await store.append(entries.slice(0, 3), { sequencer })).indexes).toEqual([0, 1, 2]);
+    // The writer never heard back about 1-2 and replays them from the spool, followed by the next record.
+    expect((await store.append(entries.slice(1, 4), { sequencer, replayed: true })).indexes).toEqual([-1, -1, 3]);
     expect(await store.size()).toBe(4);
     expect(await store.leafHashes(0, 10)).toEqual(entries.map((e) => e.leafHash));
+    // Outside a replay a record stored twice is an error, not a silent skip.
+    await expect(store.append(entries.slice(0, 1), { sequencer })).rejects.toThrow(/cannot append in .*duplicate key/);
+    expect(await store.size()).toBe(4);
   });
 
-  it('refuses a batch at a stored position whose leaves differ', async () => {
+  it('commits the signed head with every batch, and the checkpoint when asked for', async () => {
+    expect(await store.head()).toBeUndefined();
     const entries = entriesFor(CALLS);
-    await store.append(entries.slice(0, 2));
-    const other = entriesFor([{ model: 'other' }], 1);
-    await expect(store.append(other)).rejects.toThrow(/a batch starting at index 1 cannot follow a log of size 2/);
+    const first = await store.append(entries.slice(0, 2), { sequencer });
+    expect(first).toEqual({ indexes: [0, 1], head: { size: 2, note: expect.stringContaining('\n2\n') } });
+    expect(await store.head()).toEqual(first.head);
+    expect(await store.checkpoints()).toEqual([]);
+    const second = await store.append(entries.slice(2), { sequencer, checkpoint: true });
+    expect(second.checkpoint).toEqual(second.head);
+    expect(await store.head()).toEqual({ size: 4, note: second.head.note });
+    expect(await store.checkpoints()).toEqual([second.head]);
+    // An empty batch signs the head again, here with a raised horizon.
+    const raised = await store.append([], { sequencer, checkpoint: true, raiseHorizon: 2 });
+    expect(raised).toMatchObject({ indexes: [], head: { size: 4 } });
+    expect(openCheckpoint(raised.head.note, sequencer.verifierKey, 'test.example/log').prunedBelow).toBe(2);
+    expect(await store.checkpoints()).toEqual([second.head, raised.head]);
+  });
+
+  it('refuses a batch when the stored head is not signed by the sequencer\'s key, and stores none of it', async () => {
+    const entries = entriesFor(CALLS);
+    await store.append(entries.slice(0, 2), { sequencer });
+    const stranger = new Sequencer(generateSignerKey('test.example/log'), 'test.example/log');
+    await expect(store.append(entries.slice(2), { sequencer: stranger })).rejects.toThrow(/cannot append in .*the stored head does not verify/);
     expect(await store.size()).toBe(2);
   });
 
   it('keeps content in the batch statement: a batch that fails stores none of it', async () => {
-    const [first] = entriesFor(CALLS.slice(0, 1));
+    const [first, second] = entriesFor(CALLS.slice(0, 2));
     const item = { mode: 'plaintext' as const, subject: 'user:u0', data: Buffer.from('{"input":"x"}') };
-    // The leaf hash column takes 32 bytes only: the whole statement fails, content included.
-    await expect(store.append([{ ...first!, leafHash: Buffer.alloc(3), content: { ts: CALLS[0]!.timestamp, items: [item] } }])).rejects.toThrow(/cannot append/);
+    // The second record has the first one's id, which is unique: the whole statement fails, content included.
+    await expect(store.append([{ ...first!, content: { ts: CALLS[0]!.timestamp, items: [item] } }, { ...second!, id: first!.id }], { sequencer })).rejects.toThrow(/cannot append/);
     expect(await store.content.get(0)).toEqual([]);
-    await store.append([{ ...first!, content: { ts: CALLS[0]!.timestamp, items: [item] } }]);
+    expect(await store.head()).toBeUndefined();
+    await store.append([{ ...first!, content: { ts: CALLS[0]!.timestamp, items: [item] } }], { sequencer });
     expect((await store.content.get(0)).map((c) => [c.mode, c.subject, Buffer.from(c.data).toString(), c.ts])).toEqual([['plaintext', 'user:u0', '{"input":"x"}', CALLS[0]!.timestamp]]);
   });
 });
@@ -53,7 +80,7 @@ describe('PostgreSQL records on disk', () => {
     const store = openPostgresStore({ url: TEST_DATABASE_URL, schema });
     try {
       const entries = entriesFor(Array.from({ length: 20 }, (_, i) => ({ ...realisticCall(i), timestamp: '2026-02-01T10:00:00.000Z' })));
-      await store.append(entries);
+      await store.append(entries, { sequencer: new Sequencer(generateSignerKey('test.example/log'), 'test.example/log') });
       await withClient(async (client) => {
         const { rows } = await client.query<{ toast: string; compressed: string }>(
           `SELECT c.reltoastrelid::regclass::text AS toast, (SELECT count(*) FROM "${schema}".records WHERE pg_column_compression(canonical) = 'lz4') AS compressed

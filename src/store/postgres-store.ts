@@ -1,22 +1,23 @@
 import type pg from 'pg';
+import type { StoredSeal } from '../log/batch-seal.js';
 import type { Envelope, LoggedRecord } from '../record/types.js';
 import { LeafBatchBuilder, type LeafBatch } from './leaf-scan.js';
+import { appendBatch } from './postgres-append.js';
 import { Deadline, DEFAULT_APPEND_TIMEOUT_MS, inTransaction, openClient, openPool, postgresLocation, type PostgresOptions, type PostgresSession } from './postgres-connection.js';
 import { guarded, PostgresContentStore } from './postgres-content.js';
 import { cursorBatches } from './postgres-cursor.js';
-import { LEAF_BATCH, PostgresIntegrator, type IntegratorOptions } from './postgres-integrator.js';
-import { canonicalLines, contentColumns, insertNumbered, type BatchSealer, type UnnumberedEntry } from './postgres-numbered.js';
 import { migrate } from './postgres-migrate.js';
-import { PostgresPartitions, timeOf } from './postgres-partitions.js';
+import { PostgresPartitions } from './postgres-partitions.js';
 import { PostgresPruning } from './postgres-pruning.js';
 import { statsSelect, whereOf } from './postgres-query.js';
 import { rolesOf } from './postgres-schema.js';
 import { readSeals } from './postgres-seals.js';
-import type { StoredSeal } from '../log/batch-seal.js';
 import { StatsColumnsBuilder } from './stats-columns.js';
 import {
   StoreError,
-  type AppendEntry,
+  type Appended,
+  type AppendRequest,
+  type NewEntry,
   type SearchFilter,
   type SearchPage,
   type StatsColumns,
@@ -24,6 +25,9 @@ import {
   type Store,
   type StoredCheckpoint,
 } from './store.js';
+
+/** Leaf hashes read per query when they are all read (a round trip each, so many at once). */
+const LEAF_BATCH = 50_000;
 
 /**
  * Opens a ledger in a PostgreSQL schema. Returns at once; migrations run in the background and
@@ -34,9 +38,12 @@ export function openPostgresStore(options: PostgresOptions): PostgresStore {
   return new PostgresStore(options);
 }
 
+/**
+ * A ledger in a PostgreSQL schema that any number of processes append to at once: each batch is
+ * sequenced under the log head's row lock, inside its own transaction (see appendBatch).
+ */
 export class PostgresStore implements Store {
   readonly location: string;
-  // Each read of leaves is a round trip: as many at once as the integrator reads.
   readonly leafBatch = LEAF_BATCH;
   readonly content: PostgresContentStore;
   readonly pruning: PostgresPruning;
@@ -45,8 +52,6 @@ export class PostgresStore implements Store {
   private readonly partitions: PostgresPartitions;
   private readonly started: Promise<void>;
   private readonly s: string;
-  /** The log's size as this process last knew it; undefined after a failed append, until read again. */
-  private size_: number | undefined;
   /** Appends run one after another, in call order. */
   private appending: Promise<unknown> = Promise.resolve();
   private plans: string[] | undefined;
@@ -82,12 +87,17 @@ export class PostgresStore implements Store {
     }
   }
 
-  append(entries: readonly AppendEntry[], checkpoint?: StoredCheckpoint): Promise<void> {
+  /**
+   * One transaction on one connection: the log head locked, the batch sequenced after it, and
+   * records, leaves, content, the new head and the optional checkpoint in one statement (see
+   * appendBatch). Other processes' batches wait for the head's lock and land after this one.
+   */
+  append(entries: readonly NewEntry[], request: AppendRequest): Promise<Appended> {
     const deadline = this.appendDeadline();
     const run = this.appending.then(() =>
       guarded(this.session, 'append', () => {
         if (deadline.passed) throw deadline.error();
-        return this.appendNow(entries, checkpoint);
+        return inTransaction(this.pool, undefined, (client) => appendBatch(client, this.s, entries, request, (query, batch) => this.partitions.insertIn(client, query, batch)), deadline);
       }),
     );
     this.appending = run.catch(() => undefined);
@@ -96,107 +106,11 @@ export class PostgresStore implements Store {
 
   /**
    * An append's time limit runs from its call, so one queued behind appends that hang fails in
-   * time too (and is then never started). The limit rejects the caller at once; a numbered
-   * append's connection is closed then, so the appends behind it go on from there (a
-   * single-writer append's statements end at the pool's own limit, `store.read_timeout_ms`).
+   * time too (and is then never started). The limit rejects the caller at once and closes the
+   * append's connection, so the head's lock is released and the appends behind it go on from there.
    */
   private appendDeadline(): Deadline {
     return new Deadline(this.options.appendTimeoutMs ?? DEFAULT_APPEND_TIMEOUT_MS, `cannot append in ${this.location}`, 'store.append_timeout_ms');
-  }
-
-  /**
-   * One statement: records, leaves, content and checkpoint commit together or not at all. A
-   * batch that is already stored (its commit succeeded but the answer was lost in an outage, and
-   * the writer sent it again) is recognised by its leaf hashes and not stored twice.
-   */
-  private async appendNow(entries: readonly AppendEntry[], checkpoint?: StoredCheckpoint): Promise<void> {
-    const size = (this.size_ ??= await this.readSize());
-    let batch = entries;
-    if (entries.length > 0 && entries[0]!.index < size) batch = await this.notYetStored(entries);
-    const first = batch[0]?.index ?? size;
-    if (first !== size) throw new StoreError(`a batch starting at index ${first} cannot follow a log of size ${size}`);
-    try {
-      await this.partitions.insert(this.insertQuery(batch, checkpoint), batch);
-    } catch (err) {
-      this.size_ = undefined;
-      throw err;
-    }
-    this.size_ = size + batch.length;
-  }
-
-  /** The part of a batch not yet stored; refused unless the stored part has exactly these leaves. */
-  private async notYetStored(entries: readonly AppendEntry[]): Promise<readonly AppendEntry[]> {
-    const first = entries[0]!.index;
-    const stored = await this.leafHashes(first, first + entries.length);
-    const same = stored.every((hash, i) => hash.equals(entries[i]!.leafHash));
-    if (!same || stored.length === 0) throw new StoreError(`a batch starting at index ${first} cannot follow a log of size ${await this.readSize()}`);
-    return entries.slice(stored.length);
-  }
-
-  private insertQuery(entries: readonly AppendEntry[], checkpoint: StoredCheckpoint | undefined): pg.QueryConfig {
-    const s = this.s;
-    const content = contentColumns(entries, (e) => e.index);
-    const end = entries.length > 0 ? entries.at(-1)!.index + 1 : null;
-    return {
-      name: `llm-ledger-append-${s}`,
-      text: `WITH r AS (INSERT INTO ${s}.records (idx, ts, canonical)
-          SELECT u.idx, u.ts, t.canonical FROM unnest($1::bigint[], $2::timestamptz[]) WITH ORDINALITY AS u(idx, ts, ord)
-          JOIN string_to_table($3::text, E'\\n') WITH ORDINALITY AS t(canonical, ord) ON t.ord = u.ord),
-        l AS (INSERT INTO ${s}.leaves (idx, hash, id, ts) SELECT * FROM unnest($1::bigint[], $4::bytea[], $5::text[], $2::timestamptz[])),
-        c AS (INSERT INTO ${s}.content (idx, mode, record_id, subject, ts, data) SELECT * FROM unnest($6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bytea[])),
-        k AS (INSERT INTO ${s}.checkpoints (size, note) SELECT $12::bigint, $13::text WHERE $13::text IS NOT NULL),
-        h AS (UPDATE ${s}.log_head SET size = $14::bigint WHERE $14::bigint IS NOT NULL)
-        SELECT 1`,
-      values: [
-        entries.map((e) => e.index),
-        entries.map((e) => timeOf(e.canonical)),
-        canonicalLines(entries),
-        entries.map((e) => e.leafHash),
-        entries.map((e) => e.id),
-        content.at,
-        content.mode,
-        content.recordId,
-        content.subject,
-        content.ts,
-        content.data,
-        checkpoint?.size ?? null,
-        checkpoint?.note ?? null,
-        end,
-      ],
-    };
-  }
-
-  /**
-   * Many-writers mode: stores records the database numbers, each batch with its signed seal (see `insertNumbered`), so any
-   * number of processes can append to one log at once. Resolves with each record's index; in a
-   * `replayed` batch, -1 for a record that was already stored (its first commit went through).
-   */
-  appendNumbered(entries: readonly UnnumberedEntry[], options: { replayed?: boolean; seal: BatchSealer }): Promise<number[]> {
-    const deadline = this.appendDeadline();
-    const run = this.appending.then(() =>
-      guarded(this.session, 'append', async () => {
-        // Other processes move the log too: the size this process knew is stale from now on.
-        this.size_ = undefined;
-        if (deadline.passed) throw deadline.error();
-        if (entries.length === 0) return [];
-        return inTransaction(
-          this.pool,
-          undefined,
-          (client) => insertNumbered(client, this.s, entries, options.seal, (query, batch) => this.partitions.insertIn(client, query, batch), options.replayed === true),
-          deadline,
-        );
-      }),
-    );
-    this.appending = run.catch(() => undefined);
-    return deadline.race(run);
-  }
-
-  /**
-   * Takes part in electing the one process that extends the tree over the whole log and signs
-   * its checkpoints (see `PostgresIntegrator`); the ledger starts it in many-writers mode.
-   */
-  integrate(options: IntegratorOptions): PostgresIntegrator {
-    return new PostgresIntegrator(this.options, this.session, options);
   }
 
   size(): Promise<number> {
@@ -278,18 +192,18 @@ export class PostgresStore implements Store {
     if (rest) yield rest;
   }
 
-  /** None: every writer process appends, and the elected integrator signs checkpoints instead (see PostgresIntegrator); batches carry seals. */
-  async head(): Promise<StoredCheckpoint | undefined> {
-    return undefined;
-  }
-
-  addBatchSeal(first: number, note: string): Promise<void> {
-    return guarded(this.session, 'store a batch seal', async () => {
-      await this.pool.query(`INSERT INTO ${this.s}.batch_seals (first_idx, note) VALUES ($1, $2)`, [first, note]);
+  /** The signed head in the log head's row; absent before the first batch of a version that signs heads. */
+  head(): Promise<StoredCheckpoint | undefined> {
+    return guarded(this.session, 'read the signed head', async () => {
+      const { rows } = await this.pool.query<StoredCheckpoint>(`SELECT size, note FROM ${this.s}.log_head WHERE note IS NOT NULL`);
+      return rows[0];
     });
   }
 
-  /** The seals of the batches stored from index `from` on, in index order (see src/log/batch-seal.ts). */
+  /**
+   * The seals of the batches stored from index `from` on, in index order (see src/log/batch-seal.ts).
+   * Written by versions before signed heads; read only, for `verify` of the records they vouch for.
+   */
   batchSeals(from: number): Promise<StoredSeal[]> {
     return guarded(this.session, 'read batch seals', () => readSeals(this.pool, this.s, from));
   }

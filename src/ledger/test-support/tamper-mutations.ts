@@ -30,15 +30,14 @@ import { sampleCall } from './fixtures.js';
  *   batch [10, 13)  head 13 only; its note and a copy of the store are kept ("recent copy")
  *   batch [13, 16)  head 16 only: records 10..15 are covered by the signed head alone
  *
- * PostgreSQL keeps no signed head: there each batch is committed with a signed batch seal over its
- * indexes and leaves, and the elected integrator signs checkpoints (here at each flush()); the
- * seals of batches [10, 13) and [13, 16) are then the only signatures over records 10..15.
+ * Every store keeps the head the same way in substance (SQLite's head table, JSONL's head.json,
+ * PostgreSQL's log_head row), replaced in the transaction of each batch.
  */
 export const LAYOUT = {
   size: 16,
   /** Stored and anchored checkpoints. */
   checkpoints: [5, 10],
-  /** The signed head (SQLite, JSONL). */
+  /** The signed head. */
   head: 16,
   /** The head signed after batch [10, 13). */
   olderHead: 13,
@@ -136,8 +135,7 @@ export function noteSize(note: string): number {
  * - `firstBad`: `report.firstBadIndex` exactly (null: the mutation touched no record, e.g. a checkpoint row);
  * - `within`: a consistent rewrite that only signed notes can tell: [bound, index], where `index` is the
  *   first index touched and `bound` the size of the last signed checkpoint (stored, anchored or head) at
- *   or below it, or on PostgreSQL the first index of the batch seal that covers it; `firstBadIndex`
- *   must lie in that range;
+ *   or below it; `firstBadIndex` must lie in that range;
  * - `problems`: problems that must be among those reported, as 'kind@index' or 'kind' (no index);
  * - `message`: a pattern some problem's message must match.
  */
@@ -252,28 +250,22 @@ export function expectCliAgrees(cli: Awaited<ReturnType<typeof cliVerify>>, libr
 
 /**
  * The counts the README quotes, printed once per suite. `apiRefusals`: forged records the API
- * refused (no storage mutation); `integratorRefusals`: mutations PostgreSQL's integrator refuses to
- * sign over (its writers append regardless).
+ * refused (no storage mutation).
  */
-export function summary<T>(
-  store: string,
-  rows: { mutations: Mutation<T>[]; refusals: WriterRefusal<T>[]; limits: Limit<T>[]; openFailures: OpenFailure<T>[]; apiRefusals: number; integratorRefusals?: number },
-): string {
+export function summary<T>(store: string, rows: { mutations: Mutation<T>[]; refusals: WriterRefusal<T>[]; limits: Limit<T>[]; openFailures: OpenFailure<T>[]; apiRefusals: number }): string {
   const live = rows.mutations.filter((m) => !m.pending);
   const exact = live.filter((m) => 'firstBad' in m.expect && m.expect.firstBad !== null).length;
   const noIndex = live.filter((m) => 'firstBad' in m.expect && m.expect.firstBad === null).length;
   const bounded = live.filter((m) => 'within' in m.expect).length;
   const pending = [...rows.mutations, ...rows.refusals].filter((m) => m.pending).map((m) => m.name);
   const refusals = rows.refusals.filter((r) => !r.pending).length;
-  const integrator = rows.integratorRefusals ?? 0;
-  const kinds = rows.mutations.length + rows.refusals.length + integrator + rows.limits.length + rows.openFailures.length + rows.apiRefusals;
+  const kinds = rows.mutations.length + rows.refusals.length + rows.limits.length + rows.openFailures.length + rows.apiRefusals;
   return [
     `${store}: ${kinds} kinds of mutation`,
     `  ${exact} reported with the exact first bad index`,
     `  ${noIndex} reported without an index (a checkpoint or derived row: no record touched)`,
     `  ${bounded} within the bound of the last signed checkpoint at or below the index`,
     `  ${refusals} refused by the writer, naming the index (verify reports them too)`,
-    ...(integrator ? [`  ${integrator} refused by the integrator: the append is stored, no checkpoint is signed over the mutation, flush() names the index (verify reports them too)`] : []),
     `  ${rows.apiRefusals} refused by the API (nothing stored)`,
     `  ${rows.openFailures.length} refused at open (no report: the store cannot be read)`,
     `  ${pending.length} not detected as specified yet (it.fails)${pending.length ? `: ${pending.join('; ')}` : ''}`,

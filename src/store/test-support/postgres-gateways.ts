@@ -103,19 +103,6 @@ export class CallLoad {
   }
 }
 
-/** The OS pid in the application name of the session that holds the schema's integrator lock. */
-export async function integratorProcess(url: string, schema: string): Promise<number | undefined> {
-  return withClient(async (client) => {
-    const { rows } = await client.query<{ name: string }>(
-      `SELECT a.application_name AS name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-       WHERE l.locktype = 'advisory' AND l.granted AND l.classid::int = hashtext('llm-ledger:integrator') AND l.objid::int = hashtext($1) AND l.objsubid = 2`,
-      [schema],
-    );
-    const match = /^llm-ledger integrator (\d+)$/.exec(rows[0]?.name ?? '');
-    return match ? Number(match[1]) : undefined;
-  }, url);
-}
-
 /**
  * What the log holds, read straight from its tables: index range, and how often each request id
  * occurs. One REPEATABLE READ transaction, so every count comes from the same snapshot even while
