@@ -2,6 +2,7 @@ import type { CapturePolicy } from '../capture/policy.js';
 import type { ContentCipher } from '../crypto/content-cipher.js';
 import type { Anchor } from '../log/anchor.js';
 import { canonicalVerifierKey, NoteSigner, openCheckpoint, type Checkpoint } from '../log/checkpoint.js';
+import { sealedPrefix } from '../log/batch-seal.js';
 import { leafChunks, storedInclusionProof } from '../log/leaf-ranges.js';
 import { leafHashOfText, MerkleError, MerkleFrontier, verifyInclusion } from '../log/merkle.js';
 import { sha256 } from '../crypto/sha256.js';
@@ -16,11 +17,12 @@ import { AnomalyOptionsError, detectAnomalies, type AnomalyOptions, type Anomaly
 import { computeStats, STATS_GROUPS, type StatsGroup, type StatsReport } from './stats.js';
 import { TimeBoundError, withNormalizedTimes } from './time-bounds.js';
 import { verifyLog, type VerifyReport } from './verify.js';
-import { LogWriter, numberingStore } from './writer.js';
+import { LogWriter } from './writer.js';
+import { Sequencer } from '../log/sequencer.js';
 import { LedgerContent, subjectOf, type RevealedContent } from './content.js';
 import { LedgerError, LedgerIntegrityError } from './errors.js';
 import { runRetention, type RetentionReport } from './retention.js';
-import { sealGaps, type IndexRange } from './unsealed.js';
+import type { IndexRange } from './unsealed.js';
 import { recordTornTails, recoveringStore, settleAnnouncedBatch, TORN_TAIL_EVENT } from '../store/torn-tail.js';
 import type { RetentionConfig } from '../config/retention.js';
 import type { Spool } from './spool.js';
@@ -173,9 +175,9 @@ export class Ledger {
   /**
    * Opens a ledger over already-opened parts. The stored tree is checked against its newest
    * checkpoint first: a damaged log stays readable and verifiable, but is never appended to or
-   * re-signed, which would bury the damage under a fresh signature. A store that many processes
-   * append to (`numberingStore`) is checked by its elected integrator instead, before it signs:
-   * here the others' appends would race the check, and this process builds no tree.
+   * re-signed, which would bury the damage under a fresh signature. Other processes may append
+   * to the same store meanwhile (see restoreTree); each batch is then sequenced where the log ends
+   * by the store (see Sequencer).
    */
   static async create(parts: LedgerParts): Promise<Ledger> {
     const signer = parts.signerKey === undefined ? undefined : new NoteSigner(parts.signerKey);
@@ -187,25 +189,16 @@ export class Ledger {
     if (forged) (parts.onWarning ?? ((message: string) => process.emitWarning(message, 'LlmLedgerWarning')))(forged);
     if (parts.readOnly) return new Ledger(parts, verifierKey, undefined, new LedgerError('this ledger was opened read-only; open it without readOnly to record'));
     if (!signer) throw new LedgerError('a ledger opened for writing needs its signing key: only a read-only ledger can do with the verifier key');
-    const numbering = numberingStore(parts.store);
-    // Many writers: the size is read only so that an unreachable store fails the open, as it does otherwise;
-    // an operator's acceptance seals the gaps before this process takes part in integrating.
-    const state = numbering
-      ? ((await behindAnchor(parts, verifierKey)) ?? {
-          frontier: new MerkleFrontier(),
-          covered: 0,
-          prunedBelow: 0,
-          unanchored: [],
-          unsealed: parts.acceptUnsealed ? await sealGaps(numbering, signer, parts.origin) : [],
-        })
-      : await restoreTree(parts, verifierKey);
+    const state = await restoreTree(parts, verifierKey);
     if (typeof state === 'string') return new Ledger(parts, verifierKey, undefined, new LedgerIntegrityError(state));
     const onWarning = parts.onWarning ?? ((message: string) => process.emitWarning(message, 'LlmLedgerWarning'));
-    // A store that numbers records itself is shared by many writer processes: one of them, elected, signs.
-    const integration = numbering?.integrate({ signer, origin: parts.origin, ...(parts.anchor ? { anchor: parts.anchor } : {}), intervalMs: parts.writer.checkpointIntervalMs, onWarning });
+    const sequencer = new Sequencer(parts.signerKey!, parts.origin);
+    // Records an operator accepted (see `acceptUnsealed`) lie beyond the stored head: the first batch signs a head over them.
+    // Without a head (a log from before heads) the tree just checked spares the store rebuilding it in its transaction.
+    if ((state.unsealed && parts.acceptUnsealed) || !state.headed) sequencer.adopt(state.frontier);
     const writer = new LogWriter(
       parts.store,
-      signer,
+      sequencer,
       parts.anchor,
       {
         origin: parts.origin,
@@ -213,11 +206,10 @@ export class Ledger {
         onWarning,
         ...(parts.spool ? { spool: parts.spool } : {}),
         ...(parts.retryIntervalMs === undefined ? {} : { retryIntervalMs: parts.retryIntervalMs }),
-        ...(numbering && integration ? { numbering: { store: numbering, integration } } : {}),
         // Called only once records flow, long after `ledger` below exists.
         onStoreStatus: (available, error) => ledger.storeStatusChanged(available, error),
       },
-      state.frontier,
+      state.frontier.size,
       state.covered,
       state.prunedBelow,
       state.unanchored,
@@ -610,6 +602,8 @@ interface RestoredLog {
   unanchored: StoredCheckpoint[];
   /** Records no signed note covers, taken in because an operator accepted them (`acceptUnsealed`). */
   unsealed?: IndexRange[];
+  /** Whether the store holds a signed head (a log from before heads does not, until its next batch). */
+  headed: boolean;
 }
 
 /**
@@ -617,14 +611,16 @@ interface RestoredLog {
  * seen: the newest stored checkpoint, the signed head (every row must lie within it: one beyond
  * was not sequenced by a writer of this ledger) and the anchor's newest checkpoint (a store
  * behind it was rolled back or restored from a backup; one that differs from it is a fork).
+ * Other processes may append meanwhile: what is signed is read before the size, so it lies within
+ * it, and rows past it are held against the head as read again afterwards.
  * Returns why the log cannot be appended to, if it cannot, naming the first index concerned and
  * what resolves it.
  */
 async function restoreTree(parts: LedgerParts, verifierKey: string): Promise<RestoredLog | string> {
   const where = parts.store.location;
-  const size = await parts.store.size();
   const [stored, head] = await Promise.all([parts.store.checkpoints(), parts.store.head()]);
   const anchored = parts.anchor?.read() ?? [];
+  const size = await parts.store.size();
   const open = (cp: StoredCheckpoint, what: string): Checkpoint | string => {
     try {
       const checkpoint = openCheckpoint(cp.note, verifierKey, parts.origin);
@@ -649,27 +645,44 @@ async function restoreTree(parts: LedgerParts, verifierKey: string): Promise<Res
   const anchorNewest = newestAnchored ? opened.at(-1)!.checkpoint : undefined;
   const behind = await behindAnchor(parts, verifierKey);
   if (behind) return behind;
+  for (const { what, checkpoint } of opened) if (checkpoint.size > size) return `${where} holds ${size} records but ${what} covers ${checkpoint.size}; ${RUN_VERIFY}`;
+  // Without a head (a file from before heads), the newest checkpoint is what the writer last signed.
+  let sealed = Math.max(0, ...opened.map((o) => o.checkpoint.size));
+  // A log from before heads (PostgreSQL) vouched for the batches after its newest checkpoint with batch seals.
+  if (!head && size > sealed && parts.store.batchSeals) {
+    const { end: sealedEnd } = sealedPrefix(await parts.store.batchSeals(sealed), sealed, await parts.store.leafHashes(sealed, size), { verifierKey, origin: parts.origin });
+    sealed = Math.max(sealed, sealedEnd);
+  }
+  // Rows past what was signed when it was read: another process's batch, if a head read now covers them.
+  if (size > sealed) {
+    const newer = await parts.store.head();
+    if (newer && newer.size >= size) {
+      const checkpoint = open(newer, 'its signed head');
+      if (typeof checkpoint === 'string') return `${checkpoint}; ${RUN_VERIFY}`;
+      opened.push({ what: 'its signed head', checkpoint });
+      sealed = checkpoint.size;
+    }
+  }
+  const end = Math.max(size, sealed);
   const roots = new Map<number, Buffer>();
   const frontier = new MerkleFrontier();
   if (opened.some((o) => o.checkpoint.size === 0)) roots.set(0, frontier.root());
-  // One leaf past the records, so that a leaf without its record is noticed too.
-  for await (const leaves of leafChunks((from, to) => parts.store.leafHashes(from, to), 0, size + 1, parts.store.leafBatch)) {
+  for await (const leaves of leafChunks((from, to) => parts.store.leafHashes(from, to), 0, end, parts.store.leafBatch)) {
     for (const leaf of leaves) {
       frontier.append(leaf);
       if (opened.some((o) => o.checkpoint.size === frontier.size)) roots.set(frontier.size, frontier.root());
     }
   }
-  if (frontier.size !== size) return `${where} holds ${size} records but ${frontier.size} leaf hashes; ${RUN_VERIFY}`;
+  if (frontier.size !== end) return `${where} holds ${end} records but ${frontier.size} leaf hashes; ${RUN_VERIFY}`;
+  // A leaf past the records is one without its record, unless a writer has added both since.
+  if ((await parts.store.leafHashes(end, end + 1)).length > 0 && (await parts.store.size()) <= end) return `${where} holds ${end} records but more leaf hashes; ${RUN_VERIFY}`;
   for (const { what, checkpoint } of opened) {
-    if (checkpoint.size > size) return `${where} holds ${size} records but ${what} covers ${checkpoint.size}; ${RUN_VERIFY}`;
     if (!roots.get(checkpoint.size)?.equals(checkpoint.root)) {
       return checkpoint === anchorNewest
         ? `${where} differs from its anchor's checkpoint of size ${checkpoint.size} (${parts.anchor!.location}): the stored log is a fork of the anchored one, at an index below ${checkpoint.size}; see "Recovery" in docs/threat-model.md`
         : `${where} does not match ${what} (size ${checkpoint.size}); ${RUN_VERIFY}`;
     }
   }
-  // Without a head (a file from before heads), the newest checkpoint is what the writer last signed.
-  const sealed = Math.max(0, ...opened.map((o) => o.checkpoint.size));
   if (size > sealed && !parts.acceptUnsealed) {
     return `${where} holds records from index ${sealed} to ${size - 1} that no signed head or checkpoint covers: they were not sequenced by this ledger's writer (inserted into storage), or were written by a version before signed heads and never checkpointed. Appending would sign them; run 'llm-ledger repair' to see them and decide (see "Recovery" in docs/threat-model.md)`;
   }
@@ -681,6 +694,7 @@ async function restoreTree(parts: LedgerParts, verifierKey: string): Promise<Res
     prunedBelow: Math.max(0, ...opened.map((o) => o.checkpoint.prunedBelow ?? 0)),
     unanchored: parts.anchor ? stored.filter((cp) => cp.size > anchoredSize) : [],
     ...(size > sealed ? { unsealed: [{ from: sealed, to: size }] } : {}),
+    headed: head !== undefined,
   };
 }
 

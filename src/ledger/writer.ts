@@ -1,39 +1,8 @@
 import type { Anchor } from '../log/anchor.js';
-import { signBatchSeal } from '../log/batch-seal.js';
-import type { NoteSigner } from '../log/checkpoint.js';
-import { leafHashOfText, type MerkleFrontier } from '../log/merkle.js';
-import type { AppendEntry, Store, StoredCheckpoint } from '../store/store.js';
+import { leafHashOfText } from '../log/merkle.js';
+import type { Sequencer } from '../log/sequencer.js';
+import type { Appended, NewEntry, Store, StoredCheckpoint } from '../store/store.js';
 import type { Spool, SpooledEntry } from './spool.js';
-
-/**
- * A store that numbers records itself, so any number of processes can append to one log
- * (PostgreSQL). The writer then sends records without indexes and signs no checkpoint: the one
- * integrator the processes elect among themselves extends the tree and signs (`integrate`).
- */
-export interface NumberingStore {
-  /**
-   * Stores a batch at the next free indexes with the seal `seal` signs over them (see
-   * src/log/batch-seal.ts); resolves with each record's index (-1: a replayed record that was already stored).
-   */
-  appendNumbered(entries: readonly Omit<AppendEntry, 'index'>[], options: { replayed?: boolean; seal: (first: number, leaves: readonly Buffer[]) => string }): Promise<number[]>;
-  /** Stores a seal for records already stored (an operator's `repair --accept-unsealed`). */
-  addBatchSeal(first: number, note: string): Promise<void>;
-  integrate(options: { signer: NoteSigner; origin: string; anchor?: Anchor; intervalMs: number; onWarning: (message: string) => void }): Integration;
-}
-
-/** This process's part in integrating a shared log. */
-export interface Integration {
-  /** Size covered by the newest checkpoint known here. */
-  readonly coveredSize: number;
-  /** Resolves once a checkpoint covers the first `size` records. */
-  covered(size: number): Promise<void>;
-  close(): Promise<void>;
-}
-
-export function numberingStore(store: Store): (Store & NumberingStore) | undefined {
-  const candidate = store as Store & Partial<NumberingStore>;
-  return typeof candidate.appendNumbered === 'function' && typeof candidate.integrate === 'function' && typeof candidate.addBatchSeal === 'function' ? (candidate as Store & NumberingStore) : undefined;
-}
 
 export interface WriterOptions {
   origin: string;
@@ -52,8 +21,6 @@ export interface WriterOptions {
   retryIntervalMs?: number;
   /** Told when the store starts refusing appends (with why) and when it takes them again. */
   onStoreStatus?: (available: boolean, error?: Error) => void;
-  /** Many-writers mode: the store numbers the records, and `integration` checkpoints them. */
-  numbering?: { store: NumberingStore; integration: Integration };
 }
 
 export interface Receipt {
@@ -75,15 +42,10 @@ class Pending {
     readonly id: string,
     readonly canonical: string,
     readonly leafHash: Buffer,
-    readonly content: AppendEntry['content'],
+    readonly content: NewEntry['content'],
     readonly resolve: (receipt: Receipt) => void,
     readonly reject: (err: Error) => void,
   ) {}
-}
-
-/** A checkpoint as the writer signed it, with the pruning horizon its note states. */
-interface SignedCheckpoint extends StoredCheckpoint {
-  prunedBelow: number;
 }
 
 /** A committed record's receipt; a class for the reason Pending is one. */
@@ -95,14 +57,14 @@ class StoredAt implements Receipt {
 const MAX_IN_FLIGHT = 3;
 
 /**
- * Group commit: records queue up and are sequenced, appended and (when due) checkpointed in one
- * store transaction per batch. Each `submit` resolves only after its batch is durable, so a
- * caller can await durability without paying one transaction per record.
+ * Group commit: records queue up and go to the store in batches, each sequenced, appended and
+ * (when due) checkpointed in one store transaction (the store runs the Sequencer there, so any
+ * number of writers may share one log). Each `submit` resolves only after its batch is durable, so
+ * a caller can await durability without paying one transaction per record.
  *
- * Several batches may be on their way to the store at once, sequenced optimistically, so
- * preparing the next records overlaps with committing the last ones. Stores refuse a batch that
- * does not start at their size, so when one batch fails every later one fails too; the tree is
- * then rolled back to the last committed batch and sequencing starts again from there.
+ * Several batches may be on their way to the store at once, so preparing the next records overlaps
+ * with committing the last ones. After a failed batch no new one is sent until those in flight
+ * have settled; then the records go to the spool, if there is one, or are refused.
  */
 export class LogWriter {
   private queue: Pending[] = [];
@@ -110,8 +72,8 @@ export class LogWriter {
   private scheduled: { cancel: () => void; waiting: boolean } | undefined;
   private checkpointTimer: NodeJS.Timeout | undefined;
   private lastCheckpointAt = 0;
-  /** The tree including batches still in flight. */
-  private frontier: MerkleFrontier;
+  /** The size of the newest head this writer committed (other writers may have added since). */
+  private headSize: number;
   private inFlight = 0;
   private failedSinceIdle = false;
   private idleWaiters: (() => void)[] = [];
@@ -137,17 +99,15 @@ export class LogWriter {
    */
   private replayBatch: number;
   private retryTimer: NodeJS.Timeout | undefined;
-  /** Spooled by a previous process: its first records may have reached the store before it stopped. */
-  private skipStored = false;
   private closing = false;
 
   constructor(
     private readonly store: Store,
-    private readonly signer: NoteSigner,
+    private readonly sequencer: Sequencer,
     private readonly anchor: Anchor | undefined,
     private readonly options: WriterOptions,
-    /** The tree as committed. */
-    private committed: MerkleFrontier,
+    /** The log's size when the writer starts. */
+    size: number,
     private checkpointedSize: number,
     /** Records below this index may be pruned, as the newest signed checkpoint or head says (see `raiseHorizon`). */
     private prunedBelow = 0,
@@ -156,11 +116,10 @@ export class LogWriter {
   ) {
     this.checkpointedHorizon = prunedBelow;
     this.replayBatch = options.maxBatch;
+    this.headSize = size;
     for (const checkpoint of unanchored) this.anchorCheckpoint(checkpoint);
-    this.frontier = committed.clone();
     if (options.spool && options.spool.entries > 0) {
       this.spooling = true;
-      this.skipStored = true;
       setImmediate(() => void this.replay());
     }
   }
@@ -177,10 +136,10 @@ export class LogWriter {
 
   /** Size covered by the newest checkpoint. */
   get coveredSize(): number {
-    return this.options.numbering?.integration.coveredSize ?? this.checkpointedSize;
+    return this.checkpointedSize;
   }
 
-  submit(id: string, canonical: string, leafHash: Buffer, content?: AppendEntry['content']): Promise<Receipt> {
+  submit(id: string, canonical: string, leafHash: Buffer, content?: NewEntry['content']): Promise<Receipt> {
     return new Promise<Receipt>((resolve, reject) => {
       const pending = new Pending(id, canonical, leafHash, content, resolve, reject);
       // Right after a failure, batches still in flight will be spooled first: queue behind them.
@@ -217,15 +176,11 @@ export class LogWriter {
   async publishCheckpoint(): Promise<void> {
     // Alone, a checkpoint must follow only committed batches: one in flight might still fail.
     await this.idle();
-    const numbering = this.options.numbering;
-    // Many writers: whatever the log holds now, this process's records included, gets covered by the integrator.
-    if (numbering) return numbering.integration.covered(await this.store.size());
-    if (this.committed.size === this.checkpointedSize && this.prunedBelow === this.checkpointedHorizon) return;
-    const checkpoint = this.sign(this.committed);
+    if (this.headSize === this.checkpointedSize && this.prunedBelow === this.checkpointedHorizon) return;
     this.inFlight++;
     try {
-      await this.store.append([], checkpoint);
-      this.checkpointed(checkpoint);
+      const horizon = this.prunedBelow;
+      this.committedHead(await this.store.append([], { sequencer: this.sequencer, checkpoint: true, raiseHorizon: horizon }), horizon);
     } finally {
       this.settled();
     }
@@ -237,9 +192,7 @@ export class LogWriter {
    * that, so every deletion is covered by the log's own signature. Never lowered.
    */
   async raiseHorizon(below: number): Promise<void> {
-    // Many writers: the integrator reads the horizon from the retention record, once a checkpoint covers it.
-    if (this.options.numbering) return this.flush();
-    if (below > this.committed.size) throw new Error(`the pruning horizon ${below} lies beyond the committed log (${this.committed.size})`);
+    if (below > this.headSize) throw new Error(`the pruning horizon ${below} lies beyond the committed log (${this.headSize})`);
     this.prunedBelow = Math.max(this.prunedBelow, below);
     await this.flush();
   }
@@ -255,7 +208,6 @@ export class LogWriter {
       const left = this.spooledCount;
       if (left > 0) this.options.onWarning(`${left} record(s) wait in the spool ${this.options.spool!.path}: the store did not take them before close; they are replayed, in order, when the ledger opens next`);
       await this.options.spool?.close();
-      await this.options.numbering?.integration.close();
     }
   }
 
@@ -287,41 +239,22 @@ export class LogWriter {
     }
   }
 
-  /** Sequences one batch and appends it; a replayed batch is not spooled again when it fails. */
+  /** Appends one batch; a replayed batch is not spooled again when it fails. */
   private send(batch: Pending[], replayed = false): void {
-    const numbering = this.options.numbering;
-    let after: MerkleFrontier | undefined;
-    let checkpoint: SignedCheckpoint | undefined;
-    let stored: Promise<number[]>;
-    if (numbering) {
-      const entries = batch.map((p) => (p.content ? { id: p.id, canonical: p.canonical, leafHash: p.leafHash, content: p.content } : { id: p.id, canonical: p.canonical, leafHash: p.leafHash }));
-      stored = numbering.store.appendNumbered(entries, { replayed, seal: (first, leaves) => signBatchSeal(this.signer, this.options.origin, first, leaves) });
-    } else {
-      const first = this.frontier.size;
-      const entries: AppendEntry[] = batch.map((p) => {
-        const entry: AppendEntry = { index: this.frontier.size, id: p.id, canonical: p.canonical, leafHash: p.leafHash };
-        if (p.content) entry.content = p.content;
-        this.frontier.append(p.leafHash);
-        return entry;
-      });
-      after = this.frontier.clone();
-      // Every batch carries the log's signed head, committed with it: a row in storage beyond the
-      // head was not sequenced here. A due checkpoint is the head itself, kept and anchored too.
-      const head = this.sign(after);
-      const due = Date.now() - this.lastCheckpointAt >= this.options.checkpointIntervalMs;
-      checkpoint = due ? head : undefined;
-      if (checkpoint) this.lastCheckpointAt = Date.now();
-      // The entries are the store's once handed over; holding them here until the commit would only
-      // keep their objects alive through scavenges (see Pending).
-      stored = this.store.append(entries, checkpoint, head).then(() => batch.map((_, i) => first + i));
-    }
+    const entries: NewEntry[] = batch.map((p) => (p.content ? { id: p.id, canonical: p.canonical, leafHash: p.leafHash, content: p.content } : { id: p.id, canonical: p.canonical, leafHash: p.leafHash }));
+    // A due checkpoint is the batch's head itself, kept and anchored too.
+    const checkpoint = Date.now() - this.lastCheckpointAt >= this.options.checkpointIntervalMs;
+    if (checkpoint) this.lastCheckpointAt = Date.now();
+    const horizon = this.prunedBelow;
+    const request = { sequencer: this.sequencer, checkpoint, ...(horizon > this.checkpointedHorizon ? { raiseHorizon: horizon } : {}), ...(replayed ? { replayed } : {}) };
     this.inFlight++;
-    stored.then(
-      (indexes) => {
-        if (after) this.committed = after;
-        if (checkpoint) this.checkpointed(checkpoint);
-        else if (!numbering) this.scheduleCheckpoint();
-        for (let i = 0; i < batch.length; i++) batch[i]!.resolve(new StoredAt(indexes[i]!));
+    // The entries are the store's once handed over; holding them here until the commit would only
+    // keep their objects alive through scavenges (see Pending).
+    this.store.append(entries, request).then(
+      (appended) => {
+        this.committedHead(appended, horizon);
+        if (!appended.checkpoint) this.scheduleCheckpoint();
+        for (let i = 0; i < batch.length; i++) batch[i]!.resolve(new StoredAt(appended.indexes[i]!));
         this.storeStatus(true);
         this.settled();
       },
@@ -337,6 +270,12 @@ export class LogWriter {
         this.settled();
       },
     );
+  }
+
+  /** Notes the head a batch committed, and anchors it when it was kept as a checkpoint. */
+  private committedHead(appended: Appended, horizon: number): void {
+    this.headSize = Math.max(this.headSize, appended.head.size);
+    if (appended.checkpoint) this.checkpointed(appended.checkpoint, horizon);
   }
 
   private storeStatus(available: boolean, error?: Error): void {
@@ -404,8 +343,7 @@ export class LogWriter {
         if (this.queue.length > 0) this.drainSoon(0);
         return;
       }
-      const entries = this.skipStored ? await this.notYetStored(read.entries) : read.entries;
-      const committed = entries.length === 0 || (await this.appendReplayed(entries));
+      const committed = await this.appendReplayed(read.entries);
       if (!committed) {
         this.replayBatch = Math.max(1, Math.floor(this.replayBatch / 2));
         this.scheduleReplay();
@@ -418,20 +356,10 @@ export class LogWriter {
   }
 
   /**
-   * A spool left by a process that stopped mid-replay may begin with records that reached the
-   * store: replay is in order, so they are a prefix, and the first record not found ends it.
+   * One replayed batch through the normal path; true once committed. The store leaves out records
+   * already stored: the batch's first try may have committed with its answer lost (a deadline, a
+   * crash of the process that spooled it).
    */
-  private async notYetStored(entries: SpooledEntry[]): Promise<SpooledEntry[]> {
-    for (let i = 0; i < entries.length; i++) {
-      if (!(await this.store.getById(entries[i]!.id))) {
-        this.skipStored = false;
-        return entries.slice(i);
-      }
-    }
-    return [];
-  }
-
-  /** One replayed batch through the normal sequencing path; true once committed. */
   private appendReplayed(entries: SpooledEntry[]): Promise<boolean> {
     return new Promise((resolve) => {
       const last = entries.length - 1;
@@ -453,7 +381,6 @@ export class LogWriter {
     if (this.inFlight > 0) return;
     if (this.failedSinceIdle) {
       this.failedSinceIdle = false;
-      this.frontier = this.committed.clone();
       // Behind the spooled batches, in the order they were submitted.
       if (this.spooling && this.queue.length > 0) this.spool(this.queue.splice(0));
     }
@@ -466,16 +393,10 @@ export class LogWriter {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** A checkpoint of `tree`, with the horizon it states (not stored: it is in the note). */
-  private sign(tree: MerkleFrontier): SignedCheckpoint {
-    // A horizon is only ever stated over a tree that holds it (a rolled-back tree may be shorter for a moment).
-    const prunedBelow = Math.min(this.prunedBelow, tree.size);
-    return { size: tree.size, note: this.signer.sign({ origin: this.options.origin, size: tree.size, root: tree.root(), prunedBelow }), prunedBelow };
-  }
-
-  private checkpointed(checkpoint: SignedCheckpoint): void {
+  /** `horizon`: the pruning horizon the checkpoint states at least (the store may know a higher one). */
+  private checkpointed(checkpoint: StoredCheckpoint, horizon: number): void {
     this.checkpointedSize = Math.max(this.checkpointedSize, checkpoint.size);
-    this.checkpointedHorizon = checkpoint.prunedBelow;
+    this.checkpointedHorizon = Math.max(this.checkpointedHorizon, horizon);
     this.lastCheckpointAt = Date.now();
     if (this.checkpointTimer) clearTimeout(this.checkpointTimer);
     this.checkpointTimer = undefined;

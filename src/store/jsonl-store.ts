@@ -1,8 +1,9 @@
 import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Envelope } from '../record/types.js';
-import { MemoryStore } from './memory-store.js';
-import { StoreError, type AppendEntry, type StoredCheckpoint } from './store.js';
+import { MemoryStore, type SequencedEntries } from './memory-store.js';
+import { StoreError, type AppendEntry, type Appended, type AppendRequest, type NewEntry, type StoredCheckpoint } from './store.js';
+import type { StoredHead } from '../log/sequencer.js';
 import { leafHash } from '../log/merkle.js';
 import { sha256 } from '../crypto/sha256.js';
 import { LeafBatchBuilder, type LeafBatch } from './leaf-scan.js';
@@ -82,36 +83,37 @@ export class JsonlStore extends MemoryStore implements RecoveringStore {
    * before the rename leaves a prefix of the batch that head.next.json announces (see
    * jsonl-torn-tail.ts); the next writable open completes it or cuts it.
    */
-  override async append(entries: readonly AppendEntry[], checkpoint?: StoredCheckpoint, head?: StoredCheckpoint): Promise<void> {
-    this.assertInSequence(entries);
+  override async append(entries: readonly NewEntry[], request: AppendRequest): Promise<Appended> {
     if (entries.some((e) => e.content)) throw new StoreError(`${this.location} cannot keep content (encrypted or plaintext capture); use a SQLite store`);
     if (this.failedMidway) throw new StoreError(`cannot append to ${this.location}: ${this.failedMidway}`);
     if (this.announcement && !this.announcement.settled) {
       throw new StoreError(`cannot append to ${this.location}: ${HEAD_NEXT_FILE} announces records beyond the signed head, and no ledger has checked its signature yet (open the store through a ledger)`);
     }
-    const newHead = head ?? checkpoint;
     let begun = false;
+    let batch: SequencedEntries;
     try {
       this.completeBatch();
       this.cutTornTail();
-      if (newHead) writeDurably(join(this.dir, HEAD_NEXT_FILE), Buffer.from(JSON.stringify({ size: newHead.size, note: newHead.note }), 'utf8'));
+      batch = this.sequence(entries, request);
+      const { placed, head, appended } = batch;
+      writeDurably(join(this.dir, HEAD_NEXT_FILE), Buffer.from(JSON.stringify(head), 'utf8'));
       begun = true;
-      if (entries.length > 0) {
-        this.appendLines(entries);
-        appendDurably(join(this.dir, LEAVES_FILE), Buffer.concat(entries.map((e) => e.leafHash)));
+      if (placed.length > 0) {
+        this.appendLines(placed);
+        appendDurably(join(this.dir, LEAVES_FILE), Buffer.concat(placed.map((e) => e.leafHash)));
       }
-      if (checkpoint) appendDurably(join(this.dir, CHECKPOINTS_FILE), `${JSON.stringify({ size: checkpoint.size, note: checkpoint.note })}\n`);
-      if (newHead) {
-        renameSync(join(this.dir, HEAD_NEXT_FILE), join(this.dir, HEAD_FILE));
-        syncDirectory(this.dir);
-      }
+      if (appended.checkpoint) appendDurably(join(this.dir, CHECKPOINTS_FILE), `${JSON.stringify(appended.checkpoint)}\n`);
+      renameSync(join(this.dir, HEAD_NEXT_FILE), join(this.dir, HEAD_FILE));
+      syncDirectory(this.dir);
     } catch (err) {
       // What this append wrote is a batch in flight: appending after it would bury it under the
       // next. An open judges it as it judges a crash's (completes or cuts it); until then, no append.
       if (begun) this.failedMidway = `an earlier append failed after it began to write (${(err as Error).message}); open the ledger again, which completes or cuts the batch it left`;
+      if (err instanceof StoreError) throw err;
       throw new StoreError(`cannot append to ${this.location}: ${(err as Error).message}`, { cause: err });
     }
-    this.remember(entries, checkpoint, head);
+    this.remember(batch);
+    return batch.appended;
   }
 
   override async leafHashes(from: number, to: number): Promise<Buffer[]> {
@@ -198,7 +200,7 @@ export class JsonlStore extends MemoryStore implements RecoveringStore {
     if (torn && !torn.remainder) this.pendingReports = this.pendingReports.filter((report) => report.id !== torn.tail.id);
     this.sealedHead = found.head;
     const lines = torn?.tail.cuts.find((cut) => RECORD_FILE.test(cut.file));
-    if (lines) this.remember(this.entriesOf(lines.file, lines.offset));
+    if (lines) this.remember({ placed: this.entriesOf(lines.file, lines.offset) });
     this.published.splice(0, this.published.length, ...this.readCheckpoints());
   }
 
@@ -326,7 +328,7 @@ export class JsonlStore extends MemoryStore implements RecoveringStore {
   private load(): void {
     const head = this.readHead();
     this.findTornTail(head, this.readNextHead());
-    this.remember(this.recordFiles().flatMap((name) => this.entriesOf(name)));
+    this.remember({ placed: this.recordFiles().flatMap((name) => this.entriesOf(name)) });
     this.published.push(...this.readCheckpoints());
     this.sealedHead = this.completing ? { ...this.completing.next } : head;
   }
@@ -349,12 +351,12 @@ export class JsonlStore extends MemoryStore implements RecoveringStore {
     return entries;
   }
 
-  private readHead(): StoredCheckpoint | undefined {
+  private readHead(): StoredHead | undefined {
     const text = this.readFile(HEAD_FILE).toString('utf8');
     if (text === '') return undefined;
     try {
-      const { size, note } = JSON.parse(text) as StoredCheckpoint;
-      return { size, note };
+      const { size, note, frontier } = JSON.parse(text) as StoredHead;
+      return { size, note, ...(typeof frontier === 'string' ? { frontier } : {}) };
     } catch {
       throw new StoreError(`${join(this.dir, HEAD_FILE)} is not JSON: the log's signed head was damaged; run 'llm-ledger verify'`);
     }

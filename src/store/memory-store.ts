@@ -6,9 +6,12 @@ import { MemoryContentStore } from './memory-content.js';
 import type { PrunableStore } from './pruning.js';
 import { matchesFilter } from './match.js';
 import { StatsColumnsBuilder } from './stats-columns.js';
+import type { StoredHead } from '../log/sequencer.js';
 import {
-  StoreError,
   type AppendEntry,
+  type Appended,
+  type AppendRequest,
+  type NewEntry,
   type SearchFilter,
   type SearchPage,
   type StatsColumns,
@@ -16,6 +19,13 @@ import {
   type Store,
   type StoredCheckpoint,
 } from './store.js';
+
+/** A batch as sequenced: the entries at their indexes, the new head, what the writer is told. */
+export interface SequencedEntries {
+  placed: AppendEntry[];
+  head: StoredHead & { frontier: string };
+  appended: Appended;
+}
 
 interface MemoryRow {
   index: number;
@@ -32,7 +42,7 @@ export class MemoryStore implements Store {
   protected rows: MemoryRow[] = [];
   protected leaves: Buffer[] = [];
   protected published: StoredCheckpoint[] = [];
-  protected sealedHead: StoredCheckpoint | undefined;
+  protected sealedHead: StoredHead | undefined;
   private byId = new Map<string, MemoryRow>();
 
   /** Subclasses that persist (JSONL) keep no content: it would live only as long as the process. */
@@ -51,38 +61,47 @@ export class MemoryStore implements Store {
     },
   };
 
-  async append(entries: readonly AppendEntry[], checkpoint?: StoredCheckpoint, head?: StoredCheckpoint): Promise<void> {
-    this.assertInSequence(entries);
-    this.remember(entries, checkpoint, head);
-    (this.content as MemoryContentStore | undefined)?.add(entries);
+  async append(entries: readonly NewEntry[], request: AppendRequest): Promise<Appended> {
+    const batch = this.sequence(entries, request);
+    this.remember(batch);
+    (this.content as MemoryContentStore | undefined)?.add(batch.placed);
+    return batch.appended;
   }
 
   /**
-   * A batch must start where the log ends: after a failed batch, the ones sent behind it are
-   * refused. Synchronous with the write that follows, so appends in flight cannot interleave.
+   * Numbers a batch where the log ends and signs the new head (see Sequencer). Synchronous up to
+   * the write that follows, so appends in flight cannot interleave.
    */
-  protected assertInSequence(entries: readonly AppendEntry[]): void {
-    const size = this.nextIndex();
-    if (entries.length > 0 && entries[0]!.index !== size) {
-      throw new StoreError(`${this.location}: a batch starting at index ${entries[0]!.index} cannot follow a log of size ${size}`);
-    }
+  protected sequence(entries: readonly NewEntry[], request: AppendRequest): SequencedEntries {
+    const fresh = request.replayed ? entries.filter((e) => !this.byId.has(e.id)) : entries;
+    const leaves = new Uint8Array(fresh.length * 32);
+    fresh.forEach((e, i) => leaves.set(e.leafHash, i * 32));
+    const { first, head } = request.sequencer.sequence(this.sealedHead, leaves, {
+      ...(request.raiseHorizon === undefined ? {} : { raiseHorizon: request.raiseHorizon }),
+      storedLeaves: () => this.leaves.slice(0, this.nextIndex()),
+    });
+    const placed = fresh.map((e, i) => ({ ...e, index: first + i }));
+    const index = new Map(fresh.map((e, i) => [e, first + i]));
+    const indexes = entries.map((e) => index.get(e) ?? -1);
+    const signed = { size: head.size, note: head.note };
+    const appended: Appended = { indexes, head: signed, ...(request.checkpoint ? { checkpoint: signed } : {}) };
+    return { placed, head, appended };
   }
 
   /** Adds to the in-memory view only; subclasses persist first. */
-  protected remember(entries: readonly AppendEntry[], checkpoint?: StoredCheckpoint, head?: StoredCheckpoint): void {
-    for (const entry of entries) {
+  protected remember(batch: { placed: readonly AppendEntry[]; head?: StoredHead; appended?: Appended }): void {
+    for (const entry of batch.placed) {
       const row = { index: entry.index, canonical: entry.canonical, envelope: JSON.parse(entry.canonical) as Envelope };
       this.rows.push(row);
       this.byId.set(entry.id, row);
       this.leaves[entry.index] = entry.leafHash;
     }
-    if (checkpoint) this.published.push({ size: checkpoint.size, note: checkpoint.note });
-    const sealed = head ?? checkpoint;
-    if (sealed) this.sealedHead = { size: sealed.size, note: sealed.note };
+    if (batch.appended?.checkpoint) this.published.push({ ...batch.appended.checkpoint });
+    if (batch.head) this.sealedHead = batch.head;
   }
 
   async head(): Promise<StoredCheckpoint | undefined> {
-    return this.sealedHead;
+    return this.sealedHead && { size: this.sealedHead.size, note: this.sealedHead.note };
   }
 
   async size(): Promise<number> {

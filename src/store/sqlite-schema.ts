@@ -119,20 +119,26 @@ BEGIN SELECT RAISE(ABORT, 'llm-ledger: call_stats is derived from records; updat
 `;
 
 /**
- * The log's signed head: one row, replaced by the writer in the transaction of every batch with
- * the checkpoint it signed over the whole log after that batch. A record beyond it was not
- * sequenced by the writer (it was inserted into the file), and `verify` and every writer say so.
- * The signature is the guarantee; the trigger only keeps an honest mistake from moving it back.
- * Run on every open, so files from before heads get the table (empty until their next append).
+ * The log's signed head: one row, replaced in the transaction of every batch with the checkpoint
+ * signed over the whole log after that batch, and the tree's right edge (`frontier`, MerkleFrontier
+ * JSON) from which the next batch's writer, in whichever process, extends the tree (see
+ * Sequencer). A record beyond it was not sequenced by a writer (it was inserted into the file),
+ * and `verify` and every writer say so. The signature is the guarantee; the trigger only keeps an
+ * honest mistake from moving it back. Run on every open, so files from before heads get the table
+ * (empty until their next append); SQLITE_HEAD_FRONTIER adds the frontier to files from before it.
  */
 export const SQLITE_HEAD_SCHEMA = `
 CREATE TABLE IF NOT EXISTS head (
   one INTEGER PRIMARY KEY CHECK (one = 1),
   size INTEGER NOT NULL,
-  note TEXT NOT NULL
+  note TEXT NOT NULL,
+  frontier TEXT
 );
 CREATE TRIGGER IF NOT EXISTS head_forward_only BEFORE UPDATE ON head WHEN new.size < old.size
 BEGIN SELECT RAISE(ABORT, 'llm-ledger: the signed head only moves forward'); END;
 CREATE TRIGGER IF NOT EXISTS head_no_delete BEFORE DELETE ON head
 BEGIN SELECT RAISE(ABORT, 'llm-ledger: head is kept; deletes are refused'); END;
 `;
+
+/** The head's frontier column, for files whose head table predates it (NULL until their next append). */
+export const SQLITE_HEAD_FRONTIER = 'ALTER TABLE head ADD COLUMN frontier TEXT';

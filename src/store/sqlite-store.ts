@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import type { Envelope, LoggedRecord } from '../record/types.js';
 import { RECORD_STATUSES } from '../record/types.js';
-import { CALL_STATS_COLUMNS, missingColumnsSql, NUMERIC_FIELDS, SQLITE_CALL_STATS_SCHEMA, SQLITE_HEAD_SCHEMA, SQLITE_SCHEMA, SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
+import { CALL_STATS_COLUMNS, missingColumnsSql, NUMERIC_FIELDS, SQLITE_CALL_STATS_SCHEMA, SQLITE_HEAD_FRONTIER, SQLITE_HEAD_SCHEMA, SQLITE_SCHEMA, SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
 import { StatsColumnsBuilder, statusCode } from './stats-columns.js';
 import { SqliteWriterThread } from './sqlite-writer.js';
 import { SqliteContentStore } from './sqlite-content.js';
@@ -18,7 +18,9 @@ import { copiesExpression, hashLeafInput, LeafBatchBuilder, type LeafBatch } fro
 import { availableParallelism } from 'node:os';
 import {
   StoreError,
-  type AppendEntry,
+  type Appended,
+  type AppendRequest,
+  type NewEntry,
   type SearchFilter,
   type SearchPage,
   type StatsColumns,
@@ -68,6 +70,7 @@ export function openSqliteStore(path: string, options: { parallelScanFrom?: numb
     }
     db.exec(SQLITE_CONTENT_SCHEMA);
     db.exec(SQLITE_HEAD_SCHEMA);
+    addHeadFrontier(db);
     allowPruning(db);
     addCallStats(db);
   } catch (err) {
@@ -75,6 +78,17 @@ export function openSqliteStore(path: string, options: { parallelScanFrom?: numb
     throw new StoreError(`cannot open SQLite ledger ${file}: ${(err as Error).message}`, { cause: err });
   }
   return new SqliteStore(db, file, new SqliteWriterThread(file, options.statsBlockCalls), options.parallelScanFrom ?? PARALLEL_SCAN_FROM);
+}
+
+/** Adds the frontier column to a head table from before it; another process opening the file may have just done so. */
+function addHeadFrontier(db: DatabaseSync): void {
+  const columns = db.prepare('PRAGMA table_info(head)').all() as { name: string }[];
+  if (columns.some((c) => c.name === 'frontier')) return;
+  try {
+    db.exec(SQLITE_HEAD_FRONTIER);
+  } catch (err) {
+    if (!/duplicate column/.test((err as Error).message)) throw err;
+  }
 }
 
 /** Adds the pruning horizon to a file that lacks it, and lets retention delete below it. */
@@ -137,8 +151,8 @@ export class SqliteStore implements Store {
   }
 
   /** Not async, like the writer thread's append: an async function would keep `entries` alive until the commit (see Ledger.submit). */
-  append(entries: readonly AppendEntry[], checkpoint?: StoredCheckpoint, head?: StoredCheckpoint): Promise<void> {
-    return this.writer.append(entries, checkpoint, head).catch((err: unknown) => {
+  append(entries: readonly NewEntry[], request: AppendRequest): Promise<Appended> {
+    return this.writer.append(entries, request).catch((err: unknown) => {
       throw new StoreError(`cannot append to ${this.location}: ${(err as Error).message}`, { cause: err });
     });
   }

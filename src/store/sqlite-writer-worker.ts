@@ -1,9 +1,11 @@
 // Runs in a worker thread: SQLite's writes are synchronous, so they live off the thread that
-// serves traffic and prepares records. Every write of the store comes here, so one connection
-// does all writing. Kept free of project imports so it runs from the TypeScript sources (tests)
-// as well as from the build.
+// serves traffic and prepares records. Every write of the store in this process comes here, so one
+// connection does all its writing; other processes may write the same file, each batch waiting
+// for SQLite's write lock. Project modules are imported dynamically, by the extension this file
+// runs with, so it runs from the TypeScript sources (tests) as well as from the build.
 import { DatabaseSync } from 'node:sqlite';
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import type * as SequencerModule from '../log/sequencer.js';
 import type * as StatsBlocks from './sqlite-stats-blocks.js';
 
 interface ContentRows {
@@ -19,14 +21,26 @@ interface ContentRows {
 
 interface AppendMessage {
   op: 'append';
-  first: number;
+  /** The log's signer key and origin, for the Sequencer that numbers the batch and signs the head. */
+  log: { signerKey: string; origin: string };
   ids: string[];
   envelopes: string[];
   leaves: Uint8Array;
-  checkpoint?: { size: number; note: string };
-  /** The signed head after this batch (see SQLITE_HEAD_SCHEMA). */
-  head?: { size: number; note: string };
+  /** A tree to extend instead of the stored head's (see Sequencer.adopt). */
+  adopt?: string;
+  /** Keep the new head as a checkpoint too. */
+  checkpoint: boolean;
+  raiseHorizon?: number;
+  /** Leave out records already stored (by id), answered with index -1 (see AppendRequest.replayed). */
+  replayed?: boolean;
   content?: ContentRows;
+}
+
+/** What an append answers (the Store's `Appended`). */
+interface Appended {
+  indexes: number[];
+  head: { size: number; note: string };
+  checkpoint?: { size: number; note: string };
 }
 
 type WriteMessage =
@@ -62,7 +76,10 @@ db.exec('PRAGMA temp_store = MEMORY;');
 const insertRecord = db.prepare('INSERT INTO records (idx, id, envelope) VALUES (?, ?, ?)');
 const insertLeaf = db.prepare('INSERT INTO leaves (idx, hash) VALUES (?, ?)');
 const insertCheckpoint = db.prepare('INSERT INTO checkpoints (size, note) VALUES (?, ?)');
-const replaceHead = db.prepare('INSERT INTO head (one, size, note) VALUES (1, ?, ?) ON CONFLICT (one) DO UPDATE SET size = excluded.size, note = excluded.note');
+const readHead = db.prepare('SELECT size, note, frontier FROM head');
+const replaceHead = db.prepare('INSERT INTO head (one, size, note, frontier) VALUES (1, ?, ?, ?) ON CONFLICT (one) DO UPDATE SET size = excluded.size, note = excluded.note, frontier = excluded.frontier');
+const isStored = db.prepare('SELECT 1 FROM records WHERE id = ?');
+const leavesBelow = db.prepare('SELECT hash FROM leaves WHERE idx < ? ORDER BY idx');
 const insertContent = db.prepare('INSERT INTO content (idx, mode, record_id, subject, ts, data) VALUES (?, ?, ?, ?, ?, ?)');
 const deleteBySubject = db.prepare('DELETE FROM content WHERE rowid IN (SELECT rowid FROM content WHERE subject = ? ORDER BY idx LIMIT ?)');
 const deleteBefore = db.prepare('DELETE FROM content WHERE rowid IN (SELECT rowid FROM content WHERE ts < ? ORDER BY ts LIMIT ?)');
@@ -77,18 +94,35 @@ const deleteKeys = db.prepare('DELETE FROM data_keys WHERE subject = ?');
 const horizon = db.prepare('SELECT coalesce(max(below), 0) AS below FROM pruned');
 const raiseHorizon = db.prepare('INSERT INTO pruned (below) VALUES (?)');
 const pruneRecords = db.prepare('DELETE FROM records WHERE idx IN (SELECT idx FROM records WHERE idx < ? ORDER BY idx LIMIT ?)');
-// A batch must start where the log ends: after a failed batch, the ones sent behind it are refused.
-let size = ((db.prepare('SELECT max(idx) AS last FROM records').get() as { last: number | null }).last ?? -1) + 1;
 const statsBlocks = await statsBlockWriter();
+const { Sequencer } = await projectModule<typeof SequencerModule>('../log/sequencer');
+/** One per log key (in practice one): each keeps the tree of the head it signed last. */
+const sequencers = new Map<string, SequencerModule.Sequencer>();
 let catchingUp = false;
 let closed = false;
+
+/**
+ * A project module, from the build or, in tests, from the TypeScript sources beside this file:
+ * there Node strips the types, and the hook maps the modules' own `./x.js` imports to `./x.ts`.
+ */
+async function projectModule<T>(path: string): Promise<T> {
+  const fromSources = import.meta.url.endsWith('.ts');
+  if (fromSources) await import(new URL('../ledger/test-support/ts-hooks.ts', import.meta.url).href);
+  return (await import(new URL(`${path}${fromSources ? '.ts' : '.js'}`, import.meta.url).href)) as T;
+}
 
 /** Packs the stats blocks of calls as they are appended; absent in a file without call_stats. */
 async function statsBlockWriter(): Promise<StatsBlocks.StatsBlockWriter | undefined> {
   if (!db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'call_stats_blocks'").get()) return undefined;
-  const url = new URL(`./sqlite-stats-blocks${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
-  const { StatsBlockWriter } = (await import(url.href)) as typeof StatsBlocks;
+  const { StatsBlockWriter } = await projectModule<typeof StatsBlocks>('./sqlite-stats-blocks');
   return new StatsBlockWriter(db, statsBlockCalls);
+}
+
+function sequencerOf(log: AppendMessage['log']): SequencerModule.Sequencer {
+  const key = `${log.origin}\n${log.signerKey}`;
+  let sequencer = sequencers.get(key);
+  if (!sequencer) sequencers.set(key, (sequencer = new Sequencer(log.signerKey, log.origin)));
+  return sequencer;
 }
 
 /**
@@ -127,34 +161,64 @@ function transaction<T>(work: () => T): T {
   }
 }
 
-/** Batches in one transaction: those that queued up while the last commit was slow share its successor. */
-function append(batches: readonly AppendMessage[]): void {
-  let end = size;
-  transaction(() => {
-    let head: AppendMessage['head'];
-    for (const m of batches) {
-      if (m.ids.length > 0 && m.first !== end) throw new Error(`a batch starting at index ${m.first} cannot follow a log of size ${end}`);
-      for (let i = 0; i < m.ids.length; i++) {
-        insertRecord.run(m.first + i, m.ids[i]!, m.envelopes[i]!);
-        insertLeaf.run(m.first + i, m.leaves.subarray(i * 32, i * 32 + 32));
-      }
+/**
+ * Batches in one transaction: those that queued up while the last commit was slow share its
+ * successor. Each is sequenced where the log ends inside the transaction, which holds SQLite's
+ * write lock: after the batches of every other process that wrote before.
+ */
+function append(batches: readonly AppendMessage[]): Appended[] {
+  const answers = transaction(() => {
+    let head = readHead.get() as { size: number; note: string; frontier: string | null } | undefined;
+    const answers = batches.map((m): Appended => {
+      const fresh = m.ids.map((_, i) => i).filter((i) => !m.replayed || !isStored.get(m.ids[i]!));
+      const leaves = fresh.length === m.ids.length ? m.leaves : concatLeaves(m.leaves, fresh);
+      const sequencer = sequencerOf(m.log);
+      if (m.adopt) sequencer.adoptJSON(m.adopt);
+      const sequenced = sequencer.sequence(head, leaves, {
+        ...(m.raiseHorizon === undefined ? {} : { raiseHorizon: m.raiseHorizon }),
+        // A head from before frontiers were kept (or none, in a file from before heads): the tree is rebuilt once.
+        storedLeaves: storedLeafHashes(head?.size),
+      });
+      const { first } = sequenced;
+      const indexes = new Array<number>(m.ids.length).fill(-1);
+      fresh.forEach((i, k) => {
+        indexes[i] = first + k;
+        insertRecord.run(first + k, m.ids[i]!, m.envelopes[i]!);
+        insertLeaf.run(first + k, m.leaves.subarray(i * 32, i * 32 + 32));
+      });
       const c = m.content;
       if (c) {
         for (let j = 0, start = 0; j < c.at.length; start = c.ends[j++]!) {
           const at = c.at[j]!;
-          insertContent.run(m.first + at, c.mode[j]!, m.ids[at]!, c.subject[j]!, c.ts[j]!, c.bytes.subarray(start, c.ends[j]!));
+          if (indexes[at] !== -1) insertContent.run(indexes[at]!, c.mode[j]!, m.ids[at]!, c.subject[j]!, c.ts[j]!, c.bytes.subarray(start, c.ends[j]!));
         }
       }
-      if (m.checkpoint) insertCheckpoint.run(m.checkpoint.size, m.checkpoint.note);
-      if (m.ids.length > 0) statsBlocks?.appended(m.first);
-      end += m.ids.length;
-      head = m.head ?? head;
-    }
+      const signed = { size: sequenced.head.size, note: sequenced.head.note };
+      if (m.checkpoint) insertCheckpoint.run(signed.size, signed.note);
+      if (fresh.length > 0) statsBlocks?.appended(first);
+      head = sequenced.head;
+      return m.checkpoint ? { indexes, head: signed, checkpoint: signed } : { indexes, head: signed };
+    });
     // Batches sharing a transaction need only the last one's head.
-    if (head) replaceHead.run(head.size, head.note);
+    replaceHead.run(head!.size, head!.note, head!.frontier);
+    return answers;
   });
-  size = end;
   catchUpStatsBlocks();
+  return answers;
+}
+
+/** The stored leaf hashes below `size` (all of them without a head), in index order. */
+function storedLeafHashes(size = Number.MAX_SAFE_INTEGER): () => Iterable<Uint8Array> {
+  return function* () {
+    for (const row of leavesBelow.iterate(size)) yield (row as { hash: Uint8Array }).hash;
+  };
+}
+
+/** The leaf hashes of the records at `positions`, one after another. */
+function concatLeaves(leaves: Uint8Array, positions: readonly number[]): Uint8Array {
+  const out = new Uint8Array(positions.length * 32);
+  positions.forEach((i, k) => out.set(leaves.subarray(i * 32, i * 32 + 32), k * 32));
+  return out;
 }
 
 const copyRest = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
@@ -217,11 +281,11 @@ function close(): void {
   port.close();
 }
 
-/** Answers each message of a step: its value, or the error that failed it. */
-function answer(messages: readonly { seq: number }[], run: () => unknown): void {
+/** Answers each message of a step: its own value (`run` gives one per message), or the error that failed them all. */
+function answer(messages: readonly { seq: number }[], run: () => readonly unknown[]): void {
   try {
-    const value = run();
-    for (const m of messages) port.postMessage({ seq: m.seq, ok: true, value });
+    const values = run();
+    messages.forEach((m, i) => port.postMessage({ seq: m.seq, ok: true, value: values[i] }));
   } catch (err) {
     for (const m of messages) port.postMessage({ seq: m.seq, ok: false, message: (err as Error).message });
   }
@@ -244,7 +308,7 @@ function takeQueuedAppends(first: AppendMessage & { seq: number }): { appends: (
 
 function handle(m: Incoming): void {
   if (m === 'close') return close();
-  if (m.op !== 'append') return answer([m], () => write(m));
+  if (m.op !== 'append') return answer([m], () => [write(m)]);
   const { appends, next } = takeQueuedAppends(m);
   answer(appends, () => append(appends));
   if (next !== undefined) handle(next);

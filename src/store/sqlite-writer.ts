@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { BLOCK_CALLS } from './sqlite-stats-blocks.js';
-import type { AppendEntry, StoredCheckpoint } from './store.js';
+import type { Appended, AppendRequest, NewEntry } from './store.js';
 
 interface Reply {
   seq: number;
@@ -63,31 +63,35 @@ export class SqliteWriterThread {
   /**
    * Not an async function, which would keep its arguments alive until it returns: the entries
    * (every record's text) would outlive the scavenges during the commit, and V8 would soon
-   * allocate them in the old generation (see Ledger.submit).
+   * allocate them in the old generation (see Ledger.submit). The worker sequences the batch in its
+   * transaction with a Sequencer of its own, made from the same key (see sqlite-writer-worker.ts).
    */
-  append(entries: readonly AppendEntry[], checkpoint?: StoredCheckpoint, head?: StoredCheckpoint): Promise<void> {
+  append(entries: readonly NewEntry[], request: AppendRequest): Promise<Appended> {
     try {
-      return this.post(entries, checkpoint, head ?? checkpoint);
+      return this.post(entries, request);
     } catch (err) {
       return Promise.reject(err as Error);
     }
   }
 
-  private post(entries: readonly AppendEntry[], checkpoint: StoredCheckpoint | undefined, head: StoredCheckpoint | undefined): Promise<void> {
+  private post(entries: readonly NewEntry[], request: AppendRequest): Promise<Appended> {
     const leaves = new Uint8Array(entries.length * 32);
     entries.forEach((e, i) => leaves.set(e.leafHash, i * 32));
     const { content, transfer } = contentRows(entries);
+    const adopt = request.sequencer.takeAdoption();
     const message = {
       op: 'append',
-      first: entries[0]?.index ?? 0,
+      log: { signerKey: request.sequencer.signerKey, origin: request.sequencer.origin },
+      ...(adopt ? { adopt } : {}),
       ids: entries.map((e) => e.id),
       envelopes: entries.map((e) => e.canonical),
       leaves,
-      ...(checkpoint ? { checkpoint } : {}),
-      ...(head ? { head } : {}),
+      checkpoint: request.checkpoint === true,
+      ...(request.raiseHorizon === undefined ? {} : { raiseHorizon: request.raiseHorizon }),
+      ...(request.replayed ? { replayed: true } : {}),
       ...(content ? { content } : {}),
     };
-    return this.send(message, [leaves.buffer, ...transfer]) as Promise<void>;
+    return this.send(message, [leaves.buffer, ...transfer]) as Promise<Appended>;
   }
 
   /** One write in its own transaction; resolves with what the worker answers. */
@@ -143,7 +147,7 @@ async function closeWorker(worker: Worker): Promise<void> {
  * The bytes travel in one transferred buffer: a ciphertext is a view on a shared pool buffer,
  * and posting views one by one copied the whole pool buffer for each.
  */
-function contentRows(entries: readonly AppendEntry[]): { content?: object; transfer: ArrayBuffer[] } {
+function contentRows(entries: readonly NewEntry[]): { content?: object; transfer: ArrayBuffer[] } {
   if (!entries.some((e) => e.content)) return { transfer: [] };
   const rows = { at: [] as number[], ts: [] as string[], mode: [] as string[], subject: [] as string[], ends: [] as number[], bytes: new Uint8Array(0) };
   let size = 0;

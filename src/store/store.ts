@@ -1,17 +1,47 @@
 import type { StoredSeal } from '../log/batch-seal.js';
+import type { Sequencer } from '../log/sequencer.js';
 import type { LoggedRecord, RecordKind, RecordStatus } from '../record/types.js';
 import type { ContentItem, ContentStore } from './content.js';
 import type { LeafBatch } from './leaf-scan.js';
 import type { PrunableStore } from './pruning.js';
 
-/** One sequenced record on its way into a store: position, exact committed bytes, leaf hash. */
-export interface AppendEntry {
-  index: number;
+/** A record on its way into a store: exact committed bytes, leaf hash; the store gives it its index. */
+export interface NewEntry {
   id: string;
   canonical: string;
   leafHash: Buffer;
   /** Content stored beside the record, in the same transaction; `ts` is the envelope's. */
   content?: { ts: string; items: ContentItem[] };
+}
+
+/** A record as a store places it: at its index. */
+export interface AppendEntry extends NewEntry {
+  index: number;
+}
+
+/** How a batch is to be sequenced and committed (see Store.append). */
+export interface AppendRequest {
+  /** Gives the batch its indexes and signs the log's new head, inside the store's write transaction. */
+  sequencer: Sequencer;
+  /** Keep the new head as a checkpoint too (published; the writer anchors it). */
+  checkpoint?: boolean;
+  /** Raise the pruning horizon the new head states to at least this (see LogWriter.raiseHorizon). */
+  raiseHorizon?: number;
+  /**
+   * Records replayed from the spool: the first commit of their batch may have gone through with
+   * its answer lost, so a record already stored (by id) is left out, its index reported as -1.
+   */
+  replayed?: boolean;
+}
+
+/** What a committed batch became. */
+export interface Appended {
+  /** Each entry's index, in order; -1 for a replayed record that was already stored. */
+  indexes: number[];
+  /** The log's signed head after the batch. */
+  head: StoredCheckpoint;
+  /** The head, when the request asked for it to be kept as a checkpoint. */
+  checkpoint?: StoredCheckpoint;
 }
 
 /** A signed checkpoint as kept by a store (and by anchors outside it). */
@@ -89,8 +119,9 @@ export interface SearchPage {
 }
 
 /**
- * What every storage driver provides. The core sequences records and builds the tree; a store
- * only keeps rows, leaf hashes and checkpoints, and answers queries. Every store passes
+ * What every storage driver provides. The core's Sequencer numbers records and builds the tree,
+ * run by the store inside its write transaction; a store keeps rows, leaf hashes, the head and
+ * checkpoints, and answers queries. Every store passes
  * the shared conformance suite in `conformance.ts`.
  */
 export interface Store {
@@ -101,18 +132,18 @@ export interface Store {
   /** Present when retention can prune the oldest envelopes; absent for JSONL. */
   readonly pruning?: PrunableStore | undefined;
   /**
-   * Appends entries (contiguous, starting at `size()`), optionally a checkpoint to publish, and the
-   * log's new signed head, atomically and durably. The head is `head`, else `checkpoint`; with
-   * neither it stays as it was. Calls may overlap; they must be applied in call order, and a batch
-   * that does not start at the current size must be refused (so batches sent behind a failed one
-   * fail too).
+   * Appends a batch atomically and durably where the log ends when it commits: inside its write
+   * transaction the store reads its head, lets `request.sequencer` number the batch and sign the
+   * new head, and stores rows, leaf hashes, the head (with its frontier) and, when asked, the head
+   * as a checkpoint. Any number of writers (threads, processes) may append at once; calls from
+   * one writer are applied in call order. An empty batch signs the head again (a checkpoint, a
+   * raised horizon).
    */
-  append(entries: readonly AppendEntry[], checkpoint?: StoredCheckpoint, head?: StoredCheckpoint): Promise<void>;
+  append(entries: readonly NewEntry[], request: AppendRequest): Promise<Appended>;
   /**
-   * The log's signed head: the checkpoint its writer signed over the whole log with the last
-   * committed batch, kept in the same transaction as the batch (one, replaced each time). A row
-   * beyond it was not sequenced by the writer. Absent before the first batch, in files written
-   * before heads, and in stores whose elected integrator signs instead (`numberingStore`).
+   * The log's signed head: signed over the whole log with the last committed batch, kept in the
+   * same transaction as the batch (one, replaced each time). A row beyond it was not sequenced by
+   * a writer of the log. Absent before the first batch and in files written before heads.
    */
   head(): Promise<StoredCheckpoint | undefined>;
   /** Number of records the store believes it holds (one past the highest index). */
@@ -145,9 +176,9 @@ export interface Store {
    */
   checkStatsCopies?(options?: { rowsScanned?: boolean }): Promise<StatsCopiesCheck | undefined>;
   /**
-   * Where many processes append and an elected integrator signs later (PostgreSQL): the signed
-   * seals of the batches stored from index `from` on, in index order (see src/log/batch-seal.ts).
-   * They vouch for the records no checkpoint covers yet.
+   * PostgreSQL databases written by versions before signed heads: the signed seals of the batches
+   * stored from index `from` on, in index order (see src/log/batch-seal.ts), which vouch for the
+   * records no checkpoint covers. Read only: no batch gets a seal any more.
    */
   batchSeals?(from: number): Promise<StoredSeal[]>;
   /** Signed checkpoints in the order they were published. */

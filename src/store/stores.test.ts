@@ -11,10 +11,13 @@ import { TEST_DATABASE_URL, TestSchemas } from './test-support/postgres.js';
 
 storeConformance('memory', { open: async () => new MemoryStore() });
 
+// SQLite and PostgreSQL take writers in many processes; here, two connections of one.
+
 let sqliteFile = '';
 storeConformance('sqlite', {
   open: async () => openSqliteStore((sqliteFile = join(mkdtempSync(join(tmpdir(), 'llm-ledger-')), 'ledger.db'))),
   reopen: async () => openSqliteStore(sqliteFile),
+  sharedWriters: true,
 });
 
 let jsonlDir = '';
@@ -28,6 +31,7 @@ let parallelFile = '';
 storeConformance('sqlite (parallel scan)', {
   open: async () => openSqliteStore((parallelFile = join(mkdtempSync(join(tmpdir(), 'llm-ledger-')), 'ledger.db')), { parallelScanFrom: 0 }),
   reopen: async () => openSqliteStore(parallelFile, { parallelScanFrom: 0 }),
+  sharedWriters: true,
 });
 
 // The same driver, with stats of calls packed into blocks of 3 calls (of 4,096 by default).
@@ -35,6 +39,7 @@ let blocksFile = '';
 storeConformance('sqlite (stats blocks)', {
   open: async () => openSqliteStore((blocksFile = join(mkdtempSync(join(tmpdir(), 'llm-ledger-')), 'ledger.db')), { statsBlockCalls: 3 }),
   reopen: async () => openSqliteStore(blocksFile, { statsBlockCalls: 3 }),
+  sharedWriters: true,
 });
 
 // PostgreSQL on 127.0.0.1:5432: every test gets a schema (and roles) of its own, dropped at the end.
@@ -43,5 +48,6 @@ let pgSchema = '';
 storeConformance('postgres', {
   open: async () => openPostgresStore({ url: TEST_DATABASE_URL, schema: (pgSchema = pgSchemas.next()) }),
   reopen: async () => openPostgresStore({ url: TEST_DATABASE_URL, schema: pgSchema }),
+  sharedWriters: true,
 });
 afterAll(() => pgSchemas.dropAll());

@@ -2,7 +2,7 @@ import type { LoggedRecord } from '../../record/types.js';
 import type { ContentStore } from '../../store/content.js';
 import type { LeafBatch } from '../../store/leaf-scan.js';
 import type { PrunableStore } from '../../store/pruning.js';
-import { StoreError, type AppendEntry, type SearchFilter, type SearchPage, type StatsColumns, type StatsColumnsRequest, type Store, type StoredCheckpoint } from '../../store/store.js';
+import { StoreError, type Appended, type AppendRequest, type NewEntry, type SearchFilter, type SearchPage, type StatsColumns, type StatsColumnsRequest, type Store, type StoredCheckpoint } from '../../store/store.js';
 
 /**
  * A real store with failure injection: while `down`, every append fails as a store that lost its
@@ -27,13 +27,14 @@ export class FailingStore implements Store {
     return this.inner.pruning;
   }
 
-  async append(entries: readonly AppendEntry[], checkpoint?: StoredCheckpoint, head?: StoredCheckpoint): Promise<void> {
+  async append(entries: readonly NewEntry[], request: AppendRequest): Promise<Appended> {
     if (this.down) {
       this.refused++;
       throw new StoreError(`cannot append to ${this.inner.location}: disk I/O error (injected)`);
     }
-    await this.inner.append(entries, checkpoint, head);
+    const appended = await this.inner.append(entries, request);
     this.appended += entries.length;
+    return appended;
   }
   size(): Promise<number> {
     return this.inner.size();

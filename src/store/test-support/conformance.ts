@@ -1,19 +1,35 @@
 import { defaultCapturePolicy } from '../../capture/default-policy.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Digester } from '../../crypto/digest.js';
-import { leafHash } from '../../log/merkle.js';
+import { openCheckpoint } from '../../log/checkpoint.js';
+import { leafHash, rootOf } from '../../log/merkle.js';
+import { generateSignerKey } from '../../log/note.js';
+import { Sequencer } from '../../log/sequencer.js';
 import { sealEnvelope } from '../../record/envelope.js';
 import type { Envelope, RecordInput } from '../../record/types.js';
 import { LEAF_MATCHES } from '../leaf-scan.js';
 import { matchesFilter } from '../match.js';
 import { StatsColumnsBuilder, statusOfCode } from '../stats-columns.js';
-import type { AppendEntry, SearchFilter, StatsColumns, StatsColumnsRequest, StatsGroupField, Store } from '../store.js';
+import type { AppendEntry, Appended, NewEntry, SearchFilter, StatsColumns, StatsColumnsRequest, StatsGroupField, Store } from '../store.js';
 
 export interface StoreHarness {
   /** A fresh, empty store. */
   open(): Promise<Store>;
   /** The same storage opened again, for stores that persist; omitted for memory-only stores. */
   reopen?(): Promise<Store>;
+  /** `reopen` may be called while the first store is open, for a second writer (another process's, in effect). */
+  sharedWriters?: boolean;
+}
+
+const ORIGIN = 'conformance.example/log';
+
+/** A writer of the test log: its sequencer, and an append that asks for a checkpoint when told to. */
+export function testWriter(signerKey = generateSignerKey(ORIGIN)) {
+  const sequencer = new Sequencer(signerKey, ORIGIN);
+  return {
+    sequencer,
+    append: (store: Store, entries: readonly NewEntry[], options: { checkpoint?: boolean; raiseHorizon?: number; replayed?: boolean } = {}): Promise<Appended> => store.append(entries, { sequencer, ...options }),
+  };
 }
 
 const ctx = { capture: defaultCapturePolicy(new Digester('sha256')), limits: { maxMetadataBytes: 8192, maxErrorChars: 1024 } };
@@ -98,8 +114,11 @@ export function expectedStatsRows(envelopes: Envelope[], filter: SearchFilter, r
 export function storeConformance(name: string, harness: StoreHarness): void {
   describe(`${name} store conformance`, () => {
     let store: Store;
+    let writer: ReturnType<typeof testWriter>;
+    const append = (entries: readonly NewEntry[], options?: { checkpoint?: boolean; raiseHorizon?: number; replayed?: boolean }) => writer.append(store, entries, options);
     beforeEach(async () => {
       store = await harness.open();
+      writer = testWriter();
     });
     afterEach(async () => {
       await store.close();
@@ -115,12 +134,14 @@ export function storeConformance(name: string, harness: StoreHarness): void {
 
     it('keeps appended rows, their exact bytes, their leaf hashes and checkpoints in order', async () => {
       const entries = entriesFor(SAMPLE);
-      await store.append(entries.slice(0, 2), { size: 2, note: 'note-2' });
-      await store.append(entries.slice(2), { size: 4, note: 'note-4' });
+      const first = await append(entries.slice(0, 2), { checkpoint: true });
+      const second = await append(entries.slice(2), { checkpoint: true });
+      expect([first.indexes, second.indexes]).toEqual([[0, 1], [2, 3]]);
       expect(await store.size()).toBe(4);
       expect(await store.leafHashes(0, 4)).toEqual(entries.map((e) => e.leafHash));
       expect(await store.leafHashes(1, 3)).toEqual(entries.slice(1, 3).map((e) => e.leafHash));
-      expect(await store.checkpoints()).toEqual([{ size: 2, note: 'note-2' }, { size: 4, note: 'note-4' }]);
+      expect(await store.checkpoints()).toEqual([first.checkpoint, second.checkpoint]);
+      expect(await store.head()).toEqual(second.head);
       const batches = [];
       for await (const batch of store.scanLeaves(3)) batches.push(batch);
       expect(batches.every((b) => b.indexes.length <= 3)).toBe(true);
@@ -129,23 +150,62 @@ export function storeConformance(name: string, harness: StoreHarness): void {
       expect(batches.flatMap((b) => [...b.committed])).toEqual([LEAF_MATCHES, LEAF_MATCHES, LEAF_MATCHES, LEAF_MATCHES]);
     });
 
-    it('refuses a batch that does not start where the log ends, and keeps going after it', async () => {
+    it('signs a head over the whole log with every batch, committed with it', async () => {
       const entries = entriesFor(SAMPLE);
-      await store.append(entries.slice(0, 1));
-      await expect(store.append(entries.slice(2, 3))).rejects.toThrow(/cannot follow a log of size 1/);
-      await store.append(entries.slice(1, 2));
-      expect(await store.size()).toBe(2);
+      expect(await store.head()).toBeUndefined();
+      for (let i = 0; i < entries.length; i++) {
+        const { head } = await append(entries.slice(i, i + 1));
+        const signed = openCheckpoint(head.note, writer.sequencer.verifierKey, ORIGIN);
+        expect(signed.size).toBe(i + 1);
+        expect(signed.root).toEqual(rootOf(entries.slice(0, i + 1).map((e) => e.leafHash)));
+        expect(await store.head()).toEqual(head);
+      }
+      expect(await store.checkpoints()).toEqual([]);
     });
 
-    it('appends a checkpoint alone', async () => {
-      await store.append(entriesFor(SAMPLE.slice(0, 1)));
-      await store.append([], { size: 1, note: 'n' });
-      expect(await store.checkpoints()).toEqual([{ size: 1, note: 'n' }]);
+    it('appends a checkpoint alone, and raises the pruning horizon its head states', async () => {
+      await append(entriesFor(SAMPLE.slice(0, 2)));
+      const { checkpoint, indexes } = await append([], { checkpoint: true });
+      expect(indexes).toEqual([]);
+      expect(await store.checkpoints()).toEqual([checkpoint]);
+      expect(openCheckpoint(checkpoint!.note, writer.sequencer.verifierKey, ORIGIN)).toMatchObject({ size: 2 });
+      const raised = await append([], { checkpoint: true, raiseHorizon: 1 });
+      expect(openCheckpoint(raised.head.note, writer.sequencer.verifierKey, ORIGIN).prunedBelow).toBe(1);
+      // Never lowered, and carried by the heads after it.
+      const next = await append(entriesFor(SAMPLE.slice(2, 3)));
+      expect(openCheckpoint(next.head.note, writer.sequencer.verifierKey, ORIGIN).prunedBelow).toBe(1);
+    });
+
+    it('leaves out replayed records that are already stored, and stores the rest', async () => {
+      const entries = entriesFor(SAMPLE);
+      await append(entries.slice(0, 2));
+      const replayed = await append(entries.slice(1, 4), { replayed: true });
+      expect(replayed.indexes).toEqual([-1, 2, 3]);
+      expect(await store.size()).toBe(4);
+      expect(openCheckpoint(replayed.head.note, writer.sequencer.verifierKey, ORIGIN).root).toEqual(rootOf(entries.map((e) => e.leafHash)));
+    });
+
+    it('takes up the head another writer signed: each batch lands where the log ends', async () => {
+      const key = generateSignerKey(ORIGIN);
+      const [one, two] = [testWriter(key), testWriter(key)];
+      const entries = entriesFor(STATS_CALLS.slice(0, 12));
+      const indexes: number[] = [];
+      for (let i = 0; i < entries.length; i += 2) indexes.push(...(await (i % 4 === 0 ? one : two).append(store, entries.slice(i, i + 2))).indexes);
+      expect(indexes).toEqual(entries.map((_, i) => i));
+      const head = (await store.head())!;
+      expect(openCheckpoint(head.note, one.sequencer.verifierKey, ORIGIN).root).toEqual(rootOf(entries.map((e) => e.leafHash)));
+    });
+
+    it('refuses to extend a head whose frontier does not give its signed root', async () => {
+      await append(entriesFor(SAMPLE.slice(0, 1)));
+      const stranger = testWriter();
+      await expect(stranger.append(store, entriesFor(SAMPLE.slice(1, 2)))).rejects.toThrow(/stored head does not verify/);
+      expect(await store.size()).toBe(1);
     });
 
     it('finds a record by id with its index', async () => {
       const entries = entriesFor(SAMPLE);
-      await store.append(entries);
+      await append(entries);
       const found = await store.getById(entries[3]!.id);
       expect(found?.index).toBe(3);
       expect(found?.envelope.id).toBe(entries[3]!.id);
@@ -172,19 +232,19 @@ export function storeConformance(name: string, harness: StoreHarness): void {
       [{ model: 'gpt-4o', user: 'bob' }, []],
     ];
     it.each(cases)('searches newest first by %j', async (filter, expected) => {
-      await store.append(entriesFor(SAMPLE));
+      await append(entriesFor(SAMPLE));
       expect((await store.search(filter, { limit: 10 })).map((r) => r.index)).toEqual(expected);
     });
 
     it('pages with a limit and an index cursor', async () => {
-      await store.append(entriesFor(SAMPLE));
+      await append(entriesFor(SAMPLE));
       expect((await store.search({}, { limit: 2 })).map((r) => r.index)).toEqual([3, 2]);
       expect((await store.search({}, { limit: 2, beforeIndex: 2 })).map((r) => r.index)).toEqual([1, 0]);
       expect(await store.search({}, { limit: 2, beforeIndex: 0 })).toEqual([]);
     });
 
     it('scans matches oldest first in batches', async () => {
-      await store.append(entriesFor(SAMPLE));
+      await append(entriesFor(SAMPLE));
       const batches = [];
       for await (const batch of store.scan({ model: 'gpt-4o' }, 1)) batches.push(batch.map((r) => r.index));
       expect(batches).toEqual([[0], [3]]);
@@ -196,7 +256,7 @@ export function storeConformance(name: string, harness: StoreHarness): void {
       [{ until: '2026-01-03T00:00:00.000Z', user: 'alice' }, [0]],
       [{ since: '2027-01-01T00:00:00.000Z' }, []],
     ])('scans a time range in log order: %j', async (filter, expected) => {
-      await store.append(entriesFor(SAMPLE));
+      await append(entriesFor(SAMPLE));
       const found: number[] = [];
       for await (const batch of store.scan(filter, 2)) found.push(...batch.map((r) => r.index));
       expect(found).toEqual(expected);
@@ -228,7 +288,7 @@ export function storeConformance(name: string, harness: StoreHarness): void {
         .sort((a, b) => a.time - b.time);
 
     it('gives the numbers of matching records in column batches, absent numbers as NaN', async () => {
-      await store.append(entriesFor(NUMBERED));
+      await append(entriesFor(NUMBERED));
       const batches = await statsOf({}, { batchSize: 3, withTime: true });
       expect(batches.map((b) => b.length)).toEqual([3, 1]);
       const rows = rowsOf(batches);
@@ -251,12 +311,12 @@ export function storeConformance(name: string, harness: StoreHarness): void {
       ['provider', ['openai', 'anthropic', null, 'openai']],
       ['day', ['2026-01-01', '2026-01-01', '2026-01-02', '2026-01-03']],
     ])('adds the %s of each row as its group, and the time on request', async (groupBy, expected) => {
-      await store.append(entriesFor(NUMBERED));
+      await append(entriesFor(NUMBERED));
       expect(rowsOf(await statsOf({}, { batchSize: 10, groupBy, withTime: true })).map((r) => r.group)).toEqual(expected);
     });
 
     it('applies the search filter to stats columns', async () => {
-      await store.append(entriesFor(NUMBERED));
+      await append(entriesFor(NUMBERED));
       const [batch] = await statsOf({ model: 'gpt-4o', since: '2026-01-02T00:00:00.000Z' }, { batchSize: 10, groupBy: 'model' });
       expect(batch!.length).toBe(1);
       expect(batch!.group).toEqual(['gpt-4o']);
@@ -265,7 +325,7 @@ export function storeConformance(name: string, harness: StoreHarness): void {
 
     it('gives the stats columns of calls for every filter and grouping, appended in batches of any size', async () => {
       const entries = entriesFor(STATS_CALLS);
-      for (const [from, to] of [[0, 5], [5, 6], [6, 31], [31, 40]] as const) await store.append(entries.slice(from, to));
+      for (const [from, to] of [[0, 5], [5, 6], [6, 31], [31, 40]] as const) await append(entries.slice(from, to));
       const envelopes = entries.map((e) => JSON.parse(e.canonical) as Envelope);
       for (const filter of STATS_FILTERS) {
         for (const groupBy of STATS_GROUPINGS) {
@@ -280,13 +340,40 @@ export function storeConformance(name: string, harness: StoreHarness): void {
     if (harness.reopen) {
       it('keeps everything across a reopen', async () => {
         const entries = entriesFor(SAMPLE);
-        await store.append(entries, { size: 4, note: 'n4' });
+        const { checkpoint, head } = await append(entries, { checkpoint: true });
         await store.close();
         store = await harness.reopen!();
         expect(await store.size()).toBe(4);
         expect(await store.leafHashes(0, 4)).toEqual(entries.map((e) => e.leafHash));
-        expect(await store.checkpoints()).toEqual([{ size: 4, note: 'n4' }]);
+        expect(await store.checkpoints()).toEqual([checkpoint]);
+        expect(await store.head()).toEqual(head);
         expect((await store.search({ user: 'alice' }, { limit: 5 })).map((r) => r.index)).toEqual([3, 0]);
+        // A new process's writer takes the log up from the stored head.
+        const next = await testWriter(writer.sequencer.signerKey).append(store, entriesFor(STATS_CALLS.slice(0, 1)));
+        expect(next.indexes).toEqual([4]);
+      });
+    }
+
+    if (harness.reopen && harness.sharedWriters) {
+      it('takes batches from writers on two connections at once, as from two processes, into one log', async () => {
+        const other = await harness.reopen!();
+        try {
+          const key = generateSignerKey(ORIGIN);
+          const [one, two] = [testWriter(key), testWriter(key)];
+          const entries = entriesFor(STATS_CALLS);
+          const results = await Promise.all(
+            Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? one.append(store, entries.slice(i * 4, i * 4 + 4)) : two.append(other, entries.slice(i * 4, i * 4 + 4)))),
+          );
+          expect(results.flatMap((r) => r.indexes).sort((a, b) => a - b)).toEqual(entries.map((_, i) => i));
+          const leaves = await store.leafHashes(0, entries.length);
+          const byIndex = new Map(results.flatMap((r, b) => r.indexes.map((index, k) => [index, entries[b * 4 + k]!.leafHash] as const)));
+          expect(leaves).toEqual(entries.map((_, i) => byIndex.get(i)));
+          const head = (await store.head())!;
+          expect(head.size).toBe(entries.length);
+          expect(openCheckpoint(head.note, one.sequencer.verifierKey, ORIGIN).root).toEqual(rootOf(leaves));
+        } finally {
+          await other.close();
+        }
       });
     }
   });
