@@ -44,6 +44,12 @@ export interface CrashOptions {
   seed: number;
   /** Concurrent `record` loops in the child (default 8). */
   loops?: number;
+  /**
+   * Writer processes appending to the ledger at once, all killed at the same moment (default 1).
+   * Each must keep acknowledging: one that acknowledged nothing in the 300 ms before its kill is
+   * reported as wedged.
+   */
+  writers?: number;
   /** A kill under load comes this long after the child is ready, uniformly (default [0, 600] ms). */
   killAfterReadyMs?: [number, number];
   /** The share of kills that come while the child opens the ledger (recovering what the last kill left), at a random moment of the last open's duration (default 0.2). */
@@ -100,7 +106,9 @@ export async function runCrashes(options: CrashOptions): Promise<CrashSummary> {
     // Drawn in a fixed order whatever happens, so a seed always gives the same schedule.
     const whileOpening = random() < duringOpen;
     const fraction = random();
-    const child = await runChild(options, whileOpening ? { sinceOpeningMs: fraction * lastOpenMs } : { sinceReadyMs: from + fraction * (to - from) });
+    const when = whileOpening ? { sinceOpeningMs: fraction * lastOpenMs } : { sinceReadyMs: from + fraction * (to - from) };
+    const children = await Promise.all(Array.from({ length: options.writers ?? 1 }, () => runChild(options, when)));
+    const child = children.length === 1 ? children[0]! : mergedRuns(children);
     const failures = [...child.failures];
     if (child.openMs !== undefined) lastOpenMs = child.openMs;
     everAcknowledged.push(...child.acknowledged);
@@ -119,8 +127,22 @@ export async function runCrashes(options: CrashOptions): Promise<CrashSummary> {
   return { kills: results, acknowledged: everAcknowledged.length, failures, tornTailEvents: final.tornTailEvents };
 }
 
+/** Several writers' runs as one: every acknowledged id, the first writer's timings, and each writer's failures. */
+function mergedRuns(runs: ChildRun[]): ChildRun {
+  return {
+    ...runs[0]!,
+    acknowledged: runs.flatMap((r) => r.acknowledged),
+    failures: runs.flatMap((r, i) => [...r.failures, ...(r.wedged ? [`writer ${i + 1} acknowledged nothing in the ${WEDGED_MS} ms before its kill`] : [])].map((f) => `writer ${i + 1}: ${f}`)),
+  };
+}
+
+/** A writer ready this long before its kill must have acknowledged something in that time. */
+const WEDGED_MS = 300;
+
 interface ChildRun {
   acknowledged: string[];
+  /** Ready for more than WEDGED_MS before the kill, with nothing acknowledged in the last WEDGED_MS. */
+  wedged?: boolean;
   /** ms from `opening` to `ready`; undefined when killed before. */
   openMs: number | undefined;
   killedAfterOpeningMs: number | undefined;
@@ -136,6 +158,7 @@ function runChild(options: CrashOptions, when: { sinceReadyMs: number } | { sinc
     let openingAt: number | undefined;
     let readyAt: number | undefined;
     let killedAt: number | undefined;
+    let lastAckAt: number | undefined;
     let pending = '';
     let stderr = '';
     const failures: string[] = [];
@@ -156,7 +179,10 @@ function runChild(options: CrashOptions, when: { sinceReadyMs: number } | { sinc
       const lines = pending.split('\n');
       pending = lines.pop()!;
       for (const line of lines) {
-        if (line.startsWith('ack ')) acknowledged.push(line.slice(4));
+        if (line.startsWith('ack ')) {
+          acknowledged.push(line.slice(4));
+          lastAckAt = performance.now();
+        }
         else if (line === 'opening' && openingAt === undefined) {
           openingAt = performance.now();
           if ('sinceOpeningMs' in when) schedule(when.sinceOpeningMs);
@@ -178,6 +204,7 @@ function runChild(options: CrashOptions, when: { sinceReadyMs: number } | { sinc
         openMs: readyAt === undefined || openingAt === undefined ? undefined : readyAt - openingAt,
         killedAfterOpeningMs: openingAt === undefined ? undefined : end - openingAt,
         killedAfterReadyMs: readyAt === undefined || readyAt > end ? undefined : end - readyAt,
+        wedged: readyAt !== undefined && end - readyAt > WEDGED_MS && end - Math.max(readyAt, lastAckAt ?? 0) > WEDGED_MS,
         failures,
       });
     });
