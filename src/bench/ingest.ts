@@ -34,11 +34,15 @@ export function benchConfig(dir: string, scenario: CaptureScenario = 'hash-only'
 const BENCH_ENV = { LLM_LEDGER_KEK: Buffer.alloc(32, 9).toString('hex') };
 
 /** One signing key for the whole run, so a ledger reopened for verify checks the checkpoints it signed. */
-const signerKey = generateSignerKey('llm-ledger.local/default');
+const runSignerKey = generateSignerKey('llm-ledger.local/default');
 
-export async function openBenchLedger(dir: string, scenario: CaptureScenario = 'hash-only'): Promise<Ledger> {
+/** `signerKey`: another process's writer of the same ledger passes the key of the process that made it. */
+export async function openBenchLedger(dir: string, scenario: CaptureScenario = 'hash-only', signerKey = runSignerKey): Promise<Ledger> {
   return openLedger(benchConfig(dir, scenario), { signerKey, digestKey: Buffer.alloc(32, 7), env: BENCH_ENV, onWarning: () => undefined });
 }
+
+/** The key the ledgers of this run are signed with, for writer processes of the same ledger. */
+export const benchSignerKey = (): string => runSignerKey;
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'llm-ledger-bench-'));
 
@@ -238,7 +242,7 @@ export async function verifySeconds<T>(count: number, alsoMeasure: (ledger: Ledg
   const writer = await openBenchLedger(dir);
   await recordAll(writer, 0, count);
   await writer.close();
-  const ledger = await openLedger(benchConfig(dir), { signerKey, digestKey: Buffer.alloc(32, 7), readOnly: true, onWarning: () => undefined });
+  const ledger = await openLedger(benchConfig(dir), { signerKey: runSignerKey, digestKey: Buffer.alloc(32, 7), readOnly: true, onWarning: () => undefined });
   try {
     const start = performance.now();
     const report = await ledger.verify();

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { redactionRate } from '../capture/pii.bench.js';
 import { encryptionRate } from '../crypto/content-cipher.bench.js';
 import { callWithLongPromptAt, ledgerIngestRate, rawInsertRate, verifySeconds } from './ingest.js';
+import { ingestInProcesses } from './ingest-processes.js';
 import { latencyInOwnProcess } from './latency-process.js';
 import { gatewayMainRows, gatewayOverhead } from './gateway.js';
 import { gatewayDetailTable } from './gateway-report.js';
@@ -36,6 +37,12 @@ const latency = await latencyInOwnProcess('ledger', Math.floor(ledger / 2), quic
 log(`  record() -> durable commit at ${latency.offeredPerSecond}/s offered: p50 ${latency.p50Ms.toFixed(2)} ms, p99 ${latency.p99Ms.toFixed(2)} ms (target p99 < 10 ms)`);
 const rawLatency = await latencyInOwnProcess('raw', latency.offeredPerSecond, quick ? 2 : 5);
 log(`  raw node:sqlite, the same rows due at the same rate, committed every millisecond: p50 ${rawLatency.p50Ms.toFixed(2)} ms, p99 ${rawLatency.p99Ms.toFixed(2)} ms`);
+const oneProcess = await ingestInProcesses(N, 1);
+const twoProcesses = await ingestInProcesses(N, 2);
+log(
+  `  two writer processes on one SQLite file: ${twoProcesses.recordsPerSecond.toFixed(0)} records/s together (${twoProcesses.perProcess.map((r) => r.toFixed(0)).join(' + ')}), ` +
+    `one writer process: ${oneProcess.recordsPerSecond.toFixed(0)} records/s (${pct(twoProcesses.recordsPerSecond, oneProcess.recordsPerSecond)}); verified: ${oneProcess.verified && twoProcesses.verified}`,
+);
 
 log(`verify and queries: ${VERIFY_N} records`);
 const verify = await verifySeconds(VERIFY_N, queryTimings);
@@ -73,6 +80,7 @@ const results = {
   },
   latency,
   rawLatency,
+  processes: { one: oneProcess, two: twoProcesses },
   verify: { records: VERIFY_N, seconds: verify.seconds, ok: verify.ok },
   queries,
   components: { redactionPerSecond: Math.round(redaction.perSecond), encryptionPerSecond: Math.round(encryption.perSecond) },
@@ -87,6 +95,7 @@ const table = [
   `| ingest, prompts and responses encrypted | ${Math.round(encrypted)} rec/s (${pct(encrypted, ledger)}) | hash-only ${Math.round(ledger)} rec/s | >= 60% of hash-only |`,
   `| ingest, 2 KB prompts, encrypted + PII redaction | ${Math.round(longPii)} rec/s (${pct(longPii, longHash)}) | hash-only, same prompts ${Math.round(longHash)} rec/s | - |`,
   `| record() to durable commit at ${latency.offeredPerSecond}/s | p50 ${latency.p50Ms.toFixed(2)} ms, p99 ${latency.p99Ms.toFixed(2)} ms | raw node:sqlite, same rows due at the same rate, a commit every ms: p50 ${rawLatency.p50Ms.toFixed(2)} ms, p99 ${rawLatency.p99Ms.toFixed(2)} ms | p99 < 10 ms |`,
+  `| ingest, ${twoProcesses.records} records, two writer processes on one SQLite file | ${Math.round(twoProcesses.recordsPerSecond)} rec/s together (${pct(twoProcesses.recordsPerSecond, oneProcess.recordsPerSecond)}) | one writer process ${Math.round(oneProcess.recordsPerSecond)} rec/s | - |`,
   `| verify ${VERIFY_N} records | ${verify.seconds.toFixed(2)} s | - | < 5 s |`,
   `| search (newest 50; by model) on ${VERIFY_N} records | ${queries.searchMs.toFixed(1)} ms; ${queries.searchByModelMs.toFixed(1)} ms | - | < 50 ms |`,
   `| ${statsRowName(queries, VERIFY_N)} | ${statsRowFigures(queries)} | - | < 1 s |`,
