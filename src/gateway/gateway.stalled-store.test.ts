@@ -5,7 +5,7 @@ import { openLedger } from '../ledger/open-ledger.js';
 import { FailingStore } from '../ledger/test-support/failing-store.js';
 import { tempDir } from '../ledger/test-support/fixtures.js';
 import { startFakeUpstream, type FakeUpstream } from '../providers/test-support/fake-upstream.js';
-import type { AppendEntry, StoredCheckpoint } from '../store/store.js';
+import type { Appended, AppendRequest, NewEntry } from '../store/store.js';
 import { startGateway, type Gateway } from './server.js';
 
 /**
@@ -25,9 +25,9 @@ class HangingStore extends FailingStore {
     this.gate = undefined;
   }
 
-  override async append(entries: readonly AppendEntry[], checkpoint?: StoredCheckpoint, head?: StoredCheckpoint): Promise<void> {
+  override async append(entries: readonly NewEntry[], request: AppendRequest): Promise<Appended> {
     if (this.gate) await this.gate;
-    return super.append(entries, checkpoint, head);
+    return super.append(entries, request);
   }
 }
 

@@ -5,7 +5,7 @@ import { defaultCapturePolicy } from '../capture/default-policy.js';
 import { Digester } from '../crypto/digest.js';
 import { generateSignerKey } from '../log/checkpoint.js';
 import { openSqliteStore } from '../store/sqlite-store.js';
-import { StoreError, type Store } from '../store/store.js';
+import { StoreError, type Appended, type Store } from '../store/store.js';
 import { Ledger } from './ledger.js';
 import { Spool, SpoolError, type SpooledEntry } from './spool.js';
 import { FailingStore } from './test-support/failing-store.js';
@@ -142,7 +142,7 @@ describe('Ledger with a spool, over a store that fails', () => {
     const dir = tempDir();
     /** A store that comes back able to commit only small batches in time. */
     class SlowStore extends FailingStore {
-      override async append(...args: Parameters<FailingStore['append']>): Promise<void> {
+      override async append(...args: Parameters<FailingStore['append']>): Promise<Appended> {
         if (!this.down && args[0].length > 2) throw new StoreError('timed out after 1000 ms (injected)');
         return super.append(...args);
       }

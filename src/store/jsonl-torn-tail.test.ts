@@ -7,6 +7,7 @@ import type { Ledger } from '../ledger/ledger.js';
 import { recordSequentially, sampleCall, tempDir, testConfig } from '../ledger/test-support/fixtures.js';
 import { sha256 } from '../crypto/sha256.js';
 import { leafHashOfText, rootOf } from '../log/merkle.js';
+import { Sequencer } from '../log/sequencer.js';
 import { corruptSignature, signedByAnotherKey } from '../ledger/test-support/tamper-mutations.js';
 import { findTornTail, type TailInput } from './jsonl-torn-tail.js';
 import { JsonlStore } from './jsonl-store.js';
@@ -278,11 +279,14 @@ describe('a crash at any point of a JSONL append is never reported as tampering:
     // A writer that is not a ledger (or a ledger that died before its event): the first append cuts.
     const store = JsonlStore.open(join(dir, 'jsonl'), 1 << 20);
     expect(store.announced).toMatchObject({ committedSize: torn.size, complete: false, head: { size: torn.size + torn.batch } });
+    // The ledger's own key signs the checkpoint the append keeps.
+    const sequencer = new Sequencer(readFileSync(join(dir, 'signing.key'), 'utf8').trim(), torn.config(dir).log.origin);
     // Until a ledger has checked the signature of head.next.json, the store does not write.
-    await expect(store.append([], { size: torn.size, note: (await store.head())!.note })).rejects.toThrow(/no ledger has checked its signature/);
+    await expect(store.append([], { sequencer, checkpoint: true })).rejects.toThrow(/no ledger has checked its signature/);
     store.settleAnnounced(true);
     expect(store.recovered).toHaveLength(1);
-    await store.append([], { size: torn.size, note: (await store.head())!.note });
+    const { checkpoint } = await store.append([], { sequencer, checkpoint: true });
+    expect(checkpoint?.size).toBe(torn.size);
     await store.close();
     expect(readdirSync(join(dir, 'jsonl', 'torn-tails', store.recovered[0]!.id))).toContain('pending.json');
     const { stated, report } = await recoverAndAppend(torn, dir);

@@ -6,12 +6,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../ledger/test-support/fixtures.js';
 import { openSqliteStore } from './sqlite-store.js';
-import { entriesFor } from './test-support/conformance.js';
+import { entriesFor, testWriter } from './test-support/conformance.js';
 
 describe('the SQLite WAL under steady writes', () => {
   it('is started over again and again: the checkpointer thread copies it back while commits go on, the writer finishes the copy and starts it over', async () => {
     const file = join(tempDir(), 'ledger.db');
     const store = openSqliteStore(file);
+    const writer = testWriter();
     const padding = 'p'.repeat(1500);
     let written = 0;
     let largestWal = 0;
@@ -21,9 +22,8 @@ describe('the SQLite WAL under steady writes', () => {
       for (let batch = 0; batch < 40; batch++) {
         const entries = entriesFor(
           Array.from({ length: 1000 }, (_, i) => ({ model: 'm', metadata: { padding, n: batch * 1000 + i } })),
-          batch * 1000,
         );
-        await store.append(entries);
+        expect((await writer.append(store, entries)).indexes[0]).toBe(batch * 1000);
         written += entries.reduce((n, e) => n + e.canonical.length, 0);
         largestWal = Math.max(largestWal, statSync(`${file}-wal`).size);
         await sleep(10);

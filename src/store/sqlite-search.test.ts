@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecordInput } from '../record/types.js';
 import { openSqliteStore, type SqliteStore } from './sqlite-store.js';
 import type { SearchFilter } from './store.js';
-import { entriesFor } from './test-support/conformance.js';
+import { entriesFor, testWriter } from './test-support/conformance.js';
 
 // 5,000 rows: more than the newest rows a time-range search checks first (2,048), so both of its
 // steps run. Row i is at minute i; rows 4990.. are back-dated to 2025, as a client may do.
@@ -35,7 +35,8 @@ beforeAll(async () => {
   file = join(mkdtempSync(join(tmpdir(), 'llm-ledger-search-')), 'ledger.db');
   store = openSqliteStore(file);
   const entries = entriesFor(inputs);
-  for (let i = 0; i < ROWS; i += 1000) await store.append(entries.slice(i, i + 1000));
+  const writer = testWriter();
+  for (let i = 0; i < ROWS; i += 1000) await writer.append(store, entries.slice(i, i + 1000));
 });
 afterAll(async () => {
   await store.close();

@@ -7,7 +7,7 @@ import type { Envelope } from '../record/types.js';
 import { StatsBlockWriter } from './sqlite-stats-blocks.js';
 import { openSqliteStore, type SqliteStore } from './sqlite-store.js';
 import type { StatsColumnsRequest } from './store.js';
-import { entriesFor, expectedStatsRows, STATS_CALLS, STATS_FILTERS, STATS_GROUPINGS, statsRowsOf } from './test-support/conformance.js';
+import { entriesFor, expectedStatsRows, STATS_CALLS, STATS_FILTERS, STATS_GROUPINGS, statsRowsOf, testWriter } from './test-support/conformance.js';
 
 const entries = entriesFor(STATS_CALLS);
 const envelopes = entries.map((e) => JSON.parse(e.canonical) as Envelope);
@@ -15,6 +15,7 @@ const callIndexes = envelopes.flatMap((e, i) => (e.kind === 'llm.call' ? [i] : [
 
 let file = '';
 let store: SqliteStore;
+const log = testWriter();
 afterEach(async () => {
   await store.close();
 });
@@ -57,9 +58,9 @@ async function expectStatsOf(kept: (index: number) => boolean): Promise<void> {
 describe('stats blocks of a SQLite ledger', () => {
   it('packs every full block of calls soon after the append that fills it, events left out, the rest waiting in call_stats', async () => {
     openStore();
-    await store.append(entries.slice(0, 3));
+    await log.append(store, entries.slice(0, 3));
     expect(blocks()).toEqual([]);
-    await store.append(entries.slice(3, 40));
+    await log.append(store, entries.slice(3, 40));
     await packedThrough(40);
     // Every 4 calls in log order make a block; the last calls, fewer than 4, are not in one.
     const full = Math.floor(callIndexes.length / 4);
@@ -76,14 +77,14 @@ describe('stats blocks of a SQLite ledger', () => {
 
   it('drops the blocks retention cuts into, reads what is left of them from call_stats, and packs on after the last block', async () => {
     openStore();
-    await store.append(entries.slice(0, 30));
+    await log.append(store, entries.slice(0, 30));
     await packedThrough(30);
     const before = blocks();
     const cut = callIndexes[5]!; // inside the second block
     expect(await store.pruning.prune(cut + 1, 1000)).toBe(cut + 1);
     expect(blocks()).toEqual(before.slice(2));
     await expectStatsOf((i) => i > cut && i < 30);
-    await store.append(entries.slice(30, 40));
+    await log.append(store, entries.slice(30, 40));
     await vi.waitFor(() => expect(blocks().length).toBeGreaterThan(before.length - 2));
     expect(blocks().slice(0, before.length - 2)).toEqual(before.slice(2));
     await expectStatsOf((i) => i > cut);
@@ -91,7 +92,7 @@ describe('stats blocks of a SQLite ledger', () => {
 
   it('reads the calls of a block it cannot read (another format, a cut BLOB, one laid over another) from call_stats', async () => {
     openStore();
-    await store.append(entries);
+    await log.append(store, entries);
     await packedThrough(entries.length);
     inFile((db) => {
       db.exec('DROP TRIGGER call_stats_blocks_no_update');
@@ -104,7 +105,7 @@ describe('stats blocks of a SQLite ledger', () => {
 
   it('packs the calls of a file from before blocks in the background once it is opened', async () => {
     openStore();
-    await store.append(entries);
+    await log.append(store, entries);
     await packedThrough(entries.length);
     const packed = blocks();
     await store.close();
@@ -117,7 +118,7 @@ describe('stats blocks of a SQLite ledger', () => {
 
   it('refuses changes to a block: it is derived from call_stats', async () => {
     openStore();
-    await store.append(entries);
+    await log.append(store, entries);
     await packedThrough(entries.length);
     expect(() => inFile((db) => db.exec('UPDATE call_stats_blocks SET calls = 0'))).toThrow(/call_stats_blocks is derived from call_stats; updates are refused/);
   });
@@ -127,7 +128,7 @@ describe('stats blocks of a SQLite ledger', () => {
     file = join(mkdtempSync(join(tmpdir(), 'llm-ledger-blocks-')), 'ledger.db');
     store = openSqliteStore(file, { statsBlockCalls: 1_000_000 });
     const calls = entriesFor(Array.from({ length: 3500 }, (_, i) => ({ timestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(), model: `m${i % 3}`, inputTokens: i })));
-    await store.append(calls.slice(0, 1500));
+    await log.append(store, calls.slice(0, 1500));
     const db = new DatabaseSync(file);
     try {
       const writer = new StatsBlockWriter(db, 1024);
@@ -143,7 +144,7 @@ describe('stats blocks of a SQLite ledger', () => {
       expect([writer.step(transaction), writer.step(transaction), written(), transactions]).toEqual([true, true, [], []]);
       expect([writer.step(transaction), written(), transactions]).toEqual([false, ['0+1024'], [false]]);
       // 2,000 calls appended at once: one step reads as many (packing a block on the way), so packing keeps up with appends.
-      await store.append(calls.slice(1500));
+      await log.append(store, calls.slice(1500));
       writer.appended(1500);
       expect([writer.step(transaction), written()]).toEqual([true, ['0+1024', '1024+1024']]);
       expect([writer.step(transaction), writer.step(transaction), written(), writer.due]).toEqual([true, false, ['0+1024', '1024+1024', '2048+1024'], false]);

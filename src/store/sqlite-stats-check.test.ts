@@ -5,7 +5,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import type { Envelope } from '../record/types.js';
 import { openSqliteStore, type SqliteStore } from './sqlite-store.js';
-import { entriesFor, STATS_CALLS } from './test-support/conformance.js';
+import { entriesFor, STATS_CALLS, testWriter } from './test-support/conformance.js';
 
 const entries = entriesFor(STATS_CALLS);
 const callIndexes = entries.flatMap((e, i) => ((JSON.parse(e.canonical) as Envelope).kind === 'llm.call' ? [i] : []));
@@ -15,7 +15,7 @@ let store: SqliteStore;
 beforeEach(async () => {
   file = join(mkdtempSync(join(tmpdir(), 'llm-ledger-check-')), 'ledger.db');
   store = openSqliteStore(file, { statsBlockCalls: 4 });
-  await store.append(entries);
+  await testWriter().append(store, entries);
   // Blocks are packed between appends: the tests change them once all are there.
   await vi.waitFor(() => expect(countBlocks()).toBe(blocks));
 });

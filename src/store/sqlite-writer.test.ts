@@ -2,9 +2,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { openCheckpoint } from '../log/checkpoint.js';
+import { rootOf } from '../log/merkle.js';
 import type { RecordInput } from '../record/types.js';
 import { openSqliteStore, type SqliteStore } from './sqlite-store.js';
-import { entriesFor } from './test-support/conformance.js';
+import { entriesFor, testWriter } from './test-support/conformance.js';
 
 /** Long enough that appends sent 100 ms after it are still queued when it commits (about a second here). */
 const LONG = 40_000;
@@ -17,30 +19,43 @@ afterEach(async () => {
 });
 
 describe('the SQLite writer thread', () => {
-  it('commits appends that queued up behind a long one together, each at its place, with their checkpoints', async () => {
+  it('commits appends that queued up behind a long one together, each where the log ends, with their checkpoints', async () => {
     store = openSqliteStore(join(mkdtempSync(join(tmpdir(), 'llm-ledger-writer-')), 'ledger.db'));
-    const long = store.append(entriesFor(calls(LONG)));
+    const writer = testWriter();
+    const long = writer.append(store, entriesFor(calls(LONG)));
     await sleep(100);
-    const queued = [0, 1, 2].map((n) => entriesFor(calls(10), LONG + n * 10));
-    await Promise.all([long, ...queued.map((batch, n) => store.append(batch, { size: LONG + (n + 1) * 10, note: `checkpoint ${n}` }))]);
+    const queued = [0, 1, 2].map(() => entriesFor(calls(10)));
+    const [, ...answers] = await Promise.all([long, ...queued.map((batch) => writer.append(store, batch, { checkpoint: true }))]);
+    expect(answers.map((a) => a.indexes)).toEqual(queued.map((_, n) => Array.from({ length: 10 }, (_, i) => LONG + n * 10 + i)));
     expect(await store.size()).toBe(LONG + 30);
     expect((await store.getById(queued[2]!.at(-1)!.id))?.index).toBe(LONG + 29);
     expect((await store.checkpoints()).map((c) => c.size)).toEqual([LONG + 10, LONG + 20, LONG + 30]);
+    expect(await store.checkpoints()).toEqual(answers.map((a) => a.checkpoint));
+    // Each checkpoint signs the tree as it was after its own batch; the head is the last one's.
+    const leaves = await store.leafHashes(0, LONG + 30);
+    for (const a of answers) expect(openCheckpoint(a.checkpoint!.note, writer.sequencer.verifierKey, writer.sequencer.origin).root).toEqual(rootOf(leaves.slice(0, a.checkpoint!.size)));
+    expect(await store.head()).toEqual(answers[2]!.head);
   });
 
   it('fails every append of a shared transaction when one of them cannot be stored, and stores none of them', async () => {
     store = openSqliteStore(join(mkdtempSync(join(tmpdir(), 'llm-ledger-writer-')), 'ledger.db'));
-    const long = store.append(entriesFor(calls(LONG)));
+    const writer = testWriter();
+    const long = writer.append(store, entriesFor(calls(LONG)));
     await sleep(100);
-    // Sent while the long append commits, so they share the next transaction; the third does not follow on.
-    const queued = Promise.allSettled([store.append(entriesFor(calls(10), LONG)), store.append(entriesFor(calls(10), LONG + 10)), store.append(entriesFor(calls(10), 99_999))]);
-    await long;
+    // Sent while the long append commits, so they share the next transaction; the third is signed by a
+    // key that is not the log's, which cannot extend the head the first two leave.
+    const stranger = testWriter();
+    const queued = Promise.allSettled([writer.append(store, entriesFor(calls(10))), writer.append(store, entriesFor(calls(10))), stranger.append(store, entriesFor(calls(10)))]);
+    const { head } = await long;
     const results = await queued;
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
-    expect((results[0] as PromiseRejectedResult).reason.message).toMatch(new RegExp(`a batch starting at index 99999 cannot follow a log of size ${LONG + 20}`));
+    for (const r of results) expect((r as PromiseRejectedResult).reason.message).toMatch(/stored head does not verify/);
     expect(await store.size()).toBe(LONG);
-    // The log goes on from where it was.
-    await store.append(entriesFor(calls(5), LONG));
+    expect(await store.head()).toEqual(head);
+    // The log goes on from where it was: the writer takes up the stored head, not the one it signed in the rolled-back transaction.
+    const next = await writer.append(store, entriesFor(calls(5)));
+    expect(next.indexes).toEqual([LONG, LONG + 1, LONG + 2, LONG + 3, LONG + 4]);
     expect(await store.size()).toBe(LONG + 5);
+    expect(openCheckpoint(next.head.note, writer.sequencer.verifierKey, writer.sequencer.origin).root).toEqual(rootOf(await store.leafHashes(0, LONG + 5)));
   });
 });
