@@ -193,9 +193,10 @@ export class Ledger {
     if (typeof state === 'string') return new Ledger(parts, verifierKey, undefined, new LedgerIntegrityError(state));
     const onWarning = parts.onWarning ?? ((message: string) => process.emitWarning(message, 'LlmLedgerWarning'));
     const sequencer = new Sequencer(parts.signerKey!, parts.origin);
-    // Records an operator accepted (see `acceptUnsealed`) lie beyond the stored head: the first batch signs a head over them.
-    // Without a head (a log from before heads) the tree just checked spares the store rebuilding it in its transaction.
-    if ((state.unsealed && parts.acceptUnsealed) || !state.headed) sequencer.adopt(state.frontier);
+    // The tree just checked may reach beyond the stored head: records an operator accepted (see `acceptUnsealed`), or a
+    // newer checkpoint's (a head put back from an older copy, say). The first batch extends it and signs a head over it.
+    // Without a head (a log from before heads) it also spares the store rebuilding the tree in its transaction.
+    if (state.frontier.size > state.headSize) sequencer.adopt(state.frontier);
     const writer = new LogWriter(
       parts.store,
       sequencer,
@@ -602,8 +603,8 @@ interface RestoredLog {
   unanchored: StoredCheckpoint[];
   /** Records no signed note covers, taken in because an operator accepted them (`acceptUnsealed`). */
   unsealed?: IndexRange[];
-  /** Whether the store holds a signed head (a log from before heads does not, until its next batch). */
-  headed: boolean;
+  /** The size of the stored signed head as read first; -1 without one (a log from before heads, until its next batch). */
+  headSize: number;
 }
 
 /**
@@ -694,7 +695,7 @@ async function restoreTree(parts: LedgerParts, verifierKey: string): Promise<Res
     prunedBelow: Math.max(0, ...opened.map((o) => o.checkpoint.prunedBelow ?? 0)),
     unanchored: parts.anchor ? stored.filter((cp) => cp.size > anchoredSize) : [],
     ...(size > sealed ? { unsealed: [{ from: sealed, to: size }] } : {}),
-    headed: head !== undefined,
+    headSize: head?.size ?? -1,
   };
 }
 

@@ -8,6 +8,7 @@ import { matchesFilter } from './match.js';
 import { StatsColumnsBuilder } from './stats-columns.js';
 import type { StoredHead } from '../log/sequencer.js';
 import {
+  StoreError,
   type AppendEntry,
   type Appended,
   type AppendRequest,
@@ -80,6 +81,8 @@ export class MemoryStore implements Store {
       ...(request.raiseHorizon === undefined ? {} : { raiseHorizon: request.raiseHorizon }),
       storedLeaves: () => this.leaves.slice(0, this.nextIndex()),
     });
+    // A head behind the rows would number the batch over them (the ledger adopts the tree it checked instead).
+    if (fresh.length > 0 && first !== this.nextIndex()) throw new StoreError(`${this.location}: the signed head (size ${first}) lies behind the stored rows (${this.nextIndex()}); run 'llm-ledger verify'`);
     const placed = fresh.map((e, i) => ({ ...e, index: first + i }));
     const index = new Map(fresh.map((e, i) => [e, first + i]));
     const indexes = entries.map((e) => index.get(e) ?? -1);
