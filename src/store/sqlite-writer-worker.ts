@@ -163,44 +163,45 @@ function transaction<T>(work: () => T): T {
 
 /**
  * Batches in one transaction: those that queued up while the last commit was slow share its
- * successor. Each is sequenced where the log ends inside the transaction, which holds SQLite's
- * write lock: after the batches of every other process that wrote before.
+ * successor, and one signed head, sequenced where the log ends inside the transaction, which
+ * holds SQLite's write lock: after the batches of every other process that wrote before. (One
+ * signature for all: a head signed for each would lengthen exactly the slow commits.)
  */
 function append(batches: readonly AppendMessage[]): Appended[] {
   const answers = transaction(() => {
-    let head = readHead.get() as { size: number; note: string; frontier: string | null } | undefined;
-    const answers = batches.map((m): Appended => {
-      const fresh = m.ids.map((_, i) => i).filter((i) => !m.replayed || !isStored.get(m.ids[i]!));
-      const leaves = fresh.length === m.ids.length ? m.leaves : concatLeaves(m.leaves, fresh);
-      const sequencer = sequencerOf(m.log);
-      if (m.adopt) sequencer.adoptJSON(m.adopt);
-      const sequenced = sequencer.sequence(head, leaves, {
-        ...(m.raiseHorizon === undefined ? {} : { raiseHorizon: m.raiseHorizon }),
-        // A head from before frontiers were kept (or none, in a file from before heads): the tree is rebuilt once.
-        storedLeaves: storedLeafHashes(head?.size),
-      });
-      const { first } = sequenced;
+    const stored = readHead.get() as { size: number; note: string; frontier: string | null } | undefined;
+    const fresh = batches.map((m) => m.ids.map((_, i) => i).filter((i) => !m.replayed || !isStored.get(m.ids[i]!)));
+    const leaves = new Uint8Array(fresh.reduce((n, f) => n + f.length, 0) * 32);
+    let at = 0;
+    batches.forEach((m, b) => {
+      for (const i of fresh[b]!) leaves.set(m.leaves.subarray(i * 32, i * 32 + 32), 32 * at++);
+    });
+    const sequencer = sequencerOf(batches[0]!.log);
+    for (const m of batches) if (m.adopt) sequencer.adoptJSON(m.adopt);
+    const raiseHorizon = Math.max(0, ...batches.map((m) => m.raiseHorizon ?? 0));
+    // A head from before frontiers were kept (or none, in a file from before heads): the tree is rebuilt once.
+    const { first, head } = sequencer.sequence(stored, leaves, { raiseHorizon, storedLeaves: storedLeafHashes(stored?.size) });
+    let next = first;
+    const signed = { size: head.size, note: head.note };
+    const answers = batches.map((m, b): Appended => {
       const indexes = new Array<number>(m.ids.length).fill(-1);
-      fresh.forEach((i, k) => {
-        indexes[i] = first + k;
-        insertRecord.run(first + k, m.ids[i]!, m.envelopes[i]!);
-        insertLeaf.run(first + k, m.leaves.subarray(i * 32, i * 32 + 32));
-      });
+      for (const i of fresh[b]!) {
+        indexes[i] = next;
+        insertRecord.run(next, m.ids[i]!, m.envelopes[i]!);
+        insertLeaf.run(next++, m.leaves.subarray(i * 32, i * 32 + 32));
+      }
       const c = m.content;
       if (c) {
         for (let j = 0, start = 0; j < c.at.length; start = c.ends[j++]!) {
-          const at = c.at[j]!;
-          if (indexes[at] !== -1) insertContent.run(indexes[at]!, c.mode[j]!, m.ids[at]!, c.subject[j]!, c.ts[j]!, c.bytes.subarray(start, c.ends[j]!));
+          const record = indexes[c.at[j]!]!;
+          if (record !== -1) insertContent.run(record, c.mode[j]!, m.ids[c.at[j]!]!, c.subject[j]!, c.ts[j]!, c.bytes.subarray(start, c.ends[j]!));
         }
       }
-      const signed = { size: sequenced.head.size, note: sequenced.head.note };
-      if (m.checkpoint) insertCheckpoint.run(signed.size, signed.note);
-      if (fresh.length > 0) statsBlocks?.appended(first);
-      head = sequenced.head;
+      if (fresh[b]!.length > 0) statsBlocks?.appended(indexes[fresh[b]![0]!]!);
       return m.checkpoint ? { indexes, head: signed, checkpoint: signed } : { indexes, head: signed };
     });
-    // Batches sharing a transaction need only the last one's head.
-    replaceHead.run(head!.size, head!.note, head!.frontier);
+    if (batches.some((m) => m.checkpoint)) insertCheckpoint.run(signed.size, signed.note);
+    replaceHead.run(head.size, head.note, head.frontier);
     return answers;
   });
   catchUpStatsBlocks();
@@ -212,13 +213,6 @@ function storedLeafHashes(size = Number.MAX_SAFE_INTEGER): () => Iterable<Uint8A
   return function* () {
     for (const row of leavesBelow.iterate(size)) yield (row as { hash: Uint8Array }).hash;
   };
-}
-
-/** The leaf hashes of the records at `positions`, one after another. */
-function concatLeaves(leaves: Uint8Array, positions: readonly number[]): Uint8Array {
-  const out = new Uint8Array(positions.length * 32);
-  positions.forEach((i, k) => out.set(leaves.subarray(i * 32, i * 32 + 32), k * 32));
-  return out;
 }
 
 const copyRest = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
@@ -300,7 +294,8 @@ function takeQueuedAppends(first: AppendMessage & { seq: number }): { appends: (
   const appends = [first];
   for (let queued = receiveMessageOnPort(port); queued; queued = receiveMessageOnPort(port)) {
     const m = queued.message as Incoming;
-    if (m === 'close' || m.op !== 'append') return { appends, next: m };
+    // One signed head a transaction: an append of another log (key, origin) starts the next one.
+    if (m === 'close' || m.op !== 'append' || m.log.signerKey !== first.log.signerKey || m.log.origin !== first.log.origin) return { appends, next: m };
     appends.push(m);
   }
   return { appends };
