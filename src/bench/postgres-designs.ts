@@ -33,6 +33,8 @@ export async function designRates(url: string, schemas: { head: string; queue: s
   const q = `"${schemas.queue}"`;
   await timed(url, 1, async ([client]) => {
     await client!.query(`CREATE TABLE ${q}.queue (seq bigserial PRIMARY KEY, id text NOT NULL UNIQUE, ts timestamptz NOT NULL, canonical text NOT NULL, hash bytea NOT NULL)`);
+    // The queue's integrator moves the head without signing one, which the head's trigger refuses.
+    await client!.query(`ALTER TABLE ${q}.log_head DISABLE TRIGGER log_head_forward_only`);
   });
   const queue = await timed(url, connections + 1, async ([integrator, ...writers]) => {
     let next = 0;
