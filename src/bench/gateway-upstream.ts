@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 /**
  * The upstream the gateway benchmark calls, directly and through each gateway: OpenAI chat
  * completions on 127.0.0.1, a JSON answer or an SSE stream, as fast as Node can answer. Unlike
- * the test fake (src/providers/test-support), it keeps no request history and builds its answers
+ * the simulated upstream (src/providers/simulated), it keeps no request history and builds its answers
  * once, so what the benchmark times is the gateways' work, not the fake's.
  */
 export interface BenchUpstream {

@@ -14,7 +14,7 @@ import { leafHash } from '../log/merkle.js';
 import { sealEnvelope } from '../record/envelope.js';
 import { parseRecordInput } from '../record/schema.js';
 import type { RecordInput } from '../record/types.js';
-import { SQLITE_CALL_STATS_SCHEMA, SQLITE_SCHEMA } from '../store/sqlite-schema.js';
+import { SQLITE_CALL_STATS_SCHEMA, SQLITE_SCHEMA } from '../store/sqlite/sqlite-schema.js';
 import { realisticCall } from './workload.js';
 
 /** The capture sections the ingest scenarios compare, in the configuration file's own terms. */

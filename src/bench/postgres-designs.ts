@@ -1,8 +1,8 @@
 import type pg from 'pg';
 import { generateSignerKey } from '../log/checkpoint.js';
 import { Sequencer } from '../log/sequencer.js';
-import { appendBatch, canonicalLines } from '../store/postgres-append.js';
-import { timeOf } from '../store/postgres-partitions.js';
+import { appendBatch, canonicalLines } from '../store/postgres/postgres-append.js';
+import { timeOf } from '../store/postgres/postgres-partitions.js';
 import type { NewEntry } from '../store/store.js';
 import { BATCH, onConnections, timedBatches } from './postgres-batches.js';
 

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { configSchema, type LedgerConfig } from '../config/schema.js';
-import { startGateway } from '../gateway/server.js';
-import { startSimulatedUpstream } from '../gateway/simulated-upstream.js';
+import { startGateway } from '../gateway/http/server.js';
+import { startFakeUpstream as startSimulatedUpstream } from '../providers/simulated/fake-upstream.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { serializeProof, verifyProof } from '../log/proof.js';
 import { loadDemoSdks, sendDemoTraffic } from './demo-traffic.js';

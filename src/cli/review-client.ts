@@ -1,5 +1,5 @@
 import type { LedgerConfig } from '../config/schema.js';
-import { GATEWAY_HOST, REVIEWS_PATH } from '../gateway/addresses.js';
+import { GATEWAY_HOST, REVIEWS_PATH } from '../gateway/http/addresses.js';
 import { LedgerUnavailableError } from './context.js';
 import { NotFoundError, UsageError } from './exit-codes.js';
 

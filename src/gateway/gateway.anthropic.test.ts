@@ -1,7 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPricing } from '../providers/pricing.js';
-import { FAKE_ANSWER, FAKE_TOOL } from '../providers/test-support/fake-scenarios.js';
+import { FAKE_ANSWER, FAKE_TOOL } from '../providers/simulated/fake-scenarios.js';
 import type { Envelope } from '../record/types.js';
 import { scenario, startHarness, type Harness } from './test-support/harness.js';
 

@@ -8,8 +8,8 @@ import { loadConfig } from '../config/load.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { openLedger } from '../ledger/open-ledger.js';
 import { tempDir } from '../ledger/test-support/fixtures.js';
-import { startFakeUpstream, type FakeUpstream } from '../providers/test-support/fake-upstream.js';
-import { startGateway, type Gateway } from './server.js';
+import { startFakeUpstream, type FakeUpstream } from '../providers/simulated/fake-upstream.js';
+import { startGateway, type Gateway } from './http/server.js';
 
 /**
  * The commands an operator runs against the ledger of a running gateway (`erase`, `cleanup`,

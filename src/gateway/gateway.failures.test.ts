@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FAKE_ANSWER } from '../providers/test-support/fake-scenarios.js';
+import { FAKE_ANSWER } from '../providers/simulated/fake-scenarios.js';
 import { scenario, startHarness, type Harness, type HarnessOptions } from './test-support/harness.js';
 
 // Timeouts, disconnects, unreachable upstreams, a failing store in both failure modes, sync

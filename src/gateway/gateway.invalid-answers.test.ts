@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FAKE_INVALID_TEXT } from '../providers/test-support/fake-invalid.js';
+import { FAKE_INVALID_TEXT } from '../providers/simulated/fake-invalid.js';
 import type { Envelope } from '../record/types.js';
 import { startHarness, type Harness, type HarnessOptions } from './test-support/harness.js';
 

@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPricing } from '../providers/pricing.js';
-import { FAKE_ANSWER, FAKE_OPENAI_USAGE, FAKE_TOOL } from '../providers/test-support/fake-scenarios.js';
+import { FAKE_ANSWER, FAKE_OPENAI_USAGE, FAKE_TOOL } from '../providers/simulated/fake-scenarios.js';
 import type { Envelope } from '../record/types.js';
 import { scenario, startHarness, type Harness } from './test-support/harness.js';
 

@@ -4,9 +4,9 @@ import type { Ledger } from '../ledger/ledger.js';
 import { openLedger } from '../ledger/open-ledger.js';
 import { FailingStore } from '../ledger/test-support/failing-store.js';
 import { tempDir } from '../ledger/test-support/fixtures.js';
-import { startFakeUpstream, type FakeUpstream } from '../providers/test-support/fake-upstream.js';
+import { startFakeUpstream, type FakeUpstream } from '../providers/simulated/fake-upstream.js';
 import type { Appended, AppendRequest, NewEntry } from '../store/store.js';
-import { startGateway, type Gateway } from './server.js';
+import { startGateway, type Gateway } from './http/server.js';
 
 /**
  * A store whose appends, while `hung`, neither succeed nor fail until released: a store with no

@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Policy } from '../policy/types.js';
-import { FAKE_ANSWER } from '../providers/test-support/fake-scenarios.js';
+import { FAKE_ANSWER } from '../providers/simulated/fake-scenarios.js';
 import { filesContaining, startHarness, type Harness, type HarnessOptions } from './test-support/harness.js';
 
 // The request and response checkpoints end to end: the official SDKs call the gateway, which

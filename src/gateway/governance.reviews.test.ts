@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FAKE_ANSWER } from '../providers/test-support/fake-scenarios.js';
+import { FAKE_ANSWER } from '../providers/simulated/fake-scenarios.js';
 import type { Review } from '../review/types.js';
 import { filesContaining, startHarness, type Harness, type HarnessOptions } from './test-support/harness.js';
 

@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FAKE_ANSWER } from '../providers/test-support/fake-scenarios.js';
-import { startFakeUpstream, type FakeUpstream, type FakeUpstreamOptions } from '../providers/test-support/fake-upstream.js';
+import { FAKE_ANSWER } from '../providers/simulated/fake-scenarios.js';
+import { startFakeUpstream, type FakeUpstream, type FakeUpstreamOptions } from '../providers/simulated/fake-upstream.js';
 import { startHarness, type Harness } from './test-support/harness.js';
 
 // Routing with retries and fallbacks, end to end: a primary and a backup fake upstream, each

@@ -3,10 +3,10 @@ import type { Ledger } from '../ledger/ledger.js';
 import type { ProviderName } from '../providers/types.js';
 import type { RecordInput } from '../record/types.js';
 import { ReviewDesk } from '../review/desk.js';
-import { RecordWindow } from './record-window.js';
+import { RecordWindow } from './call/record-window.js';
 import type { GatewaySettings } from './settings.js';
-import { UpstreamClient } from './upstream.js';
-import { gatewayErrorBody, type GatewayError } from './wire-errors.js';
+import { UpstreamClient } from './call/upstream.js';
+import { gatewayErrorBody, type GatewayError } from './http/wire-errors.js';
 
 /** A request being served, which a shutdown may have to cut off. */
 export interface ActiveExchange {

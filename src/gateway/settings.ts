@@ -7,8 +7,8 @@ import { buildPolicies } from '../policy/build.js';
 import type { DailySpend } from '../policy/daily-spend.js';
 import type { PolicyEngine } from '../policy/engine.js';
 import type { Policy } from '../policy/types.js';
-import { GatewayKeys, KeyTable, type KeyIdentity } from './identity.js';
-import { Router } from './routing.js';
+import { GatewayKeys, KeyTable, type KeyIdentity } from './http/identity.js';
+import { Router } from './governance/routing.js';
 
 /** One upstream as the gateway uses it. The key is only ever put into an outgoing request header. */
 export interface UpstreamProvider {

@@ -1,7 +1,7 @@
 import { defaultCapturePolicy } from '../capture/default-policy.js';
 import { describe, expect, it } from 'vitest';
 import { RecordValidationError } from '../record/errors.js';
-import { MemoryStore } from '../store/memory-store.js';
+import { MemoryStore } from '../store/memory/memory-store.js';
 import type { AppendRequest, NewEntry, Store } from '../store/store.js';
 import { openTestLedger, recordSequentially, sampleCall, tempDir } from './test-support/fixtures.js';
 import { Ledger, type LedgerParts } from './ledger.js';

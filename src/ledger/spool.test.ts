@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultCapturePolicy } from '../capture/default-policy.js';
 import { Digester } from '../crypto/digest.js';
 import { generateSignerKey } from '../log/checkpoint.js';
-import { openSqliteStore } from '../store/sqlite-store.js';
+import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
 import { StoreError, type Appended, type Store } from '../store/store.js';
 import { Ledger } from './ledger.js';
 import { Spool, SpoolError, type SpooledEntry } from './spool.js';

@@ -7,7 +7,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { describe, expect, it } from 'vitest';
 import { Digester } from '../crypto/digest.js';
 import { generateSignerKey } from '../log/checkpoint.js';
-import { openSqliteStore } from '../store/sqlite-store.js';
+import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
 import { Ledger } from './ledger.js';
 import { openTestLedger, recordSequentially, sampleCall, tempDir, verifyDir } from './test-support/fixtures.js';
 

@@ -15,7 +15,7 @@ import type pg from 'pg';
 import { signBatchSeal } from '../log/batch-seal.js';
 import { generateSignerKey, NoteSigner } from '../log/checkpoint.js';
 import { leafHashOfText } from '../log/merkle.js';
-import { rolesOf } from '../store/postgres-schema.js';
+import { rolesOf } from '../store/postgres/postgres-schema.js';
 import { TEST_DATABASE_URL, TestSchemas, withClient } from '../store/test-support/postgres.js';
 import { LedgerIntegrityError } from './errors.js';
 import { openLedger } from './open-ledger.js';

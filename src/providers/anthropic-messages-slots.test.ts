@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { anthropicMessagesAdapter as adapter } from './anthropic-messages.js';
-import { anthropicReply } from './test-support/fake-anthropic.js';
-import { FAKE_ANSWER, FAKE_THINKING } from './test-support/fake-scenarios.js';
+import { anthropicReply } from './simulated/fake-anthropic.js';
+import { FAKE_ANSWER, FAKE_THINKING } from './simulated/fake-scenarios.js';
 import { replay } from './test-support/replay.js';
 import { image, messagesRequest } from './test-support/sample-requests.js';
 import { answerBody, decodeReply, deltaTextByChannel, encode, mask, rewriteStream, upperCaseAll } from './test-support/slot-helpers.js';

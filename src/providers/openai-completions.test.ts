@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { openAICompletionsAdapter as adapter } from './openai-completions.js';
 import { replay, sseText, type WireEvents } from './test-support/replay.js';
-import { openAIReply } from './test-support/fake-openai.js';
-import { FAKE_ANSWER } from './test-support/fake-scenarios.js';
+import { openAIReply } from './simulated/fake-openai.js';
+import { FAKE_ANSWER } from './simulated/fake-scenarios.js';
 import { answerBody, decodeReply, deltaTextByChannel, encode, mask, rewriteStream, upperCaseAll } from './test-support/slot-helpers.js';
 
 describe('OpenAI legacy completions adapter', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { openAIResponsesAdapter as adapter } from './openai-responses.js';
-import { openAIReply } from './test-support/fake-openai.js';
-import { FAKE_ANSWER } from './test-support/fake-scenarios.js';
+import { openAIReply } from './simulated/fake-openai.js';
+import { FAKE_ANSWER } from './simulated/fake-scenarios.js';
 import { replay } from './test-support/replay.js';
 import { responsesRequest } from './test-support/sample-requests.js';
 import { answerBody, decodeReply, deltaTextByChannel, encode, mask, rewriteStream, upperCaseAll, type DecodedStream } from './test-support/slot-helpers.js';

@@ -1,6 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FAKE_ANSWER, FAKE_ANTHROPIC_USAGE, FAKE_TOOL } from '../providers/test-support/fake-scenarios.js';
+import { FAKE_ANSWER, FAKE_ANTHROPIC_USAGE, FAKE_TOOL } from '../providers/simulated/fake-scenarios.js';
 import type { Envelope } from '../record/types.js';
 import { CLIENT_KEY, scenario, startSdkHarness, type SdkHarness } from './test-support/sdk-harness.js';
 

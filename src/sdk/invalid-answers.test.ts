@@ -1,7 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FAKE_INVALID_TEXT } from '../providers/test-support/fake-invalid.js';
+import { FAKE_INVALID_TEXT } from '../providers/simulated/fake-invalid.js';
 import { CLIENT_KEY, scenario, startSdkHarness, type SdkHarness } from './test-support/sdk-harness.js';
 
 // The official SDKs, audited, against an upstream that answers 200 with something that is not an

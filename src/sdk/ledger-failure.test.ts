@@ -3,7 +3,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { StoreError } from '../store/store.js';
 import { RecordValidationError } from '../record/errors.js';
-import { FAKE_ANSWER } from '../providers/test-support/fake-scenarios.js';
+import { FAKE_ANSWER } from '../providers/simulated/fake-scenarios.js';
 import { auditAnthropic } from './anthropic.js';
 import { flushAudit } from './flush.js';
 import { auditOpenAI } from './openai.js';

@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FAKE_ANSWER, FAKE_OPENAI_USAGE, FAKE_TOOL } from '../providers/test-support/fake-scenarios.js';
+import { FAKE_ANSWER, FAKE_OPENAI_USAGE, FAKE_TOOL } from '../providers/simulated/fake-scenarios.js';
 import type { Envelope } from '../record/types.js';
 import { scenario, startSdkHarness, type SdkHarness } from './test-support/sdk-harness.js';
 

@@ -1,9 +1,9 @@
 import type { LedgerConfig } from '../config/schema.js';
-import { JsonlStore } from './jsonl-store.js';
-import { MemoryStore } from './memory-store.js';
-import { openPostgresStore } from './postgres-store.js';
+import { JsonlStore } from './jsonl/jsonl-store.js';
+import { MemoryStore } from './memory/memory-store.js';
+import { openPostgresStore } from './postgres/postgres-store.js';
 import { createPrivateFile, makePrivateDirectory } from './private-file.js';
-import { openSqliteStore } from './sqlite-store.js';
+import { openSqliteStore } from './sqlite/sqlite-store.js';
 import { StoreError, type Store } from './store.js';
 
 /** The one place a store type named in configuration becomes a driver. */

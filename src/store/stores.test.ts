@@ -1,11 +1,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { JsonlStore } from './jsonl-store.js';
-import { MemoryStore } from './memory-store.js';
+import { JsonlStore } from './jsonl/jsonl-store.js';
+import { MemoryStore } from './memory/memory-store.js';
 import { afterAll } from 'vitest';
-import { openPostgresStore } from './postgres-store.js';
-import { openSqliteStore } from './sqlite-store.js';
+import { openPostgresStore } from './postgres/postgres-store.js';
+import { openSqliteStore } from './sqlite/sqlite-store.js';
 import { storeConformance } from './test-support/conformance.js';
 import { TEST_DATABASE_URL, TestSchemas } from './test-support/postgres.js';
 

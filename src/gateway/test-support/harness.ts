@@ -7,10 +7,10 @@ import type { Ledger } from '../../ledger/ledger.js';
 import { openLedger } from '../../ledger/open-ledger.js';
 import { FailingStore } from '../../ledger/test-support/failing-store.js';
 import { tempDir } from '../../ledger/test-support/fixtures.js';
-import { startFakeUpstream, type FakeUpstream, type FakeUpstreamOptions } from '../../providers/test-support/fake-upstream.js';
+import { startFakeUpstream, type FakeUpstream, type FakeUpstreamOptions } from '../../providers/simulated/fake-upstream.js';
 import type { LoggedRecord } from '../../record/types.js';
 import type { Policy } from '../../policy/types.js';
-import { startGateway, type Gateway } from '../server.js';
+import { startGateway, type Gateway } from '../http/server.js';
 
 export interface Harness {
   dir: string;

@@ -1,4 +1,4 @@
-import { sseFrame } from './fake-reply.js';
+import { sseFrame } from '../simulated/fake-reply.js';
 import { observeStream } from '../stream-observer.js';
 import type { ProviderAdapter, ResponseFacts } from '../types.js';
 

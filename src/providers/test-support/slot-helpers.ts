@@ -1,6 +1,6 @@
 import { SseDecoder } from '../sse.js';
 import type { ProviderAdapter, StreamEvent, TextSlot } from '../types.js';
-import type { FakeReply } from './fake-reply.js';
+import type { FakeReply } from '../simulated/fake-reply.js';
 import { sseText } from './replay.js';
 
 /** Replaces every slot's text with its upper case, as a redacting policy would replace it. */

@@ -6,7 +6,7 @@ import type { Ledger } from '../../ledger/ledger.js';
 import { openLedger } from '../../ledger/open-ledger.js';
 import { FailingStore } from '../../ledger/test-support/failing-store.js';
 import { tempDir } from '../../ledger/test-support/fixtures.js';
-import { startFakeUpstream, type FakeUpstream } from '../../providers/test-support/fake-upstream.js';
+import { startFakeUpstream, type FakeUpstream } from '../../providers/simulated/fake-upstream.js';
 import type { Envelope } from '../../record/types.js';
 import { auditAnthropic } from '../anthropic.js';
 import { flushAudit } from '../flush.js';

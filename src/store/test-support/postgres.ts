@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { signBatchSeal } from '../../log/batch-seal.js';
 import { generateSignerKey, NoteSigner } from '../../log/checkpoint.js';
-import { rolesOf } from '../postgres-schema.js';
+import { rolesOf } from '../postgres/postgres-schema.js';
 
 /** The server tests run against (`.ci/run` makes sure it is up): trust auth, superuser postgres, database test. */
 export const TEST_DATABASE_URL = process.env.LLM_LEDGER_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
