@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { realisticCall } from '../../bench/workload.js';
+import { realisticCall } from '../../record/test-support/realistic-calls.js';
 import { openCheckpoint } from '../../log/checkpoint.js';
 import { generateSignerKey } from '../../log/note.js';
 import { Sequencer } from '../../log/sequencer.js';

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import pg from 'pg';
-import { NO_JIT } from '../store/postgres/postgres-connection.js';
+import { NO_JIT } from '../src/store/postgres/postgres-connection.js';
 
 /** What PostgreSQL spent on a piece of work, per record stored. */
 export interface ServerCost {

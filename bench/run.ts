@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { redactionRate } from '../capture/pii.bench.js';
-import { encryptionRate } from '../crypto/content-cipher.bench.js';
+import { redactionRate } from './pii.bench.js';
+import { encryptionRate } from './content-cipher.bench.js';
 import { callWithLongPromptAt, ledgerIngestRate, rawInsertRate, verifySeconds } from './ingest.js';
 import { ingestInProcesses } from './ingest-processes.js';
 import { latencyInOwnProcess } from './latency-process.js';

@@ -1,21 +1,21 @@
-import { defaultCapturePolicy } from '../capture/default-policy.js';
+import { defaultCapturePolicy } from '../src/capture/default-policy.js';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { mkdtempSync } from 'node:fs';
-import { corpus } from '../capture/pii.bench.js';
-import { configSchema, type LedgerConfig } from '../config/schema.js';
-import { Digester } from '../crypto/digest.js';
-import type { Ledger } from '../ledger/ledger.js';
-import { openLedger } from '../ledger/open-ledger.js';
-import { generateSignerKey } from '../log/checkpoint.js';
-import { leafHash } from '../log/merkle.js';
-import { sealEnvelope } from '../record/envelope.js';
-import { parseRecordInput } from '../record/schema.js';
-import type { RecordInput } from '../record/types.js';
-import { SQLITE_CALL_STATS_SCHEMA, SQLITE_SCHEMA } from '../store/sqlite/sqlite-schema.js';
-import { realisticCall } from './workload.js';
+import { corpus } from './pii.bench.js';
+import { configSchema, type LedgerConfig } from '../src/config/schema.js';
+import { Digester } from '../src/crypto/digest.js';
+import type { Ledger } from '../src/ledger/ledger.js';
+import { openLedger } from '../src/ledger/open-ledger.js';
+import { generateSignerKey } from '../src/log/checkpoint.js';
+import { leafHash } from '../src/log/merkle.js';
+import { sealEnvelope } from '../src/record/envelope.js';
+import { parseRecordInput } from '../src/record/schema.js';
+import type { RecordInput } from '../src/record/types.js';
+import { SQLITE_CALL_STATS_SCHEMA, SQLITE_SCHEMA } from '../src/store/sqlite/sqlite-schema.js';
+import { realisticCall } from '../src/record/test-support/realistic-calls.js';
 
 /** The capture sections the ingest scenarios compare, in the configuration file's own terms. */
 export const CAPTURE_SCENARIOS = {

@@ -1,6 +1,6 @@
-import type { Ledger } from '../ledger/ledger.js';
-import type { SearchFilter } from '../store/store.js';
-import type { StatsGroup } from '../ledger/stats.js';
+import type { Ledger } from '../src/ledger/ledger.js';
+import type { SearchFilter } from '../src/store/store.js';
+import type { StatsGroup } from '../src/ledger/stats.js';
 
 /** Runs of each query; the median is reported, so one slow run (GC, a cold page) does not decide. */
 const RUNS = 5;

@@ -1,4 +1,4 @@
-import type { RecordInput } from '../record/types.js';
+import type { RecordInput } from '../types.js';
 
 const MODELS = ['gpt-4o', 'gpt-4o-mini', 'claude-sonnet-4', 'claude-haiku-4', 'o3-mini'];
 

@@ -3,7 +3,7 @@ import { latencyInOwnProcess } from './latency-process.js';
 import { spread } from './spread.js';
 
 /**
- * The SQLite ingest and latency scenarios alone: `npm run build && npx node dist/bench/ingest-run.js`
+ * The SQLite ingest and latency scenarios alone: `npm run build:bench && npx node bench-build/bench/ingest-run.js`
  * (BENCH_QUICK=1 for a smoke run). Each round measures raw inserts, the ledger's rate and then
  * record() -> commit at half that rate in a process of its own (latency-process.ts), as `npm run bench` does; BENCH_ROUNDS rounds (default 3),
  * because one run on a shared machine says little, and the spread is part of the result.

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -8,6 +8,8 @@ export interface OtherBuild {
   commit: string;
   /** Its `dist` folder. */
   dist: string;
+  /** Its compiled benchmarks: `bench-build/bench` (from bench/), or `dist/bench` in revisions that shipped them in src/bench. */
+  bench: string;
   remove(): void;
 }
 
@@ -27,10 +29,13 @@ export function buildRevision(revision: string, repository = process.cwd()): Oth
   };
   try {
     symlinkSync(resolve(repository, 'node_modules'), join(folder, 'node_modules'), 'dir');
-    execFileSync(process.execPath, [resolve(repository, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: folder, stdio: 'inherit' });
+    const tsc = (project: string) => execFileSync(process.execPath, [resolve(repository, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project], { cwd: folder, stdio: 'inherit' });
+    tsc('tsconfig.build.json');
+    if (existsSync(join(folder, 'tsconfig.bench.json'))) tsc('tsconfig.bench.json');
   } catch (err) {
     remove();
     throw new Error(`could not build ${revision} (${commit.slice(0, 12)}): ${(err as Error).message}`, { cause: err });
   }
-  return { commit, dist: join(folder, 'dist'), remove };
+  const bench = existsSync(join(folder, 'tsconfig.bench.json')) ? join(folder, 'bench-build', 'bench') : join(folder, 'dist', 'bench');
+  return { commit, dist: join(folder, 'dist'), bench, remove };
 }

@@ -2,7 +2,7 @@ import { verifySeconds } from './ingest.js';
 import { queryTimings, statsRowFigures, statsRowName } from './query.js';
 
 /**
- * The verify and query scenario alone: `npm run build && npx node dist/bench/query-run.js`
+ * The verify and query scenario alone: `npm run build:bench && npx node bench-build/bench/query-run.js`
  * (BENCH_QUICK=1 for a smoke run). Builds a ledger of one million records through the Ledger, as
  * `npm run bench` does, verifies it, then times search and every shape of stats on it.
  */

@@ -1,6 +1,6 @@
-import { ContentCipher } from './content-cipher.js';
-import { KekRing, kekFromText } from './kek.js';
-import { MemoryDataKeyStore } from './memory-data-key-store.js';
+import { ContentCipher } from '../src/crypto/content-cipher.js';
+import { KekRing, kekFromText } from '../src/crypto/kek.js';
+import { MemoryDataKeyStore } from '../src/crypto/memory-data-key-store.js';
 
 /**
  * Encryptions per second of ~2 KB prompts for one subject, its data key already unwrapped and

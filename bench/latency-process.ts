@@ -10,13 +10,13 @@ export type LatencyKind = 'ledger' | 'raw';
  * benchmark's throughput runs leave behind: after 100,000 records offered with 8,192 waiting, V8
  * had decided to allocate some objects in the old generation, and the latency run in that same
  * process then met 10-25 ms scavenges that a process at half load does not have. `build`: the
- * `dist` folder of another build of llm-ledger to measure instead of this one (ab-run.ts).
+ * compiled benchmarks of another build of llm-ledger to measure instead of this one (ab-run.ts).
  */
 export function latencyInOwnProcess(kind: LatencyKind, offeredPerSecond: number, seconds: number, build?: string): Promise<LatencyResult> {
   return inChild<LatencyResult>([kind, String(offeredPerSecond), String(seconds)], build);
 }
 
-/** `ledgerIngestRate(count)` in a process of its own, of this build or of another (`build`: its `dist` folder). */
+/** `ledgerIngestRate(count)` in a process of its own, of this build or of another (`build`: its compiled benchmarks, OtherBuild.bench). */
 export async function ingestInOwnProcess(count: number, build?: string): Promise<number> {
   return (await inChild<{ recordsPerSecond: number }>(['ingest', String(count), '0'], build)).recordsPerSecond;
 }

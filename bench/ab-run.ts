@@ -10,8 +10,8 @@ import { compareIngest, compareLatency, markdownTable, type Comparison } from '.
 import { ledgerIngestRate } from './ingest.js';
 
 /**
- * This build against another revision, side by side: `npm run build && npx node
- * dist/bench/ab-run.js <git revision> [latency|ingest|gateway] [rounds]`. On a shared machine whose
+ * This build against another revision, side by side: `npm run build:bench && npx node
+ * bench-build/bench/ab-run.js <git revision> [latency|ingest|gateway] [rounds]`. On a shared machine whose
  * speed swings from minute to minute, two runs an hour apart say little about a change; here the
  * two builds take turns, round after round, in fresh processes (latency) or in alternating blocks
  * of requests (gateway), and the spread is reported with the medians. BENCH_RATE sets the offered
@@ -20,7 +20,7 @@ import { ledgerIngestRate } from './ingest.js';
  */
 const [revision, scenario = 'latency', roundsArg] = process.argv.slice(2);
 if (revision === undefined || !['latency', 'ingest', 'gateway'].includes(scenario)) {
-  process.stderr.write('usage: node dist/bench/ab-run.js <git revision> [latency|ingest|gateway] [rounds]\n');
+  process.stderr.write('usage: node bench-build/bench/ab-run.js <git revision> [latency|ingest|gateway] [rounds]\n');
   process.exit(2);
 }
 const rounds = Number(roundsArg ?? 6);
@@ -28,7 +28,7 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
 
 /** The two builds' gateways (every default) beside the direct upstream and the bare proxy, at c=1, plain and streamed. */
 async function gateway(other: OtherBuild): Promise<Comparison> {
-  const theirs = (await import(pathToFileURL(join(other.dist, 'bench', 'gateway-processes.js')).href)) as typeof processes;
+  const theirs = (await import(pathToFileURL(join(other.bench, 'gateway-processes.js')).href)) as typeof processes;
   const dir = mkdtempSync(join(tmpdir(), 'llm-ledger-ab-gateway-'));
   const upstream = await processes.startUpstreamProcess();
   const started: processes.GatewayProcess[] = [];

@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../config/load.js';
-import { openLedger } from '../ledger/open-ledger.js';
+import { loadConfig } from '../src/config/load.js';
+import { openLedger } from '../src/ledger/open-ledger.js';
 import { keepAliveAgent, percentile, runBlock, Samples, targetOf, type LoadMode, type LoadTarget } from './gateway-load.js';
 import { portkeyEntry, startBareProxy, startLedgerGateway, startPortkeyGateway, startUpstreamProcess, writeLedgerGatewayConfig, type GatewayProcess } from './gateway-processes.js';
 

@@ -4,7 +4,7 @@ import { gatewayOverhead } from './gateway.js';
 import { checkTargets, gatewayDetailTable } from './gateway-report.js';
 
 /**
- * The gateway scenario alone: `npm run build && npx node dist/bench/gateway-run.js`
+ * The gateway scenario alone: `npm run build:bench && npx node bench-build/bench/gateway-run.js`
  * (BENCH_QUICK=1 for a smoke run; BENCH_CPU_PROF_DIR=<dir> for a CPU profile of the llm-ledger
  * gateway). Writes bench/results/gateway-latest.json and .md; `npm run bench` runs it too, into
  * latest.json and latest.md.

@@ -17,7 +17,7 @@ export async function compareIngest(other: OtherBuild, rounds: number, count: nu
   const runs: Record<'this' | 'other' | 'raw', number[]> = { this: [], other: [], raw: [] };
   for (let round = 0; round < rounds; round++) {
     for (const which of round % 2 ? (['other', 'this'] as const) : (['this', 'other'] as const)) {
-      runs[which].push(await ingestInOwnProcess(count, which === 'other' ? other.dist : undefined));
+      runs[which].push(await ingestInOwnProcess(count, which === 'other' ? other.bench : undefined));
     }
     runs.raw.push(rawInsertRate(count, 2048));
     log(`  round ${round + 1}: this ${runs.this.at(-1)!.toFixed(0)}, ${other.commit.slice(0, 12)} ${runs.other.at(-1)!.toFixed(0)}, raw ${runs.raw.at(-1)!.toFixed(0)} records/s`);
@@ -35,7 +35,7 @@ export async function compareLatency(other: OtherBuild, rounds: number, offered:
   const runs: Record<'this' | 'other' | 'raw', LatencyResult[]> = { this: [], other: [], raw: [] };
   for (let round = 0; round < rounds; round++) {
     for (const which of round % 2 ? (['other', 'this'] as const) : (['this', 'other'] as const)) {
-      runs[which].push(await latencyInOwnProcess('ledger', offered, 5, which === 'other' ? other.dist : undefined));
+      runs[which].push(await latencyInOwnProcess('ledger', offered, 5, which === 'other' ? other.bench : undefined));
     }
     runs.raw.push(await latencyInOwnProcess('raw', offered, 5));
     log(`  round ${round + 1}: p99 this ${runs.this.at(-1)!.p99Ms.toFixed(2)} ms, ${other.commit.slice(0, 12)} ${runs.other.at(-1)!.p99Ms.toFixed(2)} ms, raw ${runs.raw.at(-1)!.p99Ms.toFixed(2)} ms`);

@@ -1,9 +1,9 @@
 import type pg from 'pg';
-import { generateSignerKey } from '../log/checkpoint.js';
-import { Sequencer } from '../log/sequencer.js';
-import { appendBatch, canonicalLines } from '../store/postgres/postgres-append.js';
-import { timeOf } from '../store/postgres/postgres-partitions.js';
-import type { NewEntry } from '../store/store.js';
+import { generateSignerKey } from '../src/log/checkpoint.js';
+import { Sequencer } from '../src/log/sequencer.js';
+import { appendBatch, canonicalLines } from '../src/store/postgres/postgres-append.js';
+import { timeOf } from '../src/store/postgres/postgres-partitions.js';
+import type { NewEntry } from '../src/store/store.js';
 import { BATCH, onConnections, timedBatches } from './postgres-batches.js';
 
 /**

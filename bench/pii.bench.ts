@@ -1,4 +1,4 @@
-import { createRedactor } from './pii.js';
+import { createRedactor } from '../src/capture/pii.js';
 
 /**
  * Prompts as they reach capture: mostly clean prose, code and logs full of near-misses (dates,

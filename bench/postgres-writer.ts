@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline';
-import { openLedger } from '../ledger/open-ledger.js';
+import { openLedger } from '../src/ledger/open-ledger.js';
 import { recordAll } from './ingest.js';
 
 /**

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adapterForPath } from '../providers/adapters.js';
-import { observeStream } from '../providers/stream-observer.js';
+import { adapterForPath } from '../src/providers/adapters.js';
+import { observeStream } from '../src/providers/stream-observer.js';
 import { startBenchUpstream, type BenchUpstream } from './gateway-upstream.js';
 import { keepAliveAgent, percentile, runBlock, Samples } from './gateway-load.js';
 

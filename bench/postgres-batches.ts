@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { NO_JIT } from '../store/postgres/postgres-connection.js';
+import { NO_JIT } from '../src/store/postgres/postgres-connection.js';
 import { ServerMeter, type ServerCost } from './postgres-cost.js';
 
 /** Rows per statement or transaction, as the ledger's writer batches them. */
