@@ -1,5 +1,5 @@
 import type { DigestAlgorithm } from '../crypto/digest.js';
-import type { Digests } from '../record/types.js';
+import type { Digests } from './digests.js';
 import { createRedactor, type CustomPattern, type DetectorName, type Redactor } from './pii.js';
 import { isCredentialHeader, selectHeaders, type RawHeaders } from './policy-headers.js';
 import { FIELD_CLASSES, keepsContent, keepsDigest, type CaptureMode, type FieldClass, type StoringMode } from './policy-modes.js';

@@ -1,3 +1,5 @@
+import type { Digests } from '../capture/digests.js';
+
 /** Record kinds the log accepts. Anything else is rejected so a typo cannot create a new kind. */
 export const RECORD_KINDS = ['llm.call', 'event', 'content_accessed', 'erasure', 'retention'] as const;
 export type RecordKind = (typeof RECORD_KINDS)[number];
@@ -86,16 +88,8 @@ export interface RecordInput extends CallFacts {
   capture?: string;
 }
 
-export interface Digests {
-  alg: 'hmac-sha256' | 'sha256';
-  /** Of the allow-listed headers, one `name: value` line each, sorted by name. */
-  headers?: string;
-  system?: string;
-  input?: string;
-  output?: string;
-  /** Of the error message (`content.error`), under the responses mode. */
-  error?: string;
-}
+/** Defined in capture, which takes them; part of the record model through `Envelope.digests`. */
+export type { Digests };
 
 export type CaptureMode = 'none' | 'hash' | 'encrypted' | 'plaintext';
 export type ContentField = 'system' | 'input' | 'output' | 'error' | 'headers';
