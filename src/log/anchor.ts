@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node
 import { randomBytes } from 'node:crypto';
 import { appendFile, link, open, readFile, unlink } from 'node:fs/promises';
 import { dirname, extname, join } from 'node:path';
-import type { StoredCheckpoint } from '../store/store.js';
+import type { StoredCheckpoint } from './checkpoint.js';
 
 /**
  * A place outside the database that keeps every published checkpoint. Without one, a writer who

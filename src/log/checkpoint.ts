@@ -21,6 +21,15 @@ export interface Checkpoint {
   prunedBelow?: number;
 }
 
+/**
+ * A signed checkpoint as kept: by a store (its head and its checkpoints) and by anchors outside
+ * it. `note` is the signed note's text; `openCheckpoint` reads it.
+ */
+export interface StoredCheckpoint {
+  size: number;
+  note: string;
+}
+
 export class CheckpointError extends Error {
   override readonly name = 'CheckpointError';
 }

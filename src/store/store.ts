@@ -1,4 +1,5 @@
 import type { StoredSeal } from '../log/batch-seal.js';
+import type { StoredCheckpoint } from '../log/checkpoint.js';
 import type { Sequencer } from '../log/sequencer.js';
 import type { LoggedRecord, RecordKind, RecordStatus } from '../record/types.js';
 import type { ContentItem, ContentStore } from './content.js';
@@ -44,11 +45,8 @@ export interface Appended {
   checkpoint?: StoredCheckpoint;
 }
 
-/** A signed checkpoint as kept by a store (and by anchors outside it). */
-export interface StoredCheckpoint {
-  size: number;
-  note: string;
-}
+/** Defined in the log (src/log/checkpoint.ts), whose anchors keep them too. */
+export type { StoredCheckpoint };
 
 
 export interface SearchFilter {
