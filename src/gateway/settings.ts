@@ -2,22 +2,13 @@ import { createHash } from 'node:crypto';
 import { ConfigError } from '../config/errors.js';
 import type { LedgerConfig } from '../config/schema.js';
 import { createPricing, type Pricing } from '../providers/pricing.js';
-import type { ProviderName } from '../providers/types.js';
-import { buildPolicies } from '../policy/build.js';
+import { buildPolicies } from './governance/build-policies.js';
 import type { DailySpend } from '../policy/daily-spend.js';
 import type { PolicyEngine } from '../policy/engine.js';
 import type { Policy } from '../policy/types.js';
 import { GatewayKeys, KeyTable, type KeyIdentity } from './http/identity.js';
 import { Router } from './governance/routing.js';
-
-/** One upstream as the gateway uses it. The key is only ever put into an outgoing request header. */
-export interface UpstreamProvider {
-  name: string;
-  format: ProviderName;
-  /** Origin and path prefix that `/v1/...` is appended to, without a trailing slash. */
-  baseUrl: string;
-  apiKey?: string;
-}
+import type { UpstreamProvider } from './upstream-provider.js';
 
 /** The gateway section made ready to serve: keys hashed, routes compiled, prices merged. */
 export interface GatewaySettings {

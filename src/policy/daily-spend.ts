@@ -1,10 +1,19 @@
 import type { LoggedRecord } from '../record/types.js';
-import type { SearchFilter } from '../store/store.js';
 import type { Accounting, CallOutcome } from './types.js';
+
+/**
+ * What the day's spend asks its source for: the calls since the start of the UTC day. The part of
+ * the store's `SearchFilter` (src/store/store.ts) it uses, so that policy needs nothing from the
+ * store, a layer above it; any `SearchFilter` reader takes it.
+ */
+export interface SpendFilter {
+  kind: 'llm.call';
+  since: string;
+}
 
 /** Where the day's spend so far is read at start-up: the ledger itself. */
 export interface SpendSource {
-  records(filter: SearchFilter): AsyncIterable<LoggedRecord[]>;
+  records(filter: SpendFilter): AsyncIterable<LoggedRecord[]>;
 }
 
 const utcDay = (date: Date): string => date.toISOString().slice(0, 10);

@@ -1,4 +1,4 @@
-import { globPattern } from '../gateway/governance/routing.js';
+import { globPattern } from './model-glob.js';
 import type { Checkpoint, Policy, PolicySubject, Verdict } from './types.js';
 
 const REQUEST_ONLY: ReadonlySet<Checkpoint> = new Set(['request']);

@@ -8,7 +8,7 @@ import type { JsonValue, RecordInput, RecordStatus, SafetyFacts } from '../../re
 import type { CallTrace } from './call-trace.js';
 import type { ClientContext } from '../http/client-context.js';
 import type { CallerIdentity } from '../http/identity.js';
-import type { UpstreamProvider } from '../settings.js';
+import type { UpstreamProvider } from '../upstream-provider.js';
 
 /** Everything the gateway learned about one call, filled in as the call goes. */
 export interface CallState {

@@ -1,6 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import type { UpstreamProvider } from '../settings.js';
+import type { UpstreamProvider } from '../upstream-provider.js';
 
 // Headers that describe one hop, not the message; `host` is the upstream's own. Accept-encoding
 // is replaced: the gateway reads answers on their way through, so it asks for them uncompressed.

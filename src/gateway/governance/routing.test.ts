@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { globPattern, Router, type RoutePlan } from './routing.js';
-import type { UpstreamProvider } from '../settings.js';
+import { Router, type RoutePlan } from './routing.js';
+import type { UpstreamProvider } from '../upstream-provider.js';
 
 const openai: UpstreamProvider = { name: 'openai', format: 'openai', baseUrl: 'https://api.openai.com' };
 const vllm: UpstreamProvider = { name: 'vllm', format: 'openai', baseUrl: 'http://127.0.0.1:8000' };
@@ -12,16 +12,6 @@ const plan = (result: ReturnType<Router['route']>): RoutePlan => {
   if ('problem' in result) throw new Error(result.problem);
   return result.plan;
 };
-
-describe('globPattern', () => {
-  it('treats * as any run of characters, matches in any case, and nothing else as special', () => {
-    expect(globPattern('gpt-*').test('GPT-4o')).toBe(true);
-    expect(globPattern('gpt-*').test('my-gpt-4o')).toBe(false);
-    expect(globPattern('llama-3.1-*b').test('llama-3.1-70b')).toBe(true);
-    expect(globPattern('llama-3.1-*b').test('llama-301-70b')).toBe(false);
-    expect(globPattern('a+b(c)').test('a+b(c)')).toBe(true);
-  });
-});
 
 describe('Router', () => {
   const router = new Router(

@@ -1,8 +1,9 @@
 import type { RetryConfig } from '../../config/schema.js';
 import type { RouteConfig } from '../../config/schema-routing.js';
 import { RETRY_DEFAULTS } from '../../config/schema-routing.js';
+import { globPattern } from '../../policy/model-glob.js';
 import type { ProviderName } from '../../providers/types.js';
-import type { UpstreamProvider } from '../settings.js';
+import type { UpstreamProvider } from '../upstream-provider.js';
 
 /** One place a call may go: a provider, and the model name to ask it for (when renamed). */
 export interface RouteTarget {
@@ -31,15 +32,6 @@ export type RouteResult = { plan: RoutePlan } | { problem: string };
 interface CompiledRoute {
   pattern: RegExp;
   plan: RoutePlan;
-}
-
-/** `gpt-*` -> /^gpt-.*$/i: only `*` is special, everything else matches itself. */
-export function globPattern(glob: string): RegExp {
-  const body = glob
-    .split('*')
-    .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-    .join('.*');
-  return new RegExp(`^${body}$`, 'i');
 }
 
 /**

@@ -1,13 +1,13 @@
-import { createRedactor } from '../capture/pii.js';
-import type { PolicyConfig } from '../config/schema-policies.js';
-import { Budget } from './budget.js';
-import { DailySpend } from './daily-spend.js';
-import { PolicyEngine } from './engine.js';
-import { MaxTokens } from './max-tokens.js';
-import { ModelAccess } from './model-access.js';
-import { RateLimit } from './rate-limit.js';
-import { TextRule } from './text-rule.js';
-import type { Checkpoint, Policy } from './types.js';
+import { createRedactor } from '../../capture/pii.js';
+import type { PolicyConfig } from '../../config/schema-policies.js';
+import { Budget } from '../../policy/budget.js';
+import { DailySpend } from '../../policy/daily-spend.js';
+import { PolicyEngine } from '../../policy/engine.js';
+import { MaxTokens } from '../../policy/max-tokens.js';
+import { ModelAccess } from '../../policy/model-access.js';
+import { RateLimit } from '../../policy/rate-limit.js';
+import { TextRule } from '../../policy/text-rule.js';
+import type { Checkpoint, Policy } from '../../policy/types.js';
 
 export interface BuiltPolicies {
   engine: PolicyEngine;
@@ -21,6 +21,10 @@ const ACTIONS = { block: 'BLOCK', escalate: 'ESCALATE', redact: 'REDACT' } as co
 const DEFAULT_REVIEW = { mode: 'hold', timeoutMs: 300_000 } as const;
 
 /**
+ * Policies from configuration (`gateway.policies`). Here, beside the gateway's other governance,
+ * rather than in src/policy/: the configuration schema describes policies, so config sits above
+ * policy, and building from a configuration is the job of the layer above both.
+ *
  * The configured policies, in configured order, then any given in code (`extra`), as one
  * engine. Every budget policy shares one `DailySpend`.
  */
