@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import { UsageError } from './exit-codes.js';
-import { printable } from './text.js';
+import { printable } from '../ledger/printable.js';
 
 /**
  * Asks the person at the terminal to type `expected` to go ahead with something that cannot be

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type Anthropic from '@anthropic-ai/sdk';
 import type OpenAI from 'openai';
-import { printable } from './text.js';
+import { printable } from '../ledger/printable.js';
 
 export interface DemoSdks {
   OpenAI: typeof OpenAI;

@@ -6,8 +6,8 @@ import type { Ledger } from '../ledger/ledger.js';
 import { serializeProof, verifyProof } from '../log/proof.js';
 import { loadDemoSdks, sendDemoTraffic } from './demo-traffic.js';
 import { timelineTable } from './format-record.js';
-import { formatProofVerification, formatVerifyReport } from './report.js';
-import { printable } from './text.js';
+import { formatProofVerification, formatVerifyReport } from '../ledger/report-text.js';
+import { printable } from '../ledger/printable.js';
 
 /**
  * The gateway as `llm-ledger serve` runs it, on a free port, in front of the simulated upstream,

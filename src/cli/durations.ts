@@ -1,4 +1,4 @@
-import { UNIT_MS } from './dates.js';
+import { UNIT_MS } from '../ledger/date-arguments.js';
 
 export const ACCEPTED_DURATION_FORMS = 'a number and a unit: 30m, 6h, 24h, 7d, 2w (s, m, h, d, w)';
 

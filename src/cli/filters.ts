@@ -1,7 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { RECORD_KINDS, RECORD_STATUSES } from '../record/types.js';
 import type { SearchFilter } from '../store/store.js';
-import { ACCEPTED_DATE_FORMS, parseDateArgument } from './dates.js';
+import { ACCEPTED_DATE_FORMS, parseDateArgument } from '../ledger/date-arguments.js';
 
 /** What commander hands over for the shared filter options: the search filter, with `--trace` for its trace id. */
 export type FilterOptions = Omit<SearchFilter, 'traceId'> & { trace?: string };

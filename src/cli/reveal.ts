@@ -5,7 +5,7 @@ import type { Ledger, RevealResult } from '../ledger/ledger.js';
 import type { ContentField, LoggedRecord } from '../record/types.js';
 import { IntegrityError, NotFoundError, UsageError } from './exit-codes.js';
 import { envelopeTable } from './format-record.js';
-import { printable, printableBlock } from './text.js';
+import { printable, printableBlock } from '../ledger/printable.js';
 
 /**
  * Who is looking, as recorded in the `content_accessed` record: `--actor`, else the login name

@@ -1,4 +1,4 @@
-import { printable } from './text.js';
+import { printable } from '../ledger/printable.js';
 
 export interface Column {
   header: string;

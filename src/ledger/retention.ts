@@ -1,4 +1,5 @@
-import { resolveRetention, type RetentionConfig } from '../config/retention.js';
+import type { RetentionConfig } from '../config/retention.js';
+import { resolveRetention } from './retention-cutoffs.js';
 import type { RecordInput } from '../record/types.js';
 import type { Store } from '../store/store.js';
 import type { LedgerContent } from './content.js';

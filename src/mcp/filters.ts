@@ -1,4 +1,4 @@
-import { parseDateArgument } from '../cli/dates.js';
+import { parseDateArgument } from '../ledger/date-arguments.js';
 import type { SearchFilter } from '../store/store.js';
 import { ToolArgumentError } from './results.js';
 

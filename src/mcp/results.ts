@@ -1,5 +1,5 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { DateArgumentError } from '../cli/dates.js';
+import { DateArgumentError } from '../ledger/date-arguments.js';
 import { LedgerError } from '../ledger/ledger.js';
 
 /** A problem with the arguments or the thing they name: told to the caller, not thrown. */

@@ -1,4 +1,4 @@
-import { printable } from '../cli/text.js';
+import { printable } from '../ledger/printable.js';
 import type { StatsRow } from '../ledger/stats.js';
 import type { LoggedRecord } from '../record/types.js';
 

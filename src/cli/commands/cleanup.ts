@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
-import { resolveRetention, type RetentionConfig } from '../../config/retention.js';
+import type { RetentionConfig } from '../../config/retention.js';
+import { resolveRetention } from '../../ledger/retention-cutoffs.js';
 import type { RetentionReport } from '../../ledger/retention.js';
 import { examples, out, withLedger, type CliContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { jsonText } from '../json.js';
-import { printable } from '../text.js';
+import { printable } from '../../ledger/printable.js';
 
 /**
  * One pass is bounded (so a long-running process never holds the writer for long); a manual

@@ -3,7 +3,7 @@ import { confirmByTyping } from '../confirm.js';
 import { examples, out, withLedger, type CliContext } from '../context.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { jsonText } from '../json.js';
-import { printable } from '../text.js';
+import { printable } from '../../ledger/printable.js';
 
 interface EraseOptions {
   user?: string;

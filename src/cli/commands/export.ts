@@ -9,7 +9,7 @@ import { EXIT, UsageError } from '../exit-codes.js';
 import { addFilterOptions, searchFilter, type FilterOptions } from '../filters.js';
 import { jsonText } from '../json.js';
 import { NO_PROGRESS, progressOnTerminal } from '../progress.js';
-import { printable } from '../text.js';
+import { printable } from '../../ledger/printable.js';
 
 interface ExportOptions extends FilterOptions {
   format: 'jsonl' | 'csv';

@@ -5,8 +5,8 @@ import { examples, out, withLedger, type CliContext } from '../context.js';
 import { EXIT, NotFoundError, UsageError } from '../exit-codes.js';
 import { jsonText } from '../json.js';
 import { progressOnTerminal } from '../progress.js';
-import { formatProofVerification, formatVerifyReport } from '../report.js';
-import { printable } from '../text.js';
+import { formatProofVerification, formatVerifyReport } from '../../ledger/report-text.js';
+import { printable } from '../../ledger/printable.js';
 
 /** verify, prove and verify-proof: the tamper evidence, from the whole log down to one offline bundle. */
 export function registerProofs(program: Command, ctx: CliContext): void {

@@ -3,7 +3,7 @@ import type { VerifyReport } from '../../ledger/verify.js';
 import { examples, out, withLedger, type CliContext } from '../context.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { revealActor } from '../reveal.js';
-import { printable } from '../text.js';
+import { printable } from '../../ledger/printable.js';
 
 /**
  * What an operator does when a writer refuses to append because records lie beyond the log's

@@ -7,7 +7,7 @@ import { EXIT, UsageError } from '../exit-codes.js';
 import { jsonText } from '../json.js';
 import { ReviewClient, TOKEN_VARIABLE } from '../review-client.js';
 import { renderTable } from '../table.js';
-import { printable, printableBlock } from '../text.js';
+import { printable, printableBlock } from '../../ledger/printable.js';
 
 const STATUSES = ['pending', 'approved', 'rejected', 'expired', 'all'];
 

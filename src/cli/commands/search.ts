@@ -4,7 +4,7 @@ import { EXIT } from '../exit-codes.js';
 import { addFilterOptions, searchFilter, wholeNumber, type FilterOptions } from '../filters.js';
 import { searchTable } from '../format-record.js';
 import { jsonText } from '../json.js';
-import { printable } from '../text.js';
+import { printable } from '../../ledger/printable.js';
 
 interface SearchOptions extends FilterOptions {
   limit: number;

@@ -6,7 +6,7 @@ import { EXIT, NotFoundError, UsageError } from '../exit-codes.js';
 import { envelopeTable } from '../format-record.js';
 import { jsonText } from '../json.js';
 import { formatReveal, revealActor, revealRecord } from '../reveal.js';
-import { printable } from '../text.js';
+import { printable } from '../../ledger/printable.js';
 
 /** A request normally has a handful of records (its call and gateway events); more are not shown. */
 const MAX_PER_REQUEST = 1000;

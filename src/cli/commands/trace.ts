@@ -3,7 +3,7 @@ import { examples, out, withLedger, type CliContext } from '../context.js';
 import { EXIT, NotFoundError } from '../exit-codes.js';
 import { timelineTable } from '../format-record.js';
 import { jsonText } from '../json.js';
-import { printable } from '../text.js';
+import { printable } from '../../ledger/printable.js';
 
 export function registerTrace(program: Command, ctx: CliContext): void {
   program

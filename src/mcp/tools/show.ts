@@ -1,7 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { Ledger } from '../../ledger/ledger.js';
 import type { LoggedRecord } from '../../record/types.js';
-import { printable } from '../../cli/text.js';
+import { printable } from '../../ledger/printable.js';
 import { guarded, toolResult, ToolArgumentError } from '../results.js';
 import { showInput, showOutput } from '../schemas.js';
 import { recordLine } from '../summary.js';

@@ -1,6 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { Ledger } from '../../ledger/ledger.js';
-import { printable } from '../../cli/text.js';
+import { printable } from '../../ledger/printable.js';
 import type { LoggedRecord } from '../../record/types.js';
 import { guarded, toolResult, ToolArgumentError } from '../results.js';
 import { traceInput, traceOutput } from '../schemas.js';

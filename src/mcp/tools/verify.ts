@@ -1,6 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { verifiedSummary } from '../../cli/report.js';
-import { printable } from '../../cli/text.js';
+import { verifiedSummary } from '../../ledger/report-text.js';
+import { printable } from '../../ledger/printable.js';
 import type { Ledger } from '../../ledger/ledger.js';
 import type { VerifyReport } from '../../ledger/verify.js';
 import { guarded, toolResult } from '../results.js';

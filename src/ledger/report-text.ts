@@ -1,6 +1,7 @@
-import type { VerifyReport } from '../ledger/verify.js';
+/** Verify reports and proof checks as text, for the CLI and the MCP server. */
+import type { VerifyReport } from './verify.js';
 import type { ProofVerification } from '../log/proof.js';
-import { printable } from './text.js';
+import { printable } from './printable.js';
 
 export function formatVerifyReport(report: VerifyReport): string {
   const lines: string[] = [];

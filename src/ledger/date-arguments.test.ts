@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DateArgumentError, parseDateArgument } from './dates.js';
+import { DateArgumentError, parseDateArgument } from './date-arguments.js';
 
 const now = new Date('2026-03-10T12:00:00.000Z');
 const parse = (value: string) => parseDateArgument(value, '--since', now);

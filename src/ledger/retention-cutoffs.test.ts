@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DAY_MS, isExpired, PRESET_DAYS, resolveRetention, RETENTION_PRESETS, type RetentionConfig } from './retention.js';
-import { defaultConfig } from './schema.js';
+import { PRESET_DAYS, RETENTION_PRESETS, type RetentionConfig } from '../config/retention.js';
+import { defaultConfig } from '../config/schema.js';
+import { DAY_MS, isExpired, resolveRetention } from './retention-cutoffs.js';
 
 const NOW = Date.parse('2026-03-01T12:00:00.000Z');
 
