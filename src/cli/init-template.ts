@@ -111,7 +111,7 @@ gateway:
   #   attempt_timeout_ms: 600000  # how long one attempt waits for the status and headers (default: request_timeout_ms)
   #   max_retry_after_ms: 30000   # a longer Retry-After is not waited for: the next provider is tried
   request_timeout_ms: 600000      # the whole upstream exchange, the last byte of a stream included
-  policies: []                    # checked in order at the request and response checkpoints (README: Governance), e.g.:
+  policies: []                    # checked in order at the request and response checkpoints (docs/governance.md), e.g.:
   #   - { name: approved-models, type: models, allow: ['gpt-4o*', 'claude-*'], deny: ['*-preview'] }
   #   - { name: output-cap, type: max_tokens, max: 4096, action: clamp }            # clamp | block
   #   - { name: pii, type: pii, detectors: [email, card], checkpoints: [request, response], action: redact }

@@ -9,7 +9,7 @@ export interface EnvVariable {
   description: string;
 }
 
-/** Every environment variable the loader reads; the README's table is generated from this. */
+/** Every environment variable the loader reads; docs/configuration.md lists them. */
 export const ENV_VARIABLES: readonly EnvVariable[] = [
   { name: 'LLM_LEDGER_CONFIG', setting: '(config file)', description: 'Path to the YAML file, used when no path is passed. It must exist.' },
   { name: 'LLM_LEDGER_STORE', setting: 'store.type', description: 'Store driver: sqlite, jsonl, memory or postgres.' },

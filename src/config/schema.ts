@@ -294,7 +294,7 @@ function gatewaySection(baseDir: string) {
     retry: retrySchema.prefault({}),
     // The whole upstream exchange, from sending the request to the last byte of the answer.
     request_timeout_ms: z.int().min(1).max(3_600_000).default(600_000),
-    // Checked in order at the request and response checkpoints; see the README's Governance section.
+    // Checked in order at the request and response checkpoints; see docs/governance.md.
     policies: policiesSchema,
     // A policy that has not decided by then counts as BLOCK.
     policy_timeout_ms: z.int().min(1).max(60_000).default(1000),

@@ -26,7 +26,7 @@ export function registerErase(program: Command, ctx: CliContext): void {
         'On a terminal it asks you to type the id to confirm; in scripts pass --yes. Content of a record is sealed under its\n' +
         "user's key, else its tenant's: --tenant erases the records that name the tenant and no user. An erasure record with\n" +
         'the counts is appended to the log. A database backup taken before the erasure keeps the wrapped keys for as long as\n' +
-        'the key-encryption key exists (see the README on retiring KEKs).',
+        'the key-encryption key exists (see docs/privacy.md on retiring KEKs).',
     )
     .action(async (opts: EraseOptions) => {
       if ((opts.user === undefined) === (opts.tenant === undefined)) throw new UsageError('give exactly one of --user <id> or --tenant <id>');

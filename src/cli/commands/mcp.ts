@@ -9,7 +9,7 @@ export function registerMcp(program: Command, ctx: CliContext): void {
     .addHelpText(
       'after',
       `${examples('llm-ledger mcp', 'llm-ledger --config /etc/llm-ledger/llm-ledger.yaml mcp')}\n\n` +
-        'An MCP client starts it (see the README for the client configuration); stdout carries protocol messages only,\n' +
+        'An MCP client starts it (see docs/mcp.md for the client configuration); stdout carries protocol messages only,\n' +
         'logs go to stderr. The ledger is opened read-only, and no tool can reveal stored content.',
     )
     .action(() =>

@@ -11,7 +11,7 @@ const MAX_WAITING_CALLS = 256;
  * call at a time as each ended, their validation and sealing ran between requests with cold
  * caches, and at low traffic the writer committed each call's records alone (a commit per call);
  * gathered for 5 ms, the gateway spent a fifth to a third less CPU a call at low traffic and
- * answered sooner (README, Gateway overhead). A long group is handed over across several turns
+ * answered sooner (docs/performance.md, Gateway overhead). A long group is handed over across several turns
  * of the event loop, so requests arriving meanwhile wait for one slice of it at most.
  */
 export class RecordWindow {

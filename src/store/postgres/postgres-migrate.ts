@@ -80,7 +80,7 @@ function newerSchema(schema: string, version: number): StoreError {
 function hintFor(err: unknown, owner: string): string {
   const code = (err as { code?: string }).code;
   if (code === '42501') {
-    return `. The login needs CREATEROLE (or the roles created beforehand, see the README's PostgreSQL section) and membership in ${owner} to migrate; or run the migration once as such a login`;
+    return `. The login needs CREATEROLE (or the roles created beforehand, see docs/stores.md, PostgreSQL) and membership in ${owner} to migrate; or run the migration once as such a login`;
   }
   return '';
 }
