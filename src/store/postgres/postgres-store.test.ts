@@ -1,6 +1,5 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { realisticCall } from '../../record/test-support/realistic-calls.js';
-import { openCheckpoint } from '../../log/checkpoint.js';
 import { generateSignerKey } from '../../log/note.js';
 import { Sequencer } from '../../log/sequencer.js';
 import { openPostgresStore, type PostgresStore } from './postgres-store.js';
@@ -22,42 +21,12 @@ describe('PostgresStore beyond the shared contract', () => {
   });
   afterEach(() => store.close());
 
-  it('takes a replayed batch it partly holds (its first commit went through but the answer was lost), storing each record once', async () => {
+  // Replays, the signed head, checkpoints and a stranger's refused batch: the shared suite (stores.test.ts).
+  it('refuses a record stored twice outside a replay, rather than skipping it', async () => {
     const entries = entriesFor(CALLS);
     expect((await store.append(entries.slice(0, 3), { sequencer })).indexes).toEqual([0, 1, 2]);
-    // The writer never heard back about 1-2 and replays them from the spool, followed by the next record.
-    expect((await store.append(entries.slice(1, 4), { sequencer, replayed: true })).indexes).toEqual([-1, -1, 3]);
-    expect(await store.size()).toBe(4);
-    expect(await store.leafHashes(0, 10)).toEqual(entries.map((e) => e.leafHash));
-    // Outside a replay a record stored twice is an error, not a silent skip.
     await expect(store.append(entries.slice(0, 1), { sequencer })).rejects.toThrow(/cannot append in .*duplicate key/);
-    expect(await store.size()).toBe(4);
-  });
-
-  it('commits the signed head with every batch, and the checkpoint when asked for', async () => {
-    expect(await store.head()).toBeUndefined();
-    const entries = entriesFor(CALLS);
-    const first = await store.append(entries.slice(0, 2), { sequencer });
-    expect(first).toEqual({ indexes: [0, 1], head: { size: 2, note: expect.stringContaining('\n2\n') } });
-    expect(await store.head()).toEqual(first.head);
-    expect(await store.checkpoints()).toEqual([]);
-    const second = await store.append(entries.slice(2), { sequencer, checkpoint: true });
-    expect(second.checkpoint).toEqual(second.head);
-    expect(await store.head()).toEqual({ size: 4, note: second.head.note });
-    expect(await store.checkpoints()).toEqual([second.head]);
-    // An empty batch signs the head again, here with a raised horizon.
-    const raised = await store.append([], { sequencer, checkpoint: true, raiseHorizon: 2 });
-    expect(raised).toMatchObject({ indexes: [], head: { size: 4 } });
-    expect(openCheckpoint(raised.head.note, sequencer.verifierKey, 'test.example/log').prunedBelow).toBe(2);
-    expect(await store.checkpoints()).toEqual([second.head, raised.head]);
-  });
-
-  it('refuses a batch when the stored head is not signed by the sequencer\'s key, and stores none of it', async () => {
-    const entries = entriesFor(CALLS);
-    await store.append(entries.slice(0, 2), { sequencer });
-    const stranger = new Sequencer(generateSignerKey('test.example/log'), 'test.example/log');
-    await expect(store.append(entries.slice(2), { sequencer: stranger })).rejects.toThrow(/cannot append in .*the stored head does not verify/);
-    expect(await store.size()).toBe(2);
+    expect(await store.size()).toBe(3);
   });
 
   it('keeps content in the batch statement: a batch that fails stores none of it', async () => {

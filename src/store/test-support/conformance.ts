@@ -1,53 +1,18 @@
-import { defaultCapturePolicy } from '../../capture/default-policy.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Digester } from '../../crypto/digest.js';
 import { openCheckpoint } from '../../log/checkpoint.js';
-import { leafHash, rootOf } from '../../log/merkle.js';
+import { rootOf } from '../../log/merkle.js';
 import { generateSignerKey } from '../../log/note.js';
-import { Sequencer } from '../../log/sequencer.js';
-import { sealEnvelope } from '../../record/envelope.js';
 import type { Envelope, RecordInput } from '../../record/types.js';
 import { LEAF_MATCHES } from '../leaf-scan.js';
 import { matchesFilter } from '../match.js';
 import { StatsColumnsBuilder, statusOfCode } from '../stats-columns.js';
-import type { AppendEntry, Appended, NewEntry, SearchFilter, StatsColumns, StatsColumnsRequest, StatsGroupField, Store } from '../store.js';
+import type { NewEntry, SearchFilter, StatsColumns, StatsColumnsRequest, StatsGroupField, Store } from '../store.js';
+import { contentConformance } from './conformance-content.js';
+import { contentRows, entriesFor, expectedContent, item, ORIGIN, SAMPLE, scanned, testWriter, withContent, type AppendOptions, type StoreHarness, type SuiteState, type TestWriter } from './conformance-fixtures.js';
+import { pruningConformance } from './conformance-pruning.js';
+import { tamperConformance } from './conformance-tamper.js';
 
-export interface StoreHarness {
-  /** A fresh, empty store. */
-  open(): Promise<Store>;
-  /** The same storage opened again, for stores that persist; omitted for memory-only stores. */
-  reopen?(): Promise<Store>;
-  /** `reopen` may be called while the first store is open, for a second writer (another process's, in effect). */
-  sharedWriters?: boolean;
-}
-
-const ORIGIN = 'conformance.example/log';
-
-/** A writer of the test log: its sequencer, and an append that asks for a checkpoint when told to. */
-export function testWriter(signerKey = generateSignerKey(ORIGIN)) {
-  const sequencer = new Sequencer(signerKey, ORIGIN);
-  return {
-    sequencer,
-    append: (store: Store, entries: readonly NewEntry[], options: { checkpoint?: boolean; raiseHorizon?: number; replayed?: boolean } = {}): Promise<Appended> => store.append(entries, { sequencer, ...options }),
-  };
-}
-
-const ctx = { capture: defaultCapturePolicy(new Digester('sha256')), limits: { maxMetadataBytes: 8192, maxErrorChars: 1024 } };
-
-/** Seals inputs into entries the way the core does, starting at `first`. */
-export function entriesFor(inputs: RecordInput[], first = 0): AppendEntry[] {
-  return inputs.map((input, i) => {
-    const { envelope, canonical } = sealEnvelope(input, ctx);
-    return { index: first + i, id: envelope.id, canonical, leafHash: leafHash(Buffer.from(canonical)) };
-  });
-}
-
-const SAMPLE: RecordInput[] = [
-  { timestamp: '2026-01-01T00:00:00.000Z', model: 'gpt-4o', provider: 'openai', user: 'alice', session: 's1', conversation: 'c1', apiKey: 'sk-alpha-0123456789abcdefghij', status: 'success', traceId: 't1', requestId: 'r1' },
-  { timestamp: '2026-01-02T00:00:00.000Z', model: 'claude-sonnet-4', provider: 'anthropic', user: 'bob', session: 's2', status: 'error', traceId: 't2', requestId: 'r2' },
-  { timestamp: '2026-01-03T00:00:00.000Z', kind: 'event', eventType: 'policy_evaluated', component: 'policy', traceId: 't1', requestId: 'r1' },
-  { timestamp: '2026-01-04T00:00:00.000Z', model: 'gpt-4o', provider: 'openai', user: 'alice', session: 's3', apiKey: 'sk-beta-0123456789abcdefghijk', status: 'blocked', traceId: 't3', requestId: 'r3' },
-];
+export { entriesFor, testWriter, type StoreHarness, type StoreTamper } from './conformance-fixtures.js';
 
 /**
  * Calls over three days, with ties in latency, every label present and absent, and events in
@@ -109,13 +74,15 @@ export function expectedStatsRows(envelopes: Envelope[], filter: SearchFilter, r
 
 /**
  * The contract every store must meet, run against each driver (as transparency-dev/tessera
- * proves its storage drivers): a new store is done when this suite passes against it.
+ * proves its storage drivers): a new store is done when this suite passes against it. What a
+ * driver lacks (content, pruning) its harness declares, and the suite holds it to the refusal
+ * the Store interface documents instead.
  */
 export function storeConformance(name: string, harness: StoreHarness): void {
   describe(`${name} store conformance`, () => {
     let store: Store;
-    let writer: ReturnType<typeof testWriter>;
-    const append = (entries: readonly NewEntry[], options?: { checkpoint?: boolean; raiseHorizon?: number; replayed?: boolean }) => writer.append(store, entries, options);
+    let writer: TestWriter;
+    const append = (entries: readonly NewEntry[], options?: AppendOptions) => writer.append(store, entries, options);
     beforeEach(async () => {
       store = await harness.open();
       writer = testWriter();
@@ -123,13 +90,33 @@ export function storeConformance(name: string, harness: StoreHarness): void {
     afterEach(async () => {
       await store.close();
     });
+    const state: SuiteState = {
+      harness,
+      get store() {
+        return store;
+      },
+      get writer() {
+        return writer;
+      },
+      append,
+      reopen: async () => {
+        await store.close();
+        store = await harness.reopen!();
+        return store;
+      },
+    };
 
     it('starts empty', async () => {
       expect(await store.size()).toBe(0);
+      expect(await store.head()).toBeUndefined();
       expect(await store.checkpoints()).toEqual([]);
       expect(await store.leafHashes(0, 10)).toEqual([]);
       expect(await store.search({}, { limit: 10 })).toEqual([]);
       expect(await store.getById('0190c7e6-0000-7000-8000-000000000000')).toBeUndefined();
+      expect((await scanned(store, 10)).rows).toEqual([]);
+      const scans: unknown[] = [];
+      for await (const batch of store.scan({}, 10)) scans.push(batch);
+      expect(scans).toEqual([]);
     });
 
     it('keeps appended rows, their exact bytes, their leaf hashes and checkpoints in order', async () => {
@@ -137,11 +124,14 @@ export function storeConformance(name: string, harness: StoreHarness): void {
       const first = await append(entries.slice(0, 2), { checkpoint: true });
       const second = await append(entries.slice(2), { checkpoint: true });
       expect([first.indexes, second.indexes]).toEqual([[0, 1], [2, 3]]);
+      expect(first.checkpoint).toEqual(first.head);
       expect(await store.size()).toBe(4);
       expect(await store.leafHashes(0, 4)).toEqual(entries.map((e) => e.leafHash));
       expect(await store.leafHashes(1, 3)).toEqual(entries.slice(1, 3).map((e) => e.leafHash));
       expect(await store.checkpoints()).toEqual([first.checkpoint, second.checkpoint]);
       expect(await store.head()).toEqual(second.head);
+      // Exactly as stored: the bytes read back are the bytes committed.
+      for (const e of entries) expect((await store.getById(e.id))?.envelope).toEqual(JSON.parse(e.canonical));
       const batches = [];
       for await (const batch of store.scanLeaves(3)) batches.push(batch);
       expect(batches.every((b) => b.indexes.length <= 3)).toBe(true);
@@ -150,11 +140,26 @@ export function storeConformance(name: string, harness: StoreHarness): void {
       expect(batches.flatMap((b) => [...b.committed])).toEqual([LEAF_MATCHES, LEAF_MATCHES, LEAF_MATCHES, LEAF_MATCHES]);
     });
 
+    it('reads leaf hashes for any range, clipped to what is stored', async () => {
+      const entries = entriesFor(SAMPLE);
+      await append(entries);
+      const leaves = entries.map((e) => e.leafHash);
+      expect(await store.leafHashes(0, 0)).toEqual([]);
+      expect(await store.leafHashes(2, 2)).toEqual([]);
+      expect(await store.leafHashes(3, 1)).toEqual([]);
+      expect(await store.leafHashes(0, 1)).toEqual(leaves.slice(0, 1));
+      expect(await store.leafHashes(3, 4)).toEqual(leaves.slice(3));
+      expect(await store.leafHashes(2, 1000)).toEqual(leaves.slice(2));
+      expect(await store.leafHashes(4, 10)).toEqual([]);
+      expect(await store.leafHashes(0, Number.MAX_SAFE_INTEGER)).toEqual(leaves);
+    });
+
     it('signs a head over the whole log with every batch, committed with it', async () => {
       const entries = entriesFor(SAMPLE);
       expect(await store.head()).toBeUndefined();
       for (let i = 0; i < entries.length; i++) {
-        const { head } = await append(entries.slice(i, i + 1));
+        const { head, checkpoint } = await append(entries.slice(i, i + 1));
+        expect(checkpoint).toBeUndefined();
         const signed = openCheckpoint(head.note, writer.sequencer.verifierKey, ORIGIN);
         expect(signed.size).toBe(i + 1);
         expect(signed.root).toEqual(rootOf(entries.slice(0, i + 1).map((e) => e.leafHash)));
@@ -196,11 +201,83 @@ export function storeConformance(name: string, harness: StoreHarness): void {
       expect(openCheckpoint(head.note, one.sequencer.verifierKey, ORIGIN).root).toEqual(rootOf(entries.map((e) => e.leafHash)));
     });
 
-    it('refuses to extend a head whose frontier does not give its signed root', async () => {
-      await append(entriesFor(SAMPLE.slice(0, 1)));
+    it('refuses to extend a head whose frontier does not give its signed root, and the refused batch takes no index', async () => {
+      const entries = entriesFor(SAMPLE);
+      const { head } = await append(entries.slice(0, 1));
       const stranger = testWriter();
-      await expect(stranger.append(store, entriesFor(SAMPLE.slice(1, 2)))).rejects.toThrow(/stored head does not verify/);
+      await expect(stranger.append(store, entries.slice(1, 2), { checkpoint: true })).rejects.toThrow(/stored head does not verify/);
       expect(await store.size()).toBe(1);
+      expect(await store.head()).toEqual(head);
+      expect(await store.checkpoints()).toEqual([]);
+      expect(await store.getById(entries[1]!.id)).toBeUndefined();
+      expect(await store.leafHashes(0, 10)).toEqual([entries[0]!.leafHash]);
+      expect((await append(entries.slice(1, 3))).indexes).toEqual([1, 2]);
+    });
+
+    it('signs the head again for an empty batch, and for a replayed batch it already holds, at the same size', async () => {
+      const entries = entriesFor(SAMPLE);
+      await append(entries.slice(0, 2));
+      const empty = await append([]);
+      expect(empty.indexes).toEqual([]);
+      expect(empty.checkpoint).toBeUndefined();
+      expect(openCheckpoint(empty.head.note, writer.sequencer.verifierKey, ORIGIN)).toMatchObject({ size: 2, root: rootOf(entries.slice(0, 2).map((e) => e.leafHash)) });
+      expect(await store.head()).toEqual(empty.head);
+      const replayed = await append(entries.slice(0, 2), { replayed: true });
+      expect(replayed.indexes).toEqual([-1, -1]);
+      expect(replayed.head.size).toBe(2);
+      expect(await store.size()).toBe(2);
+      expect(await store.checkpoints()).toEqual([]);
+    });
+
+    it('lists checkpoints in the order they were published, whatever the batches between them', async () => {
+      const entries = entriesFor(SAMPLE);
+      const published = [];
+      published.push((await append(entries.slice(0, 1), { checkpoint: true })).checkpoint);
+      await append(entries.slice(1, 2));
+      published.push((await append([], { checkpoint: true })).checkpoint);
+      await append([]);
+      published.push((await append(entries.slice(2, 4), { checkpoint: true, raiseHorizon: 1 })).checkpoint);
+      published.push((await append([], { checkpoint: true })).checkpoint);
+      expect(published.map((c) => c?.size)).toEqual([1, 2, 4, 4]);
+      expect(await store.checkpoints()).toEqual(published);
+      for (const [i, c] of (await store.checkpoints()).entries()) {
+        expect(openCheckpoint(c.note, writer.sequencer.verifierKey, ORIGIN).root).toEqual(rootOf(entries.slice(0, c.size).map((e) => e.leafHash)));
+        expect(openCheckpoint(c.note, writer.sequencer.verifierKey, ORIGIN).prunedBelow ?? 0).toBe(i >= 2 ? 1 : 0);
+      }
+    });
+
+    it("applies one writer's calls in call order, each batch numbered where the one before it ended", async () => {
+      const entries = entriesFor(STATS_CALLS.slice(0, 9));
+      const calls = [entries.slice(0, 1), entries.slice(1, 4), [], entries.slice(4, 5), entries.slice(5, 9)].map((batch) => append(batch));
+      expect((await Promise.all(calls)).map((r) => r.indexes)).toEqual([[0], [1, 2, 3], [], [4], [5, 6, 7, 8]]);
+      expect(await store.leafHashes(0, 9)).toEqual(entries.map((e) => e.leafHash));
+      expect((await store.head())?.size).toBe(9);
+    });
+
+    it('answers reads for records another writer stored (on another connection where the store takes writers on several)', async () => {
+      const other = harness.sharedWriters ? await harness.reopen!() : store;
+      try {
+        const entries = entriesFor(SAMPLE);
+        await append(entries.slice(0, 1));
+        const theirs = await testWriter(writer.sequencer.signerKey).append(other, entries.slice(1), { checkpoint: true });
+        expect(theirs.indexes).toEqual([1, 2, 3]);
+        expect(await store.size()).toBe(4);
+        expect(await store.head()).toEqual(theirs.head);
+        expect(await store.checkpoints()).toEqual([theirs.checkpoint]);
+        expect(await store.leafHashes(0, 4)).toEqual(entries.map((e) => e.leafHash));
+        const found = await store.getById(entries[3]!.id);
+        expect(found).toEqual({ index: 3, envelope: JSON.parse(entries[3]!.canonical) });
+        expect((await store.search({ user: 'alice' }, { limit: 10 })).map((r) => r.index)).toEqual([3, 0]);
+        expect((await store.search({ traceId: 't1' }, { limit: 10, beforeIndex: 3 })).map((r) => r.index)).toEqual([2, 0]);
+        const scans: number[] = [];
+        for await (const batch of store.scan({ since: '2026-01-02T00:00:00.000Z' }, 2)) scans.push(...batch.map((r) => r.index));
+        expect(scans).toEqual([1, 2, 3]);
+        expect((await scanned(store, 10)).rows.map((r) => [r.index, r.committed])).toEqual(entries.map((_, i) => [i, LEAF_MATCHES]));
+        // And the first writer takes up the head the other signed.
+        expect((await append(entriesFor(STATS_CALLS.slice(0, 1)))).indexes).toEqual([4]);
+      } finally {
+        if (other !== store) await other.close();
+      }
     });
 
     it('finds a record by id with its index', async () => {
@@ -241,6 +318,9 @@ export function storeConformance(name: string, harness: StoreHarness): void {
       expect((await store.search({}, { limit: 2 })).map((r) => r.index)).toEqual([3, 2]);
       expect((await store.search({}, { limit: 2, beforeIndex: 2 })).map((r) => r.index)).toEqual([1, 0]);
       expect(await store.search({}, { limit: 2, beforeIndex: 0 })).toEqual([]);
+      expect((await store.search({}, { limit: 2, beforeIndex: 100 })).map((r) => r.index)).toEqual([3, 2]);
+      expect((await store.search({ model: 'gpt-4o' }, { limit: 1, beforeIndex: 3 })).map((r) => r.index)).toEqual([0]);
+      expect(await store.search({}, { limit: 0 })).toEqual([]);
     });
 
     it('scans matches oldest first in batches', async () => {
@@ -338,16 +418,22 @@ export function storeConformance(name: string, harness: StoreHarness): void {
     });
 
     if (harness.reopen) {
-      it('keeps everything across a reopen', async () => {
+      it(`keeps everything across a reopen: rows, leaves, head, checkpoints${harness.content ? ', content' : ''}${harness.pruning ? ', the pruning horizon' : ''}`, async () => {
         const entries = entriesFor(SAMPLE);
-        const { checkpoint, head } = await append(entries, { checkpoint: true });
-        await store.close();
-        store = await harness.reopen!();
+        const kept = item('plaintext', 'user:bob', 'kept across a reopen');
+        const { checkpoint, head } = await append(
+          entries.map((e, i) => (harness.content && i === 1 ? withContent(e, kept) : e)),
+          { checkpoint: true, ...(harness.pruning ? { raiseHorizon: 1 } : {}) },
+        );
+        if (harness.pruning) expect(await store.pruning!.prune(1, 10)).toBe(1);
+        await state.reopen();
         expect(await store.size()).toBe(4);
         expect(await store.leafHashes(0, 4)).toEqual(entries.map((e) => e.leafHash));
         expect(await store.checkpoints()).toEqual([checkpoint]);
         expect(await store.head()).toEqual(head);
-        expect((await store.search({ user: 'alice' }, { limit: 5 })).map((r) => r.index)).toEqual([3, 0]);
+        expect((await store.search({ user: 'alice' }, { limit: 5 })).map((r) => r.index)).toEqual(harness.pruning ? [3] : [3, 0]);
+        if (harness.content) expect(contentRows(await store.content!.get(1))).toEqual(expectedContent(entries[1]!, 1, kept));
+        if (harness.pruning) expect(await store.pruning!.prunedBelow()).toBe(1);
         // A new process's writer takes the log up from the stored head.
         const next = await testWriter(writer.sequencer.signerKey).append(store, entriesFor(STATS_CALLS.slice(0, 1)));
         expect(next.indexes).toEqual([4]);
@@ -361,8 +447,10 @@ export function storeConformance(name: string, harness: StoreHarness): void {
           const key = generateSignerKey(ORIGIN);
           const [one, two] = [testWriter(key), testWriter(key)];
           const entries = entriesFor(STATS_CALLS);
+          // The first record of each batch carries content, which must land beside the index its batch got.
+          const batchOf = (b: number) => entries.slice(b * 4, b * 4 + 4).map((e, k) => (harness.content && k === 0 ? withContent(e, item('plaintext', `user:${b}`, `batch ${b}`)) : e));
           const results = await Promise.all(
-            Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? one.append(store, entries.slice(i * 4, i * 4 + 4)) : two.append(other, entries.slice(i * 4, i * 4 + 4)))),
+            Array.from({ length: 10 }, (_, b) => (b % 2 === 0 ? one.append(store, batchOf(b), { checkpoint: true }) : two.append(other, batchOf(b), { checkpoint: true }))),
           );
           expect(results.flatMap((r) => r.indexes).sort((a, b) => a - b)).toEqual(entries.map((_, i) => i));
           const leaves = await store.leafHashes(0, entries.length);
@@ -371,10 +459,29 @@ export function storeConformance(name: string, harness: StoreHarness): void {
           const head = (await store.head())!;
           expect(head.size).toBe(entries.length);
           expect(openCheckpoint(head.note, one.sequencer.verifierKey, ORIGIN).root).toEqual(rootOf(leaves));
+          // Checkpoints in the order they were published: growing, each one a batch's (batches that shared a commit share one).
+          const checkpoints = await store.checkpoints();
+          expect(await other.checkpoints()).toEqual(checkpoints);
+          expect(checkpoints.map((c) => c.size)).toEqual([...new Set(results.map((r) => r.checkpoint!.size))].sort((a, b) => a - b));
+          for (const c of checkpoints) expect(results.some((r) => r.checkpoint?.note === c.note)).toBe(true);
+          expect(checkpoints.at(-1)).toEqual(head);
+          for (const [b, r] of results.entries()) {
+            const found = await (b % 2 === 0 ? other : store).getById(entries[b * 4]!.id);
+            expect(found?.index).toBe(r.indexes[0]);
+            if (harness.content) {
+              const expected = expectedContent(entries[b * 4]!, r.indexes[0]!, item('plaintext', `user:${b}`, `batch ${b}`));
+              expect(contentRows(await store.content!.get(r.indexes[0]!))).toEqual(expected);
+              expect(contentRows(await other.content!.get(r.indexes[0]!))).toEqual(expected);
+            }
+          }
         } finally {
           await other.close();
         }
       });
     }
+
+    contentConformance(state);
+    pruningConformance(state);
+    tamperConformance(state);
   });
 }
