@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { loadConfig } from '../config/load.js';
 import type { LedgerConfig } from '../config/schema.js';
 import { openLedger } from '../ledger/open-ledger.js';
-import type { Ledger } from '../ledger/ledger.js';
+import type { Ledger, LedgerReader } from '../ledger/ledger.js';
 
 /** What every command gets from the program: the global `--config`, read when the command runs. */
 export interface CliContext {
@@ -30,8 +30,10 @@ export interface WithLedgerOptions {
 
 /**
  * Loads the configuration, opens the ledger, runs one command on it, sets the exit code and
- * always closes it. Read-only unless `writable` is asked for.
+ * always closes it. Read-only unless `writable` is asked for: `run` then gets a `LedgerReader`.
  */
+export function withLedger(config: string | undefined, run: (ledger: Ledger, cfg: LedgerConfig) => Promise<number>, options: WithLedgerOptions & { writable: true }): Promise<void>;
+export function withLedger(config: string | undefined, run: (ledger: LedgerReader, cfg: LedgerConfig) => Promise<number>, options?: WithLedgerOptions & { writable?: false }): Promise<void>;
 export async function withLedger(
   config: string | undefined,
   run: (ledger: Ledger, cfg: LedgerConfig) => Promise<number>,
@@ -45,7 +47,8 @@ export async function withLedger(
     ? await openLedger(cfg, { onWarning, ...(options.acceptUnsealed ? { acceptUnsealed: options.acceptUnsealed } : {}) })
     : await openLedger(cfg, { readOnly: true, onWarning });
   try {
-    process.exitCode = await run(ledger, cfg);
+    // A reader only when opened read-only, and then the overload's `run` takes a reader.
+    process.exitCode = await run(ledger as Ledger, cfg);
   } finally {
     await ledger.close();
   }

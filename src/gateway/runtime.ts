@@ -81,7 +81,7 @@ export class GatewayRuntime {
   private write(list: readonly RecordInput[]): Promise<boolean> {
     const began = { since: performance.now() };
     this.writing.add(began);
-    const recording = list.length === 1 ? this.ledger.record(list[0]) : this.ledger.recordAll(list);
+    const recording = list.length === 1 ? this.ledger.record(list[0]!) : this.ledger.recordAll(list);
     // Taken now, so that the records themselves need not live until the commit (see Ledger.submit).
     const count = list.length;
     const requestId = list.find((input) => input.requestId !== undefined)?.requestId ?? '?';

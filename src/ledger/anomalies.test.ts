@@ -18,7 +18,7 @@ function hourly(from: number, to: number, make: (hoursAgo: number) => Partial<Re
 let ledger: Ledger;
 beforeAll(async () => {
   ledger = await openTestLedger(tempDir(), { store: 'memory', checkpointIntervalMs: 60_000 });
-  const records = [
+  const records: RecordInput[] = [
     // alice: the same 100 tokens every hour of the baseline (7 days) and the window (24 hours).
     ...hourly(192, 0, () => ({ user: 'alice', model: 'steady', inputTokens: 60, outputTokens: 40 })),
     // bob: 100 or 200 tokens an hour, then one call of 50,000 tokens in the window.

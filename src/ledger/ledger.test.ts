@@ -1,6 +1,7 @@
 import { defaultCapturePolicy } from '../capture/default-policy.js';
 import { describe, expect, it } from 'vitest';
 import { RecordValidationError } from '../record/errors.js';
+import type { RecordInput } from '../record/types.js';
 import { MemoryStore } from '../store/memory/memory-store.js';
 import type { AppendRequest, NewEntry, Store } from '../store/store.js';
 import { openTestLedger, recordSequentially, sampleCall, tempDir } from './test-support/fixtures.js';
@@ -61,7 +62,8 @@ describe('Ledger', () => {
   ])('rejects %j with a clear error and stores nothing', async (bad, message) => {
     const ledger = await openTestLedger(tempDir());
     await ledger.record(sampleCall(0));
-    const attempt = ledger.record({ ...sampleCall(1), ...bad });
+    // Invalid on purpose: record() validates its input at run time, whatever its static type.
+    const attempt = ledger.record({ ...sampleCall(1), ...bad } as RecordInput);
     await expect(attempt).rejects.toBeInstanceOf(RecordValidationError);
     await expect(attempt).rejects.toThrow(message);
     expect((await ledger.search()).records).toHaveLength(1);

@@ -152,7 +152,40 @@ export interface SearchResult {
 
 export { LedgerError, LedgerIntegrityError } from './errors.js';
 
-export class Ledger {
+/**
+ * What any ledger handle can do, a read-only one included (`openLedger(..., { readOnly: true })`):
+ * query, verify, prove and close. Nothing here appends to the log. `Ledger` adds recording and
+ * the operations that write records of their own (reveal, erase, cleanup, rewrapKeys).
+ */
+export interface LedgerReader {
+  /** The key that verifies this ledger's checkpoints; publish it where auditors can find it. */
+  readonly verifierKey: string;
+  /** Where the store is, as the store names it (its file, or its database). */
+  readonly location: string;
+  /** One record by id; a row whose stored id was edited is a LedgerIntegrityError. */
+  get(id: string): Promise<LoggedRecord | undefined>;
+  /** Matching records, newest first, a page at a time. */
+  search(options?: SearchOptions): Promise<SearchResult>;
+  /** Every record of one trace, in log order. */
+  trace(traceId: string): Promise<LoggedRecord[]>;
+  /** Call statistics (kind `llm.call` unless the filter names another kind). */
+  stats(filter?: SearchFilter & { by?: StatsGroup }): Promise<StatsReport>;
+  /** Whether the copies of the records that stats read agree with the envelopes (undefined where the store keeps none). */
+  checkStats(): Promise<StatsCopiesCheck | undefined>;
+  /** Token usage far above its baseline and error-rate spikes, in a window against the period before it. */
+  anomalies(options?: AnomalyOptions): Promise<AnomalyReport>;
+  /** Every matching record, oldest first, in batches: for exports of any size. */
+  records(filter?: SearchFilter, batchSize?: number): AsyncIterable<LoggedRecord[]>;
+  /** Number of records in the log. */
+  size(): Promise<number>;
+  /** Checks the whole log against its signed checkpoints (and anchor). */
+  verify(options?: { onProgress?: (done: number, total: number) => void }): Promise<VerifyReport>;
+  /** A self-contained inclusion proof for one record, checkable offline with `verifyProof`. */
+  prove(id: string): Promise<ProofBundle>;
+  close(): Promise<void>;
+}
+
+export class Ledger implements LedgerReader {
   private closed = false;
   private readonly content: LedgerContent;
   private cleanupTimer: NodeJS.Timeout | undefined;
@@ -237,9 +270,10 @@ export class Ledger {
 
   /**
    * Validates, seals and appends one record. Resolves once the record is durably committed;
-   * rejects with a RecordValidationError naming every bad field, or a StoreError.
+   * rejects with a RecordValidationError naming every bad field, or a StoreError. The input is
+   * validated at run time whatever its static type (JavaScript callers, parsed JSON).
    */
-  record(input: unknown): Promise<RecordReceipt> {
+  record(input: RecordInput): Promise<RecordReceipt> {
     return this.append(input, true);
   }
 
@@ -249,7 +283,7 @@ export class Ledger {
    * take their places in the log in this order. Every record is validated before any is
    * submitted, so one invalid record fails the call with nothing recorded.
    */
-  async recordAll(inputs: readonly unknown[]): Promise<RecordReceipt[]> {
+  async recordAll(inputs: readonly RecordInput[]): Promise<RecordReceipt[]> {
     const writer = this.writableWriter();
     const sealed = inputs.map((input) => sealEnvelope(callerRecord(input), this.parts));
     const stored = await Promise.all(sealed.map(({ envelope, content }) => content && this.content.seal(envelope, content)));

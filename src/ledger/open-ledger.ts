@@ -12,7 +12,7 @@ import { generateSignerKey, verifierKeyOf } from '../log/checkpoint.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
 import { LedgerError } from './errors.js';
-import { Ledger } from './ledger.js';
+import { Ledger, type LedgerReader } from './ledger.js';
 import { Spool } from './spool.js';
 
 export interface OpenLedgerOptions {
@@ -40,7 +40,13 @@ export interface OpenLedgerOptions {
  * Opens a ledger from configuration: a loaded config object, a path to `llm-ledger.yaml`, or
  * nothing (then `./llm-ledger.yaml` if present, else the defaults: SQLite in the working
  * directory, hash-only capture). Keys are created on first use.
+ *
+ * Opened with `readOnly: true` (or a `readOnly` only known at run time), it is typed as a
+ * `LedgerReader`, which has no `record`: a read-only ledger refuses appends.
  */
+export function openLedger(config: LedgerConfig | string | undefined, options: OpenLedgerOptions & { readOnly: true }): Promise<LedgerReader>;
+export function openLedger(config?: LedgerConfig | string, options?: OpenLedgerOptions & { readOnly?: false }): Promise<Ledger>;
+export function openLedger(config?: LedgerConfig | string, options?: OpenLedgerOptions): Promise<LedgerReader>;
 export async function openLedger(config?: LedgerConfig | string, options: OpenLedgerOptions = {}): Promise<Ledger> {
   const loaded = typeof config === 'object' ? config : loadConfig(config === undefined ? {} : { path: config });
   const readOnly = options.readOnly === true;

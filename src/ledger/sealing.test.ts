@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, expect, it } from 'vitest';
 import { RecordValidationError } from '../record/errors.js';
+import type { RecordInput } from '../record/types.js';
 import { openLedger } from './open-ledger.js';
 import { openTestLedger, recordSequentially, sampleCall, tempDir, testConfig, verifyDir } from './test-support/fixtures.js';
 import { insertForeignRow } from './test-support/foreign-row.js';
@@ -104,7 +105,8 @@ describe('record() and the kinds only the ledger writes', () => {
     [{ kind: 'content_accessed', metadata: { recordId: 'x' } }, 'kind', /by reveal\(\)/],
     [{ kind: 'event', eventType: 'store_outage' }, 'eventType', /'store_outage' events are written by the ledger itself/],
     [{ kind: 'event', eventType: 'keys_rewrapped' }, 'eventType', /keys_rewrapped/],
-  ])('refuses %j and stores nothing', async (input, path, message) => {
+  ])('refuses %j and stores nothing', async (reserved, path, message) => {
+    const input = reserved as RecordInput;
     const dir = tempDir();
     const ledger = await openTestLedger(dir);
     const refused = await ledger.record(input).then(

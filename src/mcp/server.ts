@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { Ledger } from '../ledger/ledger.js';
+import type { LedgerReader } from '../ledger/ledger.js';
 import { registerSearchTool } from './tools/search.js';
 import { registerShowTool } from './tools/show.js';
 import { registerStatsTool } from './tools/stats.js';
@@ -11,7 +11,7 @@ import { registerVerifyTool } from './tools/verify.js';
  * The MCP server over one open ledger: read-only audit tools and nothing else. It knows no
  * transport; `serveOverStdio` connects it to the process's stdin and stdout.
  */
-export function createMcpServer(ledger: Ledger): McpServer {
+export function createMcpServer(ledger: LedgerReader): McpServer {
   const server = new McpServer(
     { name: 'llm-ledger', title: 'llm-ledger audit trail', version: packageVersion() },
     {

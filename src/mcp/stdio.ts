@@ -1,12 +1,12 @@
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import type { Ledger } from '../ledger/ledger.js';
+import type { LedgerReader } from '../ledger/ledger.js';
 import { createMcpServer } from './server.js';
 
 /**
  * Serves the audit tools on stdin/stdout until the client goes away (stdin ends) or the process
  * is asked to stop; resolves then, so the caller can close the ledger cleanly.
  */
-export async function serveOverStdio(ledger: Ledger): Promise<void> {
+export async function serveOverStdio(ledger: LedgerReader): Promise<void> {
   // stdout carries protocol messages only: one stray console.log from any library would corrupt
   // the stream, so console output that would go there goes to stderr for the server's lifetime.
   console.log = console.info = console.debug = console.error;

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Ledger } from '../../ledger/ledger.js';
+import type { LedgerReader } from '../../ledger/ledger.js';
 import type { LoggedRecord } from '../../record/types.js';
 import { examples, out, withLedger, type CliContext } from '../context.js';
 import { EXIT, NotFoundError, UsageError } from '../exit-codes.js';
@@ -68,7 +68,7 @@ export function registerShow(program: Command, ctx: CliContext): void {
     });
 }
 
-async function showEnvelopes(ledger: Ledger, id: string | undefined, opts: ShowOptions): Promise<number> {
+async function showEnvelopes(ledger: LedgerReader, id: string | undefined, opts: ShowOptions): Promise<number> {
   let records: LoggedRecord[];
   if (id !== undefined) {
     const record = await ledger.get(id);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { openLedger } from '../open-ledger.js';
-import type { Ledger } from '../ledger.js';
+import type { Ledger, LedgerReader } from '../ledger.js';
 import { TORN_TAIL_EVENT } from '../../store/torn-tail.js';
 import { sampleCall } from './fixtures.js';
 
@@ -251,8 +251,10 @@ async function finalCheck(configPath: string, acknowledged: readonly string[]): 
   return { failures, tornTailEvents };
 }
 
+function withLedger(configPath: string, readOnly: true, failures: string[], what: string, run: (ledger: LedgerReader) => Promise<void>): Promise<void>;
+function withLedger(configPath: string, readOnly: false, failures: string[], what: string, run: (ledger: Ledger) => Promise<void>): Promise<void>;
 async function withLedger(configPath: string, readOnly: boolean, failures: string[], what: string, run: (ledger: Ledger) => Promise<void>): Promise<void> {
-  let ledger: Ledger;
+  let ledger: LedgerReader;
   try {
     ledger = await openLedger(configPath, { ...quiet, readOnly });
   } catch (err) {
@@ -260,7 +262,8 @@ async function withLedger(configPath: string, readOnly: boolean, failures: strin
     return;
   }
   try {
-    await run(ledger);
+    // A reader only when `readOnly`, and then the overload's `run` takes a reader.
+    await run(ledger as Ledger);
   } catch (err) {
     failures.push(`${what}: ${(err as Error).message}`);
   } finally {

@@ -1,12 +1,12 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { Ledger } from '../../ledger/ledger.js';
+import type { LedgerReader } from '../../ledger/ledger.js';
 import { searchFilterOf } from '../filters.js';
 import { guarded, toolResult } from '../results.js';
 import { searchInput, searchOutput } from '../schemas.js';
 import { recordLine } from '../summary.js';
 import { READ_ONLY } from './read-only.js';
 
-export function registerSearchTool(server: McpServer, ledger: Ledger): void {
+export function registerSearchTool(server: McpServer, ledger: LedgerReader): void {
   server.registerTool(
     'audit_search',
     {

@@ -1,5 +1,5 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { Ledger } from '../../ledger/ledger.js';
+import type { LedgerReader } from '../../ledger/ledger.js';
 import type { LoggedRecord } from '../../record/types.js';
 import { printable } from '../../ledger/printable.js';
 import { guarded, toolResult, ToolArgumentError } from '../results.js';
@@ -10,7 +10,7 @@ import { READ_ONLY } from './read-only.js';
 /** Records sharing one request id that are looked at to pick the one to show. */
 const SAME_REQUEST_LIMIT = 100;
 
-export function registerShowTool(server: McpServer, ledger: Ledger): void {
+export function registerShowTool(server: McpServer, ledger: LedgerReader): void {
   server.registerTool(
     'audit_show',
     {
@@ -41,7 +41,7 @@ export function registerShowTool(server: McpServer, ledger: Ledger): void {
 }
 
 /** The llm.call record of a request if there is one, else its newest record. */
-async function byRequestId(ledger: Ledger, requestId: string): Promise<LoggedRecord | undefined> {
+async function byRequestId(ledger: LedgerReader, requestId: string): Promise<LoggedRecord | undefined> {
   const { records } = await ledger.search({ requestId, limit: SAME_REQUEST_LIMIT });
   return records.find((r) => r.envelope.kind === 'llm.call') ?? records[0];
 }

@@ -1,5 +1,5 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { Ledger } from '../../ledger/ledger.js';
+import type { LedgerReader } from '../../ledger/ledger.js';
 import { searchFilterOf } from '../filters.js';
 import { guarded, toolResult } from '../results.js';
 import { statsInput, statsOutput } from '../schemas.js';
@@ -9,7 +9,7 @@ import { READ_ONLY } from './read-only.js';
 /** Grouping by user can yield one group per user; only the busiest are returned. */
 export const MAX_STATS_GROUPS = 100;
 
-export function registerStatsTool(server: McpServer, ledger: Ledger): void {
+export function registerStatsTool(server: McpServer, ledger: LedgerReader): void {
   server.registerTool(
     'audit_stats',
     {

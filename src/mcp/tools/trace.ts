@@ -1,5 +1,5 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { Ledger } from '../../ledger/ledger.js';
+import type { LedgerReader } from '../../ledger/ledger.js';
 import { printable } from '../../ledger/printable.js';
 import type { LoggedRecord } from '../../record/types.js';
 import { guarded, toolResult, ToolArgumentError } from '../results.js';
@@ -10,7 +10,7 @@ import { READ_ONLY } from './read-only.js';
 /** A trace is one request's events; a crafted trace id shared by millions must not flood the client. */
 export const MAX_TRACE_RECORDS = 500;
 
-export function registerTraceTool(server: McpServer, ledger: Ledger): void {
+export function registerTraceTool(server: McpServer, ledger: LedgerReader): void {
   server.registerTool(
     'audit_trace',
     {

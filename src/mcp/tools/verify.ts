@@ -1,13 +1,13 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { verifiedSummary } from '../../ledger/report-text.js';
 import { printable } from '../../ledger/printable.js';
-import type { Ledger } from '../../ledger/ledger.js';
+import type { LedgerReader } from '../../ledger/ledger.js';
 import type { VerifyReport } from '../../ledger/verify.js';
 import { guarded, toolResult } from '../results.js';
 import { verifyInput, verifyOutput } from '../schemas.js';
 import { READ_ONLY } from './read-only.js';
 
-export function registerVerifyTool(server: McpServer, ledger: Ledger): void {
+export function registerVerifyTool(server: McpServer, ledger: LedgerReader): void {
   server.registerTool(
     'audit_verify',
     {

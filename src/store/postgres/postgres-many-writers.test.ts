@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../config/schema.js';
+import type { Ledger, LedgerReader } from '../../ledger/ledger.js';
 import { openLedger } from '../../ledger/open-ledger.js';
 import { TS_CHILD_ARGS } from '../../ledger/test-support/crash.js';
 import { sampleCall, tempDir } from '../../ledger/test-support/fixtures.js';
@@ -32,7 +33,12 @@ function opener(schema: string, intervalMs = 50, dir = tempDir()) {
     log: { signing_key_file: 'signing.key', checkpoint_interval_ms: intervalMs, anchor: { path: 'anchor' } },
     digest: { key_file: 'digest.key' },
   });
-  return { dir, warnings, open: (readOnly = false) => openLedger(config, { onWarning: (m) => warnings.push(m), readOnly }) };
+  function open(): Promise<Ledger>;
+  function open(readOnly: true): Promise<LedgerReader>;
+  function open(readOnly = false): Promise<LedgerReader> {
+    return openLedger(config, { onWarning: (m) => warnings.push(m), readOnly });
+  }
+  return { dir, warnings, open };
 }
 
 /** `count` calls, each with a request id that names its writer, so the log says who wrote what. */
