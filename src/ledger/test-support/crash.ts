@@ -46,7 +46,7 @@ export interface CrashOptions {
   loops?: number;
   /**
    * Writer processes appending to the ledger at once, all killed at the same moment (default 1).
-   * Each must keep acknowledging: one that acknowledged nothing in the 300 ms before its kill is
+   * Each must keep acknowledging: one that acknowledged nothing in the last second before its kill (WEDGED_MS) is
    * reported as wedged.
    */
   writers?: number;
@@ -137,7 +137,7 @@ function mergedRuns(runs: ChildRun[]): ChildRun {
 }
 
 /** A writer ready this long before its kill must have acknowledged something in that time. */
-const WEDGED_MS = 300;
+const WEDGED_MS = 1000;
 
 interface ChildRun {
   acknowledged: string[];
