@@ -29,7 +29,8 @@ export function buildRevision(revision: string, repository = process.cwd()): Oth
   };
   try {
     symlinkSync(resolve(repository, 'node_modules'), join(folder, 'node_modules'), 'dir');
-    const tsc = (project: string) => execFileSync(process.execPath, [resolve(repository, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project], { cwd: folder, stdio: 'inherit' });
+    const tsc = (project: string) =>
+      execFileSync(process.execPath, [resolve(repository, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project], { cwd: folder, stdio: 'inherit' });
     tsc('tsconfig.build.json');
     if (existsSync(join(folder, 'tsconfig.bench.json'))) tsc('tsconfig.bench.json');
   } catch (err) {

@@ -20,11 +20,25 @@ export async function compareIngest(other: OtherBuild, rounds: number, count: nu
       runs[which].push(await ingestInOwnProcess(count, which === 'other' ? other.bench : undefined));
     }
     runs.raw.push(rawInsertRate(count, 2048));
-    log(`  round ${round + 1}: this ${runs.this.at(-1)!.toFixed(0)}, ${other.commit.slice(0, 12)} ${runs.other.at(-1)!.toFixed(0)}, raw ${runs.raw.at(-1)!.toFixed(0)} records/s`);
+    log(
+      `  round ${round + 1}: this ${runs.this.at(-1)!.toFixed(0)}, ${other.commit.slice(0, 12)} ${runs.other.at(-1)!.toFixed(0)}, raw ${runs.raw.at(-1)!.toFixed(0)} records/s`,
+    );
   }
-  const ratio = (name: string, rates: number[]) => [name, spread(rates, 0), spread(rates.map((r, i) => (100 * r) / runs.raw[i]!), 0)];
+  const ratio = (name: string, rates: number[]) => [
+    name,
+    spread(rates, 0),
+    spread(
+      rates.map((r, i) => (100 * r) / runs.raw[i]!),
+      0,
+    ),
+  ];
   return {
-    rows: [['build', `records/s, median (range)`, '% of raw in the same round'], ratio('this build', runs.this), ratio(other.commit.slice(0, 12), runs.other), ratio('raw node:sqlite', runs.raw)],
+    rows: [
+      ['build', `records/s, median (range)`, '% of raw in the same round'],
+      ratio('this build', runs.this),
+      ratio(other.commit.slice(0, 12), runs.other),
+      ratio('raw node:sqlite', runs.raw),
+    ],
     json: { count, runs },
   };
 }
@@ -38,11 +52,28 @@ export async function compareLatency(other: OtherBuild, rounds: number, offered:
       runs[which].push(await latencyInOwnProcess('ledger', offered, 5, which === 'other' ? other.bench : undefined));
     }
     runs.raw.push(await latencyInOwnProcess('raw', offered, 5));
-    log(`  round ${round + 1}: p99 this ${runs.this.at(-1)!.p99Ms.toFixed(2)} ms, ${other.commit.slice(0, 12)} ${runs.other.at(-1)!.p99Ms.toFixed(2)} ms, raw ${runs.raw.at(-1)!.p99Ms.toFixed(2)} ms`);
+    log(
+      `  round ${round + 1}: p99 this ${runs.this.at(-1)!.p99Ms.toFixed(2)} ms, ${other.commit.slice(0, 12)} ${runs.other.at(-1)!.p99Ms.toFixed(2)} ms, raw ${runs.raw.at(-1)!.p99Ms.toFixed(2)} ms`,
+    );
   }
-  const row = (name: string, results: LatencyResult[]) => [name, spread(results.map((r) => r.p50Ms), 2), spread(results.map((r) => r.p99Ms), 2)];
+  const row = (name: string, results: LatencyResult[]) => [
+    name,
+    spread(
+      results.map((r) => r.p50Ms),
+      2,
+    ),
+    spread(
+      results.map((r) => r.p99Ms),
+      2,
+    ),
+  ];
   return {
-    rows: [['build', `p50 ms at ${offered}/s, median (range)`, 'p99 ms, median (range)'], row('this build', runs.this), row(other.commit.slice(0, 12), runs.other), row('raw node:sqlite', runs.raw)],
+    rows: [
+      ['build', `p50 ms at ${offered}/s, median (range)`, 'p99 ms, median (range)'],
+      row('this build', runs.this),
+      row(other.commit.slice(0, 12), runs.other),
+      row('raw node:sqlite', runs.raw),
+    ],
     json: { offered, runs },
   };
 }

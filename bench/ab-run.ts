@@ -54,7 +54,11 @@ async function gateway(other: OtherBuild): Promise<Comparison> {
       const of = (name: string) => figuresOf(figures.get(name)!, mode);
       const direct = of('direct');
       json[mode] = Object.fromEntries(targets.map((t) => [t.name, of(t.name)]));
-      for (const [name, label] of [['bare', 'bare node:http proxy'], ['this', 'this build'], ['other', other.commit.slice(0, 12)]] as const) {
+      for (const [name, label] of [
+        ['bare', 'bare node:http proxy'],
+        ['this', 'this build'],
+        ['other', other.commit.slice(0, 12)],
+      ] as const) {
         const f = of(name);
         const added = [f.p50 - direct.p50, f.p90 - direct.p90, f.p99 - direct.p99].map((v) => `+${v.toFixed(2)}`).join(' / ');
         rows.push([mode === 'json' ? 'non-streaming' : 'stream, first byte', label, added, f.cpuMsPerCall?.toFixed(2) ?? '-']);
@@ -79,8 +83,14 @@ try {
         : await compareLatency(other, rounds, Number(process.env.BENCH_RATE ?? Math.floor((await ledgerIngestRate(100_000)) / 2)), log);
   const table = markdownTable(result.rows);
   mkdirSync(join('bench', 'results'), { recursive: true });
-  writeFileSync(join('bench', 'results', 'ab-latest.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, scenario, other: other.commit, rounds, ...result.json }, null, 2)}\n`);
-  writeFileSync(join('bench', 'results', 'ab-latest.md'), `${scenario}: this build against ${other.commit} (${revision}), ${rounds} rounds in turn\n\n${table}\n`);
+  writeFileSync(
+    join('bench', 'results', 'ab-latest.json'),
+    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, scenario, other: other.commit, rounds, ...result.json }, null, 2)}\n`,
+  );
+  writeFileSync(
+    join('bench', 'results', 'ab-latest.md'),
+    `${scenario}: this build against ${other.commit} (${revision}), ${rounds} rounds in turn\n\n${table}\n`,
+  );
   log(`\n${table}\n\nwritten to bench/results/ab-latest.json and ab-latest.md`);
 } finally {
   other.remove();

@@ -15,11 +15,14 @@ const server = createServer({ noDelay: true }, (req, res) => {
   const chunks: Buffer[] = [];
   req.on('data', (chunk: Buffer) => chunks.push(chunk));
   req.on('end', () => {
-    const out = request({ agent, hostname: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: { ...req.headers, host: upstream.host } }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.on('data', (chunk: Buffer) => res.write(chunk));
-      answer.on('end', () => res.end());
-    });
+    const out = request(
+      { agent, hostname: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: { ...req.headers, host: upstream.host } },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.on('data', (chunk: Buffer) => res.write(chunk));
+        answer.on('end', () => res.end());
+      },
+    );
     out.on('error', () => res.destroy());
     out.end(Buffer.concat(chunks));
   });

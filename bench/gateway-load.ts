@@ -65,7 +65,8 @@ function timedRequest(agent: Agent, target: URL, extra: OutgoingHttpHeaders, mod
         });
         res.on('end', () => {
           const end = performance.now();
-          if (res.statusCode !== 200) return reject(new Error(`${target.origin} answered ${res.statusCode}: ${Buffer.concat(chunks).toString('utf8').slice(0, 300)}`));
+          if (res.statusCode !== 200)
+            return reject(new Error(`${target.origin} answered ${res.statusCode}: ${Buffer.concat(chunks).toString('utf8').slice(0, 300)}`));
           if (first === 0) return reject(new Error(`${target.origin} answered with an empty body`));
           resolve({ firstMs: first - start, totalMs: end - start });
         });

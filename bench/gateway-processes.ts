@@ -79,10 +79,11 @@ function waitForOutput(child: ChildProcess, output: { text(): string }, pattern:
       child.off('exit', exited);
       then();
     };
-    const fail = (err: Error) => done(() => {
-      child.kill('SIGKILL');
-      reject(err);
-    });
+    const fail = (err: Error) =>
+      done(() => {
+        child.kill('SIGKILL');
+        reject(err);
+      });
     child.stdout?.on('data', check);
     child.once('exit', exited);
   });
@@ -123,7 +124,17 @@ export const BENCH_POLICIES = [
  */
 export function writeLedgerGatewayConfig(dir: string, upstreamUrl: string, options: { policies?: boolean } = {}): string {
   const file = join(dir, 'llm-ledger.yaml');
-  const lines = ['store:', '  path: ledger.db', 'log:', '  anchor:', '    path: anchor', 'gateway:', '  providers:', '    openai:', `      base_url: ${upstreamUrl}`];
+  const lines = [
+    'store:',
+    '  path: ledger.db',
+    'log:',
+    '  anchor:',
+    '    path: anchor',
+    'gateway:',
+    '  providers:',
+    '    openai:',
+    `      base_url: ${upstreamUrl}`,
+  ];
   if (options.policies) lines.push('  policies:', ...BENCH_POLICIES);
   writeFileSync(file, `${lines.join('\n')}\n`);
   return file;
@@ -135,7 +146,9 @@ export function writeLedgerGatewayConfig(dir: string, upstreamUrl: string, optio
  */
 export async function startLedgerGateway(configFile: string, cpuProfileDir?: string): Promise<GatewayProcess> {
   const profile = cpuProfileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', cpuProfileDir];
-  const child = spawn(process.execPath, [...profile, here('../cli/main.js'), '--config', configFile, 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...profile, here('../cli/main.js'), '--config', configFile, 'serve', '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   stopOnExit(child);
   const output = captureOutput(child);
   const match = await waitForOutput(child, output, /listening on (http:\/\/127\.0\.0\.1:\d+)/, 'llm-ledger serve');
@@ -169,7 +182,10 @@ function freePort(): Promise<number> {
  */
 export async function startPortkeyGateway(entry: string): Promise<GatewayProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', here('./gateway-loopback.js'), entry, `--port=${port}`, '--headless'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } });
+  const child = spawn(process.execPath, ['--import', here('./gateway-loopback.js'), entry, `--port=${port}`, '--headless'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
   stopOnExit(child);
   const output = captureOutput(child);
   await waitForOutput(child, output, /Ready for connections/, 'the Portkey gateway');

@@ -30,10 +30,18 @@ export function checkTargets(result: GatewayBenchResult): TargetCheck[] {
       checks.push({ phase: name, target: `added p50 < ${GATEWAY_TARGETS.jsonP50Ms} ms`, met: r.llmLedgerAdded.p50 < GATEWAY_TARGETS.jsonP50Ms });
       checks.push({ phase: name, target: `added p99 < ${GATEWAY_TARGETS.jsonP99Ms} ms`, met: r.llmLedgerAdded.p99 < GATEWAY_TARGETS.jsonP99Ms });
     } else {
-      checks.push({ phase: name, target: `added p50 < ${GATEWAY_TARGETS.streamFirstByteP50Ms} ms`, met: r.llmLedgerAdded.p50 < GATEWAY_TARGETS.streamFirstByteP50Ms });
+      checks.push({
+        phase: name,
+        target: `added p50 < ${GATEWAY_TARGETS.streamFirstByteP50Ms} ms`,
+        met: r.llmLedgerAdded.p50 < GATEWAY_TARGETS.streamFirstByteP50Ms,
+      });
     }
     // Issue 6: the same overhead with three policies enabled, added p50 still under 0.5 ms.
-    checks.push({ phase: name, target: `with three policies, added p50 < ${GATEWAY_TARGETS.withPoliciesP50Ms} ms`, met: r.llmLedgerPoliciesAdded.p50 < GATEWAY_TARGETS.withPoliciesP50Ms });
+    checks.push({
+      phase: name,
+      target: `with three policies, added p50 < ${GATEWAY_TARGETS.withPoliciesP50Ms} ms`,
+      met: r.llmLedgerPoliciesAdded.p50 < GATEWAY_TARGETS.withPoliciesP50Ms,
+    });
     if (r.portkeyAdded) {
       const times = r.portkeyAdded.p50 / Math.max(r.llmLedgerAdded.p50, 0.01);
       checks.push({ phase: name, target: `p50 overhead >= ${GATEWAY_TARGETS.portkeyRatio}x lower than Portkey`, met: times >= GATEWAY_TARGETS.portkeyRatio });
@@ -48,16 +56,26 @@ const addedText = (a: Added) => `p50 ${ms(a.p50)}, p99 ${ms(a.p99)}`;
 export function gatewayMainRows(result: GatewayBenchResult): string[] {
   const rows = result.phases.map((r) => {
     const what = r.mode === 'stream' ? 'streaming, time to first byte' : 'non-streaming';
-    const portkey = r.portkeyAdded ? `; Portkey ${result.portkey.version ?? ''} adds ${addedText(r.portkeyAdded)} (${ratio(r.portkeyAdded.p50, r.llmLedgerAdded.p50)} at p50)` : '';
-    const target = r.mode === 'stream' ? `< ${GATEWAY_TARGETS.streamFirstByteP50Ms} ms; >= 5x lower than Portkey` : `p50 < ${GATEWAY_TARGETS.jsonP50Ms} ms, p99 < ${GATEWAY_TARGETS.jsonP99Ms} ms; >= 5x lower than Portkey`;
+    const portkey = r.portkeyAdded
+      ? `; Portkey ${result.portkey.version ?? ''} adds ${addedText(r.portkeyAdded)} (${ratio(r.portkeyAdded.p50, r.llmLedgerAdded.p50)} at p50)`
+      : '';
+    const target =
+      r.mode === 'stream'
+        ? `< ${GATEWAY_TARGETS.streamFirstByteP50Ms} ms; >= 5x lower than Portkey`
+        : `p50 < ${GATEWAY_TARGETS.jsonP50Ms} ms, p99 < ${GATEWAY_TARGETS.jsonP99Ms} ms; >= 5x lower than Portkey`;
     return `| gateway adds, ${what}, c=${r.concurrency} | ${addedText(r.llmLedgerAdded)} | direct to the upstream: p50 ${plain(r.direct.p50)}, p99 ${plain(r.direct.p99)}${portkey} | ${target} |`;
   });
   for (const r of result.phases) {
     const what = r.mode === 'stream' ? 'streaming, time to first byte' : 'non-streaming';
-    rows.push(`| gateway with three policies adds, ${what}, c=${r.concurrency} | ${addedText(r.llmLedgerPoliciesAdded)} | without policies: ${addedText(r.llmLedgerAdded)} | p50 < ${GATEWAY_TARGETS.withPoliciesP50Ms} ms |`);
+    rows.push(
+      `| gateway with three policies adds, ${what}, c=${r.concurrency} | ${addedText(r.llmLedgerPoliciesAdded)} | without policies: ${addedText(r.llmLedgerAdded)} | p50 < ${GATEWAY_TARGETS.withPoliciesP50Ms} ms |`,
+    );
   }
-  const counted = (l: GatewayBenchResult['ledger']) => `${l.callsRecorded} of ${l.requestsSent} (${l.errorsRecorded} errors) in ${l.recordsTotal} records, verify ${l.verified ? 'ok' : 'FAILED'}`;
-  rows.push(`| gateway: calls recorded during the measurement | ${counted(result.ledger)}; with three policies ${counted(result.ledgerPolicies)} | - | every call |`);
+  const counted = (l: GatewayBenchResult['ledger']) =>
+    `${l.callsRecorded} of ${l.requestsSent} (${l.errorsRecorded} errors) in ${l.recordsTotal} records, verify ${l.verified ? 'ok' : 'FAILED'}`;
+  rows.push(
+    `| gateway: calls recorded during the measurement | ${counted(result.ledger)}; with three policies ${counted(result.ledgerPolicies)} | - | every call |`,
+  );
   return rows;
 }
 
@@ -65,7 +83,10 @@ const cpu = (value: number | undefined) => (value === undefined ? '-' : `${value
 
 function detailRow(r: PhaseResult, version: string | undefined): string {
   const what = r.mode === 'stream' ? 'streaming, first byte' : 'non-streaming';
-  const portkey = r.portkey && r.portkeyAdded ? `${plain(r.portkey.p50)} / ${plain(r.portkey.p99)} | ${ms(r.portkeyAdded.p50)} / ${ms(r.portkeyAdded.p99)} | ${ratio(r.portkeyAdded.p50, r.llmLedgerAdded.p50)} / ${ratio(r.portkeyAdded.p99, r.llmLedgerAdded.p99)} | ${cpu(r.portkey.cpuMsPerCall)}` : `not measured${version ? ` (${version})` : ''} | - | - | -`;
+  const portkey =
+    r.portkey && r.portkeyAdded
+      ? `${plain(r.portkey.p50)} / ${plain(r.portkey.p99)} | ${ms(r.portkeyAdded.p50)} / ${ms(r.portkeyAdded.p99)} | ${ratio(r.portkeyAdded.p50, r.llmLedgerAdded.p50)} / ${ratio(r.portkeyAdded.p99, r.llmLedgerAdded.p99)} | ${cpu(r.portkey.cpuMsPerCall)}`
+      : `not measured${version ? ` (${version})` : ''} | - | - | -`;
   return `| ${what} | ${r.concurrency} | ${r.requests} | ${plain(r.direct.p50)} / ${plain(r.direct.p99)} | ${ms(r.bareAdded.p50)} / ${ms(r.bareAdded.p99)} | ${plain(r.llmLedger.p50)} / ${plain(r.llmLedger.p99)} | ${ms(r.llmLedgerAdded.p50)} / ${ms(r.llmLedgerAdded.p99)} | ${cpu(r.llmLedger.cpuMsPerCall)} | ${ms(r.llmLedgerPoliciesAdded.p50)} / ${ms(r.llmLedgerPoliciesAdded.p99)} | ${cpu(r.llmLedgerPolicies.cpuMsPerCall)} | ${portkey} |`;
 }
 

@@ -19,6 +19,9 @@ const checks = checkTargets(result);
 const summary = checks.map((c) => `${c.met ? 'met' : 'MISSED'}: ${c.phase}, ${c.target}`).join('\n');
 
 mkdirSync(join('bench', 'results'), { recursive: true });
-writeFileSync(join('bench', 'results', 'gateway-latest.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, quick, gateway: result, targets: checks }, null, 2)}\n`);
+writeFileSync(
+  join('bench', 'results', 'gateway-latest.json'),
+  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, quick, gateway: result, targets: checks }, null, 2)}\n`,
+);
 writeFileSync(join('bench', 'results', 'gateway-latest.md'), `${table}\n`);
 log(`\n${table}\n\n${summary}\n\nwritten to bench/results/gateway-latest.json and gateway-latest.md`);

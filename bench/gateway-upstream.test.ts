@@ -27,12 +27,21 @@ describe('the gateway benchmark upstream', () => {
   });
 
   it('streams SSE frames that end with usage and [DONE]', async () => {
-    const res = await post(upstream.url, { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], stream: true, stream_options: { include_usage: true } });
+    const res = await post(upstream.url, {
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'hi' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
     const observer = observeStream(chat, { startedAt: performance.now() });
     observer.push(new Uint8Array(await res.arrayBuffer()));
     const facts = observer.end();
-    expect(facts).toMatchObject({ stopReason: 'stop', output: 'The ledger keeps every call: who asked, what it cost, and a proof that nothing changed.', usage: { inputTokens: 42, outputTokens: 16 } });
+    expect(facts).toMatchObject({
+      stopReason: 'stop',
+      output: 'The ledger keeps every call: who asked, what it cost, and a proof that nothing changed.',
+      usage: { inputTokens: 42, outputTokens: 16 },
+    });
     expect(facts.stream).toMatchObject({ completed: true, malformedEvents: 0 });
   });
 

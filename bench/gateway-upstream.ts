@@ -16,8 +16,31 @@ export interface BenchUpstream {
 }
 
 const MODEL = 'gpt-4o-mini';
-const ANSWER_PIECES = ['The ', 'ledger ', 'keeps ', 'every ', 'call: ', 'who ', 'asked, ', 'what ', 'it ', 'cost, ', 'and ', 'a ', 'proof ', 'that ', 'nothing ', 'changed.'];
-const USAGE = { prompt_tokens: 42, completion_tokens: ANSWER_PIECES.length, total_tokens: 42 + ANSWER_PIECES.length, prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 }, completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 } };
+const ANSWER_PIECES = [
+  'The ',
+  'ledger ',
+  'keeps ',
+  'every ',
+  'call: ',
+  'who ',
+  'asked, ',
+  'what ',
+  'it ',
+  'cost, ',
+  'and ',
+  'a ',
+  'proof ',
+  'that ',
+  'nothing ',
+  'changed.',
+];
+const USAGE = {
+  prompt_tokens: 42,
+  completion_tokens: ANSWER_PIECES.length,
+  total_tokens: 42 + ANSWER_PIECES.length,
+  prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+  completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+};
 const CREATED = 1_763_900_000;
 
 const JSON_BODY = Buffer.from(
@@ -26,7 +49,9 @@ const JSON_BODY = Buffer.from(
     object: 'chat.completion',
     created: CREATED,
     model: MODEL,
-    choices: [{ index: 0, message: { role: 'assistant', content: ANSWER_PIECES.join(''), refusal: null, annotations: [] }, logprobs: null, finish_reason: 'stop' }],
+    choices: [
+      { index: 0, message: { role: 'assistant', content: ANSWER_PIECES.join(''), refusal: null, annotations: [] }, logprobs: null, finish_reason: 'stop' },
+    ],
     usage: USAGE,
     service_tier: 'default',
     system_fingerprint: 'fp_bench',
@@ -35,7 +60,8 @@ const JSON_BODY = Buffer.from(
 
 /** The frames of one streamed answer, as OpenAI sends them with `stream_options.include_usage`. */
 const STREAM_FRAMES: Buffer[] = (() => {
-  const chunk = (choices: unknown[], usage: unknown = null) => `data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: CREATED, model: MODEL, service_tier: 'default', system_fingerprint: 'fp_bench', choices, usage })}\n\n`;
+  const chunk = (choices: unknown[], usage: unknown = null) =>
+    `data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: CREATED, model: MODEL, service_tier: 'default', system_fingerprint: 'fp_bench', choices, usage })}\n\n`;
   const choice = (delta: unknown, finish: string | null = null) => ({ index: 0, delta, logprobs: null, finish_reason: finish });
   return [
     chunk([choice({ role: 'assistant', content: '', refusal: null })]),
@@ -46,8 +72,18 @@ const STREAM_FRAMES: Buffer[] = (() => {
   ].map((frame) => Buffer.from(frame));
 })();
 
-const JSON_HEADERS = { 'content-type': 'application/json', 'content-length': String(JSON_BODY.length), 'x-request-id': 'req_bench', 'openai-processing-ms': '1' };
-const STREAM_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-request-id': 'req_bench', 'openai-processing-ms': '1' };
+const JSON_HEADERS = {
+  'content-type': 'application/json',
+  'content-length': String(JSON_BODY.length),
+  'x-request-id': 'req_bench',
+  'openai-processing-ms': '1',
+};
+const STREAM_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  'x-request-id': 'req_bench',
+  'openai-processing-ms': '1',
+};
 
 /** The request's `stream` flag, or what is wrong with it: the benchmark sends nothing else, so anything else is a bug in a gateway. */
 function readRequest(req: IncomingMessage, body: string): { stream: boolean } | { problem: string } {
@@ -74,7 +110,9 @@ export async function startBenchUpstream(): Promise<BenchUpstream> {
     const request = readRequest(req, body);
     if ('problem' in request) {
       served.rejected++;
-      res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: request.problem, type: 'invalid_request_error', param: null, code: null } }));
+      res
+        .writeHead(400, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: { message: request.problem, type: 'invalid_request_error', param: null, code: null } }));
       return;
     }
     if (!request.stream) {

@@ -5,7 +5,15 @@ import { join } from 'node:path';
 import { loadConfig } from '../src/config/load.js';
 import { openLedger } from '../src/ledger/open-ledger.js';
 import { keepAliveAgent, percentile, runBlock, Samples, targetOf, type LoadMode, type LoadTarget } from './gateway-load.js';
-import { portkeyEntry, startBareProxy, startLedgerGateway, startPortkeyGateway, startUpstreamProcess, writeLedgerGatewayConfig, type GatewayProcess } from './gateway-processes.js';
+import {
+  portkeyEntry,
+  startBareProxy,
+  startLedgerGateway,
+  startPortkeyGateway,
+  startUpstreamProcess,
+  writeLedgerGatewayConfig,
+  type GatewayProcess,
+} from './gateway-processes.js';
 
 export { gatewayMainRows } from './gateway-report.js';
 
@@ -132,7 +140,12 @@ export async function gatewayOverhead(options: GatewayBenchOptions): Promise<Gat
     const portkey = await startPortkey(upstream.url);
     if (portkey.gateway) {
       gateways.push(portkey.gateway);
-      targets.push({ name: 'portkey', url: portkey.gateway.url, headers: { 'x-portkey-provider': 'openai', 'x-portkey-custom-host': `${upstream.url}/v1` }, pid: portkey.gateway.pid });
+      targets.push({
+        name: 'portkey',
+        url: portkey.gateway.url,
+        headers: { 'x-portkey-provider': 'openai', 'x-portkey-custom-host': `${upstream.url}/v1` },
+        pid: portkey.gateway.pid,
+      });
     } else {
       log(`  Portkey not measured: ${portkey.note}`);
     }
@@ -152,16 +165,28 @@ export async function gatewayOverhead(options: GatewayBenchOptions): Promise<Gat
     for (const gateway of gateways.splice(0)) await gateway.stop();
     upstreamStopped = true;
     const served = await upstream.stop();
-    if (served.rejected > 0) throw new Error(`the upstream rejected ${served.rejected} requests: a gateway forwarded something other than what the client sent`);
+    if (served.rejected > 0)
+      throw new Error(`the upstream rejected ${served.rejected} requests: a gateway forwarded something other than what the client sent`);
     const ledger = await countRecorded(configFile, sentToLedger);
     const ledgerPolicies = await countRecorded(governedConfigFile, sentToGoverned);
     for (const [name, count] of [
       ['llm-ledger', ledger],
       ['llm-ledger with three policies', ledgerPolicies],
     ] as const) {
-      log(`  ${name} recorded ${count.callsRecorded} of ${count.requestsSent} calls (${count.errorsRecorded} errors) in ${count.recordsTotal} records with their trace events, verify ${count.verified ? 'ok' : 'FAILED'}`);
+      log(
+        `  ${name} recorded ${count.callsRecorded} of ${count.requestsSent} calls (${count.errorsRecorded} errors) in ${count.recordsTotal} records with their trace events, verify ${count.verified ? 'ok' : 'FAILED'}`,
+      );
     }
-    return { phases: results, ledger, ledgerPolicies, portkey: { ...(portkey.version === undefined ? {} : { version: portkey.version }), measured: portkey.gateway !== undefined, ...(portkey.note === undefined ? {} : { note: portkey.note }) } };
+    return {
+      phases: results,
+      ledger,
+      ledgerPolicies,
+      portkey: {
+        ...(portkey.version === undefined ? {} : { version: portkey.version }),
+        measured: portkey.gateway !== undefined,
+        ...(portkey.note === undefined ? {} : { note: portkey.note }),
+      },
+    };
   } finally {
     for (const gateway of gateways) await gateway.stop().catch(() => undefined);
     if (!upstreamStopped) await upstream.stop().catch(() => undefined);

@@ -39,14 +39,23 @@ export async function ingestInProcesses(records: number, processes: number): Pro
     const ledger = await openBenchLedger(dir);
     const report = await ledger.verify();
     await ledger.close();
-    return { processes, records: share * processes, recordsPerSecond: (share * processes) / wall, perProcess: seconds.map((s) => share / s), verified: report.ok && report.size === share * processes };
+    return {
+      processes,
+      records: share * processes,
+      recordsPerSecond: (share * processes) / wall,
+      perProcess: seconds.map((s) => share / s),
+      verified: report.ok && report.size === share * processes,
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 function startChild(dir: string, from: number, count: number) {
-  const child = spawn(process.execPath, [CHILD, dir, String(from), String(count)], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, BENCH_SIGNER_KEY: benchSignerKey() } });
+  const child = spawn(process.execPath, [CHILD, dir, String(from), String(count)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, BENCH_SIGNER_KEY: benchSignerKey() },
+  });
   let out = '';
   const lines = new Promise<string[]>((resolve, reject) => {
     child.stdout.setEncoding('utf8').on('data', (text: string) => (out += text));

@@ -28,6 +28,40 @@ for (let round = 1; round <= rounds; round++) {
 }
 
 log(`\nmedian (range) of ${rounds} rounds:`);
-log(`  ledger ${spread(results.map((r) => r.ledger), 0, ' records/s')}, ${spread(results.map((r) => (r.ledger / r.raw) * 100), 0, '%')} of raw ${spread(results.map((r) => r.raw), 0, ' rows/s')} (target >= 80%)`);
-log(`  record() -> commit at half of it: p50 ${spread(results.map((r) => r.p50), 2, ' ms')}, p99 ${spread(results.map((r) => r.p99), 2, ' ms')} (target p99 < 10 ms)`);
-log(`  raw node:sqlite, the same rows due at that rate, a commit every millisecond: p50 ${spread(results.map((r) => r.rawP50), 2, ' ms')}, p99 ${spread(results.map((r) => r.rawP99), 2, ' ms')}`);
+log(
+  `  ledger ${spread(
+    results.map((r) => r.ledger),
+    0,
+    ' records/s',
+  )}, ${spread(
+    results.map((r) => (r.ledger / r.raw) * 100),
+    0,
+    '%',
+  )} of raw ${spread(
+    results.map((r) => r.raw),
+    0,
+    ' rows/s',
+  )} (target >= 80%)`,
+);
+log(
+  `  record() -> commit at half of it: p50 ${spread(
+    results.map((r) => r.p50),
+    2,
+    ' ms',
+  )}, p99 ${spread(
+    results.map((r) => r.p99),
+    2,
+    ' ms',
+  )} (target p99 < 10 ms)`,
+);
+log(
+  `  raw node:sqlite, the same rows due at that rate, a commit every millisecond: p50 ${spread(
+    results.map((r) => r.rawP50),
+    2,
+    ' ms',
+  )}, p99 ${spread(
+    results.map((r) => r.rawP99),
+    2,
+    ' ms',
+  )}`,
+);

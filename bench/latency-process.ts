@@ -23,11 +23,15 @@ export async function ingestInOwnProcess(count: number, build?: string): Promise
 
 function inChild<T>(args: string[], build: string | undefined): Promise<T> {
   execFileSync('sync');
-  const child = fork(fileURLToPath(new URL('./latency-child.js', import.meta.url)), [...args, ...(build === undefined ? [] : [build])], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(fileURLToPath(new URL('./latency-child.js', import.meta.url)), [...args, ...(build === undefined ? [] : [build])], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   return new Promise((resolve, reject) => {
     let result: T | undefined;
     child.once('message', (message) => (result = message as T));
     child.once('error', reject);
-    child.once('exit', (code) => (code === 0 && result ? resolve(result) : reject(new Error(`the ${args[0]} process exited with code ${code} without a result`))));
+    child.once('exit', (code) =>
+      code === 0 && result ? resolve(result) : reject(new Error(`the ${args[0]} process exited with code ${code} without a result`)),
+    );
   });
 }

@@ -9,7 +9,12 @@ export const BATCH = 2048;
  * Sends `count` rows in batches of BATCH from `connections` connections at once, each taking the
  * next batch when its last one is done; returns rows/s and what the server spent.
  */
-export async function timedBatches(url: string, count: number, connections: number, send: (client: pg.Client, from: number, to: number) => Promise<unknown>): Promise<{ rowsPerSecond: number; cost: ServerCost }> {
+export async function timedBatches(
+  url: string,
+  count: number,
+  connections: number,
+  send: (client: pg.Client, from: number, to: number) => Promise<unknown>,
+): Promise<{ rowsPerSecond: number; cost: ServerCost }> {
   return onConnections(url, connections, async (clients) => {
     const meter = await ServerMeter.start(url);
     let next = 0;

@@ -26,8 +26,16 @@ export function copyRate(url: string, schema: string, rows: readonly (NewEntry &
   return timedBatches(url, rows.length, connections, async (client, from, to) => {
     const batch = rows.slice(from, to);
     await client.query('BEGIN');
-    await copyInto(client, `COPY ${s}.records (idx, ts, canonical) FROM STDIN`, batch.map((r, i) => `${from + i}\t${r.ts}\t${copyText(r.canonical)}`));
-    await copyInto(client, `COPY ${s}.leaves (idx, hash, id, ts) FROM STDIN`, batch.map((r, i) => `${from + i}\t\\\\x${r.leafHash.toString('hex')}\t${copyText(r.id)}\t${r.ts}`));
+    await copyInto(
+      client,
+      `COPY ${s}.records (idx, ts, canonical) FROM STDIN`,
+      batch.map((r, i) => `${from + i}\t${r.ts}\t${copyText(r.canonical)}`),
+    );
+    await copyInto(
+      client,
+      `COPY ${s}.leaves (idx, hash, id, ts) FROM STDIN`,
+      batch.map((r, i) => `${from + i}\t\\\\x${r.leafHash.toString('hex')}\t${copyText(r.id)}\t${r.ts}`),
+    );
     await client.query('COMMIT');
   });
 }

@@ -20,7 +20,12 @@ import { BATCH, onConnections, timedBatches } from './postgres-batches.js';
  * The queue side builds no tree (an integrator would, reading the new leaf hashes); the head side
  * does, under the lock, each writer taking up the others' heads from their stored frontiers.
  */
-export async function designRates(url: string, schemas: { head: string; queue: string }, rows: readonly NewEntry[], connections: number): Promise<{ head: number; queue: number }> {
+export async function designRates(
+  url: string,
+  schemas: { head: string; queue: string },
+  rows: readonly NewEntry[],
+  connections: number,
+): Promise<{ head: number; queue: number }> {
   const key = generateSignerKey('bench.example/log');
   // One sequencer per connection, as each writer process holds its own.
   const sequencers = new Map<pg.Client, Sequencer>();
@@ -32,7 +37,9 @@ export async function designRates(url: string, schemas: { head: string; queue: s
   });
   const q = `"${schemas.queue}"`;
   await timed(url, 1, async ([client]) => {
-    await client!.query(`CREATE TABLE ${q}.queue (seq bigserial PRIMARY KEY, id text NOT NULL UNIQUE, ts timestamptz NOT NULL, canonical text NOT NULL, hash bytea NOT NULL)`);
+    await client!.query(
+      `CREATE TABLE ${q}.queue (seq bigserial PRIMARY KEY, id text NOT NULL UNIQUE, ts timestamptz NOT NULL, canonical text NOT NULL, hash bytea NOT NULL)`,
+    );
     // The queue's integrator moves the head without signing one, which the head's trigger refuses.
     await client!.query(`ALTER TABLE ${q}.log_head DISABLE TRIGGER log_head_forward_only`);
   });

@@ -142,7 +142,10 @@ function rawInsertRate(url: string, schema: string, rows: readonly (NewEntry & {
       records.push(`($${k + 1}::bigint, $${k + 2}::timestamptz, $${k + 3}::text)`);
       leaves.push(`($${k + 1}::bigint, $${k + 4}::bytea, $${k + 5}::text, $${k + 2}::timestamptz)`);
     }
-    return client.query({ text: `WITH r AS (INSERT INTO ${s}.records (idx, ts, canonical) VALUES ${records.join(', ')}) INSERT INTO ${s}.leaves (idx, hash, id, ts) VALUES ${leaves.join(', ')}`, values });
+    return client.query({
+      text: `WITH r AS (INSERT INTO ${s}.records (idx, ts, canonical) VALUES ${records.join(', ')}) INSERT INTO ${s}.leaves (idx, hash, id, ts) VALUES ${leaves.join(', ')}`,
+      values,
+    });
   });
 }
 
@@ -152,16 +155,26 @@ interface Writer {
 }
 
 /** `processes` writer processes on one fresh schema share `count` records; timed from `go` to the last `done`. */
-async function writerRate(url: string, schema: string, count: number, processes: number): Promise<{ recordsPerSecond: number; integrationLagMs: number; writerCpuMicrosPerRecord: number; verified: boolean } & ServerCost> {
+async function writerRate(
+  url: string,
+  schema: string,
+  count: number,
+  processes: number,
+): Promise<{ recordsPerSecond: number; integrationLagMs: number; writerCpuMicrosPerRecord: number; verified: boolean } & ServerCost> {
   const dir = mkdtempSync(join(tmpdir(), 'llm-ledger-bench-pg-'));
   const config = join(dir, 'llm-ledger.yaml');
-  writeFileSync(config, `store: { type: postgres, url: '${url}', schema: ${schema} }\nlog: { signing_key_file: signing.key, anchor: { path: anchor } }\ndigest: { key_file: digest.key }\n`);
+  writeFileSync(
+    config,
+    `store: { type: postgres, url: '${url}', schema: ${schema} }\nlog: { signing_key_file: signing.key, anchor: { path: anchor } }\ndigest: { key_file: digest.key }\n`,
+  );
   // Created once here (keys, schema), so the writers start on a ready ledger.
   await (await openLedger(config, { onWarning: () => undefined })).close();
   const script = fileURLToPath(new URL('./postgres-writer.js', import.meta.url));
   const share = Math.ceil(count / processes);
   const writers: Writer[] = Array.from({ length: processes }, (_, p) => {
-    const child = spawn(process.execPath, [script, config, String(p * share), String(Math.min(count, (p + 1) * share))], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [script, config, String(p * share), String(Math.min(count, (p + 1) * share))], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     return { child, lines: createInterface({ input: child.stdout! })[Symbol.asyncIterator]() };
   });
   try {
@@ -210,7 +223,7 @@ async function checkpointCovers(url: string, schema: string, size: number): Prom
   const client = new pg.Client({ connectionString: url, options: NO_JIT });
   await client.connect();
   try {
-    for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
       const { rows } = await client.query<{ size: string | null }>(`SELECT max(size) AS size FROM "${schema}".checkpoints`);
       if (Number(rows[0]?.size ?? 0) >= size) return performance.now();
       await new Promise((resolve) => setTimeout(resolve, 10));
@@ -253,11 +266,15 @@ export async function postgresScenario(options: { quick: boolean; log: (line: st
 
 /** The scenario's row in the bench table. */
 export function postgresRow(result: PostgresIngestResult | { skipped: string }): string {
-  if ('skipped' in result) return `| ingest into PostgreSQL, 1 and 4 writer processes | skipped: ${result.skipped} | - | >= 20,000 rec/s with 4 writers, >= 70% of raw |`;
+  if ('skipped' in result)
+    return `| ingest into PostgreSQL, 1 and 4 writer processes | skipped: ${result.skipped} | - | >= 20,000 rec/s with 4 writers, >= 70% of raw |`;
   const one = result.writers.find((w) => w.processes === 1)!;
   const four = result.writers.find((w) => w.processes === 4)!;
   const raw = result.raw.find((r) => r.connections === 4)!;
   const raw1 = result.raw.find((r) => r.connections === 1)!;
-  const cpu = four.serverCpuMicrosPerRecord === undefined ? '' : `; CPU a record: writers ${four.writerCpuMicrosPerRecord} us + server ${four.serverCpuMicrosPerRecord} us on ${result.cores} cores`;
+  const cpu =
+    four.serverCpuMicrosPerRecord === undefined
+      ? ''
+      : `; CPU a record: writers ${four.writerCpuMicrosPerRecord} us + server ${four.serverCpuMicrosPerRecord} us on ${result.cores} cores`;
   return `| ingest, ${result.records} records into PostgreSQL, 1 / 4 writer processes | ${Math.round(one.recordsPerSecond)} / ${Math.round(four.recordsPerSecond)} rec/s (4 writers: ${((four.recordsPerSecond / raw.rowsPerSecond) * 100).toFixed(0)}% of raw${cpu}) | raw multi-row INSERTs, 1 / 4 connections: ${Math.round(raw1.rowsPerSecond)} / ${Math.round(raw.rowsPerSecond)} rows/s; COPY, 4 connections: ${Math.round(result.copy.rowsPerSecond)} rows/s | >= 20,000 rec/s with 4 writers, >= 70% of raw |`;
 }

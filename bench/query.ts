@@ -65,8 +65,10 @@ export async function queryTimings(ledger: Ledger): Promise<QueryTimings> {
 }
 
 /** The benchmark table's stats row: its scenario cell and its figures cell. */
-export const statsRowName = (q: QueryTimings, records: number) => `stats (all; by model; slowest of ${Object.keys(q.statsShapesMs).length} shapes) on ${records} records`;
-export const statsRowFigures = (q: QueryTimings) => `${q.statsMs.toFixed(0)} ms; ${q.statsByModelMs.toFixed(0)} ms; ${q.statsSlowest.ms.toFixed(0)} ms (${q.statsSlowest.shape})`;
+export const statsRowName = (q: QueryTimings, records: number) =>
+  `stats (all; by model; slowest of ${Object.keys(q.statsShapesMs).length} shapes) on ${records} records`;
+export const statsRowFigures = (q: QueryTimings) =>
+  `${q.statsMs.toFixed(0)} ms; ${q.statsByModelMs.toFixed(0)} ms; ${q.statsSlowest.ms.toFixed(0)} ms (${q.statsSlowest.shape})`;
 
 async function firstRecordTs(ledger: Ledger): Promise<string | undefined> {
   for await (const batch of ledger.records({}, 1)) return batch[0]?.envelope.ts;

@@ -32,11 +32,17 @@ const encrypted = await ledgerIngestRate(N, 'encrypted');
 log(`  prompts and responses encrypted:      ${encrypted.toFixed(0)} records/s (${pct(encrypted, ledger)} of hash-only; target >= 60%)`);
 const longHash = await ledgerIngestRate(N, 'hash-only', callWithLongPromptAt);
 const longPii = await ledgerIngestRate(N, 'encrypted + PII redaction', callWithLongPromptAt);
-log(`  2 KB prompts, encrypted + PII redaction: ${longPii.toFixed(0)} records/s (hash-only with the same prompts: ${longHash.toFixed(0)}, ${pct(longPii, longHash)})`);
+log(
+  `  2 KB prompts, encrypted + PII redaction: ${longPii.toFixed(0)} records/s (hash-only with the same prompts: ${longHash.toFixed(0)}, ${pct(longPii, longHash)})`,
+);
 const latency = await latencyInOwnProcess('ledger', Math.floor(ledger / 2), quick ? 2 : 5);
-log(`  record() -> durable commit at ${latency.offeredPerSecond}/s offered: p50 ${latency.p50Ms.toFixed(2)} ms, p99 ${latency.p99Ms.toFixed(2)} ms (target p99 < 10 ms)`);
+log(
+  `  record() -> durable commit at ${latency.offeredPerSecond}/s offered: p50 ${latency.p50Ms.toFixed(2)} ms, p99 ${latency.p99Ms.toFixed(2)} ms (target p99 < 10 ms)`,
+);
 const rawLatency = await latencyInOwnProcess('raw', latency.offeredPerSecond, quick ? 2 : 5);
-log(`  raw node:sqlite, the same rows due at the same rate, committed every millisecond: p50 ${rawLatency.p50Ms.toFixed(2)} ms, p99 ${rawLatency.p99Ms.toFixed(2)} ms`);
+log(
+  `  raw node:sqlite, the same rows due at the same rate, committed every millisecond: p50 ${rawLatency.p50Ms.toFixed(2)} ms, p99 ${rawLatency.p99Ms.toFixed(2)} ms`,
+);
 const oneProcess = await ingestInProcesses(N, 1);
 const twoProcesses = await ingestInProcesses(N, 2);
 log(
@@ -49,7 +55,9 @@ const verify = await verifySeconds(VERIFY_N, queryTimings);
 const queries = verify.also;
 log(`  verify took ${verify.seconds.toFixed(2)} s (target < 5 s), ok=${verify.ok}`);
 log(`  search newest 50: ${queries.searchMs.toFixed(1)} ms, by model: ${queries.searchByModelMs.toFixed(1)} ms (target < 50 ms)`);
-log(`  stats: ${queries.statsMs.toFixed(0)} ms, by model: ${queries.statsByModelMs.toFixed(0)} ms, slowest shape (${queries.statsSlowest.shape}): ${queries.statsSlowest.ms.toFixed(0)} ms (target < 1 s)`);
+log(
+  `  stats: ${queries.statsMs.toFixed(0)} ms, by model: ${queries.statsByModelMs.toFixed(0)} ms, slowest shape (${queries.statsSlowest.shape}): ${queries.statsSlowest.ms.toFixed(0)} ms (target < 1 s)`,
+);
 
 log('components');
 const redaction = await redactionRate();
@@ -107,11 +115,19 @@ const table = [
 mkdirSync(join('bench', 'results'), { recursive: true });
 writeFileSync(join('bench', 'results', 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
 // The gateway's figures per phase (CPU per call, each target's own percentiles) follow the summary.
-writeFileSync(join('bench', 'results', 'latest.md'), `${table}\n\nGateway, per phase (milliseconds):\n\n${gatewayDetailTable(gateway)}\n${baseline ? `\n${baseline.markdown}\n` : ''}`);
+writeFileSync(
+  join('bench', 'results', 'latest.md'),
+  `${table}\n\nGateway, per phase (milliseconds):\n\n${gatewayDetailTable(gateway)}\n${baseline ? `\n${baseline.markdown}\n` : ''}`,
+);
 log(`\n${table}\n\nwritten to bench/results/latest.json and latest.md`);
 
 /** This build beside another revision (built in a temporary worktree), ingest and latency in turns; undefined without one. */
-async function baselineComparison(revision: string | undefined, rounds: number, count: number, offered: number): Promise<{ json: object; markdown: string } | undefined> {
+async function baselineComparison(
+  revision: string | undefined,
+  rounds: number,
+  count: number,
+  offered: number,
+): Promise<{ json: object; markdown: string } | undefined> {
   if (!revision) return undefined;
   log(`beside ${revision}: building it in a temporary worktree`);
   const other = buildRevision(revision);
@@ -119,7 +135,10 @@ async function baselineComparison(revision: string | undefined, rounds: number, 
     const ingest = await compareIngest(other, rounds, count, log);
     const latency = await compareLatency(other, rounds, offered, log);
     const title = `This build beside ${other.commit.slice(0, 12)} (${revision}), ${rounds} round(s) in turn, fresh processes`;
-    return { json: { revision, commit: other.commit, ingest: ingest.json, latency: latency.json }, markdown: `${title}:\n\n${markdownTable(ingest.rows)}\n\n${markdownTable(latency.rows)}` };
+    return {
+      json: { revision, commit: other.commit, ingest: ingest.json, latency: latency.json },
+      markdown: `${title}:\n\n${markdownTable(ingest.rows)}\n\n${markdownTable(latency.rows)}`,
+    };
   } finally {
     other.remove();
   }

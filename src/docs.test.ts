@@ -187,28 +187,35 @@ describe('the README', () => {
 
     it('has snippets', () => expect(snippets.length).toBeGreaterThan(0));
 
-    it.each(snippets.map((s) => [s.line, s] as const))('the snippet at line %i', async (_line, snippet) => {
-      expect(existsSync(DIST_INDEX), 'dist/index.js is missing: run npm run build (npm test does)').toBe(true);
-      const dir = mkdtempSync(join(tmpdir(), 'llm-ledger-readme-'));
-      try {
-        // The package's own node_modules, so `openai` and `@anthropic-ai/sdk` resolve as in an app.
-        symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-        const js = ts.transpileModule(snippet.code, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
-        writeFileSync(join(dir, 'snippet.mjs'), js.replace(/(from\s+)(['"])llm-ledger\2/g, `$1'${pathToFileURL(DIST_INDEX).href}'`));
-        const env = snippetEnv(upstreamUrl);
-        const run = await exec(process.execPath, ['snippet.mjs'], { cwd: dir, env, timeout: 90_000 });
-        expect(run.stdout).not.toContain('Error');
-        // Whatever it recorded is there, and the log verifies.
-        if (existsSync(join(dir, 'llm-ledger.db'))) {
-          writeFileSync(join(dir, 'check.mjs'), CHECK.replace('DIST', pathToFileURL(DIST_INDEX).href));
-          const check = JSON.parse((await exec(process.execPath, ['check.mjs'], { cwd: dir, env, timeout: 60_000 })).stdout) as { records: number; ok: boolean };
-          expect(check.ok).toBe(true);
-          expect(check.records).toBeGreaterThan(0);
+    it.each(snippets.map((s) => [s.line, s] as const))(
+      'the snippet at line %i',
+      async (_line, snippet) => {
+        expect(existsSync(DIST_INDEX), 'dist/index.js is missing: run npm run build (npm test does)').toBe(true);
+        const dir = mkdtempSync(join(tmpdir(), 'llm-ledger-readme-'));
+        try {
+          // The package's own node_modules, so `openai` and `@anthropic-ai/sdk` resolve as in an app.
+          symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+          const js = ts.transpileModule(snippet.code, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
+          writeFileSync(join(dir, 'snippet.mjs'), js.replace(/(from\s+)(['"])llm-ledger\2/g, `$1'${pathToFileURL(DIST_INDEX).href}'`));
+          const env = snippetEnv(upstreamUrl);
+          const run = await exec(process.execPath, ['snippet.mjs'], { cwd: dir, env, timeout: 90_000 });
+          expect(run.stdout).not.toContain('Error');
+          // Whatever it recorded is there, and the log verifies.
+          if (existsSync(join(dir, 'llm-ledger.db'))) {
+            writeFileSync(join(dir, 'check.mjs'), CHECK.replace('DIST', pathToFileURL(DIST_INDEX).href));
+            const check = JSON.parse((await exec(process.execPath, ['check.mjs'], { cwd: dir, env, timeout: 60_000 })).stdout) as {
+              records: number;
+              ok: boolean;
+            };
+            expect(check.ok).toBe(true);
+            expect(check.records).toBeGreaterThan(0);
+          }
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
         }
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    }, 120_000);
+      },
+      120_000,
+    );
   });
 });
 
@@ -250,10 +257,21 @@ function fakeUpstream(req: IncomingMessage, res: ServerResponse): void {
       const usage = { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 };
       if (!request.stream) {
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion', created: 1, model, choices: [{ index: 0, message: { role: 'assistant', content: 'Hello', refusal: null }, finish_reason: 'stop', logprobs: null }], usage }));
+        res.end(
+          JSON.stringify({
+            id: 'chatcmpl-1',
+            object: 'chat.completion',
+            created: 1,
+            model,
+            choices: [{ index: 0, message: { role: 'assistant', content: 'Hello', refusal: null }, finish_reason: 'stop', logprobs: null }],
+            usage,
+          }),
+        );
         return;
       }
-      const chunk = (choices: unknown[], extra: object = {}) => ({ data: { id: 'chatcmpl-2', object: 'chat.completion.chunk', created: 1, model, choices, ...extra } });
+      const chunk = (choices: unknown[], extra: object = {}) => ({
+        data: { id: 'chatcmpl-2', object: 'chat.completion.chunk', created: 1, model, choices, ...extra },
+      });
       sse([
         chunk([{ index: 0, delta: { role: 'assistant', content: 'Hello' }, finish_reason: null }]),
         chunk([{ index: 0, delta: {}, finish_reason: 'stop' }]),
@@ -266,11 +284,16 @@ function fakeUpstream(req: IncomingMessage, res: ServerResponse): void {
       const message = { id: 'msg_1', type: 'message', role: 'assistant', model, stop_sequence: null };
       if (!request.stream) {
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ ...message, content: [{ type: 'text', text: 'Hello' }], stop_reason: 'end_turn', usage: { input_tokens: 5, output_tokens: 1 } }));
+        res.end(
+          JSON.stringify({ ...message, content: [{ type: 'text', text: 'Hello' }], stop_reason: 'end_turn', usage: { input_tokens: 5, output_tokens: 1 } }),
+        );
         return;
       }
       sse([
-        { event: 'message_start', data: { type: 'message_start', message: { ...message, content: [], stop_reason: null, usage: { input_tokens: 5, output_tokens: 1 } } } },
+        {
+          event: 'message_start',
+          data: { type: 'message_start', message: { ...message, content: [], stop_reason: null, usage: { input_tokens: 5, output_tokens: 1 } } },
+        },
         { event: 'content_block_start', data: { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } } },
         { event: 'content_block_delta', data: { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Hello' } } },
         { event: 'content_block_stop', data: { type: 'content_block_stop', index: 0 } },
@@ -301,7 +324,9 @@ describe('shell snippets name real scripts and commands', () => {
     for (const group of ['keys', 'review']) commands.set(group, await listed([group]));
   }, 60_000);
 
-  const shellBlocks = [...docs].flatMap(([file, doc]) => doc.blocks.filter((b) => ['sh', 'bash', 'shell', 'console'].includes(b.lang)).map((b) => [file, b.line, b] as const));
+  const shellBlocks = [...docs].flatMap(([file, doc]) =>
+    doc.blocks.filter((b) => ['sh', 'bash', 'shell', 'console'].includes(b.lang)).map((b) => [file, b.line, b] as const),
+  );
 
   it.each(shellBlocks)('%s, the snippet at line %i', (_file, _line, block) => {
     const bad: string[] = [];
@@ -319,7 +344,9 @@ describe('shell snippets name real scripts and commands', () => {
   it('docs/cli.md has a section for every command', () => {
     const headings = new Set(docs.get('docs/cli.md')!.headings);
     const missing: string[] = [];
-    for (const [group, names] of commands) for (const name of names) if (!headings.has(`\`llm-ledger ${group === '' ? name : `${group} ${name}`}\``)) missing.push(group === '' ? name : `${group} ${name}`);
+    for (const [group, names] of commands)
+      for (const name of names)
+        if (!headings.has(`\`llm-ledger ${group === '' ? name : `${group} ${name}`}\``)) missing.push(group === '' ? name : `${group} ${name}`);
     expect(missing).toEqual([]);
   });
 });
@@ -328,7 +355,15 @@ describe('docs/configuration.md', () => {
   /** Every key path of the schema: `store.type`, `gateway.keys[].sha256`, `gateway.providers.<name>.base_url`. */
   function schemaKeys(): Set<string> {
     const keys = new Set<string>();
-    type Def = { type: string; shape?: Record<string, unknown>; in?: unknown; innerType?: unknown; element?: unknown; valueType?: unknown; options?: unknown[] };
+    type Def = {
+      type: string;
+      shape?: Record<string, unknown>;
+      in?: unknown;
+      innerType?: unknown;
+      element?: unknown;
+      valueType?: unknown;
+      options?: unknown[];
+    };
     const walk = (schema: unknown, path: string): void => {
       const def = (schema as { _zod: { def: Def } })._zod.def;
       switch (def.type) {
@@ -381,7 +416,9 @@ describe('docs/configuration.md', () => {
   });
 
   it('lists no key the schema does not have', () => {
-    const listed = doc.prose.map(({ text }) => /^\|\s*`([^`]+)`\s*\|/.exec(text)?.[1]).filter((key): key is string => key !== undefined && /^[a-z_]+(\.|$)/.test(key) && keys.has(key.split(/[.[]/)[0]!));
+    const listed = doc.prose
+      .map(({ text }) => /^\|\s*`([^`]+)`\s*\|/.exec(text)?.[1])
+      .filter((key): key is string => key !== undefined && /^[a-z_]+(\.|$)/.test(key) && keys.has(key.split(/[.[]/)[0]!));
     expect(listed.length).toBeGreaterThan(100);
     expect(listed.filter((key) => !keys.has(key))).toEqual([]);
   });

@@ -1,5 +1,14 @@
 export { openLedger, type OpenLedgerOptions } from './ledger/open-ledger.js';
-export { Ledger, type LedgerReader, LedgerError, LedgerIntegrityError, type LedgerParts, type RecordReceipt, type SearchOptions, type SearchResult } from './ledger/ledger.js';
+export {
+  Ledger,
+  type LedgerReader,
+  LedgerError,
+  LedgerIntegrityError,
+  type LedgerParts,
+  type RecordReceipt,
+  type SearchOptions,
+  type SearchResult,
+} from './ledger/ledger.js';
 export type { VerifyReport, VerifyProblem } from './ledger/verify.js';
 export type { StatsReport, StatsRow, StatsGroup } from './ledger/stats.js';
 export type { AnomalyOptions, AnomalyReport, TokenAnomaly, NewKey, ErrorSpike, AnomalyGroup } from './ledger/anomalies.js';

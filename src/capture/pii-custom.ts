@@ -46,7 +46,8 @@ export function compileCustomPatterns(patterns: readonly CustomPattern[]): { nam
     if (pattern.length > MAX_CUSTOM_PATTERN_LENGTH) fail(`pattern is ${pattern.length} characters, more than the limit of ${MAX_CUSTOM_PATTERN_LENGTH}`);
     if (!ALLOWED_FLAGS.test(flags)) fail(`flags "${flags}" are not allowed; use any of i, m, s, u, v`);
     const nested = nestedRepetition(pattern);
-    if (nested !== undefined) fail(`a repeated group contains a repetition (${nested}), which can take exponential time (catastrophic backtracking); rewrite it without nesting`);
+    if (nested !== undefined)
+      fail(`a repeated group contains a repetition (${nested}), which can take exponential time (catastrophic backtracking); rewrite it without nesting`);
     let regex: RegExp;
     try {
       regex = new RegExp(pattern, `${flags}g`);

@@ -47,7 +47,10 @@ export interface DetectorSpec {
 }
 
 const NONE: readonly Span[] = [];
-const whole = (ok: (match: string) => boolean) => (m: RegExpExecArray): readonly Span[] => (ok(m[0]) ? [[0, m[0].length]] : NONE);
+const whole =
+  (ok: (match: string) => boolean) =>
+  (m: RegExpExecArray): readonly Span[] =>
+    ok(m[0]) ? [[0, m[0].length]] : NONE;
 
 /**
  * How cards are printed: one unbroken number, or fours with a shorter last group (16 as 4-4-4-4,

@@ -41,8 +41,22 @@ const NEAR_MISSES = [
 describe('built-in detectors', () => {
   it('lists every built-in by name, in precedence order', () => {
     expect(BUILTIN_DETECTORS).toEqual([
-      'private_key', 'jwt', 'bearer_token', 'anthropic_key', 'openai_key', 'github_token', 'slack_token',
-      'google_api_key', 'aws_access_key', 'card', 'iban', 'ssn', 'email', 'ipv6', 'ipv4', 'phone',
+      'private_key',
+      'jwt',
+      'bearer_token',
+      'anthropic_key',
+      'openai_key',
+      'github_token',
+      'slack_token',
+      'google_api_key',
+      'aws_access_key',
+      'card',
+      'iban',
+      'ssn',
+      'email',
+      'ipv6',
+      'ipv4',
+      'phone',
     ]);
   });
 
@@ -67,16 +81,47 @@ describe('built-in detectors', () => {
       expectRedacted('phone', ['+44 20 7946 0958', '+1 (415) 555-2671', '+33 1 23 45 67 89', '+4915112345678', '+1-415-555-2671', '+81.3.1234.5678']);
     });
     it('redacts common national formats that carry separators', () => {
-      expectRedacted('phone', ['(415) 555-2671', '415-555-2671', '415.555.2671', '1-800-555-0199', '020 7946 0958', '07700 900123', '030 12345678', '01 23 45 67 89']);
+      expectRedacted('phone', [
+        '(415) 555-2671',
+        '415-555-2671',
+        '415.555.2671',
+        '1-800-555-0199',
+        '020 7946 0958',
+        '07700 900123',
+        '030 12345678',
+        '01 23 45 67 89',
+      ]);
     });
     it('keeps bare digit runs, dates, times, versions, mixed separators and arithmetic', () => {
-      expectKept('phone', ['4155552671', '1700000000000', '2024-01-15', '15.01.2024', '10:30:00', '1.2.3', '415-555.2671', '+1234', '2+2', '+1234567890123456', 'ORD-415-555-2671', '01 23 45 67-89']);
+      expectKept('phone', [
+        '4155552671',
+        '1700000000000',
+        '2024-01-15',
+        '15.01.2024',
+        '10:30:00',
+        '1.2.3',
+        '415-555.2671',
+        '+1234',
+        '2+2',
+        '+1234567890123456',
+        'ORD-415-555-2671',
+        '01 23 45 67-89',
+      ]);
     });
   });
 
   describe('card', () => {
     it('redacts Luhn-valid numbers printed whole, in fours, or in the Amex layout', () => {
-      expectRedacted('card', ['4111111111111111', '4111 1111 1111 1111', '4111-1111-1111-1111', '5500 0000 0000 0004', '378282246310005', '3782 822463 10005', '6011000990139424', '4222222222222']);
+      expectRedacted('card', [
+        '4111111111111111',
+        '4111 1111 1111 1111',
+        '4111-1111-1111-1111',
+        '5500 0000 0000 0004',
+        '378282246310005',
+        '3782 822463 10005',
+        '6011000990139424',
+        '4222222222222',
+      ]);
     });
     it('keeps numbers that fail Luhn, break the layout or mix separators', () => {
       expectKept('card', ['4111 1111 1111 1112', '4111111111111112', '41111 11111 11111 1', '4111 1111-1111 1111', '411111111111', '41111111111111111111']);
@@ -104,10 +149,23 @@ describe('built-in detectors', () => {
 
   describe('iban', () => {
     it('redacts checksum-valid IBANs, grouped or compact, upper or lower case', () => {
-      expectRedacted('iban', ['GB82 WEST 1234 5698 7654 32', 'DE89 3704 0044 0532 0130 00', 'FR14 2004 1010 0505 0001 3M02 606', 'NL91ABNA0417164300', 'BE68 5390 0754 7034', 'gb82west12345698765432']);
+      expectRedacted('iban', [
+        'GB82 WEST 1234 5698 7654 32',
+        'DE89 3704 0044 0532 0130 00',
+        'FR14 2004 1010 0505 0001 3M02 606',
+        'NL91ABNA0417164300',
+        'BE68 5390 0754 7034',
+        'gb82west12345698765432',
+      ]);
     });
     it('keeps a bad checksum, a wrong length for the country and an unknown country', () => {
-      expectKept('iban', ['GB82 WEST 1234 5698 7654 33', 'GB82 WEST 1234 5698 7654', 'DE89 3704 0044 0532 0130 0', 'QQ82 WEST 1234 5698 7654 32', 'DE893704004405320130001']);
+      expectKept('iban', [
+        'GB82 WEST 1234 5698 7654 33',
+        'GB82 WEST 1234 5698 7654',
+        'DE89 3704 0044 0532 0130 0',
+        'QQ82 WEST 1234 5698 7654 32',
+        'DE893704004405320130001',
+      ]);
     });
     it('ends a grouped IBAN at its registered length, not at the next four-letter word', () => {
       expect(only('iban').redact('BE68 5390 0754 7034 from BE').text).toBe('[REDACTED:iban] from BE');
@@ -128,7 +186,14 @@ describe('built-in detectors', () => {
 
   describe('ipv6', () => {
     it('redacts full, compressed and IPv4-mapped addresses', () => {
-      expectRedacted('ipv6', ['2001:0db8:0000:0000:0000:ff00:0042:8329', '2001:db8::ff00:42:8329', 'fe80::1', '::1', '::ffff:192.168.1.1', '2001:db8:85a3::8a2e:370:7334']);
+      expectRedacted('ipv6', [
+        '2001:0db8:0000:0000:0000:ff00:0042:8329',
+        '2001:db8::ff00:42:8329',
+        'fe80::1',
+        '::1',
+        '::ffff:192.168.1.1',
+        '2001:db8:85a3::8a2e:370:7334',
+      ]);
     });
     it('keeps times, MAC addresses, C++ names and malformed groups', () => {
       expectKept('ipv6', ['10:30:00', '00:1a:2b:3c:4d:5e', 'std::vector', 'Bad::Cafe', '2001:db8::1::2', '12345::1', '1:2:3:4:5:6:7:8:9']);
@@ -140,7 +205,11 @@ describe('built-in detectors', () => {
 
   describe('secrets', () => {
     it('redacts OpenAI keys, legacy and project-scoped', () => {
-      expectRedacted('openai_key', ['sk-abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKL', 'sk-proj-Ab3_dEf-GhIjKlMnOpQrStUvWxYz0123456789', 'sk-svcacct-abcdefghijklmnopqrstuvwx12']);
+      expectRedacted('openai_key', [
+        'sk-abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKL',
+        'sk-proj-Ab3_dEf-GhIjKlMnOpQrStUvWxYz0123456789',
+        'sk-svcacct-abcdefghijklmnopqrstuvwx12',
+      ]);
     });
     it('redacts Anthropic keys as anthropic_key, not openai_key', () => {
       expectRedacted('anthropic_key', ['sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123456789_-AB']);
@@ -150,7 +219,11 @@ describe('built-in detectors', () => {
       expectRedacted('aws_access_key', ['AKIAIOSFODNN7EXAMPLE', 'ASIAY34FZKBOKMUTVV7A']);
     });
     it('redacts GitHub classic and fine-grained tokens', () => {
-      expectRedacted('github_token', ['ghp_abcdefghijklmnopqrstuvwxyz0123456789', 'gho_ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ab', 'github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz']);
+      expectRedacted('github_token', [
+        'ghp_abcdefghijklmnopqrstuvwxyz0123456789',
+        'gho_ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ab',
+        'github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz',
+      ]);
     });
     it('redacts Slack tokens', () => {
       expectRedacted('slack_token', ['xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx', 'xoxp-1234567890-abcdef']);
@@ -159,11 +232,19 @@ describe('built-in detectors', () => {
       expectRedacted('google_api_key', ['AIzaSyA1234567890abcdefghijklmnopqrstuv']);
     });
     it('redacts JWTs, signed or not', () => {
-      expectRedacted('jwt', ['eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c', 'eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0.']);
+      expectRedacted('jwt', [
+        'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c',
+        'eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0.',
+      ]);
     });
     it('redacts a whole PEM private key block, and one cut off before its END line', () => {
       const pem = '-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\nabc+/=\n-----END RSA PRIVATE KEY-----';
-      expectRedacted('private_key', [pem, pem.replaceAll('RSA ', ''), pem.replaceAll('RSA', 'ENCRYPTED'), pem.replaceAll('RSA PRIVATE KEY', 'OPENSSH PRIVATE KEY')]);
+      expectRedacted('private_key', [
+        pem,
+        pem.replaceAll('RSA ', ''),
+        pem.replaceAll('RSA', 'ENCRYPTED'),
+        pem.replaceAll('RSA PRIVATE KEY', 'OPENSSH PRIVATE KEY'),
+      ]);
       expect(only('private_key').redact('key: -----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC').text).toBe('key: [REDACTED:private_key]');
     });
     it('redacts bearer credentials, and keeps the word in prose', () => {
@@ -356,7 +437,8 @@ describe('properties', () => {
     .tuple(fc.constantFrom('4', '51', '37', '6011'), fc.constantFrom('', ' ', '-'))
     .chain(([prefix, sep]) => digits(15 - prefix.length).map((rest) => ({ digits: withCheckDigit(prefix + rest), sep })))
     .map(({ digits: number, sep }) => (sep === '' ? number : number.match(/.{1,4}/g)!.join(sep)));
-  const alnum = (min: number, max: number) => fc.string({ unit: fc.constantFrom(...'abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ0123456789'), minLength: min, maxLength: max });
+  const alnum = (min: number, max: number) =>
+    fc.string({ unit: fc.constantFrom(...'abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ0123456789'), minLength: min, maxLength: max });
   const email = fc.tuple(alnum(1, 12), alnum(1, 10), fc.constantFrom('com', 'org', 'io', 'co.uk')).map(([user, host, tld]) => `${user}@${host}.${tld}`);
   const apiKey = fc.oneof(
     alnum(32, 48).map((s) => `sk-proj-${s}`),

@@ -44,7 +44,11 @@ export function parseCaptureRequest(value: string): ParsedCaptureRequest {
  * The modes that apply to one call: each class's configured mode, lowered by the request where it
  * asks for less. Asking for more is refused, and each refusal is noted.
  */
-export function applyLowering(configured: Readonly<Record<FieldClass, CaptureMode>>, lowering: CaptureLowering, notes: string[]): Record<FieldClass, CaptureMode> {
+export function applyLowering(
+  configured: Readonly<Record<FieldClass, CaptureMode>>,
+  lowering: CaptureLowering,
+  notes: string[],
+): Record<FieldClass, CaptureMode> {
   const modes = { ...configured };
   for (const field of FIELD_CLASSES) {
     for (const asked of [lowering.all, lowering[field]]) {

@@ -46,7 +46,13 @@ describe('the default policy', () => {
 
   it('keeps keyed digests of the original texts and no content', () => {
     expect(result.modes).toEqual({ prompts: 'hash', responses: 'hash', headers: 'none' });
-    expect(result.digests).toEqual({ alg: 'hmac-sha256', system: digester.digest(SYSTEM), input: digester.digest(INPUT), output: digester.digest(OUTPUT), error: digester.digest(ERROR) });
+    expect(result.digests).toEqual({
+      alg: 'hmac-sha256',
+      system: digester.digest(SYSTEM),
+      input: digester.digest(INPUT),
+      output: digester.digest(OUTPUT),
+      error: digester.digest(ERROR),
+    });
     expect(result.content).toEqual({});
     expect(result.headersDigest).toBeUndefined();
     expect(result.excluded).toBe(false);
@@ -117,8 +123,12 @@ describe('compiling the policy', () => {
 
   it('warns once, at compile time, about plaintext and about stored content without redaction', () => {
     expect(policyFor().warnings).toEqual([]);
-    expect(policyFor({ prompts: 'plaintext' }).warnings).toEqual(['capture.prompts is plaintext: its text is stored unencrypted, readable by anyone who can read the store']);
-    expect(policyFor({ prompts: 'encrypted', pii: { enabled: false } }).warnings).toEqual(['capture stores content with PII redaction turned off (capture.pii.enabled: false)']);
+    expect(policyFor({ prompts: 'plaintext' }).warnings).toEqual([
+      'capture.prompts is plaintext: its text is stored unencrypted, readable by anyone who can read the store',
+    ]);
+    expect(policyFor({ prompts: 'encrypted', pii: { enabled: false } }).warnings).toEqual([
+      'capture stores content with PII redaction turned off (capture.pii.enabled: false)',
+    ]);
     expect(policyFor({ headers: 'hash' }).warnings).toEqual(['capture.headers is hash but capture.headers_allow is empty, so no header is kept']);
   });
 
@@ -199,12 +209,26 @@ describe('parseCaptureRequest', () => {
 });
 
 describe('exclude_models', () => {
-  const policy = policyFor({ prompts: 'encrypted', headers: 'encrypted', headers_allow: ['user-agent'], exclude_models: ['gpt-4.1', 'claude-*', '*-preview', 'openai/*'] });
-
-  it.each(['gpt-4.1', 'GPT-4.1', 'claude-3-opus', 'claude-', 'o1-preview', 'openai/gpt-4o', 'OpenAI/x/y'])('excludes %s, keeping nothing but the envelope facts', (model) => {
-    const result = policy.apply({ ...CALL, model });
-    expect(result).toEqual({ excluded: true, modes: { prompts: 'none', responses: 'none', headers: 'none' }, content: {}, pii: { findings: {}, total: 0 }, notes: [] });
+  const policy = policyFor({
+    prompts: 'encrypted',
+    headers: 'encrypted',
+    headers_allow: ['user-agent'],
+    exclude_models: ['gpt-4.1', 'claude-*', '*-preview', 'openai/*'],
   });
+
+  it.each(['gpt-4.1', 'GPT-4.1', 'claude-3-opus', 'claude-', 'o1-preview', 'openai/gpt-4o', 'OpenAI/x/y'])(
+    'excludes %s, keeping nothing but the envelope facts',
+    (model) => {
+      const result = policy.apply({ ...CALL, model });
+      expect(result).toEqual({
+        excluded: true,
+        modes: { prompts: 'none', responses: 'none', headers: 'none' },
+        content: {},
+        pii: { findings: {}, total: 0 },
+        notes: [],
+      });
+    },
+  );
 
   it.each(['gpt-4x1', 'gpt-4.10', 'my-claude-3', 'o1-preview-2', 'azure/openai/gpt', undefined])('captures %s as configured', (model) => {
     const result = policy.apply({ ...CALL, model });

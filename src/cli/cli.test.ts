@@ -21,7 +21,9 @@ describe('llm-ledger CLI', () => {
     expect(code).toBe(0);
     expect(stdout).toMatch(/Recorded 13 calls through the gateway \(2 failed upstream, 1 blocked by policy\)/);
     expect(stdout).toMatch(/event request_blocked +gateway +blocked .* approved-models HTTP 403/);
-    expect(stdout).toMatch(/event policy_evaluated +policy .* codenames ESCALATE[\s\S]*event review_decided +review .* approved by demo-reviewer[\s\S]*event routing_success/);
+    expect(stdout).toMatch(
+      /event policy_evaluated +policy .* codenames ESCALATE[\s\S]*event review_decided +review .* approved by demo-reviewer[\s\S]*event routing_success/,
+    );
     expect(stdout).toMatch(/event routing_attempt_failed +router +error +gpt-4o-mini .* primary HTTP 500 then fallback\n.*event routing_fallback .* openai/);
     expect(stdout).toMatch(/OK: \d+ records verified/);
     expect(stdout).toMatch(/warning: No anchor is configured/);
@@ -54,7 +56,9 @@ describe('llm-ledger CLI', () => {
     db.close();
     const { code, stdout } = run(dir, 'stats', '--check');
     expect(code).toBe(1);
-    expect(stdout).toBe(`call_stats disagrees with the llm.call records at index ${idx}\nStats read this copy, not the records: their figures would be wrong. 'llm-ledger verify' reports it too.\n`);
+    expect(stdout).toBe(
+      `call_stats disagrees with the llm.call records at index ${idx}\nStats read this copy, not the records: their figures would be wrong. 'llm-ledger verify' reports it too.\n`,
+    );
     // verify checks the copy as well as the records.
     const verified = run(dir, 'verify');
     expect(verified.code).toBe(1);
@@ -85,7 +89,10 @@ describe('llm-ledger CLI', () => {
     const db = new DatabaseSync(join(dir, 'llm-ledger.db'));
     const { id } = db.prepare('SELECT id FROM records WHERE idx = 0').get() as { id: string };
     db.close();
-    expect(run(dir, 'prove', id, '--out', join(dir, 'missing', 'b.json'))).toMatchObject({ code: 2, stderr: expect.stringMatching(/cannot write the bundle to .*missing\/b\.json: ENOENT/) });
+    expect(run(dir, 'prove', id, '--out', join(dir, 'missing', 'b.json'))).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/cannot write the bundle to .*missing\/b\.json: ENOENT/),
+    });
     expect(run(dir, 'verify-proof', 'nope.json')).toMatchObject({ code: 2, stderr: expect.stringMatching(/cannot read the bundle nope\.json: ENOENT/) });
   });
 

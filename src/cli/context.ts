@@ -32,8 +32,16 @@ export interface WithLedgerOptions {
  * Loads the configuration, opens the ledger, runs one command on it, sets the exit code and
  * always closes it. Read-only unless `writable` is asked for: `run` then gets a `LedgerReader`.
  */
-export function withLedger(config: string | undefined, run: (ledger: Ledger, cfg: LedgerConfig) => Promise<number>, options: WithLedgerOptions & { writable: true }): Promise<void>;
-export function withLedger(config: string | undefined, run: (ledger: LedgerReader, cfg: LedgerConfig) => Promise<number>, options?: WithLedgerOptions & { writable?: false }): Promise<void>;
+export function withLedger(
+  config: string | undefined,
+  run: (ledger: Ledger, cfg: LedgerConfig) => Promise<number>,
+  options: WithLedgerOptions & { writable: true },
+): Promise<void>;
+export function withLedger(
+  config: string | undefined,
+  run: (ledger: LedgerReader, cfg: LedgerConfig) => Promise<number>,
+  options?: WithLedgerOptions & { writable?: false },
+): Promise<void>;
 export async function withLedger(
   config: string | undefined,
   run: (ledger: Ledger, cfg: LedgerConfig) => Promise<number>,
@@ -75,7 +83,9 @@ function requireExistingLedger(cfg: LedgerConfig, writable: boolean): void {
   // missing one would be created afresh, and every checkpoint would then look forged: refuse
   // instead of raising a false alarm.
   if ((writable || cfg.log.verifierKey === undefined) && !existsSync(cfg.log.signingKeyFile)) {
-    const readInstead = writable ? '' : "; or, to read and verify without the signing key, set log.verifier_key (or LLM_LEDGER_VERIFIER_KEY) to the ledger's published verifier key";
+    const readInstead = writable
+      ? ''
+      : "; or, to read and verify without the signing key, set log.verifier_key (or LLM_LEDGER_VERIFIER_KEY) to the ledger's published verifier key";
     throw new LedgerUnavailableError(
       `the ledger's signing key ${cfg.log.signingKeyFile} (log.signing_key_file) does not exist; without it the checkpoints cannot be ${writable ? 'signed' : 'checked'}. Point log.signing_key_file (or LLM_LEDGER_SIGNING_KEY_FILE) at the key this ledger was written with${readInstead}`,
     );

@@ -25,7 +25,16 @@ describe('CSV export format', () => {
   });
 
   it('has one cell per column and ends records with CRLF', () => {
-    const envelope = { v: 1, id: 'id-1', ts: '2026-01-01T00:00:00.000Z', kind: 'llm.call', traceId: 't', requestId: 'r', safety: { detectors: ['email', 'card'] }, metadata: { a: 1 } } as Envelope;
+    const envelope = {
+      v: 1,
+      id: 'id-1',
+      ts: '2026-01-01T00:00:00.000Z',
+      kind: 'llm.call',
+      traceId: 't',
+      requestId: 'r',
+      safety: { detectors: ['email', 'card'] },
+      metadata: { a: 1 },
+    } as Envelope;
     const row = csvRow(envelope, 7);
     expect(row.endsWith('\r\n')).toBe(true);
     expect(CSV_HEADER.split(',')).toHaveLength(CSV_COLUMNS.length);

@@ -45,7 +45,9 @@ const DEMO_KEY = 'sk-demo-simulated-0123456789abcdefghij';
 export async function sendDemoTraffic(gatewayUrl: string, sdks: DemoSdks, out: (line: string) => void, reviewerToken: string): Promise<DemoTraffic> {
   const openai = new sdks.OpenAI({ apiKey: DEMO_KEY, baseURL: `${gatewayUrl}/v1`, maxRetries: 0 });
   const anthropic = new sdks.Anthropic({ apiKey: DEMO_KEY, baseURL: gatewayUrl, maxRetries: 0 });
-  const as = (user: string, session: string, extra: Record<string, string> = {}) => ({ headers: { 'x-llm-ledger-user': user, 'x-llm-ledger-session': session, ...extra } });
+  const as = (user: string, session: string, extra: Record<string, string> = {}) => ({
+    headers: { 'x-llm-ledger-user': user, 'x-llm-ledger-session': session, ...extra },
+  });
   const ask = [{ role: 'user' as const, content: 'Say hello to the auditors.' }];
   let calls = 0;
   let failed = 0;
@@ -58,7 +60,9 @@ export async function sendDemoTraffic(gatewayUrl: string, sdks: DemoSdks, out: (
   show('alice', 'OpenAI chat, gpt-4o', `"${plain.choices[0]?.message.content ?? ''}"`);
 
   // gpt-4o-mini goes to the primary first, which fails this first call: the gateway falls back.
-  const { data: stream, response: streamed } = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: ask, stream: true, stream_options: { include_usage: true } }, as('bob', 's-2')).withResponse();
+  const { data: stream, response: streamed } = await openai.chat.completions
+    .create({ model: 'gpt-4o-mini', messages: ask, stream: true, stream_options: { include_usage: true } }, as('bob', 's-2'))
+    .withResponse();
   let chunks = 0;
   for await (const _chunk of stream) chunks++;
   show('bob', 'OpenAI chat, gpt-4o-mini, streamed (primary fails)', `${chunks} chunks, from the fallback`);
@@ -72,8 +76,14 @@ export async function sendDemoTraffic(gatewayUrl: string, sdks: DemoSdks, out: (
 
   // One agent turn: the model asks for a tool, the app runs it and asks again. One trace holds both.
   const agentTraceId = randomBytes(16).toString('hex');
-  const traced = (extra: Record<string, string> = {}) => as('alice', 's-1', { traceparent: `00-${agentTraceId}-${randomBytes(8).toString('hex')}-01`, ...extra });
-  const tools = [{ type: 'function' as const, function: { name: 'get_weather', description: 'Weather for a city', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }];
+  const traced = (extra: Record<string, string> = {}) =>
+    as('alice', 's-1', { traceparent: `00-${agentTraceId}-${randomBytes(8).toString('hex')}-01`, ...extra });
+  const tools = [
+    {
+      type: 'function' as const,
+      function: { name: 'get_weather', description: 'Weather for a city', parameters: { type: 'object', properties: { city: { type: 'string' } } } },
+    },
+  ];
   const question = [{ role: 'user' as const, content: 'What is the weather in Paris?' }];
   const toolTurn = await openai.chat.completions.create({ model: 'gpt-4o', messages: question, tools }, traced({ 'x-fake-scenario': 'tool' }));
   const toolCall = toolTurn.choices[0]!.message.tool_calls![0]!;
@@ -90,27 +100,47 @@ export async function sendDemoTraffic(gatewayUrl: string, sdks: DemoSdks, out: (
   const embeddings = await openai.embeddings.create({ model: 'text-embedding-3-small', input: ['first policy', 'second policy'] }, as('carol', 's-3'));
   show('carol', 'OpenAI embeddings, text-embedding-3-small', `${embeddings.data.length} vectors`);
 
-  await openai.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Email the summary to dana@example.com please.' }] }, as('alice', 's-1'));
+  await openai.chat.completions.create(
+    { model: 'gpt-4o', messages: [{ role: 'user', content: 'Email the summary to dana@example.com please.' }] },
+    as('alice', 's-1'),
+  );
   show('alice', 'OpenAI chat with an email address in the prompt', 'redacted before it went upstream');
 
   // A prompt about the codename waits for a reviewer; the demo plays the reviewer through the review API.
-  const escalated = openai.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Draft the Project Falcon announcement.' }] }, as('carol', 's-3')).withResponse();
+  const escalated = openai.chat.completions
+    .create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Draft the Project Falcon announcement.' }] }, as('carol', 's-3'))
+    .withResponse();
   const reviewer = { authorization: `Bearer ${reviewerToken}`, 'content-type': 'application/json' };
   const pending = await waitForPendingReview(gatewayUrl, reviewer);
-  await fetch(`${gatewayUrl}/v1/reviews/${pending}/approve`, { method: 'POST', headers: reviewer, body: JSON.stringify({ reason: 'announcement approved by legal' }) });
+  await fetch(`${gatewayUrl}/v1/reviews/${pending}/approve`, {
+    method: 'POST',
+    headers: reviewer,
+    body: JSON.stringify({ reason: 'announcement approved by legal' }),
+  });
   const { response: approved } = await escalated;
   show('carol', 'OpenAI chat about "Project Falcon" (escalated)', 'held until demo-reviewer approved it');
   const escalatedTraceId = approved.headers.get('x-trace-id')!;
 
   let blocked = 0;
-  const refused = (await openai.chat.completions.create({ model: 'gpt-3.5-turbo', messages: ask }, as('bob', 's-2')).catch((caught: unknown) => caught)) as { status?: number; headers?: Headers };
+  const refused = (await openai.chat.completions.create({ model: 'gpt-3.5-turbo', messages: ask }, as('bob', 's-2')).catch((caught: unknown) => caught)) as {
+    status?: number;
+    headers?: Headers;
+  };
   blocked++;
   show('bob', 'OpenAI chat, gpt-3.5-turbo (not on the allow list)', `HTTP ${refused.status ?? '?'}, blocked by approved-models`);
   const blockedTraceId = refused.headers?.get('x-trace-id') ?? '';
 
   for (const [user, what, call] of [
-    ['bob', 'OpenAI chat, gpt-4o (upstream fails)', () => openai.chat.completions.create({ model: 'gpt-4o', messages: ask }, as('bob', 's-2', { 'x-fake-scenario': 'error-500' }))],
-    ['carol', 'Anthropic messages (upstream overloaded)', () => anthropic.messages.create({ model: 'claude-sonnet-4-6', max_tokens: 64, messages: ask }, as('carol', 's-3', { 'x-fake-scenario': 'error-529' }))],
+    [
+      'bob',
+      'OpenAI chat, gpt-4o (upstream fails)',
+      () => openai.chat.completions.create({ model: 'gpt-4o', messages: ask }, as('bob', 's-2', { 'x-fake-scenario': 'error-500' })),
+    ],
+    [
+      'carol',
+      'Anthropic messages (upstream overloaded)',
+      () => anthropic.messages.create({ model: 'claude-sonnet-4-6', max_tokens: 64, messages: ask }, as('carol', 's-3', { 'x-fake-scenario': 'error-529' })),
+    ],
   ] as const) {
     const error = await (call() as Promise<unknown>).then(
       () => undefined,

@@ -24,7 +24,14 @@ function demoGatewayConfig(upstreamUrl: string, primaryUrl: string, reviewerToke
       policies: [
         { name: 'approved-models', type: 'models', allow: ['gpt-4o*', 'gpt-4.1*', 'claude-*', 'text-embedding-*'] },
         { name: 'pii', type: 'pii', detectors: ['email', 'card', 'iban'], checkpoints: ['request'], action: 'redact' },
-        { name: 'codenames', type: 'pattern', patterns: [{ name: 'codename', regex: 'project\\s+falcon', flags: 'i' }], checkpoints: ['request'], action: 'escalate', review: { mode: 'hold', timeout_ms: 30_000 } },
+        {
+          name: 'codenames',
+          type: 'pattern',
+          patterns: [{ name: 'codename', regex: 'project\\s+falcon', flags: 'i' }],
+          checkpoints: ['request'],
+          action: 'escalate',
+          review: { mode: 'hold', timeout_ms: 30_000 },
+        },
       ],
       review: { reviewers: [{ name: 'demo-reviewer', sha256: createHash('sha256').update(reviewerToken).digest('hex') }], poll_interval_ms: 100 },
     },
@@ -47,7 +54,9 @@ export async function runDemo(ledger: Ledger, out: (line: string) => void): Prom
   try {
     const gateway = await startGateway({ ledger, config: demoGatewayConfig(upstream.url, primary.url, reviewerToken), log: (line) => out(`  ${line}`) });
     try {
-      out(`llm-ledger demo: the gateway (${gateway.url}) in front of a simulated OpenAI and Anthropic (${upstream.url}), recording into ${printable(ledger.location)}`);
+      out(
+        `llm-ledger demo: the gateway (${gateway.url}) in front of a simulated OpenAI and Anthropic (${upstream.url}), recording into ${printable(ledger.location)}`,
+      );
       out('Policies: approved-models (allow list), pii (redacts prompts), codenames (escalates to review); gpt-4o-mini routed primary -> openai.\n');
       out('$ # traffic through the gateway, with the official openai and @anthropic-ai/sdk clients');
       traffic = await sendDemoTraffic(gateway.url, sdks, out, reviewerToken);
@@ -59,14 +68,18 @@ export async function runDemo(ledger: Ledger, out: (line: string) => void): Prom
     await primary.close();
   }
   await ledger.flush();
-  out(`\nRecorded ${traffic.calls} calls through the gateway (${traffic.failed} failed upstream, ${traffic.blocked} blocked by policy), each with its trace of events.\n`);
+  out(
+    `\nRecorded ${traffic.calls} calls through the gateway (${traffic.failed} failed upstream, ${traffic.blocked} blocked by policy), each with its trace of events.\n`,
+  );
 
   out('$ llm-ledger search --user alice --kind llm.call --limit 5');
   const { records } = await ledger.search({ user: 'alice', kind: 'llm.call', limit: 5 });
   const indexWidth = Math.max(0, ...records.map((r) => String(r.index).length)) + 1;
   for (const { index, envelope: e } of records) {
     const tokens = `${e.inputTokens ?? 0}/${e.outputTokens ?? 0} tokens`;
-    out(`  ${`#${index}`.padEnd(indexWidth)}  ${e.ts}  ${printable(e.model).padEnd(18)} ${printable(e.endpoint).padEnd(16)} ${String(e.status).padEnd(7)} ${tokens.padEnd(14)} $${(e.costUsd ?? 0).toFixed(6)}`);
+    out(
+      `  ${`#${index}`.padEnd(indexWidth)}  ${e.ts}  ${printable(e.model).padEnd(18)} ${printable(e.endpoint).padEnd(16)} ${String(e.status).padEnd(7)} ${tokens.padEnd(14)} $${(e.costUsd ?? 0).toFixed(6)}`,
+    );
   }
 
   for (const [what, traceId] of [
@@ -82,7 +95,9 @@ export async function runDemo(ledger: Ledger, out: (line: string) => void): Prom
   out('\n$ llm-ledger stats --by model');
   const stats = await ledger.stats({ by: 'model' });
   for (const row of [...stats.groups, stats.totals]) {
-    out(`  ${printable(row.key).padEnd(24)} ${String(row.requests).padStart(4)} calls  ${String(row.inputTokens + row.outputTokens).padStart(6)} tokens  $${row.costUsd.toFixed(6)}  p50 ${row.latencyP50} ms  errors ${(row.errorRate * 100).toFixed(1)}%`);
+    out(
+      `  ${printable(row.key).padEnd(24)} ${String(row.requests).padStart(4)} calls  ${String(row.inputTokens + row.outputTokens).padStart(6)} tokens  $${row.costUsd.toFixed(6)}  p50 ${row.latencyP50} ms  errors ${(row.errorRate * 100).toFixed(1)}%`,
+    );
   }
 
   out('\n$ llm-ledger verify');

@@ -30,7 +30,8 @@ interface Listed {
   envelope: { id: string; kind: string; user?: string; metadata?: Record<string, unknown> };
 }
 
-const search = (dir: string, ...args: string[]) => (JSON.parse(run(dir, ['search', '--json', '--limit', '1000', ...args]).stdout) as { records: Listed[] }).records;
+const search = (dir: string, ...args: string[]) =>
+  (JSON.parse(run(dir, ['search', '--json', '--limit', '1000', ...args]).stdout) as { records: Listed[] }).records;
 const idOf = (dir: string, user: string) => search(dir, '--user', user, '--kind', 'llm.call')[0]!.envelope.id;
 const reveal = (dir: string, id: string) => run(dir, ['show', id, '--reveal', '--reason', 'test', '--json']);
 
@@ -45,8 +46,17 @@ describe('writing commands where there is no ledger', () => {
   it('erase, cleanup and show --reveal refuse with exit 3 and create nothing, before asking anything', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'llm-ledger.yaml'), 'store:\n  path: ./ledger.db\n');
-    for (const args of [['erase', '--user', 'alice'], ['erase', '--user', 'alice', '--yes'], ['cleanup'], ['show', '01900000-0000-7000-8000-000000000000', '--reveal', '--reason', 'x']]) {
-      expect(run(dir, args), args.join(' ')).toMatchObject({ code: 3, stdout: '', stderr: expect.stringMatching(/^llm-ledger: no ledger at .*ledger\.db \(store\.path\)/) });
+    for (const args of [
+      ['erase', '--user', 'alice'],
+      ['erase', '--user', 'alice', '--yes'],
+      ['cleanup'],
+      ['show', '01900000-0000-7000-8000-000000000000', '--reveal', '--reason', 'x'],
+    ]) {
+      expect(run(dir, args), args.join(' ')).toMatchObject({
+        code: 3,
+        stdout: '',
+        stderr: expect.stringMatching(/^llm-ledger: no ledger at .*ledger\.db \(store\.path\)/),
+      });
     }
     expect(readdirSync(dir)).toEqual(['llm-ledger.yaml']);
   });
@@ -56,7 +66,12 @@ describe('erase', () => {
   let dir = '';
   beforeAll(async () => {
     dir = await ledgerDir(
-      [call(ago(0), { user: 'alice' }, 'a1'), call(ago(0), { user: 'alice' }, 'a2'), call(ago(0), { user: 'bob' }, 'b1'), call(ago(0), { tenant: 'acme' }, 't1')],
+      [
+        call(ago(0), { user: 'alice' }, 'a1'),
+        call(ago(0), { user: 'alice' }, 'a2'),
+        call(ago(0), { user: 'bob' }, 'b1'),
+        call(ago(0), { tenant: 'acme' }, 't1'),
+      ],
       ENCRYPTED,
       {},
       withKek,
@@ -64,7 +79,11 @@ describe('erase', () => {
   }, 60_000);
 
   it('refuses without confirmation off a terminal, and with a wrong answer on one; nothing is erased', () => {
-    expect(run(dir, ['erase', '--user', 'alice'])).toMatchObject({ code: 2, stdout: '', stderr: expect.stringMatching(/stdin is not a terminal; pass --yes to confirm/) });
+    expect(run(dir, ['erase', '--user', 'alice'])).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: expect.stringMatching(/stdin is not a terminal; pass --yes to confirm/),
+    });
     const declined = onTerminal(dir, 'alicia', 'erase', '--user', 'alice');
     expect(declined.output).toMatch(/Erase every stored prompt, response and header of user alice\? .*cannot be undone/);
     expect(declined.output).toMatch(/not confirmed; nothing was erased/);
@@ -77,7 +96,9 @@ describe('erase', () => {
     const aliceId = idOf(dir, 'alice');
     const confirmed = onTerminal(dir, 'alice', 'erase', '--user', 'alice');
     expect(confirmed.code).toBe(0);
-    expect(confirmed.output).toMatch(/Erased user alice: 1 data key\(s\) destroyed, 2 content item\(s\) deleted\.\r?\nRecorded as erasure record \S+; envelopes are kept/);
+    expect(confirmed.output).toMatch(
+      /Erased user alice: 1 data key\(s\) destroyed, 2 content item\(s\) deleted\.\r?\nRecorded as erasure record \S+; envelopes are kept/,
+    );
     const [erasure] = search(dir, '--kind', 'erasure');
     expect(erasure!.envelope).toMatchObject({ user: 'alice', metadata: { subject: 'user:alice', keysDestroyed: 1, contentDeleted: 2 } });
 
@@ -92,7 +113,9 @@ describe('erase', () => {
     expect(code).toBe(0);
     expect(JSON.parse(stdout)).toMatchObject({ subject: 'tenant:acme', keysDestroyed: 1, contentDeleted: 1, erasureRecordId: expect.any(String) });
     // Erasing again is harmless and says nothing was left.
-    expect(run(dir, ['erase', '--tenant', 'acme', '--yes']).stdout).toMatch(/0 data key\(s\) destroyed, 0 content item\(s\) deleted \(nothing was stored for it\)/);
+    expect(run(dir, ['erase', '--tenant', 'acme', '--yes']).stdout).toMatch(
+      /0 data key\(s\) destroyed, 0 content item\(s\) deleted \(nothing was stored for it\)/,
+    );
   });
 
   it('needs exactly one of --user or --tenant', () => {
@@ -107,11 +130,7 @@ describe('cleanup', () => {
   let dir = '';
   beforeAll(async () => {
     dir = await ledgerDir(
-      [
-        call(ago(100), { user: 'alice' }, 'old'),
-        call(ago(45), { user: 'bob' }, 'middle'),
-        call(ago(0), { user: 'alice' }, 'new'),
-      ],
+      [call(ago(100), { user: 'alice' }, 'old'), call(ago(45), { user: 'bob' }, 'middle'), call(ago(0), { user: 'alice' }, 'new')],
       `${ENCRYPTED}retention:\n  content_days: 30\n  envelope_days: 60\n`,
       {},
       withKek,
@@ -130,7 +149,10 @@ describe('cleanup', () => {
 
     expect(search(dir).map((r) => r.index)).toEqual([3, 2, 1]);
     expect(search(dir, '--kind', 'retention')[0]!.envelope.metadata).toMatchObject({ content: { deleted: 2 }, envelopes: { from: 0, below: 1, count: 1 } });
-    expect(reveal(dir, search(dir).find((r) => r.index === 1)!.envelope.id)).toMatchObject({ code: 4, stderr: expect.stringMatching(/expired under retention/) });
+    expect(reveal(dir, search(dir).find((r) => r.index === 1)!.envelope.id)).toMatchObject({
+      code: 4,
+      stderr: expect.stringMatching(/expired under retention/),
+    });
     expect(JSON.parse(reveal(dir, kept).stdout)).toMatchObject({ content: { input: 'prompt new' } });
     expect(run(dir, ['verify'])).toMatchObject({ code: 0, stdout: expect.stringMatching(/^OK: /) });
     expect(run(dir, ['prove', kept, '--out', 'kept.json']).code).toBe(0);
@@ -140,7 +162,9 @@ describe('cleanup', () => {
   it('says so when nothing has expired, as text and as JSON', () => {
     const { code, stdout } = run(dir, ['cleanup']);
     expect(code).toBe(0);
-    expect(stdout).toMatch(/Content: 0 item\(s\) older than .* deleted\.\nEnvelopes: none older than .* to prune\.\nNothing was removed, so no retention record was added\.\n$/);
+    expect(stdout).toMatch(
+      /Content: 0 item\(s\) older than .* deleted\.\nEnvelopes: none older than .* to prune\.\nNothing was removed, so no retention record was added\.\n$/,
+    );
     const json = JSON.parse(run(dir, ['cleanup', '--json']).stdout) as { retention: { contentDays: number }; passes: unknown[] };
     expect(json.retention.contentDays).toBe(30);
     expect(json.passes).toEqual([{}]);
@@ -148,6 +172,8 @@ describe('cleanup', () => {
 
   it('reports periods kept forever', async () => {
     const forever = await ledgerDir([call(ago(4000), { user: 'x' }, 'ancient')], 'retention:\n  content_days: forever\n  envelope_days: forever\n');
-    expect(run(forever, ['cleanup']).stdout).toBe('Retention (preset standard): content forever, envelopes forever.\nContent: kept forever.\nEnvelopes: kept forever.\nNothing was removed, so no retention record was added.\n');
+    expect(run(forever, ['cleanup']).stdout).toBe(
+      'Retention (preset standard): content forever, envelopes forever.\nContent: kept forever.\nEnvelopes: kept forever.\nNothing was removed, so no retention record was added.\n',
+    );
   });
 });

@@ -30,7 +30,18 @@ export function searchTable(records: readonly LoggedRecord[]): string {
       { header: 'COST', align: 'right' },
       { header: 'ID' },
     ],
-    records.map(({ index, envelope: e }) => [index, e.ts, what(e), dash(e.user), dash(e.model), dash(e.status), tokens(e), ms(e.latencyMs), usd(e.costUsd), e.id]),
+    records.map(({ index, envelope: e }) => [
+      index,
+      e.ts,
+      what(e),
+      dash(e.user),
+      dash(e.model),
+      dash(e.status),
+      tokens(e),
+      ms(e.latencyMs),
+      usd(e.costUsd),
+      e.id,
+    ]),
   );
 }
 
@@ -67,7 +78,16 @@ export function timelineTable(records: readonly LoggedRecord[]): string {
       { header: 'LATENCY', align: 'right' },
       { header: 'DETAIL' },
     ],
-    records.map(({ index, envelope: e }) => [`+${Date.parse(e.ts) - start} ms`, index, what(e), dash(e.component), dash(e.status), dash(e.model), ms(e.latencyMs), detail(e)]),
+    records.map(({ index, envelope: e }) => [
+      `+${Date.parse(e.ts) - start} ms`,
+      index,
+      what(e),
+      dash(e.component),
+      dash(e.status),
+      dash(e.model),
+      ms(e.latencyMs),
+      detail(e),
+    ]),
   );
 }
 

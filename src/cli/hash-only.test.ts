@@ -106,7 +106,8 @@ async function mcpOutputs(dir: string, id: string): Promise<string[]> {
 describe('what no query command or MCP tool ever prints', () => {
   it('hash-only capture (the default): no prompt, response, header or API key in any output, nor in the ledger files', async () => {
     const dir = await ledgerDir(calls(), 'capture:\n  headers: hash\n  headers_allow: [x-team]\n');
-    const id = (JSON.parse(run(dir, ['search', '--kind', 'llm.call', '--json']).stdout) as { records: { envelope: { id: string; apiKeyPrefix: string } }[] }).records[0]!.envelope;
+    const id = (JSON.parse(run(dir, ['search', '--kind', 'llm.call', '--json']).stdout) as { records: { envelope: { id: string; apiKeyPrefix: string } }[] })
+      .records[0]!.envelope;
     // The prefix is kept and is all that is kept of the key.
     expect(API_KEY.startsWith(id.apiKeyPrefix)).toBe(true);
     expect(id.apiKeyPrefix.length).toBeLessThan(12);
@@ -132,7 +133,12 @@ describe('what no query command or MCP tool ever prints', () => {
 
   it('encrypted capture: the text is stored, but only show --reveal by a key holder ever prints it', async () => {
     const kek = (d: string) => writeFileSync(join(d, 'k.kek'), `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
-    const dir = await ledgerDir(calls(), 'capture:\n  prompts: encrypted\n  responses: encrypted\n  headers: encrypted\n  headers_allow: [x-team]\nencryption:\n  kek_file: ./k.kek\n', {}, kek);
+    const dir = await ledgerDir(
+      calls(),
+      'capture:\n  prompts: encrypted\n  responses: encrypted\n  headers: encrypted\n  headers_allow: [x-team]\nencryption:\n  kek_file: ./k.kek\n',
+      {},
+      kek,
+    );
     const id = (JSON.parse(run(dir, ['search', '--kind', 'llm.call', '--json']).stdout) as { records: { envelope: { id: string } }[] }).records[0]!.envelope.id;
 
     for (const [command, output] of Object.entries(everyOutput(dir, id))) expect(forbidden(output), command).toEqual([]);

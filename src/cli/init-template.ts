@@ -8,7 +8,9 @@ import { PRESET_DAYS, RETENTION_PRESETS } from '../config/retention.js';
  * retention presets come from the code, so the comments cannot drift from them.
  */
 export function initTemplate(): string {
-  const presets = RETENTION_PRESETS.map((p) => `#   ${p.padEnd(8)} content ${PRESET_DAYS[p].content} days, envelopes ${PRESET_DAYS[p].envelope} days`).join('\n');
+  const presets = RETENTION_PRESETS.map((p) => `#   ${p.padEnd(8)} content ${PRESET_DAYS[p].content} days, envelopes ${PRESET_DAYS[p].envelope} days`).join(
+    '\n',
+  );
   return `# llm-ledger configuration, written by 'llm-ledger init'.
 # Every value below is the default; edit what you need. Unknown keys are errors (with the nearest
 # valid name suggested). Relative paths resolve against this file's directory. String values may

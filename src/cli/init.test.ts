@@ -27,7 +27,16 @@ describe('init', () => {
     const dir = tempDir();
     run(dir, ['init'], { noConfig: true });
     const text = readFileSync(join(dir, 'llm-ledger.yaml'), 'utf8');
-    const optional = [['store', 'url'], ['log', 'anchor'], ['log', 'anchor', 'path'], ['capture', 'pii', 'enabled'], ['encryption', 'kek_file'], ['retention', 'content_days'], ['retention', 'envelope_days'], ['gateway', 'providers', 'openai', 'api_key']];
+    const optional = [
+      ['store', 'url'],
+      ['log', 'anchor'],
+      ['log', 'anchor', 'path'],
+      ['capture', 'pii', 'enabled'],
+      ['encryption', 'kek_file'],
+      ['retention', 'content_days'],
+      ['retention', 'envelope_days'],
+      ['gateway', 'providers', 'openai', 'api_key'],
+    ];
     for (const path of [...settingNames(defaultConfig(dir)), ...optional]) {
       expect(text, path.join('.')).toMatch(new RegExp(`^\\s*(#\\s*)?${path.at(-1)}:`, 'm'));
     }
@@ -40,12 +49,18 @@ describe('init', () => {
   it('refuses to overwrite without --force, and writes where --config or the argument says', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'llm-ledger.yaml'), 'store:\n  type: jsonl\n');
-    expect(run(dir, ['init'], { noConfig: true })).toMatchObject({ code: 2, stderr: expect.stringMatching(/llm-ledger.yaml already exists; edit it, or add --force/) });
+    expect(run(dir, ['init'], { noConfig: true })).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/llm-ledger.yaml already exists; edit it, or add --force/),
+    });
     expect(readFileSync(join(dir, 'llm-ledger.yaml'), 'utf8')).toBe('store:\n  type: jsonl\n');
     expect(run(dir, ['init', '--force'], { noConfig: true }).code).toBe(0);
     expect(readFileSync(join(dir, 'llm-ledger.yaml'), 'utf8')).toMatch(/^# llm-ledger configuration/);
 
-    expect(run(dir, ['--config', 'etc/ledger.yaml', 'init'], { noConfig: true })).toMatchObject({ code: 2, stderr: expect.stringMatching(/cannot write .*etc\/ledger.yaml/) });
+    expect(run(dir, ['--config', 'etc/ledger.yaml', 'init'], { noConfig: true })).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/cannot write .*etc\/ledger.yaml/),
+    });
     expect(run(dir, ['init', 'other.yaml'], { noConfig: true }).stdout).toMatch(/llm-ledger --config .*other.yaml serve/);
     expect(loadConfig({ path: join(dir, 'other.yaml'), env: {} })).toEqual(defaultConfig(dir));
   });
@@ -54,7 +69,10 @@ describe('init', () => {
     const dir = tempDir();
     run(dir, ['init'], { noConfig: true });
     // Queries do not create a ledger: before the first record there is none, and they say where they looked.
-    expect(run(dir, ['search'], { noConfig: true })).toMatchObject({ code: 3, stderr: expect.stringMatching(new RegExp(`no ledger at ${join(dir, 'llm-ledger.db')} \\(store.path\\)`)) });
+    expect(run(dir, ['search'], { noConfig: true })).toMatchObject({
+      code: 3,
+      stderr: expect.stringMatching(new RegExp(`no ledger at ${join(dir, 'llm-ledger.db')} \\(store.path\\)`)),
+    });
     expect(readdirSync(dir)).toEqual(['llm-ledger.yaml']);
     await recordInto(dir, [{ model: 'gpt-4o', user: 'alice' }]);
     expect(run(dir, ['search', '--json'], { noConfig: true }).code).toBe(0);

@@ -35,7 +35,10 @@ export function currentKeks(cfg: LedgerConfig, env: NodeJS.ProcessEnv = process.
   try {
     if (kekFile !== undefined) current = { source: 'file', path: kekFile, kek: kekFromFile(kekFile) };
     else if (env[kekEnv]?.trim()) current = { source: 'env', variable: kekEnv, kek: kekFromEnv(env, kekEnv) };
-    else throw new UsageError(`no key-encryption key is configured (neither encryption.kek_file nor ${kekEnv}), so there is nothing to rotate; create one with: llm-ledger keys generate`);
+    else
+      throw new UsageError(
+        `no key-encryption key is configured (neither encryption.kek_file nor ${kekEnv}), so there is nothing to rotate; create one with: llm-ledger keys generate`,
+      );
     const previous = previousKekFiles.map(kekFromFile);
     new KekRing([...previous, current.kek]);
     return { current, previous };
@@ -47,7 +50,10 @@ export function currentKeks(cfg: LedgerConfig, env: NodeJS.ProcessEnv = process.
 
 /** A fresh key file name beside `dir`, stamped with the UTC time so rotations sort in order. */
 export function rotatedKekPath(dir: string, now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return join(dir, `llm-ledger-${stamp}.kek`);
 }
 
@@ -64,7 +70,11 @@ function asWritten(configPath: string, file: string): string {
  * key in it loaded) before the file is replaced atomically, with its mode kept. Returns the
  * reason when it cannot be done safely; the caller then prints instructions instead.
  */
-export function updateConfigForRotation(configPath: string, newKekFile: string, env: NodeJS.ProcessEnv = process.env): { updated: true } | { updated: false; why: string } {
+export function updateConfigForRotation(
+  configPath: string,
+  newKekFile: string,
+  env: NodeJS.ProcessEnv = process.env,
+): { updated: true } | { updated: false; why: string } {
   const text = readFileSync(configPath, 'utf8');
   const doc = parseDocument(text);
   if (doc.errors.length > 0) return { updated: false, why: `${configPath} does not parse as YAML` };
@@ -75,7 +85,8 @@ export function updateConfigForRotation(configPath: string, newKekFile: string, 
 
   const previous = doc.getIn(['encryption', 'previous_kek_files'], true);
   if (isSeq(previous)) previous.add(doc.createNode(oldWritten));
-  else if (previous === undefined || (isScalar(previous) && previous.value === null)) doc.setIn(['encryption', 'previous_kek_files'], doc.createNode([oldWritten]));
+  else if (previous === undefined || (isScalar(previous) && previous.value === null))
+    doc.setIn(['encryption', 'previous_kek_files'], doc.createNode([oldWritten]));
   else return { updated: false, why: `encryption.previous_kek_files in ${configPath} is not a list` };
   kekNode.value = asWritten(configPath, newKekFile);
   const updated = String(doc);

@@ -13,7 +13,8 @@ encryption:
   kek_file: ./first.kek   # created by keys generate
 `;
 
-const reveal = (dir: string, id: string, env?: NodeJS.ProcessEnv) => run(dir, ['show', id, '--reveal', '--reason', 'rotation check', '--json'], env ? { env } : {});
+const reveal = (dir: string, id: string, env?: NodeJS.ProcessEnv) =>
+  run(dir, ['show', id, '--reveal', '--reason', 'rotation check', '--json'], env ? { env } : {});
 const revealed = (dir: string, id: string) => (JSON.parse(reveal(dir, id).stdout) as { content: { input: string } }).content.input;
 
 describe('keys generate', () => {
@@ -30,7 +31,10 @@ describe('keys generate', () => {
     expect(stdout).not.toContain(key);
     expect(stdout).not.toContain(Buffer.from(key, 'hex').toString('base64'));
 
-    const second = JSON.parse(run(dir, ['keys', 'generate', '--out', 'keys/second.kek', '--json'], { noConfig: true }).stdout) as { path: string; kekId: string };
+    const second = JSON.parse(run(dir, ['keys', 'generate', '--out', 'keys/second.kek', '--json'], { noConfig: true }).stdout) as {
+      path: string;
+      kekId: string;
+    };
     expect(second).toEqual({ path: join(dir, 'keys', 'second.kek'), kekId: expect.stringMatching(/^kek-[0-9a-f]{16}$/) });
     expect(readFileSync(second.path, 'utf8').trim()).not.toBe(key);
   });
@@ -74,7 +78,9 @@ describe('keys rotate', () => {
 
     // A second rotation appends to the list, oldest first.
     expect(run(dir, ['keys', 'rotate', '--out', 'third.kek']).code).toBe(0);
-    expect(readFileSync(join(dir, 'llm-ledger.yaml'), 'utf8')).toContain(`  kek_file: ./third.kek # created by keys generate\n  previous_kek_files:\n    - ./first.kek\n    - ./${name}\n`);
+    expect(readFileSync(join(dir, 'llm-ledger.yaml'), 'utf8')).toContain(
+      `  kek_file: ./third.kek # created by keys generate\n  previous_kek_files:\n    - ./first.kek\n    - ./${name}\n`,
+    );
     expect(revealed(dir, before!)).toBe('before rotation');
     expect(revealed(dir, after!)).toBe('after rotation');
 
@@ -116,11 +122,16 @@ describe('keys rotate', () => {
     const config = readFileSync(join(dir, 'llm-ledger.yaml'), 'utf8');
     const viaVariable = run(dir, ['keys', 'rotate'], { env: { KEK_PATH: join(dir, 'env.kek') } });
     expect(viaVariable.code).toBe(0);
-    expect(viaVariable.stdout).toMatch(/The config file was not changed \(encryption.kek_file in .* is taken from the environment \(\$\{KEK_PATH\}\)\)\. To finish the rotation:\n {2}1\. in llm-ledger.yaml, under encryption, set kek_file: /);
+    expect(viaVariable.stdout).toMatch(
+      /The config file was not changed \(encryption.kek_file in .* is taken from the environment \(\$\{KEK_PATH\}\)\)\. To finish the rotation:\n {2}1\. in llm-ledger.yaml, under encryption, set kek_file: /,
+    );
     expect(readFileSync(join(dir, 'llm-ledger.yaml'), 'utf8')).toBe(config);
 
     const none = await ledgerDir([], '');
-    expect(run(none, ['keys', 'rotate'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/no key-encryption key is configured .*nothing to rotate; create one with: llm-ledger keys generate/) });
+    expect(run(none, ['keys', 'rotate'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/no key-encryption key is configured .*nothing to rotate; create one with: llm-ledger keys generate/),
+    });
   });
 
   it('refuses to start from a key file others can read', () => {

@@ -72,7 +72,12 @@ program
   .action(async (opts: { port?: number }) => {
     // Loaded on demand: no other command needs the gateway.
     const { serve } = await import('../gateway/http/serve.js');
-    process.exitCode = await serve({ ...(config() === undefined ? {} : { configPath: config()! }), ...(opts.port === undefined ? {} : { port: opts.port }), out, err: (line) => process.stderr.write(`${line}\n`) });
+    process.exitCode = await serve({
+      ...(config() === undefined ? {} : { configPath: config()! }),
+      ...(opts.port === undefined ? {} : { port: opts.port }),
+      out,
+      err: (line) => process.stderr.write(`${line}\n`),
+    });
   });
 
 program.parseAsync().catch((err: Error) => {

@@ -10,12 +10,68 @@ const EVIL_MODEL = 'evil\u001b[2J\nFAKE: verify OK\u009b31m';
 const RECENT = new Date(Date.now() - 10 * 60_000).toISOString();
 
 const KNOWN: RecordInput[] = [
-  { timestamp: '2026-03-01T09:00:00.000Z', provider: 'openai', model: 'gpt-4o', user: 'alice', session: 's1', apiKey: 'sk-alpha-0123456789abcdefghij', status: 'success', inputTokens: 100, outputTokens: 20, latencyMs: 400, costUsd: 0.0012, traceId: 'trace-a', requestId: 'req-a' },
+  {
+    timestamp: '2026-03-01T09:00:00.000Z',
+    provider: 'openai',
+    model: 'gpt-4o',
+    user: 'alice',
+    session: 's1',
+    apiKey: 'sk-alpha-0123456789abcdefghij',
+    status: 'success',
+    inputTokens: 100,
+    outputTokens: 20,
+    latencyMs: 400,
+    costUsd: 0.0012,
+    traceId: 'trace-a',
+    requestId: 'req-a',
+  },
   { timestamp: '2026-03-01T09:00:00.120Z', kind: 'event', eventType: 'policy_evaluated', component: 'policy', traceId: 'trace-a', requestId: 'req-a' },
-  { timestamp: '2026-03-01T09:00:00.450Z', kind: 'event', eventType: 'request_completed', component: 'gateway', traceId: 'trace-a', requestId: 'req-a', status: 'success' },
-  { timestamp: '2026-03-02T10:00:00.000Z', provider: 'anthropic', model: 'claude-sonnet-4', user: 'bob', status: 'error', error: 'upstream said "no", then\nfailed, badly', inputTokens: 50, latencyMs: 900, traceId: 'trace-b', requestId: 'req-b' },
-  { timestamp: '2026-03-03T11:00:00.000Z', provider: 'openai', model: EVIL_MODEL, user: '=cmd|calc', status: 'blocked', inputTokens: 7, latencyMs: 5, metadata: { note: 'meta\u001b]0;pwned\u0007' }, traceId: 'trace-c', requestId: 'req-c' },
-  { timestamp: RECENT, provider: 'openai', model: 'gpt-4o', user: 'alice', status: 'success', inputTokens: 30, outputTokens: 3, latencyMs: 200, costUsd: 0.0004, traceId: 'trace-d', requestId: 'req-d' },
+  {
+    timestamp: '2026-03-01T09:00:00.450Z',
+    kind: 'event',
+    eventType: 'request_completed',
+    component: 'gateway',
+    traceId: 'trace-a',
+    requestId: 'req-a',
+    status: 'success',
+  },
+  {
+    timestamp: '2026-03-02T10:00:00.000Z',
+    provider: 'anthropic',
+    model: 'claude-sonnet-4',
+    user: 'bob',
+    status: 'error',
+    error: 'upstream said "no", then\nfailed, badly',
+    inputTokens: 50,
+    latencyMs: 900,
+    traceId: 'trace-b',
+    requestId: 'req-b',
+  },
+  {
+    timestamp: '2026-03-03T11:00:00.000Z',
+    provider: 'openai',
+    model: EVIL_MODEL,
+    user: '=cmd|calc',
+    status: 'blocked',
+    inputTokens: 7,
+    latencyMs: 5,
+    metadata: { note: 'meta\u001b]0;pwned\u0007' },
+    traceId: 'trace-c',
+    requestId: 'req-c',
+  },
+  {
+    timestamp: RECENT,
+    provider: 'openai',
+    model: 'gpt-4o',
+    user: 'alice',
+    status: 'success',
+    inputTokens: 30,
+    outputTokens: 3,
+    latencyMs: 200,
+    costUsd: 0.0004,
+    traceId: 'trace-d',
+    requestId: 'req-d',
+  },
 ];
 
 interface Json {
@@ -47,20 +103,38 @@ describe('llm-ledger query commands', () => {
     });
 
     it.each<[string[], number[]]>([
-      [['--user', 'alice'], [5, 0]],
+      [
+        ['--user', 'alice'],
+        [5, 0],
+      ],
       [['--provider', 'anthropic'], [3]],
       [['--status', 'error'], [3]],
-      [['--kind', 'event'], [2, 1]],
+      [
+        ['--kind', 'event'],
+        [2, 1],
+      ],
       [['--event-type', 'policy_evaluated'], [1]],
-      [['--trace', 'trace-a'], [2, 1, 0]],
+      [
+        ['--trace', 'trace-a'],
+        [2, 1, 0],
+      ],
       [['--request-id', 'req-b'], [3]],
       [['--session', 's1'], [0]],
       [['--key-prefix', 'sk-al'], [0]],
-      [['--since', '2026-03-02'], [5, 4, 3]],
-      [['--since', '2026-03-01T09:00:00.120Z', '--until', '2026-03-02T10:00:00Z'], [2, 1]],
+      [
+        ['--since', '2026-03-02'],
+        [5, 4, 3],
+      ],
+      [
+        ['--since', '2026-03-01T09:00:00.120Z', '--until', '2026-03-02T10:00:00Z'],
+        [2, 1],
+      ],
       [['--since', '2026-03-01T10:00:00.120+01:00', '--until', '2026-03-01T09:00:00.121Z'], [1]],
       [['--since', '1h'], [5]],
-      [['--until', '30d', '--kind', 'llm.call'], [4, 3, 0]],
+      [
+        ['--until', '30d', '--kind', 'llm.call'],
+        [4, 3, 0],
+      ],
       [['--model', 'gpt-4o', '--user', 'bob'], []],
     ])('filters %j', (args, expected) => {
       const { code, stdout } = run(dir, 'search', '--json', ...args);
@@ -85,7 +159,9 @@ describe('llm-ledger query commands', () => {
       const { code, stdout, stderr } = run(dir, 'search', flag, value);
       expect(code).toBe(2);
       expect(stdout).toBe('');
-      expect(stderr).toMatch(new RegExp(`${flag} "${value}" is not a date: use an ISO 8601 date or time in UTC .*or a relative age \\(30s, 15m, 24h, 7d, 2w\\)`));
+      expect(stderr).toMatch(
+        new RegExp(`${flag} "${value}" is not a date: use an ISO 8601 date or time in UTC .*or a relative age \\(30s, 15m, 24h, 7d, 2w\\)`),
+      );
     });
 
     it.each([
@@ -176,7 +252,10 @@ describe('llm-ledger query commands', () => {
     });
 
     it('prints the report as JSON and takes the search filters', () => {
-      const report = JSON.parse(run(dir, 'stats', '--by', 'model', '--until', '2026-03-03', '--json').stdout) as { totals: { requests: number }; groups: { key: string }[] };
+      const report = JSON.parse(run(dir, 'stats', '--by', 'model', '--until', '2026-03-03', '--json').stdout) as {
+        totals: { requests: number };
+        groups: { key: string }[];
+      };
       expect(report.totals.requests).toBe(2);
       expect(report.groups.map((g) => g.key)).toEqual(['claude-sonnet-4', 'gpt-4o']);
     });
@@ -191,7 +270,9 @@ describe('llm-ledger query commands', () => {
     it('reports the window, the baseline and what it found', () => {
       const { code, stdout } = run(dir, 'anomalies', '--until', '2026-03-03T12:00:00Z', '--window', '2d', '--baseline', '2d');
       expect(code).toBe(0);
-      expect(stdout).toMatch(/^Window 2026-03-01T12:00:00.000Z .. 2026-03-03T12:00:00.000Z, baseline 2026-02-27T12:00:00.000Z .. 2026-03-01T12:00:00.000Z \(buckets of 2h\), 3 sigma\./);
+      expect(stdout).toMatch(
+        /^Window 2026-03-01T12:00:00.000Z .. 2026-03-03T12:00:00.000Z, baseline 2026-02-27T12:00:00.000Z .. 2026-03-01T12:00:00.000Z \(buckets of 2h\), 3 sigma\./,
+      );
       expect(stdout).toMatch(/New in the window \(no baseline to compare with\), by user:\nUSER\s+TOKENS\s+CALLS\n/);
       const report = JSON.parse(run(dir, 'anomalies', '--by', 'model', '--sigma', '2', '--json').stdout) as { by: string; sigma: number; bucketMs: number };
       expect(report).toMatchObject({ by: 'model', sigma: 2, bucketMs: 3_600_000 });
@@ -201,8 +282,14 @@ describe('llm-ledger query commands', () => {
       const help = run(dir, 'anomalies', '--help').stdout;
       expect(help).toMatch(/standard deviation/);
       expect(help).toMatch(/binomial/);
-      expect(run(dir, 'anomalies', '--window', '1 day')).toMatchObject({ code: 2, stderr: expect.stringMatching(/--window "1 day" is not a length of time: use a number and a unit/) });
-      expect(run(dir, 'anomalies', '--window', '7d', '--baseline', '1d')).toMatchObject({ code: 2, stderr: expect.stringMatching(/baseline must be at least as long as the window/) });
+      expect(run(dir, 'anomalies', '--window', '1 day')).toMatchObject({
+        code: 2,
+        stderr: expect.stringMatching(/--window "1 day" is not a length of time: use a number and a unit/),
+      });
+      expect(run(dir, 'anomalies', '--window', '7d', '--baseline', '1d')).toMatchObject({
+        code: 2,
+        stderr: expect.stringMatching(/baseline must be at least as long as the window/),
+      });
     });
   });
 
@@ -210,7 +297,10 @@ describe('llm-ledger query commands', () => {
     it('streams every matching record as JSON Lines, oldest first', () => {
       const { code, stdout } = run(dir, 'export');
       expect(code).toBe(0);
-      const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const lines = stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(lines.map((l) => l.index)).toEqual([0, 1, 2, 3, 4, 5]);
       expect(lines[3]).toMatchObject({ index: 3, id: ids[3], model: 'claude-sonnet-4', error: 'upstream said "no", then\nfailed, badly' });
       expect(lines[4]!.model).toBe(EVIL_MODEL);
@@ -270,7 +360,13 @@ describe('llm-ledger query commands', () => {
     });
 
     it('keeps JSON output free of raw control characters too, C1 included', () => {
-      for (const args of [['search', '--json'], ['show', ids[4]!, '--json'], ['trace', 'trace-c', '--json'], ['stats', '--by', 'model', '--json'], ['export']]) {
+      for (const args of [
+        ['search', '--json'],
+        ['show', ids[4]!, '--json'],
+        ['trace', 'trace-c', '--json'],
+        ['stats', '--by', 'model', '--json'],
+        ['export'],
+      ]) {
         const { stdout } = run(dir, ...args);
         expect(stdout).not.toMatch(RAW_CONTROLS);
         expect(stdout).toContain('\\u009b31m');
@@ -279,7 +375,31 @@ describe('llm-ledger query commands', () => {
   });
 
   it('has --help with an example on every command', () => {
-    for (const command of ['search', 'show', 'trace', 'stats', 'anomalies', 'export', 'verify', 'prove', 'verify-proof', 'demo', 'erase', 'cleanup', 'init', 'keys', 'keys generate', 'keys rotate', 'review', 'review list', 'review show', 'review approve', 'review reject', 'mcp', 'serve']) {
+    for (const command of [
+      'search',
+      'show',
+      'trace',
+      'stats',
+      'anomalies',
+      'export',
+      'verify',
+      'prove',
+      'verify-proof',
+      'demo',
+      'erase',
+      'cleanup',
+      'init',
+      'keys',
+      'keys generate',
+      'keys rotate',
+      'review',
+      'review list',
+      'review show',
+      'review approve',
+      'review reject',
+      'mcp',
+      'serve',
+    ]) {
       const { code, stdout } = run(dir, ...command.split(' '), '--help');
       expect(code).toBe(0);
       expect(stdout).toMatch(new RegExp(`Examples?:\\n\\s+\\$ llm-ledger ${command}`));

@@ -6,7 +6,10 @@ import { ledgerDir, run } from './test-support/cli.js';
 /** The secret part of a signer key, PRIVATE+KEY+<name>+<key id>+<base64>: the base64 may itself hold '+'. */
 const privateKeyData = (signerKey: string) => signerKey.trim().split('+').slice(4).join('+');
 
-const calls = [{ model: 'gpt-4o', user: 'alice' }, { model: 'gpt-4o', user: 'bob' }];
+const calls = [
+  { model: 'gpt-4o', user: 'alice' },
+  { model: 'gpt-4o', user: 'bob' },
+];
 
 describe('queries open the ledger read-only', () => {
   it('refuse, creating nothing, when the signing key is missing, instead of calling every checkpoint forged', async () => {
@@ -40,9 +43,15 @@ describe('queries open the ledger read-only', () => {
     expect(run(dir, ['prove', id, '--out', 'bundle.json'], { env }).code).toBe(0);
     expect(run(dir, ['verify-proof', 'bundle.json', '--key', verifierKey], { env }).code).toBe(0);
     // Appending needs the signing key: the verifier key cannot sign.
-    expect(run(dir, ['cleanup'], { env })).toMatchObject({ code: 3, stderr: expect.stringMatching(/signing key .* does not exist; without it the checkpoints cannot be signed/) });
+    expect(run(dir, ['cleanup'], { env })).toMatchObject({
+      code: 3,
+      stderr: expect.stringMatching(/signing key .* does not exist; without it the checkpoints cannot be signed/),
+    });
     expect(existsSync(join(dir, 'signing.key'))).toBe(false);
-    expect(run(dir, ['keys', 'verifier'])).toMatchObject({ code: 3, stderr: expect.stringMatching(/the signing key .*signing\.key \(log\.signing_key_file\) does not exist/) });
+    expect(run(dir, ['keys', 'verifier'])).toMatchObject({
+      code: 3,
+      stderr: expect.stringMatching(/the signing key .*signing\.key \(log\.signing_key_file\) does not exist/),
+    });
   });
 
   it('refuse a private signing key given as the verifier key, without printing it', async () => {
@@ -52,7 +61,10 @@ describe('queries open the ledger read-only', () => {
     expect(code).toBe(2);
     expect(stderr).toMatch(/log\.verifier_key .*is the private signing key/);
     expect(stdout + stderr).not.toContain(privateKeyData(signingKey));
-    expect(run(dir, ['verify'], { env: { LLM_LEDGER_VERIFIER_KEY: 'not-a-key' } })).toMatchObject({ code: 2, stderr: expect.stringMatching(/log\.verifier_key .*must be the ledger's verifier key/) });
+    expect(run(dir, ['verify'], { env: { LLM_LEDGER_VERIFIER_KEY: 'not-a-key' } })).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/log\.verifier_key .*must be the ledger's verifier key/),
+    });
   });
 
   it('need no digest key, and never create one', async () => {

@@ -7,7 +7,10 @@ import { ledgerDir, run } from './test-support/cli.js';
 describe('llm-ledger repair', () => {
   it('on an intact ledger: says there is nothing to repair, exit 0', async () => {
     const dir = await ledgerDir([sampleCall(1), sampleCall(2)]);
-    expect(run(dir, ['repair'])).toMatchObject({ code: 0, stdout: expect.stringMatching(/^OK: all 2 records are covered by signed checkpoints; nothing to repair/) });
+    expect(run(dir, ['repair'])).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/^OK: all 2 records are covered by signed checkpoints; nothing to repair/),
+    });
   });
 
   it('shows a row no writer sealed and how to resolve it, then accepts it with a reason, recorded with the actor', async () => {
@@ -24,8 +27,15 @@ describe('llm-ledger repair', () => {
 
     expect(run(dir, ['repair', '--accept-unsealed'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/--accept-unsealed needs --reason/) });
     const accepted = run(dir, ['repair', '--accept-unsealed', '--reason', 'restored by hand', '--actor', 'ops@example.com']);
-    expect(accepted).toMatchObject({ code: 0, stdout: expect.stringMatching(new RegExp(`^Accepted records ${foreign}\\.\\.${foreign} into the log; the decision is unsealed_accepted record .*\\nverify: OK`)) });
-    const events = JSON.parse(run(dir, ['search', '--event-type', 'unsealed_accepted', '--json']).stdout) as { records: { envelope: { user: string; metadata: { reason: string } } }[] };
+    expect(accepted).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(
+        new RegExp(`^Accepted records ${foreign}\\.\\.${foreign} into the log; the decision is unsealed_accepted record .*\\nverify: OK`),
+      ),
+    });
+    const events = JSON.parse(run(dir, ['search', '--event-type', 'unsealed_accepted', '--json']).stdout) as {
+      records: { envelope: { user: string; metadata: { reason: string } } }[];
+    };
     expect(events.records.map((r) => [r.envelope.user, r.envelope.metadata.reason])).toEqual([['ops@example.com', 'restored by hand']]);
     expect(run(dir, ['verify']).code).toBe(0);
   });

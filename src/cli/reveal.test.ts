@@ -79,15 +79,25 @@ describe('show --reveal', () => {
 
   it('refuses --reveal without --reason, and --reason or --actor without --reveal, recording nothing', () => {
     const before = size();
-    expect(run(dir, ['show', ids[0]!, '--reveal'])).toMatchObject({ code: 2, stdout: '', stderr: expect.stringMatching(/--reveal needs --reason "\.\.\." saying why/) });
+    expect(run(dir, ['show', ids[0]!, '--reveal'])).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: expect.stringMatching(/--reveal needs --reason "\.\.\." saying why/),
+    });
     expect(run(dir, ['show', ids[0]!, '--reveal', '--reason', '  '])).toMatchObject({ code: 2 });
     expect(run(dir, ['show', ids[0]!, '--reason', 'x'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/--reason and --actor go with --reveal/) });
-    expect(run(dir, ['show', '--request-id', 'r', '--reveal', '--reason', 'x'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/--reveal takes one record id/) });
+    expect(run(dir, ['show', '--request-id', 'r', '--reveal', '--reason', 'x'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/--reveal takes one record id/),
+    });
     expect(size()).toBe(before);
   });
 
   it('exits 4 for an unknown id and for a record whose text was never stored', () => {
-    expect(run(dir, ['show', '01900000-0000-7000-8000-000000000000', '--reveal', '--reason', 'x'])).toMatchObject({ code: 4, stderr: expect.stringMatching(/no record with id/) });
+    expect(run(dir, ['show', '01900000-0000-7000-8000-000000000000', '--reveal', '--reason', 'x'])).toMatchObject({
+      code: 4,
+      stderr: expect.stringMatching(/no record with id/),
+    });
     const hashOnly = run(dir, ['show', ids[2]!, '--reveal', '--reason', 'x']);
     expect(hashOnly.code).toBe(4);
     expect(hashOnly.stdout).toBe('');
@@ -100,7 +110,9 @@ describe('show --reveal', () => {
     const noKek = ledgerCopy(dir, CAPTURE_ENCRYPTED);
     const missing = run(dir, ['--config', noKek, 'show', ids[0]!, '--reveal', '--reason', 'x'], { noConfig: true });
     expect(missing).toMatchObject({ code: 2, stdout: '' });
-    expect(missing.stderr).toMatch(/no key-encryption key is configured: set LLM_LEDGER_KEK .* or encryption.kek_file; create one with: llm-ledger keys generate/);
+    expect(missing.stderr).toMatch(
+      /no key-encryption key is configured: set LLM_LEDGER_KEK .* or encryption.kek_file; create one with: llm-ledger keys generate/,
+    );
 
     // Capture since lowered to hash, and no KEK: the old ciphertext cannot be opened.
     const hashNow = ledgerCopy(dir, '');
@@ -110,9 +122,13 @@ describe('show --reveal', () => {
 
     // A different KEK: the attempt is recorded, the content is not shown.
     writeKek(dir, 'other.kek');
-    const wrong = run(dir, ['--config', ledgerCopy(dir, ENCRYPTED.replace('current.kek', 'other.kek')), 'show', ids[0]!, '--reveal', '--reason', 'wrong key'], { noConfig: true });
+    const wrong = run(dir, ['--config', ledgerCopy(dir, ENCRYPTED.replace('current.kek', 'other.kek')), 'show', ids[0]!, '--reveal', '--reason', 'wrong key'], {
+      noConfig: true,
+    });
     expect(wrong).toMatchObject({ code: 2, stdout: '' });
-    expect(wrong.stderr).toMatch(/Cannot decrypt content of record .* \(unknown-key\).*not the one configured: set encryption.kek_file \(or LLM_LEDGER_KEK\) to it, or list it under encryption.previous_kek_files/);
+    expect(wrong.stderr).toMatch(
+      /Cannot decrypt content of record .* \(unknown-key\).*not the one configured: set encryption.kek_file \(or LLM_LEDGER_KEK\) to it, or list it under encryption.previous_kek_files/,
+    );
     expect(wrong.stderr).toMatch(/wrapped by key-encryption key kek-[0-9a-f]{16}, which is not configured/);
     expect(wrong.stderr).not.toContain(PROMPT);
     expect(searchJson('--kind', 'content_accessed')[0]!.envelope.metadata).toMatchObject({ reason: 'wrong key' });
@@ -132,7 +148,9 @@ describe('show --reveal', () => {
     const { code, stdout, stderr } = run(dir, ['show', ids[3]!, '--reveal', '--reason', 'x']);
     expect(code).toBe(1);
     expect(stdout).toBe('');
-    expect(stderr).toMatch(/Cannot decrypt content of record .* \(tampered\): .*the ciphertext was altered\. Run 'llm-ledger verify' and investigate the store\./);
+    expect(stderr).toMatch(
+      /Cannot decrypt content of record .* \(tampered\): .*the ciphertext was altered\. Run 'llm-ledger verify' and investigate the store\./,
+    );
   });
 
   it('lets someone without the key-encryption key query the envelopes of an encrypted ledger', () => {

@@ -23,7 +23,8 @@ export function revealActor(given: string | undefined): string {
     // A container user with no passwd entry has no login name; the environment may still name one.
     name = process.env.USER ?? process.env.LOGNAME;
   }
-  if (!name?.trim()) throw new UsageError('cannot tell who is running this command (no OS user name); name yourself with --actor <name>, which is recorded with the access');
+  if (!name?.trim())
+    throw new UsageError('cannot tell who is running this command (no OS user name); name yourself with --actor <name>, which is recorded with the access');
   return name;
 }
 
@@ -43,7 +44,9 @@ export async function revealRecord(ledger: Ledger, id: string, access: { actor: 
       : capture
         ? `it was captured with prompts: ${capture.prompts}, responses: ${capture.responses}, headers: ${capture.headers}, so at most digests were kept`
         : 'it is a record with no captured text';
-    throw new NotFoundError(`record ${printable(id)} has no stored content to reveal: ${how}. Content is stored only under capture mode encrypted or plaintext.`);
+    throw new NotFoundError(
+      `record ${printable(id)} has no stored content to reveal: ${how}. Content is stored only under capture mode encrypted or plaintext.`,
+    );
   }
   let result: RevealResult;
   try {
@@ -87,16 +90,14 @@ const FIELD_ORDER: readonly ContentField[] = ['system', 'input', 'output', 'erro
 export function formatReveal(result: RevealResult, actor: string): string {
   const { record, content, accessRecordId } = result;
   const facts = record.envelope.capture?.fields ?? {};
-  const lines = [
-    envelopeTable(record),
-    '',
-    `Content revealed to ${printable(actor)}; this access is recorded as content_accessed record ${accessRecordId}.`,
-  ];
+  const lines = [envelopeTable(record), '', `Content revealed to ${printable(actor)}; this access is recorded as content_accessed record ${accessRecordId}.`];
   for (const field of FIELD_ORDER) {
     const value = content[field];
     if (value === undefined) continue;
     const fact = facts[field];
-    const notes = fact ? [fact.mode, ...(fact.redactions > 0 ? [`${fact.redactions} PII span(s) redacted`] : []), ...(fact.truncated ? [`cut from ${fact.bytes} bytes`] : [])] : [];
+    const notes = fact
+      ? [fact.mode, ...(fact.redactions > 0 ? [`${fact.redactions} PII span(s) redacted`] : []), ...(fact.truncated ? [`cut from ${fact.bytes} bytes`] : [])]
+      : [];
     lines.push('', `${field}${notes.length > 0 ? ` (${notes.join(', ')})` : ''}:`, fieldText(field, value));
   }
   return lines.join('\n');

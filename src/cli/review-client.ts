@@ -20,10 +20,13 @@ export class ReviewClient {
   static from(cfg: LedgerConfig, gateway: string | undefined, env: NodeJS.ProcessEnv = process.env): ReviewClient {
     const token = env[TOKEN_VARIABLE];
     if (token === undefined || token.trim() === '') {
-      throw new UsageError(`set ${TOKEN_VARIABLE} to your reviewer token (one of gateway.review.reviewers); it is read from the environment only, never from a flag`);
+      throw new UsageError(
+        `set ${TOKEN_VARIABLE} to your reviewer token (one of gateway.review.reviewers); it is read from the environment only, never from a flag`,
+      );
     }
     const base = gateway ?? `http://${GATEWAY_HOST}:${cfg.gateway.port}`;
-    if (!URL.canParse(base) || !/^https?:$/.test(new URL(base).protocol)) throw new UsageError(`--gateway must be the gateway's http(s) URL, e.g. http://127.0.0.1:8787; got ${base}`);
+    if (!URL.canParse(base) || !/^https?:$/.test(new URL(base).protocol))
+      throw new UsageError(`--gateway must be the gateway's http(s) URL, e.g. http://127.0.0.1:8787; got ${base}`);
     return new ReviewClient(base.replace(/\/+$/, ''), token.trim());
   }
 
@@ -46,7 +49,9 @@ export class ReviewClient {
       });
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-      throw new LedgerUnavailableError(`cannot reach the gateway at ${this.baseUrl} (${cause}): reviews are decided through a running 'llm-ledger serve'; pass --gateway <url> if it listens elsewhere`);
+      throw new LedgerUnavailableError(
+        `cannot reach the gateway at ${this.baseUrl} (${cause}): reviews are decided through a running 'llm-ledger serve'; pass --gateway <url> if it listens elsewhere`,
+      );
     }
     const json = (await response.json().catch(() => ({}))) as { error?: { message?: string } };
     if (response.ok) return json;

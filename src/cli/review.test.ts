@@ -18,7 +18,16 @@ async function gatewayWithEscalation(): Promise<Harness> {
   h = await startHarness({
     env: { RITA_TOKEN: TOKEN },
     gateway: {
-      policies: [{ name: 'codenames', type: 'pattern', patterns: [{ name: 'codename', regex: 'falcon', flags: 'i' }], checkpoints: ['request'], action: 'escalate', review: { mode: 'hold', timeout_ms: 20_000 } }],
+      policies: [
+        {
+          name: 'codenames',
+          type: 'pattern',
+          patterns: [{ name: 'codename', regex: 'falcon', flags: 'i' }],
+          checkpoints: ['request'],
+          action: 'escalate',
+          review: { mode: 'hold', timeout_ms: 20_000 },
+        },
+      ],
       review: { reviewers: [{ name: 'rita', env: 'RITA_TOKEN' }], poll_interval_ms: 50 },
     },
   });
@@ -45,7 +54,14 @@ describe('llm-ledger review', () => {
     const answer = g.openai.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'About Project Falcon?' }] });
     const id = await pendingId(g);
     const list = await review(g, ['list']);
-    expect(list).toMatchObject({ code: 0, stdout: expect.stringMatching(new RegExp(`^ID +CREATED +STATUS +POLICY +AT +USER +MODEL +REASON\\n${id} .* pending +codenames +request +- +gpt-4o +text matching its patterns in the prompt: codename ×1\\n$`)) });
+    expect(list).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(
+        new RegExp(
+          `^ID +CREATED +STATUS +POLICY +AT +USER +MODEL +REASON\\n${id} .* pending +codenames +request +- +gpt-4o +text matching its patterns in the prompt: codename ×1\\n$`,
+        ),
+      ),
+    });
     const shown = await review(g, ['show', id]);
     expect(shown.stdout).toContain(`review ${id}: pending`);
     expect(shown.stdout).toContain('escalated by codenames at the request checkpoint (hold mode)');
@@ -53,13 +69,17 @@ describe('llm-ledger review', () => {
     expect(await review(g, ['approve', id, '--reason', 'public project'])).toMatchObject({ code: 0, stdout: `review ${id} approved by rita\n` });
     await expect(answer).resolves.toBeDefined();
     expect(await review(g, ['reject', id, '--reason', 'too late'])).toMatchObject({ code: 2, stderr: expect.stringContaining('already approved by rita') });
-    expect(JSON.parse((await review(g, ['list', '--status', 'approved', '--json'])).stdout)).toMatchObject([{ id, decision: { reviewer: 'rita', reason: 'public project' } }]);
+    expect(JSON.parse((await review(g, ['list', '--status', 'approved', '--json'])).stdout)).toMatchObject([
+      { id, decision: { reviewer: 'rita', reason: 'public project' } },
+    ]);
     expect(await g.ledger.verify()).toMatchObject({ ok: true });
   });
 
   it('rejects, and the held request is refused', async () => {
     const g = await gatewayWithEscalation();
-    const answer = g.openai.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'About Project Falcon?' }] }).catch((caught: unknown) => caught as { status: number });
+    const answer = g.openai.chat.completions
+      .create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'About Project Falcon?' }] })
+      .catch((caught: unknown) => caught as { status: number });
     const id = await pendingId(g);
     expect((await review(g, ['reject', id, '--reason', 'confidential'])).code).toBe(0);
     expect((await answer) as { status: number }).toMatchObject({ status: 403 });
@@ -68,10 +88,19 @@ describe('llm-ledger review', () => {
   it('needs a reviewer token the gateway knows, a reason, a reachable gateway and an existing review', async () => {
     const g = await gatewayWithEscalation();
     expect(await review(g, ['list'], {})).toMatchObject({ code: 2, stderr: expect.stringContaining('set LLM_LEDGER_REVIEWER_TOKEN to your reviewer token') });
-    expect(await review(g, ['list'], { LLM_LEDGER_REVIEWER_TOKEN: 'wrong' })).toMatchObject({ code: 2, stderr: expect.stringContaining('is not a reviewer token this gateway knows') });
+    expect(await review(g, ['list'], { LLM_LEDGER_REVIEWER_TOKEN: 'wrong' })).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('is not a reviewer token this gateway knows'),
+    });
     expect((await review(g, ['approve', '0199d0c4-0000-7000-8000-000000000000'])).code).toBe(2);
-    expect(await review(g, ['approve', '0199d0c4-0000-7000-8000-000000000000', '--reason', 'x'])).toMatchObject({ code: 4, stderr: expect.stringContaining('no review with id') });
-    expect(await review(g, ['list', '--gateway', 'http://127.0.0.1:1'])).toMatchObject({ code: 3, stderr: expect.stringContaining('cannot reach the gateway at http://127.0.0.1:1') });
+    expect(await review(g, ['approve', '0199d0c4-0000-7000-8000-000000000000', '--reason', 'x'])).toMatchObject({
+      code: 4,
+      stderr: expect.stringContaining('no review with id'),
+    });
+    expect(await review(g, ['list', '--gateway', 'http://127.0.0.1:1'])).toMatchObject({
+      code: 3,
+      stderr: expect.stringContaining('cannot reach the gateway at http://127.0.0.1:1'),
+    });
     expect((await review(g, ['list'])).stdout).toBe('no pending reviews\n');
   });
 });

@@ -16,7 +16,11 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
   { name: 'LLM_LEDGER_STORE_PATH', setting: 'store.path', description: 'SQLite database file, or JSON Lines directory.' },
   { name: 'LLM_LEDGER_STORE_URL', setting: 'store.url', description: 'PostgreSQL connection URL (the password, if in it, is never printed).' },
   { name: 'LLM_LEDGER_SIGNING_KEY_FILE', setting: 'log.signing_key_file', description: 'Ed25519 checkpoint signing key, created on first use.' },
-  { name: 'LLM_LEDGER_VERIFIER_KEY', setting: 'log.verifier_key', description: "The ledger's public verifier key: read-only commands check checkpoints with it, no signing key needed." },
+  {
+    name: 'LLM_LEDGER_VERIFIER_KEY',
+    setting: 'log.verifier_key',
+    description: "The ledger's public verifier key: read-only commands check checkpoints with it, no signing key needed.",
+  },
   { name: 'LLM_LEDGER_ANCHOR', setting: 'log.anchor.path', description: 'Directory or file outside the database that receives every checkpoint.' },
   { name: 'LLM_LEDGER_ORIGIN', setting: 'log.origin', description: 'Origin line of signed checkpoints.' },
   {

@@ -91,7 +91,10 @@ describe('interpolateDocument', () => {
 
   it('reports every failed reference with the path where it was used', () => {
     const { issues } = run('store:\n  path: ${A}\nlist:\n  - ok\n  - ${B}\n', {});
-    expect(issues.map((i) => i.path)).toEqual([['store', 'path'], ['list', 1]]);
+    expect(issues.map((i) => i.path)).toEqual([
+      ['store', 'path'],
+      ['list', 1],
+    ]);
     expect(issues[0]?.message).toContain('A');
     expect(issues[1]?.message).toContain('B');
   });

@@ -49,7 +49,16 @@ const EXPECTED: Record<string, string> = {
   array: 'a list',
 };
 
-type AnyDef = { type: string; in?: z.ZodType; innerType?: z.ZodType; shape?: Record<string, z.ZodType>; element?: z.ZodType; options?: z.ZodType[]; discriminator?: string; values?: unknown[] };
+type AnyDef = {
+  type: string;
+  in?: z.ZodType;
+  innerType?: z.ZodType;
+  shape?: Record<string, z.ZodType>;
+  element?: z.ZodType;
+  options?: z.ZodType[];
+  discriminator?: string;
+  values?: unknown[];
+};
 
 /** Looks through defaults, optionals and transforms to the schema that checks the input. */
 function unwrap(schema: z.ZodType): z.ZodType {
@@ -103,12 +112,7 @@ function limitPredicate(issue: { origin: string; inclusive?: boolean }, bound: n
  * Turns zod's issues into sentences that name the path, what is allowed and what was found.
  * `sources` maps paths set from the environment to the variable, so the user looks there.
  */
-export function describeIssues(
-  issues: readonly z.core.$ZodIssue[],
-  input: unknown,
-  schema: z.ZodType,
-  sources: ReadonlyMap<string, string>,
-): DescribedIssue[] {
+export function describeIssues(issues: readonly z.core.$ZodIssue[], input: unknown, schema: z.ZodType, sources: ReadonlyMap<string, string>): DescribedIssue[] {
   const out: DescribedIssue[] = [];
   for (const issue of issues) {
     const path = issue.path.map((p) => (typeof p === 'number' ? p : String(p)));
@@ -141,7 +145,10 @@ export function describeIssues(
           break;
         }
         const near = typeof value === 'string' ? suggest(value, options.map(String)) : undefined;
-        predicate = value === undefined ? `is required: one of ${options.map((v) => `'${String(v)}'`).join(', ')}` : `must be one of ${options.map((v) => `'${String(v)}'`).join(', ')}; found ${seen}${near ? ` — did you mean '${near}'?` : ''}`;
+        predicate =
+          value === undefined
+            ? `is required: one of ${options.map((v) => `'${String(v)}'`).join(', ')}`
+            : `must be one of ${options.map((v) => `'${String(v)}'`).join(', ')}; found ${seen}${near ? ` — did you mean '${near}'?` : ''}`;
         break;
       }
       case 'too_small':

@@ -286,7 +286,9 @@ describe('capture, encryption and retention', () => {
       ['capture.headers_allow[1]', 4],
       ['capture.headers_allow[2]', 5],
     ]);
-    expect(issues[0]?.message).toMatch(/^capture\.headers_allow\[1\] must not name a credential header: authorization, .* are never kept; remove it; found "Authorization"$/);
+    expect(issues[0]?.message).toMatch(
+      /^capture\.headers_allow\[1\] must not name a credential header: authorization, .* are never kept; remove it; found "Authorization"$/,
+    );
   });
 
   it('refuses every unusable custom pattern at load, pointing at the key at fault', () => {
@@ -309,7 +311,7 @@ describe('capture, encryption and retention', () => {
       "retention.envelope_days must be at least 1 or 'forever': 0 would delete the audit trail at every cleanup; found 0",
     );
     expect(issuesOf('retention:\n  content_days: always\n')[0]?.message).toBe(
-      "retention.content_days must be a whole number of days (0 to 36500) or 'forever'; found \"always\"",
+      'retention.content_days must be a whole number of days (0 to 36500) or \'forever\'; found "always"',
     );
   });
 
@@ -322,7 +324,8 @@ describe('capture, encryption and retention', () => {
     expect(issuesOf('retention:\n  preset: gdpr\n  envelope_days: 10\n')[0]).toEqual({
       path: 'retention.envelope_days',
       line: 3,
-      message: 'retention.envelope_days must not be shorter than retention.content_days (30 from preset gdpr): content is removed with its envelope; lower content_days too; found 10',
+      message:
+        'retention.envelope_days must not be shorter than retention.content_days (30 from preset gdpr): content is removed with its envelope; lower content_days too; found 10',
     });
   });
 });

@@ -85,7 +85,15 @@ export function parseConfig(yamlText: string, options: ParseOptions = {}): Ledge
     throw new ConfigError([{ path: '', message: `YAML: ${(err as Error).message}` }], source);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ConfigError([{ path: '', message: `The configuration must be a mapping of sections (store, log, ...); found ${Array.isArray(value) ? 'a list' : `a ${typeof value}`}` }], source);
+    throw new ConfigError(
+      [
+        {
+          path: '',
+          message: `The configuration must be a mapping of sections (store, log, ...); found ${Array.isArray(value) ? 'a list' : `a ${typeof value}`}`,
+        },
+      ],
+      source,
+    );
   }
 
   const document = value as Record<string, unknown>;

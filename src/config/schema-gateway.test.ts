@@ -69,7 +69,10 @@ gateway:
     );
     expect(config.gateway).toMatchObject({
       auth: 'gateway_keys',
-      keys: [{ sha256: KEY_HASH, user: 'alice', team: 'risk' }, { env: 'BATCH_KEY', team: 'batch' }],
+      keys: [
+        { sha256: KEY_HASH, user: 'alice', team: 'risk' },
+        { env: 'BATCH_KEY', team: 'batch' },
+      ],
       providers: {
         openai: { format: 'openai', baseUrl: 'https://api.openai.com', apiKey: 'sk-from-env' },
         'local-vllm': { format: 'openai', baseUrl: 'http://127.0.0.1:8000', apiKey: 'none-needed' },
@@ -84,17 +87,57 @@ gateway:
 
   it.each([
     ['an unknown key, with a suggestion', 'gateway:\n  durabilty: sync\n', /Unknown key 'gateway.durabilty' — did you mean 'durability'\?/],
-    ['a provider of unknown format without a format', "gateway:\n  providers:\n    mistral: { base_url: 'https://api.mistral.ai' }\n", /gateway.providers.mistral.format is required .* openai or anthropic/],
-    ['a base URL that is not http(s)', "gateway:\n  providers:\n    openai: { base_url: 'ftp://x' }\n", /gateway.providers.openai.base_url must be an http:\/\/ or https:\/\/ URL/],
-    ['a route to a provider that is not configured', "gateway:\n  models:\n    - { match: 'gpt-*', provider: azure }\n", /gateway.models\[0\] names provider "azure", which is not configured; configured: openai, anthropic/],
-    ['gateway keys without auth: gateway_keys', `gateway:\n  keys:\n    - { sha256: ${KEY_HASH} }\n`, /gateway.auth is pass_through, but gateway.keys are configured .* set auth: gateway_keys/],
-    ['auth: gateway_keys without keys', "gateway:\n  auth: gateway_keys\n  providers:\n    openai: { base_url: 'https://api.openai.com', api_key: k }\n", /gateway.keys needs at least one key/],
-    ['auth: gateway_keys with a provider lacking its key', `gateway:\n  auth: gateway_keys\n  keys: [{ sha256: ${KEY_HASH} }]\n`, /gateway.providers.openai.api_key is required with auth: gateway_keys/],
-    ['a provider key with pass-through', "gateway:\n  providers:\n    openai: { base_url: 'https://api.openai.com', api_key: k }\n", /gateway.providers.openai.api_key must not be set with auth: pass_through/],
-    ['a key with both sha256 and env', `gateway:\n  auth: gateway_keys\n  keys: [{ sha256: ${KEY_HASH}, env: K }]\n  providers:\n    openai: { base_url: 'https://api.openai.com', api_key: k }\n`, /needs exactly one of sha256 .* or env/],
-    ['a key hash that is not SHA-256 hex', "gateway:\n  auth: gateway_keys\n  keys: [{ sha256: abc }]\n", /must be the SHA-256 of the key as 64 hex digits/],
-    ['the same key twice', `gateway:\n  auth: gateway_keys\n  keys: [{ sha256: ${KEY_HASH} }, { sha256: ${KEY_HASH} }]\n  providers:\n    openai: { base_url: 'https://api.openai.com', api_key: k }\n`, /gateway.keys\[1\].sha256 repeats an earlier key/],
-    ['a new model priced without output', 'gateway:\n  pricing:\n    my-model: { input: 1 }\n', /gateway.pricing.my-model is refused: .*needs both input and output/],
+    [
+      'a provider of unknown format without a format',
+      "gateway:\n  providers:\n    mistral: { base_url: 'https://api.mistral.ai' }\n",
+      /gateway.providers.mistral.format is required .* openai or anthropic/,
+    ],
+    [
+      'a base URL that is not http(s)',
+      "gateway:\n  providers:\n    openai: { base_url: 'ftp://x' }\n",
+      /gateway.providers.openai.base_url must be an http:\/\/ or https:\/\/ URL/,
+    ],
+    [
+      'a route to a provider that is not configured',
+      "gateway:\n  models:\n    - { match: 'gpt-*', provider: azure }\n",
+      /gateway.models\[0\] names provider "azure", which is not configured; configured: openai, anthropic/,
+    ],
+    [
+      'gateway keys without auth: gateway_keys',
+      `gateway:\n  keys:\n    - { sha256: ${KEY_HASH} }\n`,
+      /gateway.auth is pass_through, but gateway.keys are configured .* set auth: gateway_keys/,
+    ],
+    [
+      'auth: gateway_keys without keys',
+      "gateway:\n  auth: gateway_keys\n  providers:\n    openai: { base_url: 'https://api.openai.com', api_key: k }\n",
+      /gateway.keys needs at least one key/,
+    ],
+    [
+      'auth: gateway_keys with a provider lacking its key',
+      `gateway:\n  auth: gateway_keys\n  keys: [{ sha256: ${KEY_HASH} }]\n`,
+      /gateway.providers.openai.api_key is required with auth: gateway_keys/,
+    ],
+    [
+      'a provider key with pass-through',
+      "gateway:\n  providers:\n    openai: { base_url: 'https://api.openai.com', api_key: k }\n",
+      /gateway.providers.openai.api_key must not be set with auth: pass_through/,
+    ],
+    [
+      'a key with both sha256 and env',
+      `gateway:\n  auth: gateway_keys\n  keys: [{ sha256: ${KEY_HASH}, env: K }]\n  providers:\n    openai: { base_url: 'https://api.openai.com', api_key: k }\n`,
+      /needs exactly one of sha256 .* or env/,
+    ],
+    ['a key hash that is not SHA-256 hex', 'gateway:\n  auth: gateway_keys\n  keys: [{ sha256: abc }]\n', /must be the SHA-256 of the key as 64 hex digits/],
+    [
+      'the same key twice',
+      `gateway:\n  auth: gateway_keys\n  keys: [{ sha256: ${KEY_HASH} }, { sha256: ${KEY_HASH} }]\n  providers:\n    openai: { base_url: 'https://api.openai.com', api_key: k }\n`,
+      /gateway.keys\[1\].sha256 repeats an earlier key/,
+    ],
+    [
+      'a new model priced without output',
+      'gateway:\n  pricing:\n    my-model: { input: 1 }\n',
+      /gateway.pricing.my-model is refused: .*needs both input and output/,
+    ],
     ['an unknown price field', 'gateway:\n  pricing:\n    gpt-4o: { inputs: 1 }\n', /Unknown key 'gateway.pricing.gpt-4o.inputs'/],
     ['an unknown durability', 'gateway:\n  durability: eventually\n', /gateway.durability must be one of 'batched', 'sync'/],
     ['an unknown failure mode', 'gateway:\n  on_store_failure: ignore\n', /gateway.on_store_failure must be one of 'fail_closed', 'spool'/],
@@ -109,8 +152,12 @@ gateway:
   });
 
   it('names the variable, never a value, when a key variable is unset', () => {
-    expect(messages("gateway:\n  auth: gateway_keys\n  keys: [{ sha256: " + KEY_HASH + " }]\n  providers:\n    openai: { base_url: 'https://api.openai.com', api_key: '${OPENAI_API_KEY}' }\n")).toMatch(
-      /gateway.providers.openai.api_key uses environment variable OPENAI_API_KEY, which is not set/,
-    );
+    expect(
+      messages(
+        'gateway:\n  auth: gateway_keys\n  keys: [{ sha256: ' +
+          KEY_HASH +
+          " }]\n  providers:\n    openai: { base_url: 'https://api.openai.com', api_key: '${OPENAI_API_KEY}' }\n",
+      ),
+    ).toMatch(/gateway.providers.openai.api_key uses environment variable OPENAI_API_KEY, which is not set/);
   });
 });

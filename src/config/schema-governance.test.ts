@@ -32,7 +32,13 @@ gateway:
     expect(gateway.policies).toEqual([
       { type: 'models', name: 'approved-models', allow: ['gpt-4o*'], deny: [] },
       { type: 'max_tokens', name: 'cap', max: 4096, action: 'clamp' },
-      { type: 'pattern', name: 'codenames', patterns: [{ name: 'falcon', regex: 'project\\s+falcon', flags: 'i' }], checkpoints: ['request', 'response'], action: 'escalate' },
+      {
+        type: 'pattern',
+        name: 'codenames',
+        patterns: [{ name: 'falcon', regex: 'project\\s+falcon', flags: 'i' }],
+        checkpoints: ['request', 'response'],
+        action: 'escalate',
+      },
       { type: 'pii', name: 'pii', detectors: ['email', 'card'], checkpoints: ['request'], action: 'redact' },
       { type: 'budget', name: 'spend', perUserUsd: 25, perTeamUsd: 500 },
       { type: 'rate_limit', name: 'per-key', requestsPerMinute: 600 },
@@ -48,11 +54,15 @@ gateway:
   });
 
   it("catches a typo in a policy's key against that policy type's keys", () => {
-    expect(messages('gateway: { policies: [{ name: a, type: rate_limit, reqests_per_minute: 5 }] }')).toContain("Unknown key 'gateway.policies[0].reqests_per_minute' — did you mean 'requests_per_minute'?");
+    expect(messages('gateway: { policies: [{ name: a, type: rate_limit, reqests_per_minute: 5 }] }')).toContain(
+      "Unknown key 'gateway.policies[0].reqests_per_minute' — did you mean 'requests_per_minute'?",
+    );
   });
 
   it('refuses a pattern that can backtrack catastrophically, at load', () => {
-    expect(messages('gateway: { policies: [{ name: a, type: pattern, patterns: [{ name: p, regex: "(a+)+" }] }] }')).toMatch(/gateway\.policies\[0\]\.patterns\[0\]\.regex is refused: .*catastrophic backtracking/);
+    expect(messages('gateway: { policies: [{ name: a, type: pattern, patterns: [{ name: p, regex: "(a+)+" }] }] }')).toMatch(
+      /gateway\.policies\[0\]\.patterns\[0\]\.regex is refused: .*catastrophic backtracking/,
+    );
   });
 
   it('refuses duplicate names, an empty budget, an empty model policy', () => {
@@ -68,20 +78,32 @@ gateway:
   });
 
   it('refuses escalation with nobody to decide, and review settings on a policy that does not escalate', () => {
-    expect(messages('gateway: { policies: [{ name: a, type: pii, action: escalate }] }')).toContain('gateway.policies[0].action is escalate, but gateway.review.reviewers is empty');
-    expect(messages(`gateway: { ${REVIEWER}, policies: [{ name: a, type: pii, action: block, review: { mode: hold } }] }`)).toContain('gateway.policies[0].review applies only to action: escalate');
-  });
-
-  it('refuses async review of answers, and async review when capture keeps no digest of prompts', () => {
-    expect(messages(`gateway: { ${REVIEWER}, policies: [{ name: a, type: pii, action: escalate, review: { mode: async } }] }`)).toContain('gateway.policies[0].review.mode is async');
-    expect(messages(`capture: { prompts: none }\ngateway: { ${REVIEWER}, policies: [{ name: a, type: pii, action: escalate, checkpoints: [request], review: { mode: async } }] }`)).toContain(
-      'capture.prompts: none keeps no digest',
+    expect(messages('gateway: { policies: [{ name: a, type: pii, action: escalate }] }')).toContain(
+      'gateway.policies[0].action is escalate, but gateway.review.reviewers is empty',
+    );
+    expect(messages(`gateway: { ${REVIEWER}, policies: [{ name: a, type: pii, action: block, review: { mode: hold } }] }`)).toContain(
+      'gateway.policies[0].review applies only to action: escalate',
     );
   });
 
+  it('refuses async review of answers, and async review when capture keeps no digest of prompts', () => {
+    expect(messages(`gateway: { ${REVIEWER}, policies: [{ name: a, type: pii, action: escalate, review: { mode: async } }] }`)).toContain(
+      'gateway.policies[0].review.mode is async',
+    );
+    expect(
+      messages(
+        `capture: { prompts: none }\ngateway: { ${REVIEWER}, policies: [{ name: a, type: pii, action: escalate, checkpoints: [request], review: { mode: async } }] }`,
+      ),
+    ).toContain('capture.prompts: none keeps no digest');
+  });
+
   it('refuses a reviewer with neither or both of sha256 and env, and duplicate reviewer names', () => {
-    expect(messages("gateway: { review: { reviewers: [{ name: a }, { name: a, env: X, sha256: '" + 'c'.repeat(64) + "' }] } }")).toMatch(/reviewers\[0\] needs exactly one of sha256[\s\S]*reviewers\[1\] needs exactly one/);
-    expect(messages('gateway: { review: { reviewers: [{ name: a, env: X }, { name: a, env: Y }] } }')).toContain('gateway.review.reviewers[1].name repeats an earlier reviewer');
+    expect(messages("gateway: { review: { reviewers: [{ name: a }, { name: a, env: X, sha256: '" + 'c'.repeat(64) + "' }] } }")).toMatch(
+      /reviewers\[0\] needs exactly one of sha256[\s\S]*reviewers\[1\] needs exactly one/,
+    );
+    expect(messages('gateway: { review: { reviewers: [{ name: a, env: X }, { name: a, env: Y }] } }')).toContain(
+      'gateway.review.reviewers[1].name repeats an earlier reviewer',
+    );
   });
 });
 
@@ -105,8 +127,14 @@ gateway:
   });
 
   it('refuses a route naming an unknown provider, one with both or neither of provider and providers, and one mixing formats', () => {
-    expect(messages(`gateway: { ${providers}, models: [{ match: x, providers: [openai, azur] }] }`)).toContain('gateway.models[0].providers[1] names provider "azur", which is not configured');
-    expect(messages(`gateway: { ${providers}, models: [{ match: x, provider: openai, providers: [azure] }] }`)).toContain('gateway.models[0] needs exactly one of provider (one name) or providers');
-    expect(messages(`gateway: { ${providers}, models: [{ match: x, providers: [openai, anthropic] }] }`)).toContain('gateway.models[0].providers mixes providers of the openai and anthropic formats');
+    expect(messages(`gateway: { ${providers}, models: [{ match: x, providers: [openai, azur] }] }`)).toContain(
+      'gateway.models[0].providers[1] names provider "azur", which is not configured',
+    );
+    expect(messages(`gateway: { ${providers}, models: [{ match: x, provider: openai, providers: [azure] }] }`)).toContain(
+      'gateway.models[0] needs exactly one of provider (one name) or providers',
+    );
+    expect(messages(`gateway: { ${providers}, models: [{ match: x, providers: [openai, anthropic] }] }`)).toContain(
+      'gateway.models[0].providers mixes providers of the openai and anthropic formats',
+    );
   });
 });

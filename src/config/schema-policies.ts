@@ -11,7 +11,9 @@ import { envName, section, sha256Hex } from './schema-parts.js';
 
 export const POLICY_TYPES = ['models', 'max_tokens', 'pattern', 'pii', 'budget', 'rate_limit'] as const;
 
-const policyName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, { message: 'must be a name of letters, digits, _ . and - (at most 64); it is recorded with every evaluation' });
+const policyName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, { message: 'must be a name of letters, digits, _ . and - (at most 64); it is recorded with every evaluation' });
 const glob = z.string().min(1).max(256);
 const usd = z.number().positive().max(1e9);
 
@@ -56,7 +58,10 @@ const policy = z.discriminatedUnion('type', [
   section({
     type: z.literal('pii'),
     name: policyName,
-    detectors: z.array(z.enum(BUILTIN_DETECTORS)).min(1).default([...BUILTIN_DETECTORS]),
+    detectors: z
+      .array(z.enum(BUILTIN_DETECTORS))
+      .min(1)
+      .default([...BUILTIN_DETECTORS]),
     checkpoints: checkpoints.default(['request', 'response']),
     action: textAction.default('redact'),
     review: review.optional(),
@@ -84,12 +89,20 @@ export const policiesSchema = z
   .superRefine((policies, ctx) => {
     const seen = new Set<string>();
     policies.forEach((p, i) => {
-      if (seen.has(p.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `repeats an earlier policy's name; each policy is recorded by its name, so names must be unique` });
+      if (seen.has(p.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: [i, 'name'],
+          message: `repeats an earlier policy's name; each policy is recorded by its name, so names must be unique`,
+        });
       seen.add(p.name);
       if (p.type === 'pattern') {
         p.patterns.forEach((pattern, j) => {
           try {
-            createRedactor({ detectors: [], custom: [{ name: pattern.name, pattern: pattern.regex, ...(pattern.flags === undefined ? {} : { flags: pattern.flags }) }] });
+            createRedactor({
+              detectors: [],
+              custom: [{ name: pattern.name, pattern: pattern.regex, ...(pattern.flags === undefined ? {} : { flags: pattern.flags }) }],
+            });
           } catch (err) {
             if (!(err instanceof RedactorConfigError)) throw err;
             ctx.addIssue({ code: 'custom', path: [i, 'patterns', j, 'regex'], message: `is refused: ${err.message}` });
@@ -103,13 +116,18 @@ export const policiesSchema = z
         ctx.addIssue({ code: 'custom', path: [i], message: 'needs an allow list, a deny list or both' });
       }
       if ((p.type === 'pattern' || p.type === 'pii') && p.review !== undefined && p.action !== 'escalate') {
-        ctx.addIssue({ code: 'custom', path: [i, 'review'], message: `applies only to action: escalate (this policy's action is ${p.action}); remove it or set action: escalate` });
+        ctx.addIssue({
+          code: 'custom',
+          path: [i, 'review'],
+          message: `applies only to action: escalate (this policy's action is ${p.action}); remove it or set action: escalate`,
+        });
       }
       if ((p.type === 'pattern' || p.type === 'pii') && p.action === 'escalate' && p.review?.mode === 'async' && p.checkpoints.includes('response')) {
         ctx.addIssue({
           code: 'custom',
           path: [i, 'review', 'mode'],
-          message: "is async, which answers 202 and lets the client send the request again once approved; an answer under review can only be held: use mode: hold, or checkpoints: [request]",
+          message:
+            'is async, which answers 202 and lets the client send the request again once approved; an answer under review can only be held: use mode: hold, or checkpoints: [request]',
         });
       }
     });
@@ -123,18 +141,29 @@ const reviewer = section({
   env: envName.optional(),
   // May this reviewer read the content under review (when capture kept it)? Each reading is recorded.
   reveal: z.boolean().default(false),
-}).refine((r) => (r.sha256 === undefined) !== (r.env === undefined), { message: "needs exactly one of sha256 (the token's SHA-256, hex) or env (a variable holding the token)" });
+}).refine((r) => (r.sha256 === undefined) !== (r.env === undefined), {
+  message: "needs exactly one of sha256 (the token's SHA-256, hex) or env (a variable holding the token)",
+});
 
 export const reviewSchema = section({
   reviewers: z.array(reviewer).default([]),
   // How often a held request looks in the ledger for a decision taken through another gateway instance.
   poll_interval_ms: z.int().min(50).max(60_000).default(1000),
   // Async mode: how long an approval lets the client send the approved request again.
-  approval_ttl_ms: z.int().min(1000).max(30 * 86_400_000).default(86_400_000),
+  approval_ttl_ms: z
+    .int()
+    .min(1000)
+    .max(30 * 86_400_000)
+    .default(86_400_000),
 }).superRefine((r, ctx) => {
   const names = new Set<string>();
   r.reviewers.forEach((reviewer, i) => {
-    if (names.has(reviewer.name)) ctx.addIssue({ code: 'custom', path: ['reviewers', i, 'name'], message: 'repeats an earlier reviewer: decisions are recorded by name, so names must be unique' });
+    if (names.has(reviewer.name))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['reviewers', i, 'name'],
+        message: 'repeats an earlier reviewer: decisions are recorded by name, so names must be unique',
+      });
     names.add(reviewer.name);
   });
 });

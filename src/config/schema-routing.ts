@@ -45,7 +45,9 @@ export const routeSchema = section({
   providers: z.array(target).min(1).max(16).optional(),
   retry: retrySchema.optional(),
 })
-  .refine((r) => (r.provider === undefined) !== (r.providers === undefined), { message: 'needs exactly one of provider (one name) or providers (a list, tried in order)' })
+  .refine((r) => (r.provider === undefined) !== (r.providers === undefined), {
+    message: 'needs exactly one of provider (one name) or providers (a list, tried in order)',
+  })
   .transform(({ provider, providers, ...rest }) => ({ ...rest, targets: providers ?? [{ provider: provider! }] }));
 
 export type RouteConfig = z.output<typeof routeSchema>;

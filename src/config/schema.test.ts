@@ -100,7 +100,10 @@ describe('store: postgres', () => {
 
   it('bounds appends (5 s) and other statements (30 s) by default; both can be set', () => {
     expect(schema.parse({ store: { type: 'postgres', url } }).store).toMatchObject({ appendTimeoutMs: 5000, readTimeoutMs: 30_000 });
-    expect(schema.parse({ store: { type: 'postgres', url, append_timeout_ms: 1000, read_timeout_ms: 120_000 } }).store).toMatchObject({ appendTimeoutMs: 1000, readTimeoutMs: 120_000 });
+    expect(schema.parse({ store: { type: 'postgres', url, append_timeout_ms: 1000, read_timeout_ms: 120_000 } }).store).toMatchObject({
+      appendTimeoutMs: 1000,
+      readTimeoutMs: 120_000,
+    });
     // Every store: the gateway holds any store's appends to it.
     expect(schema.parse({ store: { type: 'sqlite', append_timeout_ms: 2000 } }).store.appendTimeoutMs).toBe(2000);
   });
@@ -119,7 +122,11 @@ describe('store: postgres', () => {
     ['a schema name that could inject SQL', { type: 'postgres', url, schema: 'x; drop table y' }, /store\.schema: must be a lowercase SQL name/],
     ['a schema name too long for its role names', { type: 'postgres', url, schema: 'a'.repeat(41) }, /store\.schema: must be a lowercase SQL name/],
     ['an append time limit below 100 ms', { type: 'postgres', url, append_timeout_ms: 99 }, /store\.append_timeout_ms: /],
-    ['a read time limit for another store type', { type: 'sqlite', read_timeout_ms: 60_000 }, /store\.read_timeout_ms: is set, but store\.type is sqlite, which does not use it/],
+    [
+      'a read time limit for another store type',
+      { type: 'sqlite', read_timeout_ms: 60_000 },
+      /store\.read_timeout_ms: is set, but store\.type is sqlite, which does not use it/,
+    ],
   ])('rejects %s, saying what to do', (_, input, message) => {
     expect(messageOf(input)).toMatch(message);
   });
@@ -162,11 +169,30 @@ describe('capture', () => {
     ['an unknown detector', { pii: { detectors: ['passport'] } }],
     ['a custom pattern with nested repetition', { pii: { custom: [{ name: 'x', pattern: '(a+)+' }] } }],
     ['a custom pattern named like a built-in', { pii: { custom: [{ name: 'email', pattern: 'x' }] } }],
-    ['two custom patterns with one name', { pii: { custom: [{ name: 'x', pattern: 'a' }, { name: 'x', pattern: 'b' }] } }],
+    [
+      'two custom patterns with one name',
+      {
+        pii: {
+          custom: [
+            { name: 'x', pattern: 'a' },
+            { name: 'x', pattern: 'b' },
+          ],
+        },
+      },
+    ],
     ['a header name with a space', { headers_allow: ['user agent'] }],
-    ...['authorization', 'Proxy-Authorization', 'x-api-key', 'api-key', 'Cookie', 'set-cookie', 'x-goog-api-key', 'x-amz-security-token', 'x-client-secret', 'x-auth-user'].map(
-      (name): [string, Record<string, unknown>] => [`the credential header ${name}`, { headers_allow: [name] }],
-    ),
+    ...[
+      'authorization',
+      'Proxy-Authorization',
+      'x-api-key',
+      'api-key',
+      'Cookie',
+      'set-cookie',
+      'x-goog-api-key',
+      'x-amz-security-token',
+      'x-client-secret',
+      'x-auth-user',
+    ].map((name): [string, Record<string, unknown>] => [`the credential header ${name}`, { headers_allow: [name] }]),
   ])('rejects %s', (_, input) => {
     expect(schema.safeParse({ capture: input }).success).toBe(false);
   });

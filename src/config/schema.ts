@@ -43,7 +43,9 @@ const postgresUrl = z.string().refine((url) => URL.canParse(url) && /^postgres(q
 });
 
 /** A lowercase SQL identifier: it also prefixes the store's role names, so it is kept short. */
-const postgresSchemaName = z.string().regex(/^[a-z_][a-z0-9_]{0,39}$/, { message: 'must be a lowercase SQL name of at most 40 letters, digits and _ (it also prefixes the role names)' });
+const postgresSchemaName = z
+  .string()
+  .regex(/^[a-z_][a-z0-9_]{0,39}$/, { message: 'must be a lowercase SQL name of at most 40 letters, digits and _ (it also prefixes the role names)' });
 
 // The origin is the first line of every signed checkpoint note, so it must be one printable line.
 const origin = z
@@ -54,8 +56,13 @@ const origin = z
 // A signing key pasted here by mistake is named as such (and, like every value, never printed).
 const verifierKey = z
   .string()
-  .refine((key) => !key.startsWith('PRIVATE+KEY+'), { message: "is the private signing key, which signs checkpoints and must stay secret: put the public key that 'llm-ledger keys verifier' prints here instead", abort: true })
-  .refine((key) => isVerifierKey(key), { message: "must be the ledger's verifier key, as 'llm-ledger keys verifier' prints it (<name>+<8 hex digits>+<base64 key>)" })
+  .refine((key) => !key.startsWith('PRIVATE+KEY+'), {
+    message: "is the private signing key, which signs checkpoints and must stay secret: put the public key that 'llm-ledger keys verifier' prints here instead",
+    abort: true,
+  })
+  .refine((key) => isVerifierKey(key), {
+    message: "must be the ledger's verifier key, as 'llm-ledger keys verifier' prints it (<name>+<8 hex digits>+<base64 key>)",
+  })
   .transform(canonicalVerifierKey);
 
 // RFC 9110 token characters: anything else is not a header name a request could carry.
@@ -72,7 +79,10 @@ const headerName = z
 const retentionDays = z.union([z.int().min(0).max(36_500), z.literal('forever')], { error: "must be a whole number of days (0 to 36500) or 'forever'" });
 
 /** A custom PII pattern is checked by the redactor itself at load, so a bad one fails start-up, not the first request. */
-function checkCustomPatterns(pii: { detectors: readonly (typeof BUILTIN_DETECTORS)[number][]; custom: readonly CustomPattern[] }, ctx: z.core.$RefinementCtx): void {
+function checkCustomPatterns(
+  pii: { detectors: readonly (typeof BUILTIN_DETECTORS)[number][]; custom: readonly CustomPattern[] },
+  ctx: z.core.$RefinementCtx,
+): void {
   let custom = [...pii.custom];
   // One pattern per round: each failure is reported, then left out so the others are checked too.
   for (let round = 0; round <= pii.custom.length; round++) {
@@ -112,16 +122,32 @@ export function configSchema(baseDir: string) {
   })
     .superRefine((store, ctx) => {
       if (store.type !== 'postgres' && store.readTimeoutMs !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['read_timeout_ms'], message: `is set, but store.type is ${store.type}, which does not use it (it bounds PostgreSQL's statements); remove it` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['read_timeout_ms'],
+          message: `is set, but store.type is ${store.type}, which does not use it (it bounds PostgreSQL's statements); remove it`,
+        });
       }
       if (store.type === 'postgres' && store.url === undefined) {
-        ctx.addIssue({ code: 'custom', path: ['url'], message: 'is required with store.type: postgres: the connection URL, e.g. postgres://llm_ledger@127.0.0.1:5432/audit (or set LLM_LEDGER_STORE_URL)' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['url'],
+          message: 'is required with store.type: postgres: the connection URL, e.g. postgres://llm_ledger@127.0.0.1:5432/audit (or set LLM_LEDGER_STORE_URL)',
+        });
       }
       if (store.type !== 'postgres' && store.url !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['url'], message: `is set, but store.type is ${store.type}, which does not use it; set store.type: postgres or remove url` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['url'],
+          message: `is set, but store.type is ${store.type}, which does not use it; set store.type: postgres or remove url`,
+        });
       }
     })
-    .transform(({ path, readTimeoutMs, ...rest }) => ({ ...rest, path: path ?? resolve(baseDir, DEFAULT_STORE_PATH[rest.type]), readTimeoutMs: readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS }));
+    .transform(({ path, readTimeoutMs, ...rest }) => ({
+      ...rest,
+      path: path ?? resolve(baseDir, DEFAULT_STORE_PATH[rest.type]),
+      readTimeoutMs: readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS,
+    }));
 
   const log = section({
     origin: origin.default('llm-ledger.local/default'),
@@ -173,7 +199,8 @@ export function configSchema(baseDir: string) {
         ctx.addIssue({
           code: 'custom',
           path: [field],
-          message: "may be 'plaintext' only with capture.allow_plaintext: true (anyone who can read the store could read the text); set that, or use 'encrypted'",
+          message:
+            "may be 'plaintext' only with capture.allow_plaintext: true (anyone who can read the store could read the text); set that, or use 'encrypted'",
         });
       }
       checkCustomPatterns(capture.pii, ctx);
@@ -195,7 +222,9 @@ export function configSchema(baseDir: string) {
   const retention = section({
     preset: z.enum(RETENTION_PRESETS).default('standard'),
     content_days: retentionDays.optional(),
-    envelope_days: retentionDays.refine((days) => days !== 0, { message: "must be at least 1 or 'forever': 0 would delete the audit trail at every cleanup" }).optional(),
+    envelope_days: retentionDays
+      .refine((days) => days !== 0, { message: "must be at least 1 or 'forever': 0 would delete the audit trail at every cleanup" })
+      .optional(),
     // At most what a Node timer can wait (2^31 - 1 ms, about 24.8 days).
     cleanup_interval_ms: z.int().min(1000).max(2_147_483_647).default(3_600_000),
     batch_size: z.int().min(1).max(100_000).default(1000),
@@ -207,9 +236,17 @@ export function configSchema(baseDir: string) {
       // Point at the value the user wrote; the other one came from the preset.
       if (contentDays !== undefined) {
         const source = envelopeDays === undefined ? ` from preset ${preset}` : '';
-        ctx.addIssue({ code: 'custom', path: ['content_days'], message: `must not exceed retention.envelope_days (${envelope}${source}): content is removed with its envelope` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['content_days'],
+          message: `must not exceed retention.envelope_days (${envelope}${source}): content is removed with its envelope`,
+        });
       } else {
-        ctx.addIssue({ code: 'custom', path: ['envelope_days'], message: `must not be shorter than retention.content_days (${content} from preset ${preset}): content is removed with its envelope; lower content_days too` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['envelope_days'],
+          message: `must not be shorter than retention.content_days (${content} from preset ${preset}): content is removed with its envelope; lower content_days too`,
+        });
       }
     })
     .transform(({ contentDays, envelopeDays, ...rest }) => ({
@@ -218,27 +255,30 @@ export function configSchema(baseDir: string) {
       envelopeDays: envelopeDays ?? PRESET_DAYS[rest.preset].envelope,
     }));
 
-  return z.strictObject({
-    store: store.prefault({}),
-    log: log.prefault({}),
-    writer: writer.prefault({}),
-    digest: digest.prefault({}),
-    limits: limits.prefault({}),
-    capture: capture.prefault({}),
-    encryption: encryption.prefault({}),
-    retention: retention.prefault({}),
-    gateway: gatewaySection(baseDir).prefault({}),
-  }).superRefine((config, ctx) => {
-    config.gateway.policies.forEach((p, i) => {
-      if ('review' in p && p.review?.mode === 'async' && config.capture.prompts === 'none') {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['gateway', 'policies', i, 'review', 'mode'],
-          message: "is async, which recognises the approved request when it is sent again by its prompt's digest; capture.prompts: none keeps no digest: use mode: hold, or capture.prompts: hash",
-        });
-      }
+  return z
+    .strictObject({
+      store: store.prefault({}),
+      log: log.prefault({}),
+      writer: writer.prefault({}),
+      digest: digest.prefault({}),
+      limits: limits.prefault({}),
+      capture: capture.prefault({}),
+      encryption: encryption.prefault({}),
+      retention: retention.prefault({}),
+      gateway: gatewaySection(baseDir).prefault({}),
+    })
+    .superRefine((config, ctx) => {
+      config.gateway.policies.forEach((p, i) => {
+        if ('review' in p && p.review?.mode === 'async' && config.capture.prompts === 'none') {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['gateway', 'policies', i, 'review', 'mode'],
+            message:
+              "is async, which recognises the approved request when it is sent again by its prompt's digest; capture.prompts: none keeps no digest: use mode: hold, or capture.prompts: hash",
+          });
+        }
+      });
     });
-  });
 }
 
 export const WIRE_FORMATS = ['openai', 'anthropic'] as const;
@@ -258,7 +298,9 @@ function gatewaySection(baseDir: string) {
     // The wire format it speaks; a provider named openai or anthropic speaks its own.
     format: z.enum(WIRE_FORMATS).optional(),
     // What `/v1/...` is appended to; a trailing `/v1` is not repeated.
-    base_url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL, e.g. https://api.openai.com' }).transform((url) => url.replace(/\/+$/, '').replace(/\/v1$/, '')),
+    base_url: z
+      .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL, e.g. https://api.openai.com' })
+      .transform((url) => url.replace(/\/+$/, '').replace(/\/v1$/, '')),
     // Write `${OPENAI_API_KEY}`: the key then lives in the environment, never in this file.
     api_key: z.string().min(1).optional(),
   });
@@ -269,7 +311,9 @@ function gatewaySection(baseDir: string) {
     env: envName.optional(),
     user: z.string().min(1).max(256).optional(),
     team: z.string().min(1).max(256).optional(),
-  }).refine((k) => (k.sha256 === undefined) !== (k.env === undefined), { message: 'needs exactly one of sha256 (the key\'s SHA-256, hex) or env (a variable holding the key)' });
+  }).refine((k) => (k.sha256 === undefined) !== (k.env === undefined), {
+    message: "needs exactly one of sha256 (the key's SHA-256, hex) or env (a variable holding the key)",
+  });
   const price = section({
     input: z.number().min(0).optional(),
     output: z.number().min(0).optional(),
@@ -316,20 +360,37 @@ function gatewaySection(baseDir: string) {
     .superRefine((gateway, ctx) => {
       for (const [name, p] of Object.entries(gateway.providers)) {
         if (p.format === undefined && name !== 'openai' && name !== 'anthropic') {
-          ctx.addIssue({ code: 'custom', path: ['providers', name, 'format'], message: `is required for a provider not named openai or anthropic: the wire format it speaks, ${WIRE_FORMATS.join(' or ')}` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['providers', name, 'format'],
+            message: `is required for a provider not named openai or anthropic: the wire format it speaks, ${WIRE_FORMATS.join(' or ')}`,
+          });
         }
         if (gateway.auth === 'gateway_keys' && p.apiKey === undefined) {
-          ctx.addIssue({ code: 'custom', path: ['providers', name, 'api_key'], message: 'is required with auth: gateway_keys (clients present gateway keys; the gateway calls the provider with this one); write api_key: ${VARIABLE}' });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['providers', name, 'api_key'],
+            message:
+              'is required with auth: gateway_keys (clients present gateway keys; the gateway calls the provider with this one); write api_key: ${VARIABLE}',
+          });
         }
         if (gateway.auth === 'pass_through' && p.apiKey !== undefined) {
-          ctx.addIssue({ code: 'custom', path: ['providers', name, 'api_key'], message: "must not be set with auth: pass_through, where each client's own key goes upstream; set auth: gateway_keys to use it" });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['providers', name, 'api_key'],
+            message: "must not be set with auth: pass_through, where each client's own key goes upstream; set auth: gateway_keys to use it",
+          });
         }
       }
       if (gateway.auth === 'gateway_keys' && gateway.keys.length === 0) {
         ctx.addIssue({ code: 'custom', path: ['keys'], message: 'needs at least one key with auth: gateway_keys, or no client could call the gateway' });
       }
       if (gateway.auth === 'pass_through' && gateway.keys.length > 0) {
-        ctx.addIssue({ code: 'custom', path: ['auth'], message: 'is pass_through, but gateway.keys are configured and would be ignored; set auth: gateway_keys' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['auth'],
+          message: 'is pass_through, but gateway.keys are configured and would be ignored; set auth: gateway_keys',
+        });
       }
       const seen = new Set<string>();
       gateway.keys.forEach((k, i) => {
@@ -341,17 +402,31 @@ function gatewaySection(baseDir: string) {
         r.targets.forEach((t, j) => {
           if (t.provider in gateway.providers) return;
           const path = r.targets.length === 1 && t.model === undefined ? ['models', i] : ['models', i, 'providers', j];
-          ctx.addIssue({ code: 'custom', path, message: `names provider "${t.provider}", which is not configured; configured: ${Object.keys(gateway.providers).join(', ')}` });
+          ctx.addIssue({
+            code: 'custom',
+            path,
+            message: `names provider "${t.provider}", which is not configured; configured: ${Object.keys(gateway.providers).join(', ')}`,
+          });
         });
       });
       gateway.models.forEach((r, i) => {
         const providers: Record<string, { format?: string }> = gateway.providers;
         const formats = new Set(r.targets.map((t) => providers[t.provider]?.format ?? t.provider));
-        if (formats.size > 1) ctx.addIssue({ code: 'custom', path: ['models', i, 'providers'], message: 'mixes providers of the openai and anthropic formats; the gateway forwards the client\'s own wire format, so every provider of a route must speak the same one' });
+        if (formats.size > 1)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['models', i, 'providers'],
+            message:
+              "mixes providers of the openai and anthropic formats; the gateway forwards the client's own wire format, so every provider of a route must speak the same one",
+          });
       });
       gateway.policies.forEach((p, i) => {
         if ('action' in p && p.action === 'escalate' && gateway.review.reviewers.length === 0) {
-          ctx.addIssue({ code: 'custom', path: ['policies', i, 'action'], message: 'is escalate, but gateway.review.reviewers is empty: nobody could decide the reviews; add a reviewer' });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['policies', i, 'action'],
+            message: 'is escalate, but gateway.review.reviewers is empty: nobody could decide the reviews; add a reviewer',
+          });
         }
       });
       for (const [model, p] of Object.entries(gateway.pricing)) {

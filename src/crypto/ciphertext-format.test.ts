@@ -16,11 +16,18 @@ describe('ciphertext format v1', () => {
   it('lays out version, subject length and subject, key version, key check, context check, nonce, body, tag', () => {
     const encoded = encodeHeader(header);
     const subject = Buffer.from('ünïcode');
-    expect(encoded).toEqual(
-      Buffer.concat([Buffer.from([1, 0, subject.length]), subject, Buffer.from([0, 0, 0, 7]), header.keyCheck, header.contextCheck]),
-    );
+    expect(encoded).toEqual(Buffer.concat([Buffer.from([1, 0, subject.length]), subject, Buffer.from([0, 0, 0, 7]), header.keyCheck, header.contextCheck]));
     const all = parsed(Buffer.concat([encoded, nonce, body, tag]));
-    expect(all).toMatchObject({ subject: 'ünïcode', dekVersion: 7, keyCheck: header.keyCheck, contextCheck: header.contextCheck, header: encoded, nonce, body, tag });
+    expect(all).toMatchObject({
+      subject: 'ünïcode',
+      dekVersion: 7,
+      keyCheck: header.keyCheck,
+      contextCheck: header.contextCheck,
+      header: encoded,
+      nonce,
+      body,
+      tag,
+    });
   });
 
   it('allows an empty body (empty plaintext)', () => {

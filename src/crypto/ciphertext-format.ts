@@ -69,7 +69,8 @@ export function parseCiphertext(bytes: Buffer): ParsedCiphertext | { malformed: 
   const n = bytes.readUInt16BE(1);
   const headerLength = 3 + n + 4 + KEY_CHECK_BYTES + CONTEXT_CHECK_BYTES;
   if (n === 0 || n > MAX_SUBJECT_BYTES) return { malformed: `subject length ${n} is outside 1..${MAX_SUBJECT_BYTES}` };
-  if (bytes.length < headerLength + NONCE_BYTES + TAG_BYTES) return { malformed: `${bytes.length} bytes is shorter than the header, nonce and tag it declares` };
+  if (bytes.length < headerLength + NONCE_BYTES + TAG_BYTES)
+    return { malformed: `${bytes.length} bytes is shorter than the header, nonce and tag it declares` };
   let subject: string;
   try {
     subject = strictUtf8.decode(bytes.subarray(3, 3 + n));

@@ -80,7 +80,8 @@ describe('data key rotation', () => {
     const ciphers = [cipherWith([oldKek], store), cipherWith([oldKek], store)];
     const sealed = await Promise.all(Array.from({ length: 20 }, (_, i) => ciphers[i % 2]?.encrypt({ ...record(i), subject: 'alice', plaintext: `t${i}` })));
     expect((await store.get('alice')).keys.map((k) => k.version)).toEqual([1]);
-    for (const [i, ciphertext] of sealed.entries()) expect(await ciphers[0]?.decrypt({ ...record(i), ciphertext: ciphertext ?? Buffer.alloc(0) })).toBe(`t${i}`);
+    for (const [i, ciphertext] of sealed.entries())
+      expect(await ciphers[0]?.decrypt({ ...record(i), ciphertext: ciphertext ?? Buffer.alloc(0) })).toBe(`t${i}`);
   });
 });
 

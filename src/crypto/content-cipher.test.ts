@@ -118,7 +118,9 @@ describe('ContentCipher refuses, with a typed reason,', () => {
     const two = await seal('rec-2', 'prompt');
     const err = await decryptError(cipher.decrypt({ recordId: 'rec-2', field: 'prompt', ciphertext: one }));
     expect(err).toMatchObject({ reason: 'wrong-record-or-field', recordId: 'rec-2', field: 'prompt' });
-    expect(err.message).toBe('Cannot decrypt prompt of record rec-2 (wrong-record-or-field): it was sealed for a different record or field (or its context check bytes were altered)');
+    expect(err.message).toBe(
+      'Cannot decrypt prompt of record rec-2 (wrong-record-or-field): it was sealed for a different record or field (or its context check bytes were altered)',
+    );
     expect((await decryptError(cipher.decrypt({ recordId: 'rec-1', field: 'prompt', ciphertext: two }))).reason).toBe('wrong-record-or-field');
   });
 

@@ -100,8 +100,12 @@ export class ContentCipher {
     // Another process may have rotated this subject's key since it was cached.
     if (!entry.wrapped.has(version)) entry = await this.entry(parsed.subject, { fresh: true });
     if (!entry.wrapped.has(version)) {
-      if (version >= 1 && version <= entry.stored.erasedThrough) throw fail('key-erased', `data key v${version} was destroyed when its subject was erased; this content can never be decrypted`);
-      throw fail('unknown-key', `the key store holds no data key v${version} for the subject the ciphertext names: it was sealed against another key store, or its header was altered`);
+      if (version >= 1 && version <= entry.stored.erasedThrough)
+        throw fail('key-erased', `data key v${version} was destroyed when its subject was erased; this content can never be decrypted`);
+      throw fail(
+        'unknown-key',
+        `the key store holds no data key v${version} for the subject the ciphertext names: it was sealed against another key store, or its header was altered`,
+      );
     }
     let dataKey: DataKey;
     try {
@@ -111,7 +115,10 @@ export class ContentCipher {
       throw err;
     }
     if (!timingSafeEqual(dataKey.check, parsed.keyCheck)) {
-      throw fail('wrong-key', `it was not sealed with data key v${version}, the key its header names: the key label was changed, or the key store holds a different key under that version`);
+      throw fail(
+        'wrong-key',
+        `it was not sealed with data key v${version}, the key its header names: the key label was changed, or the key store holds a different key under that version`,
+      );
     }
     if (!timingSafeEqual(contextCheck(recordId, field), parsed.contextCheck)) {
       throw fail('wrong-record-or-field', 'it was sealed for a different record or field (or its context check bytes were altered)');

@@ -33,7 +33,17 @@ describe('gateway, Anthropic messages through the official SDK', () => {
     expect(response.headers.get('request-id')).toMatch(/^req_/);
 
     const record = await verified((await h.callAfter(seen)).envelope);
-    expect(record).toMatchObject({ requestId: response.headers.get('x-request-id'), provider: 'anthropic', endpoint: 'messages', model: 'claude-sonnet-4-6', status: 'success', httpStatus: 200, ...USAGE, stopReason: 'end_turn', messageCount: 1 });
+    expect(record).toMatchObject({
+      requestId: response.headers.get('x-request-id'),
+      provider: 'anthropic',
+      endpoint: 'messages',
+      model: 'claude-sonnet-4-6',
+      status: 'success',
+      httpStatus: 200,
+      ...USAGE,
+      stopReason: 'end_turn',
+      messageCount: 1,
+    });
     expect(record.costUsd).toBe(COST);
     expect(COST).toBeGreaterThan(0);
     const { content } = await h.ledger.reveal(record.id, { actor: 'test', reason: 'check capture' });
@@ -78,7 +88,11 @@ describe('gateway, Anthropic messages through the official SDK', () => {
     expect(error).toBeInstanceOf(ErrorClass);
     expect(error.status).toBe(status);
     expect(JSON.stringify(error.error)).toBe(h.fake.requests[before]!.responseBody);
-    expect(await verified((await h.callAfter(seen)).envelope)).toMatchObject({ status: 'error', httpStatus: status, error: expect.stringMatching(new RegExp(`HTTP ${status}`)) });
+    expect(await verified((await h.callAfter(seen)).envelope)).toMatchObject({
+      status: 'error',
+      httpStatus: status,
+      error: expect.stringMatching(new RegExp(`HTTP ${status}`)),
+    });
   });
 
   it('records an error event mid-stream', async () => {
@@ -94,9 +108,14 @@ describe('gateway, Anthropic messages through the official SDK', () => {
 
   it('answers its own errors in Anthropic form', async () => {
     const seen = (await h.calls()).length;
-    const error = (await h.anthropic.messages.create(params, { headers: { 'x-llm-ledger-metadata': 'not json' } }).catch((caught: unknown) => caught)) as InstanceType<typeof Anthropic.APIError>;
+    const error = (await h.anthropic.messages
+      .create(params, { headers: { 'x-llm-ledger-metadata': 'not json' } })
+      .catch((caught: unknown) => caught)) as InstanceType<typeof Anthropic.APIError>;
     expect(error).toBeInstanceOf(Anthropic.BadRequestError);
-    expect(error.error).toEqual({ type: 'error', error: { type: 'invalid_request_error', message: expect.stringMatching(/x-llm-ledger-metadata must be a JSON object/) } });
+    expect(error.error).toEqual({
+      type: 'error',
+      error: { type: 'invalid_request_error', message: expect.stringMatching(/x-llm-ledger-metadata must be a JSON object/) },
+    });
     expect((await h.callAfter(seen)).envelope).toMatchObject({ status: 'error', httpStatus: 400, endpoint: 'messages' });
   });
 

@@ -64,7 +64,10 @@ gateway:
       for (let i = 0; traffic; i++) {
         const user = `user-${n}-${i}`;
         try {
-          await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: `hello ${user}` }] }, { headers: { 'x-llm-ledger-user': user } });
+          await client.chat.completions.create(
+            { model: 'gpt-4o-mini', messages: [{ role: 'user', content: `hello ${user}` }] },
+            { headers: { 'x-llm-ledger-user': user } },
+          );
           answered.push(user);
         } catch (err) {
           failed.push(`${user}: ${(err as Error).message}`);

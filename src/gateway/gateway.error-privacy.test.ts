@@ -49,7 +49,9 @@ describe('gateway, hash-only capture: an upstream error that quotes the prompt',
   });
 
   it('OpenAI chat: the client gets the 400 as sent; the record keeps status, type, code and a digest of the message', async () => {
-    const error = (await h.openai.chat.completions.create({ model: 'gpt-4o', messages }, scenario('quote-400')).catch((caught: unknown) => caught)) as InstanceType<typeof OpenAI.APIError>;
+    const error = (await h.openai.chat.completions
+      .create({ model: 'gpt-4o', messages }, scenario('quote-400'))
+      .catch((caught: unknown) => caught)) as InstanceType<typeof OpenAI.APIError>;
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
     const upstream = lastUpstreamAnswer(h);
     expect(JSON.stringify(error.error)).toBe(JSON.stringify((JSON.parse(upstream.body) as { error: unknown }).error));
@@ -80,11 +82,17 @@ describe('gateway, hash-only capture: an upstream error that quotes the prompt',
     const upstream = lastUpstreamAnswer(h);
     expect(response.status).toBe(400);
     expect(body).toBe(upstream.body);
-    expect(await recordOf(h, response.headers.get('x-request-id'))).toMatchObject({ httpStatus: 400, errorType: 'invalid_request_error', digests: { error: h.ledger.contentDigest(upstream.message) } });
+    expect(await recordOf(h, response.headers.get('x-request-id'))).toMatchObject({
+      httpStatus: 400,
+      errorType: 'invalid_request_error',
+      digests: { error: h.ledger.contentDigest(upstream.message) },
+    });
   });
 
   it('OpenAI Responses: the same', async () => {
-    const error = (await h.openai.responses.create({ model: 'gpt-4o', input: PROMPT }, scenario('quote-400')).catch((caught: unknown) => caught)) as InstanceType<typeof OpenAI.APIError>;
+    const error = (await h.openai.responses
+      .create({ model: 'gpt-4o', input: PROMPT }, scenario('quote-400'))
+      .catch((caught: unknown) => caught)) as InstanceType<typeof OpenAI.APIError>;
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
     const upstream = lastUpstreamAnswer(h);
     const record = await recordOf(h, error.headers?.get('x-request-id'));
@@ -94,21 +102,32 @@ describe('gateway, hash-only capture: an upstream error that quotes the prompt',
   });
 
   it('Anthropic messages: the client gets the 400 as sent; the record keeps status, type and a digest of the message', async () => {
-    const error = (await h.anthropic.messages.create({ model: 'claude-sonnet-4', max_tokens: 64, messages }, scenario('quote-400')).catch((caught: unknown) => caught)) as InstanceType<typeof Anthropic.APIError>;
+    const error = (await h.anthropic.messages
+      .create({ model: 'claude-sonnet-4', max_tokens: 64, messages }, scenario('quote-400'))
+      .catch((caught: unknown) => caught)) as InstanceType<typeof Anthropic.APIError>;
     expect(error).toBeInstanceOf(Anthropic.BadRequestError);
     const upstream = lastUpstreamAnswer(h);
     expect(JSON.stringify(error.error)).toBe(JSON.stringify(JSON.parse(upstream.body)));
     expect(error.message).toContain(MARKER);
 
     const record = await recordOf(h, error.headers?.get('x-request-id'));
-    expect(record).toMatchObject({ provider: 'anthropic', endpoint: 'messages', status: 'error', httpStatus: 400, error: 'HTTP 400 invalid_request_error', errorType: 'invalid_request_error' });
+    expect(record).toMatchObject({
+      provider: 'anthropic',
+      endpoint: 'messages',
+      status: 'error',
+      httpStatus: 400,
+      error: 'HTTP 400 invalid_request_error',
+      errorType: 'invalid_request_error',
+    });
     expect(record.errorCode).toBeUndefined();
     expect(record.digests?.error).toBe(h.ledger.contentDigest(upstream.message));
     expect(JSON.stringify(record)).not.toContain(MARKER);
   });
 
   it('an error event inside a stream: its message is digested too, never kept as text', async () => {
-    const { data: stream, response } = await h.openai.chat.completions.create({ model: 'gpt-4o', messages, stream: true }, scenario('stream-error')).withResponse();
+    const { data: stream, response } = await h.openai.chat.completions
+      .create({ model: 'gpt-4o', messages, stream: true }, scenario('stream-error'))
+      .withResponse();
     await expect(async () => {
       for await (const _chunk of stream) {
         // until the error event
@@ -116,7 +135,13 @@ describe('gateway, hash-only capture: an upstream error that quotes the prompt',
     }).rejects.toThrow(/server had an error/);
     const record = await recordOf(h, response.headers.get('x-request-id'));
     const message = 'The server had an error while processing your request. Sorry about that!';
-    expect(record).toMatchObject({ status: 'error', httpStatus: 200, error: 'server_error', errorType: 'server_error', digests: { error: h.ledger.contentDigest(message) } });
+    expect(record).toMatchObject({
+      status: 'error',
+      httpStatus: 200,
+      error: 'server_error',
+      errorType: 'server_error',
+      digests: { error: h.ledger.contentDigest(message) },
+    });
     expect(JSON.stringify(record)).not.toContain('server had an error');
   });
 

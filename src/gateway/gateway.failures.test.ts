@@ -34,7 +34,9 @@ describe('gateway timeouts and disconnects', () => {
   it('answers 504 when the upstream does not answer in time, and records the timeout', async () => {
     const { openai, ...rest } = await harness({ gateway: { request_timeout_ms: 300 } });
     const started = performance.now();
-    const error = (await openai.chat.completions.create(gpt, { headers: { 'x-fake-scenario': 'slow', 'x-fake-response-delay-ms': '5000' } }).catch((caught: unknown) => caught)) as ApiError;
+    const error = (await openai.chat.completions
+      .create(gpt, { headers: { 'x-fake-scenario': 'slow', 'x-fake-response-delay-ms': '5000' } })
+      .catch((caught: unknown) => caught)) as ApiError;
     expect(error.status).toBe(504);
     expect(error.message).toMatch(/did not finish answering within gateway.request_timeout_ms \(300 ms\)/);
     expect(performance.now() - started).toBeLessThan(3000);
@@ -53,13 +55,20 @@ describe('gateway timeouts and disconnects', () => {
     }).rejects.toThrow();
     expect(seen.length).toBeGreaterThan(0);
     const record = (await g.callFor(response.headers.get('x-request-id')!)).envelope;
-    expect(record).toMatchObject({ status: 'error', httpStatus: 200, error: expect.stringMatching(/request_timeout_ms/), metadata: { gateway: { streamCompleted: false } } });
+    expect(record).toMatchObject({
+      status: 'error',
+      httpStatus: 200,
+      error: expect.stringMatching(/request_timeout_ms/),
+      metadata: { gateway: { streamCompleted: false } },
+    });
   });
 
   it('records a client that disconnects mid-stream as aborted, and cancels the upstream call', async () => {
     const g = await harness({ capture: { responses: 'plaintext', allow_plaintext: true } });
     const controller = new AbortController();
-    const { data: stream, response } = await g.openai.chat.completions.create({ ...gpt, stream: true }, { ...scenario('stall'), signal: controller.signal }).withResponse();
+    const { data: stream, response } = await g.openai.chat.completions
+      .create({ ...gpt, stream: true }, { ...scenario('stall'), signal: controller.signal })
+      .withResponse();
     const seen: string[] = [];
     for await (const chunk of stream) {
       seen.push(chunk.choices[0]?.delta.content ?? '');
@@ -128,8 +137,15 @@ describe('gateway durability', () => {
     await until(() => g.ledger.storeHealth().available, 'the store to be found working again');
     await g.openai.chat.completions.create(gpt);
     await until(async () => (await g.ledger.search({ eventType: 'requests_refused' })).records.length === 1, 'the refusals to be recorded');
-    expect((await g.ledger.search({ eventType: 'requests_refused' })).records[0]!.envelope).toMatchObject({ component: 'gateway', status: 'blocked', metadata: { count: 1 } });
-    expect((await g.ledger.search({ eventType: 'store_outage' })).records[0]!.envelope.metadata).toMatchObject({ failedRecords: RECORDS_PER_CALL, spooledRecords: 0 });
+    expect((await g.ledger.search({ eventType: 'requests_refused' })).records[0]!.envelope).toMatchObject({
+      component: 'gateway',
+      status: 'blocked',
+      metadata: { count: 1 },
+    });
+    expect((await g.ledger.search({ eventType: 'store_outage' })).records[0]!.envelope.metadata).toMatchObject({
+      failedRecords: RECORDS_PER_CALL,
+      spooledRecords: 0,
+    });
     await until(async () => (await g.calls()).length === 2, 'the last call to be recorded');
     expect(await g.ledger.verify()).toMatchObject({ ok: true });
   });
@@ -152,7 +168,10 @@ describe('gateway durability', () => {
     await g.openai.chat.completions.create({ ...gpt, model: 'o3' });
     expect((await g.calls()).map((r) => r.envelope.model)).toEqual(['gpt-4o', ...during, 'claude-haiku-4-5', 'o3']);
     await until(async () => (await g.ledger.search({ eventType: 'store_outage' })).records.length === 1, 'the outage to be recorded');
-    expect((await g.ledger.search({ eventType: 'store_outage' })).records[0]!.envelope.metadata).toMatchObject({ spooledRecords: 4 * RECORDS_PER_CALL, failedRecords: 0 });
+    expect((await g.ledger.search({ eventType: 'store_outage' })).records[0]!.envelope.metadata).toMatchObject({
+      spooledRecords: 4 * RECORDS_PER_CALL,
+      failedRecords: 0,
+    });
     expect(await g.ledger.verify()).toMatchObject({ ok: true });
   });
 });
@@ -160,7 +179,9 @@ describe('gateway durability', () => {
 describe('gateway shutdown', () => {
   it('lets a stream in flight finish, records it, and refuses new connections', async () => {
     const g = await harness();
-    const { data: stream, response } = await g.openai.chat.completions.create({ ...gpt, stream: true }, { headers: { 'x-fake-chunk-delay-ms': '40' } }).withResponse();
+    const { data: stream, response } = await g.openai.chat.completions
+      .create({ ...gpt, stream: true }, { headers: { 'x-fake-chunk-delay-ms': '40' } })
+      .withResponse();
     const closing = g.gateway.close({ timeoutMs: 10_000 });
     let text = '';
     for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';

@@ -76,12 +76,21 @@ describe('gateway keys', () => {
   it('refuses a missing or unknown key with 401 in the endpoint format, records it, and never calls upstream', async () => {
     const g = await startKeyedOnFake();
     const stranger = new OpenAI({ apiKey: 'llk-not-a-key-of-this-gateway-xxxxxxxx', baseURL: `${g.gateway.url}/v1`, maxRetries: 0 });
-    const error = (await stranger.chat.completions.create({ model: 'gpt-4o', messages }).catch((caught: unknown) => caught)) as InstanceType<typeof OpenAI.APIError>;
+    const error = (await stranger.chat.completions.create({ model: 'gpt-4o', messages }).catch((caught: unknown) => caught)) as InstanceType<
+      typeof OpenAI.APIError
+    >;
     expect(error).toBeInstanceOf(OpenAI.AuthenticationError);
     expect(error.message).toMatch(/not a gateway key known to this gateway/);
-    const anonymous = await fetch(`${g.gateway.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' }, body: '{}' });
+    const anonymous = await fetch(`${g.gateway.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+      body: '{}',
+    });
     expect(anonymous.status).toBe(401);
-    expect(await anonymous.json()).toMatchObject({ type: 'error', error: { type: 'authentication_error', message: expect.stringMatching(/needs a gateway key/) } });
+    expect(await anonymous.json()).toMatchObject({
+      type: 'error',
+      error: { type: 'authentication_error', message: expect.stringMatching(/needs a gateway key/) },
+    });
     expect(g.fake.requests).toHaveLength(0);
     const record = (await g.callFor(error.headers!.get('x-request-id')!)).envelope;
     expect(record).toMatchObject({ status: 'error', httpStatus: 401, apiKeyPrefix: 'llk-not-' });
@@ -91,17 +100,24 @@ describe('gateway keys', () => {
   it('never lets a provider key or a gateway key reach a file, record, log line or error body', async () => {
     const g = await startKeyedOnFake();
     const errorBodies: string[] = [];
-    const catchBody = (caught: unknown) => errorBodies.push(JSON.stringify((caught as InstanceType<typeof OpenAI.APIError>).error) + String((caught as Error).message));
+    const catchBody = (caught: unknown) =>
+      errorBodies.push(JSON.stringify((caught as InstanceType<typeof OpenAI.APIError>).error) + String((caught as Error).message));
     await g.openai.chat.completions.create({ model: 'gpt-4o', messages });
     const stream = await g.openai.chat.completions.create({ model: 'gpt-4o', messages, stream: true });
     for await (const _chunk of stream);
     await g.anthropic.messages.create({ model: 'claude-haiku-4-5', max_tokens: 32, messages });
     await g.openai.chat.completions.create({ model: 'gpt-4o', messages }, scenario('error-401')).catch(catchBody);
     await g.openai.chat.completions.create({ model: 'gpt-4o', messages }, scenario('error-500')).catch(catchBody);
-    await g.openai.chat.completions.create({ model: 'gpt-4o', messages }, { headers: { 'x-fake-scenario': 'slow', 'x-fake-response-delay-ms': '2000' } }).catch(catchBody);
+    await g.openai.chat.completions
+      .create({ model: 'gpt-4o', messages }, { headers: { 'x-fake-scenario': 'slow', 'x-fake-response-delay-ms': '2000' } })
+      .catch(catchBody);
     await g.anthropic.messages.create({ model: 'claude-haiku-4-5', max_tokens: 32, messages }, scenario('error-529')).catch(catchBody);
-    await new OpenAI({ apiKey: 'wrong', baseURL: `${g.gateway.url}/v1`, maxRetries: 0 }).chat.completions.create({ model: 'gpt-4o', messages }).catch(catchBody);
-    await new Anthropic({ apiKey: 'wrong', baseURL: g.gateway.url, maxRetries: 0 }).messages.create({ model: 'claude-haiku-4-5', max_tokens: 32, messages }).catch(catchBody);
+    await new OpenAI({ apiKey: 'wrong', baseURL: `${g.gateway.url}/v1`, maxRetries: 0 }).chat.completions
+      .create({ model: 'gpt-4o', messages })
+      .catch(catchBody);
+    await new Anthropic({ apiKey: 'wrong', baseURL: g.gateway.url, maxRetries: 0 }).messages
+      .create({ model: 'claude-haiku-4-5', max_tokens: 32, messages })
+      .catch(catchBody);
     await expectNoSecretAnywhere(g, [OPENAI_PROVIDER_KEY, ANTHROPIC_PROVIDER_KEY, ALICE_KEY, TEAM_KEY], errorBodies);
   });
 });
@@ -115,7 +131,9 @@ describe('pass-through of the client key', () => {
     expect(record).toMatchObject({ apiKeyHash: sha256(CLIENT_PROVIDER_KEY), apiKeyPrefix: CLIENT_PROVIDER_KEY.slice(0, 8) });
     const errorBodies: string[] = [];
     await g.openai.chat.completions.create({ model: 'gpt-4o', messages }, scenario('error-400')).catch((caught: Error) => errorBodies.push(caught.message));
-    await g.anthropic.messages.create({ model: 'claude-haiku-4-5', max_tokens: 32, messages }, scenario('error-500')).catch((caught: Error) => errorBodies.push(caught.message));
+    await g.anthropic.messages
+      .create({ model: 'claude-haiku-4-5', max_tokens: 32, messages }, scenario('error-500'))
+      .catch((caught: Error) => errorBodies.push(caught.message));
     await expectNoSecretAnywhere(g, [CLIENT_PROVIDER_KEY], errorBodies);
   });
 });

@@ -44,7 +44,13 @@ const ENDPOINTS: Endpoint[] = [
     answer: 'OpenAI completion',
     stream: { name: 'OpenAI completion stream', event: 'text_completion event' },
   },
-  { path: '/v1/embeddings', endpoint: 'embeddings', provider: 'openai', body: { model: 'text-embedding-3-small', input: 'Say hello.' }, answer: 'OpenAI embedding list' },
+  {
+    path: '/v1/embeddings',
+    endpoint: 'embeddings',
+    provider: 'openai',
+    body: { model: 'text-embedding-3-small', input: 'Say hello.' },
+    answer: 'OpenAI embedding list',
+  },
   {
     path: '/v1/messages',
     endpoint: 'messages',
@@ -85,7 +91,11 @@ async function call(h: Harness, e: Endpoint, scenario: string, stream: boolean) 
   const headers: Record<string, string> = { 'content-type': 'application/json', 'x-fake-scenario': scenario };
   if (e.provider === 'anthropic') Object.assign(headers, { 'x-api-key': KEY, 'anthropic-version': '2023-06-01' });
   else headers.authorization = `Bearer ${KEY}`;
-  const response = await fetch(`${h.gateway.url}${e.path}`, { method: 'POST', headers, body: JSON.stringify({ ...e.body, ...(stream ? { stream: true } : {}) }) });
+  const response = await fetch(`${h.gateway.url}${e.path}`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ ...e.body, ...(stream ? { stream: true } : {}) }),
+  });
   const bytes = Buffer.from(await response.arrayBuffer());
   const sent = h.fake.requests.at(-1)!;
   expect(sent.scenario).toBe(scenario);
@@ -93,7 +103,17 @@ async function call(h: Harness, e: Endpoint, scenario: string, stream: boolean) 
 }
 
 function expectInvalid(record: Envelope, e: Endpoint, error: string): void {
-  expect(record).toMatchObject({ kind: 'llm.call', component: 'gateway', provider: e.provider, endpoint: e.endpoint, model: e.body.model, status: 'error', httpStatus: 200, errorType: 'invalid_response', error });
+  expect(record).toMatchObject({
+    kind: 'llm.call',
+    component: 'gateway',
+    provider: e.provider,
+    endpoint: e.endpoint,
+    model: e.body.model,
+    status: 'error',
+    httpStatus: 200,
+    errorType: 'invalid_response',
+    error,
+  });
   expect(record.errorCode).toBeUndefined();
   // Hash-only: nothing of the body, not even a digest of an error message (there is none).
   expect(record.digests?.error).toBeUndefined();
@@ -172,6 +192,12 @@ suite('gateway, sync durability: invalid answers', { gateway: { durability: 'syn
 // A response policy reads plain answers before they go (and relays streams through its guard).
 suite(
   'gateway, under a response policy: invalid answers',
-  { gateway: { policies: [{ name: 'no-ledger-talk', type: 'pattern', patterns: [{ name: 'l-word', regex: 'never-in-an-answer' }], checkpoints: ['response'], action: 'block' }] } },
+  {
+    gateway: {
+      policies: [
+        { name: 'no-ledger-talk', type: 'pattern', patterns: [{ name: 'l-word', regex: 'never-in-an-answer' }], checkpoints: ['response'], action: 'block' },
+      ],
+    },
+  },
   true,
 );

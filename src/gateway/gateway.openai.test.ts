@@ -18,7 +18,12 @@ const messages = [
   { role: 'system' as const, content: 'Be brief.' },
   { role: 'user' as const, content: 'Say hello.' },
 ];
-const USAGE = { inputTokens: FAKE_OPENAI_USAGE.prompt, cachedTokens: FAKE_OPENAI_USAGE.cached, outputTokens: FAKE_OPENAI_USAGE.completion, reasoningTokens: FAKE_OPENAI_USAGE.reasoning };
+const USAGE = {
+  inputTokens: FAKE_OPENAI_USAGE.prompt,
+  cachedTokens: FAKE_OPENAI_USAGE.cached,
+  outputTokens: FAKE_OPENAI_USAGE.completion,
+  reasoningTokens: FAKE_OPENAI_USAGE.reasoning,
+};
 // gpt-4o: $2.50 per million uncached input, $1.25 cached, $10 output (reasoning is inside output).
 const GPT_4O_COST = ((50 - 20) * 2.5 + 20 * 1.25 + 12 * 10) / 1e6;
 
@@ -38,7 +43,9 @@ async function revealed(envelope: Envelope) {
 
 describe('gateway, OpenAI chat completions through the official SDK', () => {
   it('relays a plain answer unchanged and records model, usage, cost, latency, ids and texts', async () => {
-    const { data, response } = await h.openai.chat.completions.create({ model: 'gpt-4o', messages }, { headers: { 'x-llm-ledger-user': 'alice', 'x-llm-ledger-session': 's-1' } }).withResponse();
+    const { data, response } = await h.openai.chat.completions
+      .create({ model: 'gpt-4o', messages }, { headers: { 'x-llm-ledger-user': 'alice', 'x-llm-ledger-session': 's-1' } })
+      .withResponse();
     expect(data.choices[0]!.message.content).toBe(FAKE_ANSWER);
     expect(response.headers.get('x-trace-id')).toMatch(/^[0-9a-f]{32}$/);
     expect(response.headers.get('x-upstream-request-id')).toMatch(/^req_/);
@@ -68,7 +75,9 @@ describe('gateway, OpenAI chat completions through the official SDK', () => {
   });
 
   it('streams chunk by chunk and records the assembled answer, usage and time to first token', async () => {
-    const { data: stream, response } = await h.openai.chat.completions.create({ model: 'gpt-4o', messages, stream: true, stream_options: { include_usage: true } }).withResponse();
+    const { data: stream, response } = await h.openai.chat.completions
+      .create({ model: 'gpt-4o', messages, stream: true, stream_options: { include_usage: true } })
+      .withResponse();
     let text = '';
     let chunks = 0;
     for await (const chunk of stream) {
@@ -96,7 +105,9 @@ describe('gateway, OpenAI chat completions through the official SDK', () => {
   });
 
   it('records tool calls, plain and streamed with the SDK stream helper', async () => {
-    const tools = [{ type: 'function' as const, function: { name: 'lookup_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }];
+    const tools = [
+      { type: 'function' as const, function: { name: 'lookup_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } },
+    ];
     const { data, response } = await h.openai.chat.completions.create({ model: 'gpt-4o', messages, tools }, scenario('tool')).withResponse();
     expect(data.choices[0]!.message.tool_calls).toHaveLength(1);
     expect(await recordOf(response.headers.get('x-request-id'))).toMatchObject({ toolsProvided: 1, toolCalls: 1, stopReason: 'tool_calls', status: 'success' });
@@ -116,7 +127,9 @@ describe('gateway, OpenAI chat completions through the official SDK', () => {
     ['error-500', 500, OpenAI.InternalServerError],
   ] as const)('passes upstream %s through unchanged and records it as an error', async (name, status, ErrorClass) => {
     const before = h.fake.requests.length;
-    const error = (await h.openai.chat.completions.create({ model: 'gpt-4o', messages }, scenario(name)).catch((caught: unknown) => caught)) as InstanceType<typeof OpenAI.APIError>;
+    const error = (await h.openai.chat.completions.create({ model: 'gpt-4o', messages }, scenario(name)).catch((caught: unknown) => caught)) as InstanceType<
+      typeof OpenAI.APIError
+    >;
     expect(error).toBeInstanceOf(ErrorClass);
     expect(error.status).toBe(status);
     const upstream = h.fake.requests[before]!;
@@ -129,14 +142,21 @@ describe('gateway, OpenAI chat completions through the official SDK', () => {
   });
 
   it('records a stream that fails part-way with the error the upstream sent', async () => {
-    const { data: stream, response } = await h.openai.chat.completions.create({ model: 'gpt-4o', messages, stream: true }, scenario('stream-error')).withResponse();
+    const { data: stream, response } = await h.openai.chat.completions
+      .create({ model: 'gpt-4o', messages, stream: true }, scenario('stream-error'))
+      .withResponse();
     await expect(async () => {
       for await (const _chunk of stream) {
         // until the error event
       }
     }).rejects.toThrow(/server had an error/);
     const record = await recordOf(response.headers.get('x-request-id'));
-    expect(record).toMatchObject({ status: 'error', httpStatus: 200, error: expect.stringMatching(/server_error/), metadata: { gateway: { streamCompleted: false } } });
+    expect(record).toMatchObject({
+      status: 'error',
+      httpStatus: 200,
+      error: expect.stringMatching(/server_error/),
+      metadata: { gateway: { streamCompleted: false } },
+    });
   });
 });
 
@@ -168,7 +188,12 @@ describe('gateway, OpenAI responses, embeddings, completions and models', () => 
   it('records legacy completions', async () => {
     const { data, response } = await h.openai.completions.create({ model: 'gpt-3.5-turbo-instruct', prompt: 'Say hello.' }).withResponse();
     expect(data.choices[0]!.text).toBe(FAKE_ANSWER);
-    expect(await recordOf(response.headers.get('x-request-id'))).toMatchObject({ endpoint: 'completions', model: 'gpt-3.5-turbo-instruct', inputTokens: 50, outputTokens: 12 });
+    expect(await recordOf(response.headers.get('x-request-id'))).toMatchObject({
+      endpoint: 'completions',
+      model: 'gpt-3.5-turbo-instruct',
+      inputTokens: 50,
+      outputTokens: 12,
+    });
   });
 
   it('lists models through the gateway, recorded as an event, not a call', async () => {
@@ -176,7 +201,12 @@ describe('gateway, OpenAI responses, embeddings, completions and models', () => 
     for await (const model of h.openai.models.list()) ids.push(model.id);
     expect(ids).toContain('gpt-4o');
     await expect.poll(async () => (await h.ledger.search({ eventType: 'models_listed' })).records.length).toBe(1);
-    expect((await h.ledger.search({ eventType: 'models_listed' })).records[0]!.envelope).toMatchObject({ kind: 'event', status: 'success', httpStatus: 200, provider: 'openai' });
+    expect((await h.ledger.search({ eventType: 'models_listed' })).records[0]!.envelope).toMatchObject({
+      kind: 'event',
+      status: 'success',
+      httpStatus: 200,
+      provider: 'openai',
+    });
   });
 });
 
@@ -185,13 +215,20 @@ describe('gateway, OpenAI failures of its own', () => {
     const error = (await h.openai.chat.completions.create({ messages } as never).catch((caught: unknown) => caught)) as InstanceType<typeof OpenAI.APIError>;
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
     expect(error.message).toMatch(/must name its "model"/);
-    expect(await recordOf(error.headers?.get('x-request-id'))).toMatchObject({ status: 'error', httpStatus: 400, endpoint: 'chat.completions', messageCount: 2 });
+    expect(await recordOf(error.headers?.get('x-request-id'))).toMatchObject({
+      status: 'error',
+      httpStatus: 400,
+      endpoint: 'chat.completions',
+      messageCount: 2,
+    });
   });
 
   it('refuses a model routed to a provider of the other format, naming the endpoint to use', async () => {
     const routed = await startHarness({ gateway: { models: [{ match: 'claude-*', provider: 'anthropic' }] } });
     try {
-      const error = (await routed.openai.chat.completions.create({ model: 'claude-sonnet-4', messages }).catch((caught: unknown) => caught)) as InstanceType<typeof OpenAI.APIError>;
+      const error = (await routed.openai.chat.completions.create({ model: 'claude-sonnet-4', messages }).catch((caught: unknown) => caught)) as InstanceType<
+        typeof OpenAI.APIError
+      >;
       expect(error.status).toBe(400);
       expect(error.message).toMatch(/routed to provider "anthropic", which speaks the anthropic format; call it through \/v1\/messages/);
       expect(routed.fake.requests).toHaveLength(0);

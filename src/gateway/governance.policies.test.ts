@@ -20,7 +20,11 @@ async function harness(policies: unknown[], options: HarnessOptions = {}): Promi
 }
 
 type ApiError = InstanceType<typeof OpenAI.APIError>;
-const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (caught: unknown) => caught as ApiError);
+const failure = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (caught: unknown) => caught as ApiError,
+  );
 const ask = (content: string) => ({ model: 'gpt-4o', messages: [{ role: 'user' as const, content }] });
 
 const REQUEST_CHECKPOINT = (n: number) => ['policy_evaluation_start', ...Array<string>(n).fill('policy_evaluated'), 'policy_evaluation_complete'];
@@ -38,7 +42,9 @@ describe('governance: the request checkpoint', () => {
     expect(data.choices[0]!.message.content).toBe(FAKE_ANSWER);
     const trace = await g.traceOf(response.headers.get('x-trace-id')!);
     expect(trace).toEqual(['request_received', ...REQUEST_CHECKPOINT(3), ...ROUTED, 'llm.call', 'request_completed']);
-    const evaluated = (await g.ledger.search({ traceId: response.headers.get('x-trace-id')!, eventType: 'policy_evaluated' })).records.map((r) => r.envelope.metadata);
+    const evaluated = (await g.ledger.search({ traceId: response.headers.get('x-trace-id')!, eventType: 'policy_evaluated' })).records.map(
+      (r) => r.envelope.metadata,
+    );
     expect(evaluated.map((m) => [m!.policy, m!.outcome])).toEqual(
       expect.arrayContaining([
         ['approved-models', 'ALLOW'],
@@ -51,7 +57,9 @@ describe('governance: the request checkpoint', () => {
 
   it('redacts PII before the request goes upstream, caps the output, and keeps the planted text out of every record', async () => {
     const g = await harness([piiPolicy, capPolicy]);
-    const { response } = await g.openai.chat.completions.create({ ...ask('Mail the report to jane.doe@corp.example, card 4111 1111 1111 1111.'), max_tokens: 4000 }).withResponse();
+    const { response } = await g.openai.chat.completions
+      .create({ ...ask('Mail the report to jane.doe@corp.example, card 4111 1111 1111 1111.'), max_tokens: 4000 })
+      .withResponse();
     const sent = g.fake.requests.at(-1)!.json as { messages: { content: string }[]; max_tokens: number };
     expect(sent.messages[0]!.content).toBe('Mail the report to [REDACTED:email], card [REDACTED:card].');
     expect(sent.max_tokens).toBe(256);
@@ -74,7 +82,11 @@ describe('governance: the request checkpoint', () => {
     expect(g.fake.requests).toEqual([]);
     expect(await g.traceOf(traceId)).toEqual(['request_received', ...REQUEST_CHECKPOINT(1), 'request_blocked', 'llm.call', 'request_completed']);
     const call = (await g.callFor(error.headers!.get('x-request-id')!)).envelope;
-    expect(call).toMatchObject({ status: 'blocked', httpStatus: 403, safety: { passed: false, blockReason: 'approved-models: model "o3" is not on the allow list' } });
+    expect(call).toMatchObject({
+      status: 'blocked',
+      httpStatus: 403,
+      safety: { passed: false, blockReason: 'approved-models: model "o3" is not on the allow list' },
+    });
     expect(await g.ledger.verify()).toMatchObject({ ok: true });
   });
 
@@ -85,7 +97,13 @@ describe('governance: the request checkpoint', () => {
     const error = (await failure(g.openai.chat.completions.create(ask('second'), as)))!;
     expect(error.status).toBe(403);
     expect(error.message).toMatch(/blocked by policy "spend": user "alice" has spent \$0\.0\d+ today \(UTC \d{4}-\d{2}-\d{2}\); the daily budget is \$0\.0001/);
-    expect(await g.traceOf(error.headers!.get('x-trace-id')!)).toEqual(['request_received', ...REQUEST_CHECKPOINT(1), 'request_blocked', 'llm.call', 'request_completed']);
+    expect(await g.traceOf(error.headers!.get('x-trace-id')!)).toEqual([
+      'request_received',
+      ...REQUEST_CHECKPOINT(1),
+      'request_blocked',
+      'llm.call',
+      'request_completed',
+    ]);
     // Another user still has budget.
     await g.openai.chat.completions.create(ask('third'), { headers: { 'x-llm-ledger-user': 'bob' } });
     expect(g.fake.requests).toHaveLength(2);
@@ -100,7 +118,13 @@ describe('governance: the request checkpoint', () => {
     expect(error.status).toBe(429);
     expect(error.error).toMatchObject({ type: 'rate_limit_exceeded', policy: 'per-key' });
     expect(Number(error.headers!.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    expect(await g.traceOf(error.headers!.get('x-trace-id')!)).toEqual(['request_received', ...REQUEST_CHECKPOINT(1), 'request_blocked', 'llm.call', 'request_completed']);
+    expect(await g.traceOf(error.headers!.get('x-trace-id')!)).toEqual([
+      'request_received',
+      ...REQUEST_CHECKPOINT(1),
+      'request_blocked',
+      'llm.call',
+      'request_completed',
+    ]);
     const other = new OpenAI({ apiKey: 'sk-another-client-0123456789abcdefgh', baseURL: `${g.gateway.url}/v1`, maxRetries: 0 });
     await expect(other.chat.completions.create(ask('four'))).resolves.toBeDefined();
     expect(g.fake.requests).toHaveLength(3);
@@ -132,7 +156,13 @@ describe('governance: the request checkpoint', () => {
 });
 
 describe('governance: the response checkpoint', () => {
-  const ledgerWord = (action: string) => ({ name: 'no-ledger-talk', type: 'pattern', patterns: [{ name: 'l-word', regex: 'ledger' }], checkpoints: ['response'], action });
+  const ledgerWord = (action: string) => ({
+    name: 'no-ledger-talk',
+    type: 'pattern',
+    patterns: [{ name: 'l-word', regex: 'ledger' }],
+    checkpoints: ['response'],
+    action,
+  });
 
   it('blocks an answer with 403 after the upstream answered, recording both', async () => {
     const g = await harness([ledgerWord('block')]);
@@ -140,7 +170,14 @@ describe('governance: the response checkpoint', () => {
     expect(error.status).toBe(403);
     expect(error.message).toContain('this answer was blocked by policy "no-ledger-talk": text matching its patterns in the answer: l-word ×1');
     expect(g.fake.requests).toHaveLength(1);
-    expect(await g.traceOf(error.headers!.get('x-trace-id')!)).toEqual(['request_received', ...ROUTED, ...RESPONSE_CHECKPOINT(1), 'response_blocked', 'llm.call', 'request_completed']);
+    expect(await g.traceOf(error.headers!.get('x-trace-id')!)).toEqual([
+      'request_received',
+      ...ROUTED,
+      ...RESPONSE_CHECKPOINT(1),
+      'response_blocked',
+      'llm.call',
+      'request_completed',
+    ]);
     expect((await g.callFor(error.headers!.get('x-request-id')!)).envelope).toMatchObject({ status: 'blocked', httpStatus: 403, outputTokens: 12 });
     expect(await g.ledger.verify()).toMatchObject({ ok: true });
   });
@@ -150,7 +187,13 @@ describe('governance: the response checkpoint', () => {
     const redacted = FAKE_ANSWER.replace('ledger', '[REDACTED:l-word]');
     const { data, response } = await g.openai.chat.completions.create(ask('Say hello.')).withResponse();
     expect(data.choices[0]!.message.content).toBe(redacted);
-    expect(await g.traceOf(response.headers.get('x-trace-id')!)).toEqual(['request_received', ...ROUTED, ...RESPONSE_CHECKPOINT(1), 'llm.call', 'request_completed']);
+    expect(await g.traceOf(response.headers.get('x-trace-id')!)).toEqual([
+      'request_received',
+      ...ROUTED,
+      ...RESPONSE_CHECKPOINT(1),
+      'llm.call',
+      'request_completed',
+    ]);
 
     const { data: stream, response: streamed } = await g.openai.chat.completions.create({ ...ask('Say hello.'), stream: true }).withResponse();
     let text = '';
@@ -165,7 +208,9 @@ describe('governance: the response checkpoint', () => {
   it('redacts and blocks Anthropic and Responses API streams in their own formats, which the SDKs read', async () => {
     const g = await harness([ledgerWord('redact')]);
     const redacted = FAKE_ANSWER.replace('ledger', '[REDACTED:l-word]');
-    const message = await g.anthropic.messages.stream({ model: 'claude-sonnet-4-6', max_tokens: 64, messages: [{ role: 'user', content: 'Say hello.' }] }).finalMessage();
+    const message = await g.anthropic.messages
+      .stream({ model: 'claude-sonnet-4-6', max_tokens: 64, messages: [{ role: 'user', content: 'Say hello.' }] })
+      .finalMessage();
     expect(message.content[0]).toMatchObject({ type: 'text', text: redacted });
     const response = await g.openai.responses.stream({ model: 'gpt-4.1', input: 'Say hello.' }).finalResponse();
     expect(response.output_text).toBe(redacted);
@@ -175,12 +220,18 @@ describe('governance: the response checkpoint', () => {
     const anthropicError = await b.anthropic.messages
       .stream({ model: 'claude-sonnet-4-6', max_tokens: 64, messages: [{ role: 'user', content: 'Say hello.' }] })
       .finalMessage()
-      .then(() => undefined, (caught: unknown) => caught as Error);
+      .then(
+        () => undefined,
+        (caught: unknown) => caught as Error,
+      );
     expect(anthropicError?.message).toMatch(/policy_blocked.*blocked by policy \\"no-ledger-talk\\"/);
     const responsesError = await b.openai.responses
       .stream({ model: 'gpt-4.1', input: 'Say hello.' })
       .finalResponse()
-      .then(() => undefined, (caught: unknown) => caught as Error);
+      .then(
+        () => undefined,
+        (caught: unknown) => caught as Error,
+      );
     expect(responsesError?.message).toContain('blocked by policy "no-ledger-talk"');
     expect((await b.callAfter(1)).envelope.status).toBe('blocked');
     expect((await b.calls()).map((c) => c.envelope.status)).toEqual(['blocked', 'blocked']);
@@ -211,7 +262,14 @@ describe('governance: the response checkpoint', () => {
     expect(error?.message).toContain('blocked by policy "no-ledger-talk"');
     expect(text).not.toContain('ledger');
     expect(FAKE_ANSWER.startsWith(text)).toBe(true);
-    expect(await g.traceOf(response.headers.get('x-trace-id')!)).toEqual(['request_received', ...ROUTED, ...RESPONSE_CHECKPOINT(1), 'response_blocked', 'llm.call', 'request_completed']);
+    expect(await g.traceOf(response.headers.get('x-trace-id')!)).toEqual([
+      'request_received',
+      ...ROUTED,
+      ...RESPONSE_CHECKPOINT(1),
+      'response_blocked',
+      'llm.call',
+      'request_completed',
+    ]);
     expect(await g.ledger.verify()).toMatchObject({ ok: true });
   });
 });

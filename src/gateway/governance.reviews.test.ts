@@ -29,7 +29,13 @@ async function harness(policy: Record<string, unknown>, options: HarnessOptions 
     env: { RITA_TOKEN: RITA, VICTOR_TOKEN: VICTOR, LLM_LEDGER_KEK: KEK },
     gateway: {
       policies: [policy],
-      review: { reviewers: [{ name: 'rita', env: 'RITA_TOKEN', reveal: true }, { name: 'victor', env: 'VICTOR_TOKEN' }], poll_interval_ms: 50 },
+      review: {
+        reviewers: [
+          { name: 'rita', env: 'RITA_TOKEN', reveal: true },
+          { name: 'victor', env: 'VICTOR_TOKEN' },
+        ],
+        poll_interval_ms: 50,
+      },
       ...options.gateway,
     },
   });
@@ -68,14 +74,28 @@ describe('governance: human review', () => {
     const answer = g.openai.chat.completions.create(ask()).withResponse();
     const review = await pendingReview(g);
     expect(g.fake.requests).toEqual([]);
-    expect(review).toMatchObject({ status: 'pending', policy: 'codenames', checkpoint: 'request', mode: 'hold', reason: 'text matching its patterns in the prompt: codename ×1', model: 'gpt-4o' });
+    expect(review).toMatchObject({
+      status: 'pending',
+      policy: 'codenames',
+      checkpoint: 'request',
+      mode: 'hold',
+      reason: 'text matching its patterns in the prompt: codename ×1',
+      model: 'gpt-4o',
+    });
     const decided = await api(g, RITA, `/${review.id}/approve`, { reason: 'public project' });
-    expect(decided).toMatchObject({ status: 200, json: { status: 'approved', decision: { reviewer: 'rita', reason: 'public project', decision: 'approved' } } });
+    expect(decided).toMatchObject({
+      status: 200,
+      json: { status: 'approved', decision: { reviewer: 'rita', reason: 'public project', decision: 'approved' } },
+    });
     const { data, response } = await answer;
     expect(data.choices[0]!.message.content).toBe(FAKE_ANSWER);
     const traceId = response.headers.get('x-trace-id')!;
     expect(await g.traceOf(traceId)).toEqual([...ESCALATED, 'routing_start', 'routing_success', 'llm.call', 'request_completed']);
-    expect((await g.callFor(response.headers.get('x-request-id')!)).envelope).toMatchObject({ status: 'success', metadata: { gateway: { reviewId: review.id } }, safety: { alerts: ['codenames: text matching its patterns in the prompt: codename ×1'] } });
+    expect((await g.callFor(response.headers.get('x-request-id')!)).envelope).toMatchObject({
+      status: 'success',
+      metadata: { gateway: { reviewId: review.id } },
+      safety: { alerts: ['codenames: text matching its patterns in the prompt: codename ×1'] },
+    });
     expect(await api(g, RITA, `/${review.id}/reject`, { reason: 'too late' })).toMatchObject({ status: 409 });
     // Hash-only capture (the default): the prompt under review is nowhere but in its digests.
     await g.ledger.flush();
@@ -117,13 +137,22 @@ describe('governance: human review', () => {
     const review = first.data as unknown as { id: string; status: string; object: string };
     expect(review).toMatchObject({ object: 'llm_ledger.review', status: 'pending' });
     expect(first.response.headers.get('x-llm-ledger-review-id')).toBe(review.id);
-    expect(await g.traceOf(first.response.headers.get('x-trace-id')!)).toEqual(['request_received', ...CHECKPOINT, 'request_escalated', 'review_created', 'llm.call', 'request_completed']);
+    expect(await g.traceOf(first.response.headers.get('x-trace-id')!)).toEqual([
+      'request_received',
+      ...CHECKPOINT,
+      'request_escalated',
+      'review_created',
+      'llm.call',
+      'request_completed',
+    ]);
     expect((await g.callFor(first.response.headers.get('x-request-id')!)).envelope).toMatchObject({ status: 'escalated', httpStatus: 202 });
 
     const again = { headers: { 'x-llm-ledger-review-id': review.id } };
     const stillPending = await g.openai.chat.completions.create(ask(), again).withResponse();
     expect(stillPending.response.status).toBe(202);
-    const other = (await g.openai.chat.completions.create(ask('Tell me about Project Falcon and Eagle.'), again).catch((caught: unknown) => caught)) as ApiError;
+    const other = (await g.openai.chat.completions
+      .create(ask('Tell me about Project Falcon and Eagle.'), again)
+      .catch((caught: unknown) => caught)) as ApiError;
     expect(other.status).toBe(400);
     expect(other.message).toContain('was opened for another prompt');
 
@@ -131,7 +160,15 @@ describe('governance: human review', () => {
     const answered = await g.openai.chat.completions.create(ask(), again).withResponse();
     expect(answered.response.status).toBe(200);
     expect(answered.data.choices[0]!.message.content).toBe(FAKE_ANSWER);
-    expect(await g.traceOf(answered.response.headers.get('x-trace-id')!)).toEqual(['request_received', ...CHECKPOINT, 'review_applied', 'routing_start', 'routing_success', 'llm.call', 'request_completed']);
+    expect(await g.traceOf(answered.response.headers.get('x-trace-id')!)).toEqual([
+      'request_received',
+      ...CHECKPOINT,
+      'review_applied',
+      'routing_start',
+      'routing_success',
+      'llm.call',
+      'request_completed',
+    ]);
     expect(g.fake.requests).toHaveLength(1);
 
     const stranger = new OpenAI({ apiKey: 'sk-someone-else-0123456789abcdefghijkl', baseURL: `${g.gateway.url}/v1`, maxRetries: 0 });
@@ -140,14 +177,24 @@ describe('governance: human review', () => {
   });
 
   it('holds an escalated answer until approved, then delivers it', async () => {
-    const g = await harness({ ...escalating({ mode: "hold", timeout_ms: 10_000 }, ["response"]), patterns: [{ name: "l-word", regex: "ledger" }] });
+    const g = await harness({ ...escalating({ mode: 'hold', timeout_ms: 10_000 }, ['response']), patterns: [{ name: 'l-word', regex: 'ledger' }] });
     const answer = g.openai.chat.completions.create(ask('Say hello.')).withResponse();
     const review = await pendingReview(g);
     expect(review).toMatchObject({ checkpoint: 'response' });
     await api(g, RITA, `/${review.id}/approve`, { reason: 'harmless' });
     const { data, response } = await answer;
     expect(data.choices[0]!.message.content).toBe(FAKE_ANSWER);
-    expect(await g.traceOf(response.headers.get('x-trace-id')!)).toEqual(['request_received', 'routing_start', 'routing_success', ...CHECKPOINT, 'response_escalated', 'review_created', 'review_decided', 'llm.call', 'request_completed']);
+    expect(await g.traceOf(response.headers.get('x-trace-id')!)).toEqual([
+      'request_received',
+      'routing_start',
+      'routing_success',
+      ...CHECKPOINT,
+      'response_escalated',
+      'review_created',
+      'review_decided',
+      'llm.call',
+      'request_completed',
+    ]);
     expect(await g.ledger.verify()).toMatchObject({ ok: true });
   });
 
@@ -156,7 +203,10 @@ describe('governance: human review', () => {
     const answer = g.openai.chat.completions.create(ask()).withResponse();
     const review = await pendingReview(g);
     expect(review.contentStored).toBe(true);
-    expect(await api(g, VICTOR, `/${review.id}/reveal`, { reason: 'curious' })).toMatchObject({ status: 403, json: { error: { message: expect.stringContaining('may not reveal') } } });
+    expect(await api(g, VICTOR, `/${review.id}/reveal`, { reason: 'curious' })).toMatchObject({
+      status: 403,
+      json: { error: { message: expect.stringContaining('may not reveal') } },
+    });
     const revealed = await api(g, RITA, `/${review.id}/reveal`, { reason: 'deciding' });
     expect(revealed).toMatchObject({ status: 200, json: { content: { input: 'user: Tell me about Project Falcon.' } } });
     const access = await g.ledger.get(revealed.json.access_record_id);

@@ -25,7 +25,11 @@ async function fake(options: FakeUpstreamOptions = {}): Promise<FakeUpstream> {
 async function route(primary: FakeUpstream, backup: FakeUpstream | string, retry: Record<string, number> = {}): Promise<Harness> {
   h = await startHarness({
     gateway: {
-      providers: { primary: { format: 'openai', base_url: primary.url }, backup: { format: 'openai', base_url: typeof backup === 'string' ? backup : backup.url }, anthropic: { base_url: primary.url } },
+      providers: {
+        primary: { format: 'openai', base_url: primary.url },
+        backup: { format: 'openai', base_url: typeof backup === 'string' ? backup : backup.url },
+        anthropic: { base_url: primary.url },
+      },
       models: [{ match: 'gpt-4o', providers: ['primary', { provider: 'backup', model: 'gpt-4o-2024-08-06' }] }],
       retry: { initial_backoff_ms: 10, max_backoff_ms: 20, ...retry },
     },
@@ -46,13 +50,34 @@ describe('governance: routing with retries and fallbacks', () => {
     expect(primary.requests).toHaveLength(1);
     expect((backup.requests[0]!.json as { model: string }).model).toBe('gpt-4o-2024-08-06');
     const traceId = response.headers.get('x-trace-id')!;
-    expect(await g.traceOf(traceId)).toEqual(['request_received', 'routing_start', 'routing_attempt_failed', 'routing_fallback', 'routing_success', 'llm.call', 'request_completed']);
+    expect(await g.traceOf(traceId)).toEqual([
+      'request_received',
+      'routing_start',
+      'routing_attempt_failed',
+      'routing_fallback',
+      'routing_success',
+      'llm.call',
+      'request_completed',
+    ]);
     const records = await g.ledger.trace(traceId);
-    expect(records.find((r) => r.envelope.eventType === 'routing_attempt_failed')!.envelope).toMatchObject({ provider: 'primary', httpStatus: 500, metadata: { attempt: 1, next: 'fallback' } });
-    expect(records.find((r) => r.envelope.eventType === 'routing_fallback')!.envelope).toMatchObject({ provider: 'backup', model: 'gpt-4o-2024-08-06', metadata: { from: 'primary', to: 'backup' } });
+    expect(records.find((r) => r.envelope.eventType === 'routing_attempt_failed')!.envelope).toMatchObject({
+      provider: 'primary',
+      httpStatus: 500,
+      metadata: { attempt: 1, next: 'fallback' },
+    });
+    expect(records.find((r) => r.envelope.eventType === 'routing_fallback')!.envelope).toMatchObject({
+      provider: 'backup',
+      model: 'gpt-4o-2024-08-06',
+      metadata: { from: 'primary', to: 'backup' },
+    });
     const calls = await g.calls();
     expect(calls).toHaveLength(1);
-    expect(calls[0]!.envelope).toMatchObject({ provider: 'backup', status: 'success', httpStatus: 200, metadata: { gateway: { upstreamModel: 'gpt-4o-2024-08-06', attempts: 2 } } });
+    expect(calls[0]!.envelope).toMatchObject({
+      provider: 'backup',
+      status: 'success',
+      httpStatus: 200,
+      metadata: { gateway: { upstreamModel: 'gpt-4o-2024-08-06', attempts: 2 } },
+    });
     expect(await g.ledger.verify()).toMatchObject({ ok: true });
   });
 
@@ -67,7 +92,14 @@ describe('governance: routing with retries and fallbacks', () => {
     expect(primary.requests).toHaveLength(2);
     expect(backup.requests).toHaveLength(0);
     const traceId = response.headers.get('x-trace-id')!;
-    expect(await g.traceOf(traceId)).toEqual(['request_received', 'routing_start', 'routing_attempt_failed', 'routing_success', 'llm.call', 'request_completed']);
+    expect(await g.traceOf(traceId)).toEqual([
+      'request_received',
+      'routing_start',
+      'routing_attempt_failed',
+      'routing_success',
+      'llm.call',
+      'request_completed',
+    ]);
     const failed = (await g.ledger.search({ traceId, eventType: 'routing_attempt_failed' })).records[0]!.envelope;
     expect(failed).toMatchObject({ httpStatus: 429, metadata: { next: 'retry', retryInMs: 1000, retryAfterMs: 1000 } });
     expect(await g.ledger.verify()).toMatchObject({ ok: true });
@@ -80,7 +112,15 @@ describe('governance: routing with retries and fallbacks', () => {
     const { response } = await g.openai.chat.completions.create(ask).withResponse();
     expect(primary.requests).toHaveLength(1);
     expect(backup.requests).toHaveLength(1);
-    expect(await g.traceOf(response.headers.get('x-trace-id')!)).toEqual(['request_received', 'routing_start', 'routing_attempt_failed', 'routing_fallback', 'routing_success', 'llm.call', 'request_completed']);
+    expect(await g.traceOf(response.headers.get('x-trace-id')!)).toEqual([
+      'request_received',
+      'routing_start',
+      'routing_attempt_failed',
+      'routing_fallback',
+      'routing_success',
+      'llm.call',
+      'request_completed',
+    ]);
     expect(await g.ledger.verify()).toMatchObject({ ok: true });
   });
 
@@ -93,9 +133,21 @@ describe('governance: routing with retries and fallbacks', () => {
     expect(data.choices[0]!.message.content).toBe(FAKE_ANSWER);
     expect(performance.now() - started).toBeLessThan(3000);
     const traceId = response.headers.get('x-trace-id')!;
-    expect(await g.traceOf(traceId)).toEqual(['request_received', 'routing_start', 'routing_attempt_failed', 'routing_fallback', 'routing_success', 'llm.call', 'request_completed']);
+    expect(await g.traceOf(traceId)).toEqual([
+      'request_received',
+      'routing_start',
+      'routing_attempt_failed',
+      'routing_fallback',
+      'routing_success',
+      'llm.call',
+      'request_completed',
+    ]);
     const failed = (await g.ledger.search({ traceId, eventType: 'routing_attempt_failed' })).records[0]!.envelope;
-    expect(failed).toMatchObject({ provider: 'primary', error: 'the upstream primary sent no answer within 200 ms', metadata: { timedOut: true, next: 'fallback' } });
+    expect(failed).toMatchObject({
+      provider: 'primary',
+      error: 'the upstream primary sent no answer within 200 ms',
+      metadata: { timedOut: true, next: 'fallback' },
+    });
     expect(await g.ledger.verify()).toMatchObject({ ok: true });
   });
 
@@ -103,13 +155,28 @@ describe('governance: routing with retries and fallbacks', () => {
     const backup = await fake();
     h = await startHarness({
       gateway: {
-        providers: { primary: { format: 'openai', base_url: 'http://127.0.0.1:1' }, backup: { format: 'openai', base_url: backup.url }, anthropic: { base_url: backup.url } },
+        providers: {
+          primary: { format: 'openai', base_url: 'http://127.0.0.1:1' },
+          backup: { format: 'openai', base_url: backup.url },
+          anthropic: { base_url: backup.url },
+        },
         models: [{ match: 'gpt-*', providers: ['primary', 'backup'], retry: { max_retries: 1, initial_backoff_ms: 5 } }],
       },
     });
     const { response } = await h.openai.chat.completions.create(ask).withResponse();
-    expect(await h.traceOf(response.headers.get('x-trace-id')!)).toEqual(['request_received', 'routing_start', 'routing_attempt_failed', 'routing_attempt_failed', 'routing_fallback', 'routing_success', 'llm.call', 'request_completed']);
-    const failures = (await h.ledger.search({ traceId: response.headers.get('x-trace-id')!, eventType: 'routing_attempt_failed' })).records.map((r) => r.envelope).reverse();
+    expect(await h.traceOf(response.headers.get('x-trace-id')!)).toEqual([
+      'request_received',
+      'routing_start',
+      'routing_attempt_failed',
+      'routing_attempt_failed',
+      'routing_fallback',
+      'routing_success',
+      'llm.call',
+      'request_completed',
+    ]);
+    const failures = (await h.ledger.search({ traceId: response.headers.get('x-trace-id')!, eventType: 'routing_attempt_failed' })).records
+      .map((r) => r.envelope)
+      .reverse();
     expect(failures.map((e) => [e.provider, e.metadata?.next])).toEqual([
       ['primary', 'retry'],
       ['primary', 'fallback'],
@@ -150,7 +217,14 @@ describe('governance: routing with retries and fallbacks', () => {
     h = await startHarness({ gateway: { providers: { openai: { base_url: 'http://127.0.0.1:1' }, anthropic: { base_url: 'http://127.0.0.1:1' } } } });
     const error = (await h.openai.chat.completions.create(ask).catch((caught: unknown) => caught)) as ApiError;
     expect(error.status).toBe(502);
-    expect(await h.traceOf(error.headers!.get('x-trace-id')!)).toEqual(['request_received', 'routing_start', 'routing_attempt_failed', 'routing_failed', 'llm.call', 'request_completed']);
+    expect(await h.traceOf(error.headers!.get('x-trace-id')!)).toEqual([
+      'request_received',
+      'routing_start',
+      'routing_attempt_failed',
+      'routing_failed',
+      'llm.call',
+      'request_completed',
+    ]);
     expect(await h.ledger.verify()).toMatchObject({ ok: true });
   });
 
@@ -159,15 +233,29 @@ describe('governance: routing with retries and fallbacks', () => {
     const backup = await fake();
     h = await startHarness({
       gateway: {
-        providers: { openai: { base_url: backup.url }, primary: { format: 'anthropic', base_url: primary.url }, backup: { format: 'anthropic', base_url: backup.url } },
+        providers: {
+          openai: { base_url: backup.url },
+          primary: { format: 'anthropic', base_url: primary.url },
+          backup: { format: 'anthropic', base_url: backup.url },
+        },
         models: [{ match: 'claude-*', providers: ['primary', 'backup'] }],
       },
     });
-    const message = await h.anthropic.messages.stream({ model: 'claude-sonnet-4-6', max_tokens: 64, messages: [{ role: 'user', content: 'Say hello.' }] }).finalMessage();
+    const message = await h.anthropic.messages
+      .stream({ model: 'claude-sonnet-4-6', max_tokens: 64, messages: [{ role: 'user', content: 'Say hello.' }] })
+      .finalMessage();
     expect(message.content[0]).toMatchObject({ type: 'text', text: FAKE_ANSWER });
     const call = await h.callAfter(0);
     expect(call.envelope).toMatchObject({ provider: 'backup', status: 'success', metadata: { gateway: { attempts: 2 } } });
-    expect(await h.traceOf(call.envelope.traceId)).toEqual(['request_received', 'routing_start', 'routing_attempt_failed', 'routing_fallback', 'routing_success', 'llm.call', 'request_completed']);
+    expect(await h.traceOf(call.envelope.traceId)).toEqual([
+      'request_received',
+      'routing_start',
+      'routing_attempt_failed',
+      'routing_fallback',
+      'routing_success',
+      'llm.call',
+      'request_completed',
+    ]);
     expect(await h.ledger.verify()).toMatchObject({ ok: true });
   });
 });

@@ -54,7 +54,11 @@ export class GatewayRuntime {
   ) {
     this.reviews = new ReviewDesk(ledger, { pollIntervalMs: settings.reviewPollIntervalMs });
     if (settings.durability === 'batched' && settings.batchWindowMs > 0) {
-      this.window = new RecordWindow(settings.batchWindowMs, (list) => void this.write(list), (group) => this.awaitOnStop(group));
+      this.window = new RecordWindow(
+        settings.batchWindowMs,
+        (list) => void this.write(list),
+        (group) => this.awaitOnStop(group),
+      );
     }
   }
 
@@ -98,7 +102,9 @@ export class GatewayRuntime {
     if (this.settings.durability !== 'sync' || this.settings.onStoreFailure !== 'fail_closed') return tracked;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
-        this.log(`llm-ledger gateway: the record${count === 1 ? '' : 's'} of request ${requestId} ${count === 1 ? 'was' : 'were'} not written within ${this.appendTimeoutMs} ms (store.append_timeout_ms): the answer is withheld`);
+        this.log(
+          `llm-ledger gateway: the record${count === 1 ? '' : 's'} of request ${requestId} ${count === 1 ? 'was' : 'were'} not written within ${this.appendTimeoutMs} ms (store.append_timeout_ms): the answer is withheld`,
+        );
         resolve(false);
       }, this.appendTimeoutMs + ANSWER_MARGIN_MS);
       void tracked.then((written) => {
@@ -164,7 +170,18 @@ export class GatewayRuntime {
   private recordRefusals(): void {
     const refusals = this.refusals!;
     this.refusals = undefined;
-    void this.record({ kind: 'event', eventType: 'requests_refused', component: 'gateway', status: 'blocked', metadata: { count: refusals.count, first: refusals.first, last: refusals.last, reason: 'ledger store unavailable (gateway.on_store_failure: fail_closed)' } });
+    void this.record({
+      kind: 'event',
+      eventType: 'requests_refused',
+      component: 'gateway',
+      status: 'blocked',
+      metadata: {
+        count: refusals.count,
+        first: refusals.first,
+        last: refusals.last,
+        reason: 'ledger store unavailable (gateway.on_store_failure: fail_closed)',
+      },
+    });
   }
 
   /** Answers with an error of the gateway's own, in the endpoint's wire format. */

@@ -62,9 +62,18 @@ export function gatewaySettings(config: LedgerConfig, env: NodeJS.ProcessEnv = p
     ...(key.user === undefined ? {} : { user: key.user }),
     ...(key.team === undefined ? {} : { team: key.team }),
   }));
-  const reviewers: Reviewer[] = gateway.review.reviewers.map((r, i) => ({ sha256: keyHash(r, `gateway.review.reviewers[${i}]`, 'token', env), name: r.name, reveal: r.reveal }));
+  const reviewers: Reviewer[] = gateway.review.reviewers.map((r, i) => ({
+    sha256: keyHash(r, `gateway.review.reviewers[${i}]`, 'token', env),
+    name: r.name,
+    reveal: r.reveal,
+  }));
   const { engine, spend } = buildPolicies(gateway.policies, { timeoutMs: gateway.policyTimeoutMs, extra: extraPolicies });
-  const providers: UpstreamProvider[] = Object.entries(gateway.providers).map(([name, p]) => ({ name, format: p.format, baseUrl: p.baseUrl, ...(p.apiKey === undefined ? {} : { apiKey: p.apiKey }) }));
+  const providers: UpstreamProvider[] = Object.entries(gateway.providers).map(([name, p]) => ({
+    name,
+    format: p.format,
+    baseUrl: p.baseUrl,
+    ...(p.apiKey === undefined ? {} : { apiKey: p.apiKey }),
+  }));
   return {
     port: gateway.port,
     auth: gateway.auth,
@@ -97,7 +106,10 @@ function keyHash(entry: { sha256?: string; env?: string }, path: string, what: s
   if (entry.env === undefined) return entry.sha256!;
   const value = env[entry.env];
   if (value === undefined || value === '') {
-    throw new ConfigError([{ path: `${path}.env`, message: `${path}.env names ${entry.env}, which is not set; set it to the ${what}, or give the ${what}'s sha256 instead` }], 'environment');
+    throw new ConfigError(
+      [{ path: `${path}.env`, message: `${path}.env names ${entry.env}, which is not set; set it to the ${what}, or give the ${what}'s sha256 instead` }],
+      'environment',
+    );
   }
   return createHash('sha256').update(value).digest('hex');
 }

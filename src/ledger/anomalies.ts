@@ -123,7 +123,15 @@ export async function detectAnomalies(source: ColumnSource, options: AnomalyOpti
     // A baseline of identical buckets has no spread; one token of it keeps z finite and large.
     const standardDeviation = Math.max(sd, 1) * Math.sqrt(BUCKETS_PER_WINDOW);
     const z = (t.windowTokens - expectedTokens) / standardDeviation;
-    if (z > sigma) tokenAnomalies.push({ key, windowTokens: t.windowTokens, windowCalls: t.windowCalls, expectedTokens: round(expectedTokens), standardDeviation: round(standardDeviation), z: round(z) });
+    if (z > sigma)
+      tokenAnomalies.push({
+        key,
+        windowTokens: t.windowTokens,
+        windowCalls: t.windowCalls,
+        expectedTokens: round(expectedTokens),
+        standardDeviation: round(standardDeviation),
+        z: round(z),
+      });
   }
 
   const alpha = normalUpperTail(sigma);

@@ -48,7 +48,10 @@ export class LedgerContent {
     for (const mode of ['encrypted', 'plaintext'] as const) {
       if (Object.keys(bundles[mode]).length === 0) continue;
       const text = JSON.stringify(bundles[mode]);
-      const data = mode === 'plaintext' ? Buffer.from(text, 'utf8') : await this.requireCipher().encrypt({ recordId: envelope.id, field: BUNDLE_FIELD, subject, plaintext: text });
+      const data =
+        mode === 'plaintext'
+          ? Buffer.from(text, 'utf8')
+          : await this.requireCipher().encrypt({ recordId: envelope.id, field: BUNDLE_FIELD, subject, plaintext: text });
       items.push({ mode, subject, data });
     }
     return { ts: envelope.ts, items };
@@ -103,7 +106,9 @@ export class LedgerContent {
 
   private requireCipher(): ContentCipher {
     if (!this.cipher) {
-      throw new LedgerError('encrypted content needs a key-encryption key: set LLM_LEDGER_KEK (or encryption.kek_env), or encryption.kek_file; create one with: llm-ledger keys generate');
+      throw new LedgerError(
+        'encrypted content needs a key-encryption key: set LLM_LEDGER_KEK (or encryption.kek_env), or encryption.kek_file; create one with: llm-ledger keys generate',
+      );
     }
     return this.cipher;
   }

@@ -18,7 +18,15 @@ describe('kill -9 under load: SQLite', () => {
   it(`${KILLS} kills of two writer processes appending to one file at once (seed ${seed}): neither wedges, every acknowledged record is there once, verify passes`, async () => {
     const dir = tempDir('llm-ledger-crash-sqlite-two-');
     const configPath = writeCrashConfig(dir, { type: 'sqlite', path: 'ledger.db' });
-    const summary = await runCrashes({ configPath, kills: KILLS, seed, writers: 2, loops: 4, killAfterReadyMs: [300, 1800], log: (line) => console.log(`[crash sqlite, two writers] ${line}`) });
+    const summary = await runCrashes({
+      configPath,
+      kills: KILLS,
+      seed,
+      writers: 2,
+      loops: 4,
+      killAfterReadyMs: [300, 1800],
+      log: (line) => console.log(`[crash sqlite, two writers] ${line}`),
+    });
     expect(summary.failures).toEqual([]);
     expect(summary.acknowledged).toBeGreaterThan(0);
   }, 600_000);

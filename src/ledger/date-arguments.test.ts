@@ -23,13 +23,23 @@ describe('parseDateArgument', () => {
     expect(parse(' 2026-01-31T09:30:00z ')).toBe('2026-01-31T09:30:00.000Z');
   });
 
-  it.each(['yesterday', '', '7', '7y', '-7d', '2026-02-30', '2026-13-01', '2026-01-31T09:30:00', '2026-01-31T24:00:00Z', '2026-01-31T09:60Z', '31/01/2026', '1969-12-31'])(
-    'refuses %j, naming the argument and the accepted forms',
-    (value) => {
-      expect(() => parse(value)).toThrow(DateArgumentError);
-      expect(() => parse(value)).toThrow(/^--since ".*" is not a date: use an ISO 8601 date or time in UTC .* or a relative age \(30s, 15m, 24h, 7d, 2w\)$/);
-    },
-  );
+  it.each([
+    'yesterday',
+    '',
+    '7',
+    '7y',
+    '-7d',
+    '2026-02-30',
+    '2026-13-01',
+    '2026-01-31T09:30:00',
+    '2026-01-31T24:00:00Z',
+    '2026-01-31T09:60Z',
+    '31/01/2026',
+    '1969-12-31',
+  ])('refuses %j, naming the argument and the accepted forms', (value) => {
+    expect(() => parse(value)).toThrow(DateArgumentError);
+    expect(() => parse(value)).toThrow(/^--since ".*" is not a date: use an ISO 8601 date or time in UTC .* or a relative age \(30s, 15m, 24h, 7d, 2w\)$/);
+  });
 
   it('cuts a very long value short in the message', () => {
     expect(() => parse('x'.repeat(500))).toThrow(/"x{40}\.\.\."/);

@@ -152,11 +152,30 @@ describe('Ledger', () => {
   it('computes stats with exact percentiles, grouped by model, user and day', async () => {
     const ledger = await openTestLedger(tempDir(), { checkpointIntervalMs: 1000 });
     for (let i = 1; i <= 100; i++) {
-      await ledger.record({ model: i <= 60 ? 'a' : 'b', user: 'u', latencyMs: i, inputTokens: 1, outputTokens: 2, costUsd: 0.01, status: i % 10 === 0 ? 'error' : 'success', timestamp: '2026-03-01T00:00:00Z' });
+      await ledger.record({
+        model: i <= 60 ? 'a' : 'b',
+        user: 'u',
+        latencyMs: i,
+        inputTokens: 1,
+        outputTokens: 2,
+        costUsd: 0.01,
+        status: i % 10 === 0 ? 'error' : 'success',
+        timestamp: '2026-03-01T00:00:00Z',
+      });
     }
     await ledger.record({ kind: 'event', eventType: 'request_received' });
     const { totals, groups } = await ledger.stats({ by: 'model' });
-    expect(totals).toMatchObject({ requests: 100, errors: 10, errorRate: 0.1, inputTokens: 100, outputTokens: 200, costUsd: 1, latencyP50: 50, latencyP95: 95, latencyP99: 99 });
+    expect(totals).toMatchObject({
+      requests: 100,
+      errors: 10,
+      errorRate: 0.1,
+      inputTokens: 100,
+      outputTokens: 200,
+      costUsd: 1,
+      latencyP50: 50,
+      latencyP95: 95,
+      latencyP99: 99,
+    });
     expect(groups.map((g) => [g.key, g.requests, g.latencyP50])).toEqual([
       ['a', 60, 30],
       ['b', 40, 80],

@@ -220,7 +220,8 @@ export class Ledger implements LedgerReader {
     // (What a crash left is said by verify's warnings when read-only, and below when writable.)
     const forged = settleAnnouncedBatch(parts.store, (note) => opensAsCheckpoint(note, verifierKey, parts.origin));
     if (forged) (parts.onWarning ?? ((message: string) => process.emitWarning(message, 'LlmLedgerWarning')))(forged);
-    if (parts.readOnly) return new Ledger(parts, verifierKey, undefined, new LedgerError('this ledger was opened read-only; open it without readOnly to record'));
+    if (parts.readOnly)
+      return new Ledger(parts, verifierKey, undefined, new LedgerError('this ledger was opened read-only; open it without readOnly to record'));
     if (!signer) throw new LedgerError('a ledger opened for writing needs its signing key: only a read-only ledger can do with the verifier key');
     const state = await restoreTree(parts, verifierKey);
     if (typeof state === 'string') return new Ledger(parts, verifierKey, undefined, new LedgerIntegrityError(state));
@@ -335,14 +336,20 @@ export class Ledger implements LedgerReader {
   accepted: AcceptedUnsealed | undefined;
 
   private async acceptUnsealed(ranges: IndexRange[], decision: { actor: string; reason: string }): Promise<void> {
-    if (!decision.actor.trim() || !decision.reason.trim()) throw new LedgerError('accepting unsealed records needs the name of whoever decides (actor) and a reason, which are recorded');
+    if (!decision.actor.trim() || !decision.reason.trim())
+      throw new LedgerError('accepting unsealed records needs the name of whoever decides (actor) and a reason, which are recorded');
     const leaves = (await Promise.all(ranges.map((r) => this.parts.store.leafHashes(r.from, r.to)))).flat();
     const logged = await this.ownRecord({
       kind: 'event',
       eventType: 'unsealed_accepted',
       component: 'repair',
       user: decision.actor,
-      metadata: { ranges: ranges.map((r) => [r.from, r.to]), count: leaves.length, leavesSha256: sha256(Buffer.concat(leaves)).toString('hex'), reason: decision.reason },
+      metadata: {
+        ranges: ranges.map((r) => [r.from, r.to]),
+        count: leaves.length,
+        leavesSha256: sha256(Buffer.concat(leaves)).toString('hex'),
+        reason: decision.reason,
+      },
     });
     await this.flush();
     this.accepted = { ranges, recordId: logged.id };
@@ -368,7 +375,12 @@ export class Ledger implements LedgerReader {
    */
   private storeStatusChanged(available: boolean, error?: Error): void {
     if (!available && !this.outage) {
-      this.outage = { since: new Date().toISOString(), error: (error?.message ?? 'unknown').slice(0, MAX_OUTAGE_ERROR_CHARS), failedRecords: 0, spooledRecords: 0 };
+      this.outage = {
+        since: new Date().toISOString(),
+        error: (error?.message ?? 'unknown').slice(0, MAX_OUTAGE_ERROR_CHARS),
+        failedRecords: 0,
+        spooledRecords: 0,
+      };
     }
     if (available && this.outage) setImmediate(() => void this.reportOutage());
     else if (this.outage && !this.outageTimer && !this.closed) {
@@ -383,7 +395,16 @@ export class Ledger implements LedgerReader {
     if (!outage || this.reportingOutage || this.closed) return;
     this.reportingOutage = true;
     try {
-      await this.append({ kind: 'event', eventType: 'store_outage', component: 'ledger', metadata: { since: outage.since, failedRecords: outage.failedRecords, spooledRecords: outage.spooledRecords, error: outage.error } }, false, true);
+      await this.append(
+        {
+          kind: 'event',
+          eventType: 'store_outage',
+          component: 'ledger',
+          metadata: { since: outage.since, failedRecords: outage.failedRecords, spooledRecords: outage.spooledRecords, error: outage.error },
+        },
+        false,
+        true,
+      );
       this.outage = undefined;
       if (this.outageTimer) clearInterval(this.outageTimer);
       this.outageTimer = undefined;
@@ -464,7 +485,13 @@ export class Ledger implements LedgerReader {
     // One pass at a time: a scheduled pass and a manual one must not prune the same range twice.
     while (this.cleaning) await this.cleaning.catch(() => undefined);
     this.cleaning = runRetention(
-      { store: this.parts.store, content: this.content, config: retention, record: (input) => this.ownRecord(input), raiseHorizon: (below) => this.writableWriter().raiseHorizon(below) },
+      {
+        store: this.parts.store,
+        content: this.content,
+        config: retention,
+        record: (input) => this.ownRecord(input),
+        raiseHorizon: (below) => this.writableWriter().raiseHorizon(below),
+      },
       now,
     );
     try {
@@ -499,7 +526,9 @@ export class Ledger implements LedgerReader {
   async get(id: string): Promise<LoggedRecord | undefined> {
     const record = await this.parts.store.getById(id);
     if (record && record.envelope.id !== id) {
-      throw new LedgerIntegrityError(`the row stored under id ${id} holds record ${record.envelope.id} (index ${record.index}): the stored id was edited; run 'llm-ledger verify'`);
+      throw new LedgerIntegrityError(
+        `the row stored under id ${id} holds record ${record.envelope.id} (index ${record.index}): the stored id was edited; run 'llm-ledger verify'`,
+      );
     }
     return record;
   }
@@ -550,7 +579,9 @@ export class Ledger implements LedgerReader {
    */
   private refuseEditedCopies(): void {
     if (this.editedCopies === undefined) return;
-    throw new LedgerIntegrityError(`the copies of the records that stats read were edited (${this.editedCopies}); their figures are not reported. Run 'llm-ledger verify' and see "Recovery" in docs/threat-model.md`);
+    throw new LedgerIntegrityError(
+      `the copies of the records that stats read were edited (${this.editedCopies}); their figures are not reported. Run 'llm-ledger verify' and see "Recovery" in docs/threat-model.md`,
+    );
   }
 
   /**
@@ -604,7 +635,12 @@ export class Ledger implements LedgerReader {
     const mismatch = () => new LedgerIntegrityError(`the stored log does not match checkpoint ${checkpoint.size}; run 'llm-ledger verify'`);
     // The proof is checked against the signed root before it is handed out: one pass over the
     // leaves, and any stored leaf that changed since signing makes some node of the path differ.
-    const proof = await storedInclusionProof(record.index, checkpoint.size, (from, to) => this.parts.store.leafHashes(from, to), this.parts.store.leafBatch).catch((err: Error) => {
+    const proof = await storedInclusionProof(
+      record.index,
+      checkpoint.size,
+      (from, to) => this.parts.store.leafHashes(from, to),
+      this.parts.store.leafBatch,
+    ).catch((err: Error) => {
       throw err instanceof MerkleError ? mismatch() : err;
     });
     if (!verifyInclusion(leafHashOfText(envelope), record.index, checkpoint.size, proof, checkpoint.root)) throw mismatch();
@@ -680,12 +716,16 @@ async function restoreTree(parts: LedgerParts, verifierKey: string): Promise<Res
   const anchorNewest = newestAnchored ? opened.at(-1)!.checkpoint : undefined;
   const behind = await behindAnchor(parts, verifierKey);
   if (behind) return behind;
-  for (const { what, checkpoint } of opened) if (checkpoint.size > size) return `${where} holds ${size} records but ${what} covers ${checkpoint.size}; ${RUN_VERIFY}`;
+  for (const { what, checkpoint } of opened)
+    if (checkpoint.size > size) return `${where} holds ${size} records but ${what} covers ${checkpoint.size}; ${RUN_VERIFY}`;
   // Without a head (a file from before heads), the newest checkpoint is what the writer last signed.
   let sealed = Math.max(0, ...opened.map((o) => o.checkpoint.size));
   // A log from before heads (PostgreSQL) vouched for the batches after its newest checkpoint with batch seals.
   if (!head && size > sealed && parts.store.batchSeals) {
-    const { end: sealedEnd } = sealedPrefix(await parts.store.batchSeals(sealed), sealed, await parts.store.leafHashes(sealed, size), { verifierKey, origin: parts.origin });
+    const { end: sealedEnd } = sealedPrefix(await parts.store.batchSeals(sealed), sealed, await parts.store.leafHashes(sealed, size), {
+      verifierKey,
+      origin: parts.origin,
+    });
     sealed = Math.max(sealed, sealedEnd);
   }
   // Rows past what was signed when it was read: another process's batch, if a head read now covers them.
@@ -710,7 +750,8 @@ async function restoreTree(parts: LedgerParts, verifierKey: string): Promise<Res
   }
   if (frontier.size !== end) return `${where} holds ${end} records but ${frontier.size} leaf hashes; ${RUN_VERIFY}`;
   // A leaf past the records is one without its record, unless a writer has added both since.
-  if ((await parts.store.leafHashes(end, end + 1)).length > 0 && (await parts.store.size()) <= end) return `${where} holds ${end} records but more leaf hashes; ${RUN_VERIFY}`;
+  if ((await parts.store.leafHashes(end, end + 1)).length > 0 && (await parts.store.size()) <= end)
+    return `${where} holds ${end} records but more leaf hashes; ${RUN_VERIFY}`;
   for (const { what, checkpoint } of opened) {
     if (!roots.get(checkpoint.size)?.equals(checkpoint.root)) {
       return checkpoint === anchorNewest
@@ -779,10 +820,14 @@ export const RESERVED = {
 function callerRecord(input: unknown): RecordInput {
   const record = parseRecordInput(input);
   if (record.kind !== undefined && RESERVED.kinds.has(record.kind)) {
-    throw new RecordValidationError([{ path: 'kind', message: `'${record.kind}' records are written by the ledger itself (${OWN_PATHS[record.kind]}), never through record()` }]);
+    throw new RecordValidationError([
+      { path: 'kind', message: `'${record.kind}' records are written by the ledger itself (${OWN_PATHS[record.kind]}), never through record()` },
+    ]);
   }
   if (record.kind === 'event' && record.eventType !== undefined && RESERVED.eventTypes.has(record.eventType)) {
-    throw new RecordValidationError([{ path: 'eventType', message: `'${record.eventType}' events are written by the ledger itself, never through record(); choose another event type` }]);
+    throw new RecordValidationError([
+      { path: 'eventType', message: `'${record.eventType}' events are written by the ledger itself, never through record(); choose another event type` },
+    ]);
   }
   return record;
 }

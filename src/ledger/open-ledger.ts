@@ -53,16 +53,17 @@ export async function openLedger(config?: LedgerConfig | string, options: OpenLe
   // A read-only ledger never captures: its capture section is set aside, so someone who may read
   // envelopes but holds no key-encryption key can open a ledger configured for encrypted capture,
   // no digest key is read (or created), and no start-up warning about plaintext is repeated.
-  const cfg = readOnly ? { ...loaded, capture: { ...loaded.capture, prompts: 'hash', responses: 'hash', headers: 'none', allowPlaintext: false } as const } : loaded;
+  const cfg = readOnly
+    ? { ...loaded, capture: { ...loaded.capture, prompts: 'hash', responses: 'hash', headers: 'none', allowPlaintext: false } as const }
+    : loaded;
   const keys = checkpointKeys(cfg, readOnly, options.signerKey);
-  const digester =
-    cfg.digest.algorithm === 'sha256' || readOnly
-      ? new Digester('sha256')
-      : new Digester('hmac-sha256', options.digestKey ?? digestKey(cfg));
+  const digester = cfg.digest.algorithm === 'sha256' || readOnly ? new Digester('sha256') : new Digester('hmac-sha256', options.digestKey ?? digestKey(cfg));
   const capture = compileCapturePolicy(cfg.capture, { digester });
   const storesContent = (['prompts', 'responses', 'headers'] as const).filter((c) => cfg.capture[c] === 'encrypted' || cfg.capture[c] === 'plaintext');
   if (storesContent.length > 0 && cfg.store.type === 'jsonl') {
-    throw new LedgerError(`capture.${storesContent[0]} is ${cfg.capture[storesContent[0]!]}, but the jsonl store cannot keep content: use store.type: sqlite, or capture hash`);
+    throw new LedgerError(
+      `capture.${storesContent[0]} is ${cfg.capture[storesContent[0]!]}, but the jsonl store cannot keep content: use store.type: sqlite, or capture hash`,
+    );
   }
   const keks = readOnly ? undefined : keyEncryptionKeys(cfg, options.env ?? process.env);
   const encrypts = (['prompts', 'responses', 'headers'] as const).find((c) => cfg.capture[c] === 'encrypted');
@@ -73,10 +74,13 @@ export async function openLedger(config?: LedgerConfig | string, options: OpenLe
   }
   const opened = openStore(cfg.store);
   const store = options.wrapStore ? options.wrapStore(opened) : opened;
-  const spool = options.spoolFile !== undefined && !options.readOnly ? await Spool.open(options.spoolFile).catch(async (err: Error) => {
-    await store.close();
-    throw new LedgerError(`cannot open the spool ${options.spoolFile}: ${err.message}`, { cause: err });
-  }) : undefined;
+  const spool =
+    options.spoolFile !== undefined && !options.readOnly
+      ? await Spool.open(options.spoolFile).catch(async (err: Error) => {
+          await store.close();
+          throw new LedgerError(`cannot open the spool ${options.spoolFile}: ${err.message}`, { cause: err });
+        })
+      : undefined;
   for (const warning of capture.warnings) (options.onWarning ?? ((m: string) => process.emitWarning(m, 'LlmLedgerWarning')))(warning);
   try {
     return await Ledger.create({
@@ -121,7 +125,10 @@ function keyEncryptionKeys(cfg: LedgerConfig, env: NodeJS.ProcessEnv): KekRing |
 
 function digestKey(cfg: LedgerConfig): Buffer {
   if (cfg.digest.key !== undefined) return decodeKeyMaterial(cfg.digest.key, 'LLM_LEDGER_DIGEST_KEY');
-  return decodeKeyMaterial(readOrCreateSecretFile(cfg.digest.keyFile, () => randomBytes(32).toString('hex')), `digest key file ${cfg.digest.keyFile}`);
+  return decodeKeyMaterial(
+    readOrCreateSecretFile(cfg.digest.keyFile, () => randomBytes(32).toString('hex')),
+    `digest key file ${cfg.digest.keyFile}`,
+  );
 }
 
 /**
@@ -139,7 +146,9 @@ function checkpointKeys(cfg: LedgerConfig, readOnly: boolean, givenSignerKey: st
       `the ledger's signing key ${signingKeyFile} (log.signing_key_file) does not exist; without it the checkpoints cannot be checked: point log.signing_key_file at the key this ledger was written with, or set log.verifier_key to the ledger's published verifier key`,
     );
   }
-  const signerKey = givenSignerKey ?? (readOnly ? readFileSync(signingKeyFile, 'utf8').trim() : readOrCreateSecretFile(signingKeyFile, () => generateSignerKey(keyName(cfg.log.origin))));
+  const signerKey =
+    givenSignerKey ??
+    (readOnly ? readFileSync(signingKeyFile, 'utf8').trim() : readOrCreateSecretFile(signingKeyFile, () => generateSignerKey(keyName(cfg.log.origin))));
   if (verifierKey !== undefined && verifierKeyOf(signerKey) !== verifierKey) {
     throw new LedgerError(
       `log.verifier_key is not the verifier key of the signing key ${signingKeyFile} (log.signing_key_file): one of them belongs to another ledger; 'llm-ledger keys verifier' prints the signing key's verifier key`,

@@ -15,6 +15,9 @@ export function printableBlock(text: string, indent = '  | '): string {
   return text
     .replace(/\r\n/g, '\n')
     .split('\n')
-    .map((line) => `${indent}${line.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}`)
+    .map(
+      (line) =>
+        `${indent}${line.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}`,
+    )
     .join('\n');
 }

@@ -102,7 +102,9 @@ describe('capture modes, checked against every byte on disk', () => {
 
   it('refuses, at open, content capture on a JSONL store and encryption without a key-encryption key', async () => {
     const dir = tempDir();
-    await expect(openLedger(config(dir, { prompts: 'encrypted' }, 'jsonl'), { env: { LLM_LEDGER_KEK: KEK } })).rejects.toThrow(/jsonl store cannot keep content/);
+    await expect(openLedger(config(dir, { prompts: 'encrypted' }, 'jsonl'), { env: { LLM_LEDGER_KEK: KEK } })).rejects.toThrow(
+      /jsonl store cannot keep content/,
+    );
     await expect(open(dir, { prompts: 'encrypted' }, {})).rejects.toThrow(/no key-encryption key is configured: set LLM_LEDGER_KEK/);
   });
 });

@@ -64,7 +64,10 @@ describe('prove and verifyProof', () => {
     // The base64 key after the second '+' may hold '+' itself.
     const [name, keyId, ...key] = bundle.verifierKey.split('+') as [string, string, ...string[]];
     const respelled = { ...bundle, verifierKey: `${name}+${keyId.toUpperCase()}+${key.join('+')}` };
-    expect(verifyProof(serializeProof(respelled))).toMatchObject({ ok: false, reason: expect.stringMatching(/verifier key is not written as llm-ledger writes it/) });
+    expect(verifyProof(serializeProof(respelled))).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/verifier key is not written as llm-ledger writes it/),
+    });
   });
 
   it('explains why a bundle is malformed', () => {

@@ -21,7 +21,8 @@ export function formatVerifyReport(report: VerifyReport): string {
  */
 export function verifiedSummary(report: VerifyReport): string {
   const anchor = report.anchor === null ? 'no anchor is configured' : `${report.coveredByAnchor} by the anchor's checkpoints`;
-  const pruned = report.prunedBelow > 0 ? `; records below index ${report.prunedBelow} were pruned by retention, as signed, and checked by their leaf hashes` : '';
+  const pruned =
+    report.prunedBelow > 0 ? `; records below index ${report.prunedBelow} were pruned by retention, as signed, and checked by their leaf hashes` : '';
   return `OK: ${report.size} records verified: ${report.coveredBySignature} covered by signed checkpoints, ${anchor} (${report.checkpointsChecked} stored and ${report.anchoredCheckpointsChecked} anchored checkpoint(s) checked)${pruned}.`;
 }
 

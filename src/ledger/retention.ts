@@ -50,12 +50,16 @@ export async function runRetention(ctx: RetentionContext, now: number, maxPerRun
   }
   if (!report.content && !report.envelopes) return report;
   const { content, envelopes } = report;
-  const { id } = await ctx.record({ kind: 'retention', component: 'retention', metadata: { ...(content ? { content } : {}), ...(envelopes ? { envelopes } : {}) } });
+  const { id } = await ctx.record({
+    kind: 'retention',
+    component: 'retention',
+    metadata: { ...(content ? { content } : {}), ...(envelopes ? { envelopes } : {}) },
+  });
   report.recordId = id;
   if (report.envelopes && pruning) {
     // Signed before any row goes: `verify` trusts no horizon that the log's signature does not state.
     await ctx.raiseHorizon(report.envelopes.below);
-    for (let n = -1; n !== 0; ) n = await pruning.prune(report.envelopes.below, ctx.config.batchSize);
+    for (let n = -1; n !== 0;) n = await pruning.prune(report.envelopes.below, ctx.config.batchSize);
   }
   return report;
 }

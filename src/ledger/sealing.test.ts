@@ -30,7 +30,9 @@ describe('a signed head with every batch', () => {
     const dir = await ledgerOf(6);
     const foreign = insertForeignRow(join(dir, 'ledger.db'));
     const ledger = await openTestLedger(dir);
-    await expect(ledger.record(sampleCall(99))).rejects.toThrow(new RegExp(`records from index ${foreign} to ${foreign} that no signed head or checkpoint covers.*llm-ledger repair`));
+    await expect(ledger.record(sampleCall(99))).rejects.toThrow(
+      new RegExp(`records from index ${foreign} to ${foreign} that no signed head or checkpoint covers.*llm-ledger repair`),
+    );
     const report = await ledger.verify();
     await ledger.close();
     expect(report.ok).toBe(false);
@@ -41,10 +43,17 @@ describe('a signed head with every batch', () => {
   it('takes unsealed rows in only when an operator accepts them, and records who, why and which leaves', async () => {
     const dir = await ledgerOf(4);
     const foreign = insertForeignRow(join(dir, 'ledger.db'));
-    const ledger = await openLedger(testConfig(dir), { onWarning: () => undefined, acceptUnsealed: { actor: 'ops@example.com', reason: 'written by 0.1 before its crash' } });
+    const ledger = await openLedger(testConfig(dir), {
+      onWarning: () => undefined,
+      acceptUnsealed: { actor: 'ops@example.com', reason: 'written by 0.1 before its crash' },
+    });
     expect(ledger.accepted).toMatchObject({ ranges: [{ from: foreign, to: foreign + 1 }] });
     const event = await ledger.get(ledger.accepted!.recordId);
-    expect(event?.envelope).toMatchObject({ eventType: 'unsealed_accepted', user: 'ops@example.com', metadata: { ranges: [[foreign, foreign + 1]], count: 1, reason: 'written by 0.1 before its crash' } });
+    expect(event?.envelope).toMatchObject({
+      eventType: 'unsealed_accepted',
+      user: 'ops@example.com',
+      metadata: { ranges: [[foreign, foreign + 1]], count: 1, reason: 'written by 0.1 before its crash' },
+    });
     await ledger.record(sampleCall(7));
     await ledger.close();
     expect(await verifyDir(dir)).toMatchObject({ ok: true, size: foreign + 3 });
@@ -63,7 +72,7 @@ describe('a signed head with every batch', () => {
     await ledger.close();
   });
 
-  it("refuses a stored checkpoint whose size column its signed note contradicts, and verify says so", async () => {
+  it('refuses a stored checkpoint whose size column its signed note contradicts, and verify says so', async () => {
     const dir = await ledgerOf(5);
     const db = new DatabaseSync(join(dir, 'ledger.db'));
     db.exec('DROP TRIGGER checkpoints_no_update');
@@ -91,7 +100,9 @@ describe('a signed head with every batch', () => {
     await ledger.close();
     const restored = { ...cfg, store: { ...cfg.store, path: join(dir, 'backup.db') } };
     ledger = await openLedger(restored, { onWarning: () => undefined });
-    await expect(ledger.record(sampleCall(9))).rejects.toThrow(/holds 3 records but its anchor .* has a signed checkpoint of 7: the records from index 3 are gone .*Recovery/);
+    await expect(ledger.record(sampleCall(9))).rejects.toThrow(
+      /holds 3 records but its anchor .* has a signed checkpoint of 7: the records from index 3 are gone .*Recovery/,
+    );
     const report = await ledger.verify();
     await ledger.close();
     expect(report.firstBadIndex).toBe(3);
@@ -146,7 +157,9 @@ describe('the copies stats read', () => {
     expect((await ledger.stats()).totals.costUsd).toBeCloseTo(0.001 * (1 + 2 + 4 + 5 + 6), 6);
     const report = await ledger.verify();
     expect(report.ok).toBe(false);
-    expect(report.problems).toEqual([expect.objectContaining({ kind: 'derived', message: expect.stringMatching(/call_stats disagrees with the llm.call records at index 2/) })]);
+    expect(report.problems).toEqual([
+      expect.objectContaining({ kind: 'derived', message: expect.stringMatching(/call_stats disagrees with the llm.call records at index 2/) }),
+    ]);
     await expect(ledger.stats()).rejects.toThrow(/the copies of the records that stats read were edited .*index 2.*not reported/);
     await expect(ledger.anomalies()).rejects.toThrow(/were edited/);
     await ledger.close();

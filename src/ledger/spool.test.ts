@@ -48,7 +48,10 @@ describe('Spool (the file)', () => {
   it('reads back entries in the order they were appended, across reopening, with content bytes intact', async () => {
     const path = join(tempDir(), 'a.spool');
     let spool = await Spool.open(path);
-    const withContent: SpooledEntry = { ...entry(2), content: { ts: '2026-01-01T00:00:00.000Z', items: [{ mode: 'encrypted', subject: 'user:a', data: new Uint8Array([0, 10, 255, 13]) }] } };
+    const withContent: SpooledEntry = {
+      ...entry(2),
+      content: { ts: '2026-01-01T00:00:00.000Z', items: [{ mode: 'encrypted', subject: 'user:a', data: new Uint8Array([0, 10, 255, 13]) }] },
+    };
     await Promise.all([spool.append([entry(0), entry(1)]), spool.append([withContent]), spool.append([entry(3)])]);
     await spool.close();
     expect(statSync(path).mode & 0o777).toBe(0o600);
@@ -132,7 +135,11 @@ describe('Ledger with a spool, over a store that fails', () => {
 
     expect(await models(ledger)).toEqual(Array.from({ length: 22 }, (_, i) => `m-${i}`));
     const [outage] = (await ledger.search({ eventType: 'store_outage' })).records;
-    expect(outage!.envelope).toMatchObject({ kind: 'event', component: 'ledger', metadata: { failedRecords: 0, spooledRecords: 21, error: expect.stringMatching(/injected/) } });
+    expect(outage!.envelope).toMatchObject({
+      kind: 'event',
+      component: 'ledger',
+      metadata: { failedRecords: 0, spooledRecords: 21, error: expect.stringMatching(/injected/) },
+    });
     expect(await ledger.verify()).toMatchObject({ ok: true, size: 23 });
     expect(statSync(join(dir, 'ledger.spool')).size).toBe(0);
     await ledger.close();

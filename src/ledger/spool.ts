@@ -179,20 +179,30 @@ export class Spool {
 }
 
 function serialize(entry: SpooledEntry): string {
-  const content = entry.content && { ts: entry.content.ts, items: entry.content.items.map((i) => ({ mode: i.mode, subject: i.subject, data: Buffer.from(i.data).toString('base64') })) };
+  const content = entry.content && {
+    ts: entry.content.ts,
+    items: entry.content.items.map((i) => ({ mode: i.mode, subject: i.subject, data: Buffer.from(i.data).toString('base64') })),
+  };
   // JSON escapes every newline inside the strings, so one entry is exactly one line.
   return `${JSON.stringify(content ? { id: entry.id, canonical: entry.canonical, content } : { id: entry.id, canonical: entry.canonical })}\n`;
 }
 
 function parse(line: Buffer, path: string, offset: number): SpooledEntry {
   try {
-    const raw = JSON.parse(line.toString('utf8')) as { id: unknown; canonical: unknown; content?: { ts: string; items: { mode: ContentItem['mode']; subject: string; data: string }[] } };
+    const raw = JSON.parse(line.toString('utf8')) as {
+      id: unknown;
+      canonical: unknown;
+      content?: { ts: string; items: { mode: ContentItem['mode']; subject: string; data: string }[] };
+    };
     if (typeof raw.id !== 'string' || typeof raw.canonical !== 'string') throw new Error('an entry needs a string id and canonical envelope');
     const entry: SpooledEntry = { id: raw.id, canonical: raw.canonical };
-    if (raw.content) entry.content = { ts: raw.content.ts, items: raw.content.items.map((i) => ({ mode: i.mode, subject: i.subject, data: Buffer.from(i.data, 'base64') })) };
+    if (raw.content)
+      entry.content = { ts: raw.content.ts, items: raw.content.items.map((i) => ({ mode: i.mode, subject: i.subject, data: Buffer.from(i.data, 'base64') })) };
     return entry;
   } catch (err) {
-    throw new SpoolError(`the spool ${path} has an unreadable entry at byte ${offset} (${(err as Error).message}); it is kept as is: move the file aside to start without it, and keep it for investigation`);
+    throw new SpoolError(
+      `the spool ${path} has an unreadable entry at byte ${offset} (${(err as Error).message}); it is kept as is: move the file aside to start without it, and keep it for investigation`,
+    );
   }
 }
 
@@ -202,7 +212,7 @@ async function scan(file: FileHandle): Promise<{ bytes: number; count: number; t
   const chunk = Buffer.alloc(READ_CHUNK);
   let count = 0;
   let lastNewline = -1;
-  for (let position = 0; position < size; ) {
+  for (let position = 0; position < size;) {
     const { bytesRead } = await file.read(chunk, 0, Math.min(chunk.length, size - position), position);
     if (bytesRead === 0) break;
     for (let at = chunk.indexOf(10); at !== -1 && at < bytesRead; at = chunk.indexOf(10, at + 1)) {

@@ -6,7 +6,14 @@ import type { Ledger } from './ledger.js';
 import { computeStats } from './stats.js';
 import { openTestLedger, tempDir } from './test-support/fixtures.js';
 
-const call = (overrides: Partial<RecordInput>): RecordInput => ({ provider: 'openai', model: 'gpt-4o', user: 'alice', status: 'success', timestamp: '2026-03-01T10:00:00.000Z', ...overrides });
+const call = (overrides: Partial<RecordInput>): RecordInput => ({
+  provider: 'openai',
+  model: 'gpt-4o',
+  user: 'alice',
+  status: 'success',
+  timestamp: '2026-03-01T10:00:00.000Z',
+  ...overrides,
+});
 
 describe.each(['memory', 'sqlite', 'jsonl'] as const)('stats on the %s store', (store) => {
   let ledger: Ledger;
@@ -24,7 +31,9 @@ describe.each(['memory', 'sqlite', 'jsonl'] as const)('stats on the %s store', (
   it('counts calls only, with exact nearest-rank percentiles over the calls that have a latency', async () => {
     await ledgerWith([
       // Latencies 1..200 in a shuffled order, and two calls without one.
-      ...Array.from({ length: 200 }, (_, i) => call({ latencyMs: ((i * 73) % 200) + 1, inputTokens: 3, outputTokens: 4, reasoningTokens: 1, cachedTokens: 2, costUsd: 0.1 })),
+      ...Array.from({ length: 200 }, (_, i) =>
+        call({ latencyMs: ((i * 73) % 200) + 1, inputTokens: 3, outputTokens: 4, reasoningTokens: 1, cachedTokens: 2, costUsd: 0.1 }),
+      ),
       call({ inputTokens: 5 }),
       call({}),
       { kind: 'event', eventType: 'request_received', latencyMs: 99_999 },
@@ -61,14 +70,31 @@ describe.each(['memory', 'sqlite', 'jsonl'] as const)('stats on the %s store', (
       call({ model: 'b', user: undefined, provider: 'p2', timestamp: '2026-03-02T08:00:00.000Z' }),
     ]);
     const keys = async (by: 'model' | 'user' | 'provider' | 'day') => (await ledger.stats({ by })).groups.map((g) => [g.key, g.requests]);
-    expect(await keys('model')).toEqual([['b', 2], ['a', 1]]);
-    expect(await keys('user')).toEqual([['(none)', 1], ['u1', 1], ['u2', 1]]);
-    expect(await keys('provider')).toEqual([['p1', 2], ['p2', 1]]);
-    expect(await keys('day')).toEqual([['2026-03-02', 2], ['2026-03-01', 1]]);
+    expect(await keys('model')).toEqual([
+      ['b', 2],
+      ['a', 1],
+    ]);
+    expect(await keys('user')).toEqual([
+      ['(none)', 1],
+      ['u1', 1],
+      ['u2', 1],
+    ]);
+    expect(await keys('provider')).toEqual([
+      ['p1', 2],
+      ['p2', 1],
+    ]);
+    expect(await keys('day')).toEqual([
+      ['2026-03-02', 2],
+      ['2026-03-01', 1],
+    ]);
   });
 
   it('applies search filters, with times in any zone normalised to UTC', async () => {
-    await ledgerWith([call({ model: 'a', timestamp: '2026-03-01T00:00:00.000Z' }), call({ model: 'a', timestamp: '2026-03-02T00:00:00.000Z' }), call({ model: 'b' })]);
+    await ledgerWith([
+      call({ model: 'a', timestamp: '2026-03-01T00:00:00.000Z' }),
+      call({ model: 'a', timestamp: '2026-03-02T00:00:00.000Z' }),
+      call({ model: 'b' }),
+    ]);
     expect((await ledger.stats({ model: 'a' })).totals.requests).toBe(2);
     // The record at exactly midnight is included: '...T00:00:00Z' alone would sort after it.
     expect((await ledger.stats({ since: '2026-03-02T00:00:00Z' })).totals.requests).toBe(1);
@@ -90,7 +116,22 @@ describe.each(['memory', 'sqlite', 'jsonl'] as const)('stats on the %s store', (
     const { groups } = await ledger.stats({ by: 'model' });
     expect(groups.find((g) => g.key === 'untimed')).toMatchObject({ requests: 1, inputTokens: 3, latencyP50: null, latencyP95: null, latencyP99: null });
     expect(await ledger.stats({ model: 'nobody', by: 'user' })).toEqual({
-      totals: { key: 'total', requests: 0, errors: 0, blocked: 0, errorRate: 0, blockRate: 0, inputTokens: 0, outputTokens: 0, reasoningTokens: 0, cachedTokens: 0, costUsd: 0, latencyP50: null, latencyP95: null, latencyP99: null },
+      totals: {
+        key: 'total',
+        requests: 0,
+        errors: 0,
+        blocked: 0,
+        errorRate: 0,
+        blockRate: 0,
+        inputTokens: 0,
+        outputTokens: 0,
+        reasoningTokens: 0,
+        cachedTokens: 0,
+        costUsd: 0,
+        latencyP50: null,
+        latencyP95: null,
+        latencyP99: null,
+      },
       groups: [],
     });
   });
@@ -108,15 +149,22 @@ describe('stats percentiles', () => {
 
   it('are the nearest-rank latencies, whatever their number, order and ties, across batches', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.oneof(fc.integer({ min: 0, max: 20 }), fc.double({ min: 0, max: 1e6, noNaN: true })), { minLength: 1, maxLength: 3000, size: 'max' }), fc.integer({ min: 1, max: 500 }), async (latencies, batchSize) => {
-        const builder = new StatsColumnsBuilder({ batchSize });
-        const batches = latencies.flatMap((latency) => builder.push(1, 1, 1, 0, 0, 0, latency) ?? []);
-        const rest = builder.take();
-        const { totals } = await computeStats((async function* () {
-          yield* [...batches, ...(rest ? [rest] : [])];
-        })(), false);
-        expect([totals.latencyP50, totals.latencyP95, totals.latencyP99]).toEqual([0.5, 0.95, 0.99].map((p) => nearestRank(latencies, p)));
-      }),
+      fc.asyncProperty(
+        fc.array(fc.oneof(fc.integer({ min: 0, max: 20 }), fc.double({ min: 0, max: 1e6, noNaN: true })), { minLength: 1, maxLength: 3000, size: 'max' }),
+        fc.integer({ min: 1, max: 500 }),
+        async (latencies, batchSize) => {
+          const builder = new StatsColumnsBuilder({ batchSize });
+          const batches = latencies.flatMap((latency) => builder.push(1, 1, 1, 0, 0, 0, latency) ?? []);
+          const rest = builder.take();
+          const { totals } = await computeStats(
+            (async function* () {
+              yield* [...batches, ...(rest ? [rest] : [])];
+            })(),
+            false,
+          );
+          expect([totals.latencyP50, totals.latencyP95, totals.latencyP99]).toEqual([0.5, 0.95, 0.99].map((p) => nearestRank(latencies, p)));
+        },
+      ),
       { numRuns: 50 },
     );
   });

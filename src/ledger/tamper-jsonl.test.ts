@@ -26,7 +26,11 @@ describe('verify on a JSONL ledger', () => {
     const dir = await jsonlLedgerOf(8);
     const files = readdirSync(join(dir, 'jsonl')).filter((n) => n.startsWith('audit_'));
     expect(files).toEqual([`audit_${new Date().toISOString().slice(0, 10).replaceAll('-', '')}.jsonl`]);
-    expect(readFileSync(join(dir, 'jsonl', files[0]!), 'utf8').trim().split('\n')).toHaveLength(8);
+    expect(
+      readFileSync(join(dir, 'jsonl', files[0]!), 'utf8')
+        .trim()
+        .split('\n'),
+    ).toHaveLength(8);
     expect(await verifyJsonl(dir)).toMatchObject({ ok: true, size: 8, firstBadIndex: null });
   });
 
@@ -67,7 +71,9 @@ describe('verify on a JSONL ledger', () => {
     const dir = await jsonlLedgerOf(8);
     editLines(dir, (lines) => lines.slice(0, 6));
     truncateSync(join(dir, 'jsonl', 'leaves.bin'), 6 * 32);
-    const checkpoints = readFileSync(join(dir, 'jsonl', 'checkpoints.jsonl'), 'utf8').split('\n').filter(Boolean);
+    const checkpoints = readFileSync(join(dir, 'jsonl', 'checkpoints.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean);
     writeFileSync(join(dir, 'jsonl', 'checkpoints.jsonl'), `${checkpoints.slice(0, 6).join('\n')}\n`);
     const report = await verifyJsonl(dir);
     expect(report.firstBadIndex).toBe(6);
@@ -83,7 +89,9 @@ describe('verify on a JSONL ledger', () => {
     await recordSequentially(ledger, 12);
     const report = await ledger.verify();
     await ledger.close();
-    const files = readdirSync(join(dir, 'jsonl')).filter((n) => n.startsWith('audit_')).sort();
+    const files = readdirSync(join(dir, 'jsonl'))
+      .filter((n) => n.startsWith('audit_'))
+      .sort();
     expect(files.length).toBeGreaterThan(1);
     expect(files[1]).toMatch(/^audit_\d{8}_001\.jsonl$/);
     expect(report).toMatchObject({ ok: true, size: 12 });

@@ -91,14 +91,21 @@ describe('verify on a SQLite ledger', () => {
     expect(report.ok).toBe(false);
     expect(report.firstBadIndex).toBe(7);
     expect(report.problems).toContainEqual(expect.objectContaining({ kind: 'truncated', index: 7 }));
-    expect(report.problems).toContainEqual(expect.objectContaining({ kind: 'bad-checkpoint', message: expect.stringMatching(/anchored checkpoint\(s\) \(sizes 8, 9, 10\) are missing from the store/) }));
+    expect(report.problems).toContainEqual(
+      expect.objectContaining({
+        kind: 'bad-checkpoint',
+        message: expect.stringMatching(/anchored checkpoint\(s\) \(sizes 8, 9, 10\) are missing from the store/),
+      }),
+    );
   });
 
   it('refuses to append after a rollback (truncated behind the anchor), which would fork the log, and verify names the first index removed', async () => {
     const dir = await ledgerOf(10);
     tamper(dir, 'DELETE FROM records WHERE idx >= 7; DELETE FROM leaves WHERE idx >= 7; DELETE FROM checkpoints WHERE size > 7;');
     const ledger = await openTestLedger(dir);
-    await expect(ledger.record(sampleCall(100))).rejects.toThrow(/holds 7 records but its anchor .* has a signed checkpoint of 10: the records from index 7 are gone/);
+    await expect(ledger.record(sampleCall(100))).rejects.toThrow(
+      /holds 7 records but its anchor .* has a signed checkpoint of 10: the records from index 7 are gone/,
+    );
     const report = await ledger.verify();
     await ledger.close();
     expect(report.ok).toBe(false);
@@ -120,7 +127,10 @@ describe('verify on a SQLite ledger', () => {
     const db = new DatabaseSync(join(dir, 'ledger.db'));
     const [five, seven] = [5, 7].map((idx) => (db.prepare('SELECT id FROM records WHERE idx = ?').get(idx) as { id: string }).id);
     db.close();
-    tamper(dir, `UPDATE records SET id = 'swap' WHERE idx = 5; UPDATE records SET id = '${five}' WHERE idx = 7; UPDATE records SET id = '${seven}' WHERE idx = 5;`);
+    tamper(
+      dir,
+      `UPDATE records SET id = 'swap' WHERE idx = 5; UPDATE records SET id = '${five}' WHERE idx = 7; UPDATE records SET id = '${seven}' WHERE idx = 5;`,
+    );
     const ledger = await openTestLedger(dir);
     await expect(ledger.get(five!)).rejects.toThrow(/the row stored under id .* holds record .* \(index 7\): the stored id was edited/);
     await expect(ledger.prove(five!)).rejects.toThrow(/stored id was edited/);
@@ -200,7 +210,9 @@ describe('verify on a large SQLite ledger, scanned on worker threads', () => {
     const { envelope } = stored.prepare('SELECT envelope FROM records WHERE idx = 3333').get() as { envelope: string };
     stored.close();
     const rewritten = canonicalJson({ ...(JSON.parse(envelope) as object), model: 'x' });
-    const leaf = createHash('sha256').update(Buffer.concat([Buffer.from([0]), Buffer.from(rewritten)])).digest('hex');
+    const leaf = createHash('sha256')
+      .update(Buffer.concat([Buffer.from([0]), Buffer.from(rewritten)]))
+      .digest('hex');
     tamper(dir, `UPDATE records SET envelope = '${rewritten.replaceAll("'", "''")}' WHERE idx = 3333; UPDATE leaves SET hash = X'${leaf}' WHERE idx = 3333;`);
     const report = await verifyLarge(dir);
     expect(report.ok).toBe(false);

@@ -71,7 +71,10 @@ async function verifyCopy(c: Copy) {
   }
 }
 
-const dayFiles = (c: Copy) => readdirSync(c.files).filter((n) => /^audit_\d{8}(_\d{3})?\.jsonl$/.test(n)).sort();
+const dayFiles = (c: Copy) =>
+  readdirSync(c.files)
+    .filter((n) => /^audit_\d{8}(_\d{3})?\.jsonl$/.test(n))
+    .sort();
 
 /**
  * Rewrites the record lines, in log order, as a text editor would. (Should the layout have been
@@ -113,7 +116,8 @@ const readCheckpoints = (c: Copy): StoredNote[] =>
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l) as StoredNote);
-const writeCheckpoints = (c: Copy, notes: StoredNote[]) => writeFileSync(join(c.files, 'checkpoints.jsonl'), notes.map((n) => `${JSON.stringify(n)}\n`).join(''));
+const writeCheckpoints = (c: Copy, notes: StoredNote[]) =>
+  writeFileSync(join(c.files, 'checkpoints.jsonl'), notes.map((n) => `${JSON.stringify(n)}\n`).join(''));
 const editCheckpoints = (edit: (notes: StoredNote[]) => StoredNote[]) => (c: Copy) => writeCheckpoints(c, edit(readCheckpoints(c)));
 const readHead = (c: Copy) => JSON.parse(readFileSync(join(c.files, 'head.json'), 'utf8')) as StoredNote;
 const writeHead = (c: Copy, head: StoredNote) => writeFileSync(join(c.files, 'head.json'), JSON.stringify(head));
@@ -135,8 +139,19 @@ const restore = (name: 'jsonl.older' | 'jsonl.backup' | 'jsonl.recent') => (c: C
 
 const MUTATIONS: Mutation<Copy>[] = [
   // The record lines.
-  { name: 'edit a field', does: 'changes the model in the line of record 3', expect: { firstBad: 3, problems: ['changed@3'] }, cli: true, apply: editLine(3, editModel) },
-  { name: 'bit flip in an envelope', does: 'flips one bit of record 9 (a letter of its model)', expect: { firstBad: 9, problems: ['changed@9'] }, apply: editLine(9, flipBit) },
+  {
+    name: 'edit a field',
+    does: 'changes the model in the line of record 3',
+    expect: { firstBad: 3, problems: ['changed@3'] },
+    cli: true,
+    apply: editLine(3, editModel),
+  },
+  {
+    name: 'bit flip in an envelope',
+    does: 'flips one bit of record 9 (a letter of its model)',
+    expect: { firstBad: 9, problems: ['changed@9'] },
+    apply: editLine(9, flipBit),
+  },
   {
     name: "truncate an envelope's text",
     does: 'cuts the line of record 5 to half its length (not JSON any more)',
@@ -144,9 +159,25 @@ const MUTATIONS: Mutation<Copy>[] = [
     cli: true,
     apply: editLine(5, (l) => l.slice(0, l.length / 2)),
   },
-  { name: 'replace an envelope with non-JSON', does: 'replaces the line of record 7 by plain text', expect: { firstBad: 7, problems: ['changed@7'] }, apply: editLine(7, () => 'this is not a record') },
-  { name: 'delete one line', does: 'deletes the line of record 4 (its leaf stays)', expect: { firstBad: 4, problems: ['missing@4'] }, cli: true, apply: editLines((ls) => ls.filter((_, i) => i !== 4)) },
-  { name: 'delete a range', does: 'deletes the lines of records 6..9', expect: { firstBad: 6, problems: ['missing@6'] }, apply: editLines((ls) => ls.filter((_, i) => i < 6 || i > 9)) },
+  {
+    name: 'replace an envelope with non-JSON',
+    does: 'replaces the line of record 7 by plain text',
+    expect: { firstBad: 7, problems: ['changed@7'] },
+    apply: editLine(7, () => 'this is not a record'),
+  },
+  {
+    name: 'delete one line',
+    does: 'deletes the line of record 4 (its leaf stays)',
+    expect: { firstBad: 4, problems: ['missing@4'] },
+    cli: true,
+    apply: editLines((ls) => ls.filter((_, i) => i !== 4)),
+  },
+  {
+    name: 'delete a range',
+    does: 'deletes the lines of records 6..9',
+    expect: { firstBad: 6, problems: ['missing@6'] },
+    apply: editLines((ls) => ls.filter((_, i) => i < 6 || i > 9)),
+  },
   {
     name: 'delete the newest line with its leaf',
     does: 'deletes the line of record 15 and the last 32 bytes of leaves.bin (head.json still says 16)',
@@ -181,7 +212,12 @@ const MUTATIONS: Mutation<Copy>[] = [
     cli: true,
     apply: appendForeign(forgedEntry(sampleCall(501))),
   },
-  { name: 'duplicate a line', does: 'writes the line of record 3 twice', expect: { firstBad: 4, problems: ['misplaced@4'] }, apply: editLines((ls) => [...ls.slice(0, 4), ls[3]!, ...ls.slice(4)]) },
+  {
+    name: 'duplicate a line',
+    does: 'writes the line of record 3 twice',
+    expect: { firstBad: 4, problems: ['misplaced@4'] },
+    apply: editLines((ls) => [...ls.slice(0, 4), ls[3]!, ...ls.slice(4)]),
+  },
   {
     name: "swap two lines' envelopes",
     does: 'exchanges the envelopes of records 3 and 11 (their "index" stays)',
@@ -295,7 +331,12 @@ const MUTATIONS: Mutation<Copy>[] = [
       rmSync(join(c.files, 'head.json'));
     },
   },
-  { name: 'delete head.json', does: 'deletes the signed head', expect: { firstBad: 10, problems: ['unsealed@10'] }, apply: (c) => rmSync(join(c.files, 'head.json')) },
+  {
+    name: 'delete head.json',
+    does: 'deletes the signed head',
+    expect: { firstBad: 10, problems: ['unsealed@10'] },
+    apply: (c) => rmSync(join(c.files, 'head.json')),
+  },
   {
     name: 'edit head.json',
     does: 'changes the size stored in head.json to 15 (its note unchanged)',
@@ -308,7 +349,12 @@ const MUTATIONS: Mutation<Copy>[] = [
     expect: { firstBad: 10, problems: ['bad-checkpoint', 'unsealed@10'] },
     apply: (c) => writeHead(c, { size: 16, note: corruptSignature(readHead(c).note) }),
   },
-  { name: 'replay an older signed head', does: 'puts back the head of size 13 (a valid note)', expect: { firstBad: 13, problems: ['unsealed@13'] }, apply: (c) => writeHead(c, { size: 13, note: kept.head13 }) },
+  {
+    name: 'replay an older signed head',
+    does: 'puts back the head of size 13 (a valid note)',
+    expect: { firstBad: 13, problems: ['unsealed@13'] },
+    apply: (c) => writeHead(c, { size: 13, note: kept.head13 }),
+  },
 
   // Retention.
   {
@@ -440,7 +486,15 @@ describe('the JSONL tamper suite', () => {
     expect(readHead(c).size).toBe(LAYOUT.head);
     expect(existsSync(join(c.files, 'leaves.bin')) && readFileSync(join(c.files, 'leaves.bin')).length).toBe(LAYOUT.size * 32);
     const report = await verifyCopy(c);
-    expect(report).toMatchObject({ ok: true, size: LAYOUT.size, problems: [], checkpointsChecked: 2, anchoredCheckpointsChecked: 2, coveredBySignature: 16, coveredByAnchor: 10 });
+    expect(report).toMatchObject({
+      ok: true,
+      size: LAYOUT.size,
+      problems: [],
+      checkpointsChecked: 2,
+      anchoredCheckpointsChecked: 2,
+      coveredBySignature: 16,
+      coveredByAnchor: 10,
+    });
     expect(await cliVerify(c.dir)).toMatchObject({ code: 0, report: { ok: true } });
   });
 
@@ -490,5 +544,4 @@ describe('the JSONL tamper suite', () => {
     expect(existsSync(join(c.files, 'head.next.json'))).toBe(false);
     expect(await verifyCopy(c)).toMatchObject({ ok: true, size: LAYOUT.size + 1, warnings: [] });
   });
-
 });

@@ -122,12 +122,14 @@ async function freshLedger(): Promise<Copy> {
     await client.query(`SET ROLE "${rolesOf(schema).owner}"`);
     await client.query(`ALTER TABLE ${c.s}.checkpoints DISABLE TRIGGER USER`);
     await client.query(`DELETE FROM ${c.s}.checkpoints WHERE size > ${LAYOUT.checkpoints.at(-1)}`);
-    for (const name of ['checkpoints_append_only', 'checkpoints_no_truncate']) await client.query(`ALTER TABLE ${c.s}.checkpoints ENABLE ALWAYS TRIGGER ${name}`);
+    for (const name of ['checkpoints_append_only', 'checkpoints_no_truncate'])
+      await client.query(`ALTER TABLE ${c.s}.checkpoints ENABLE ALWAYS TRIGGER ${name}`);
   });
   rmSync(join(dir, 'anchor'), { recursive: true });
   renameSync(join(dir, 'anchor.final'), join(dir, 'anchor'));
   await withClient(async (client) => {
-    for (const { size, note } of (await client.query<{ size: string; note: string }>(`SELECT size, note FROM ${c.s}.checkpoints ORDER BY seq`)).rows) c.checkpointNotes.set(Number(size), note);
+    for (const { size, note } of (await client.query<{ size: string; note: string }>(`SELECT size, note FROM ${c.s}.checkpoints ORDER BY seq`)).rows)
+      c.checkpointNotes.set(Number(size), note);
   });
   return c;
 }
@@ -196,7 +198,12 @@ function appendForeign(entry: { id: string; ts: string; canonical: string }) {
     asRole(c, 'writer', async (client) => {
       await client.query('BEGIN');
       await client.query(`INSERT INTO ${c.s}.records (idx, ts, canonical) VALUES ($1, $2, $3)`, [LAYOUT.size, entry.ts, entry.canonical]);
-      await client.query(`INSERT INTO ${c.s}.leaves (idx, hash, id, ts) VALUES ($1, $2, $3, $4)`, [LAYOUT.size, leafHashOfText(entry.canonical), entry.id, entry.ts]);
+      await client.query(`INSERT INTO ${c.s}.leaves (idx, hash, id, ts) VALUES ($1, $2, $3, $4)`, [
+        LAYOUT.size,
+        leafHashOfText(entry.canonical),
+        entry.id,
+        entry.ts,
+      ]);
       await client.query('COMMIT');
     });
 }
@@ -212,7 +219,9 @@ function restore(stage: 'backup' | 'older' | 'recent') {
       await client.query(`DELETE FROM ${c.s}.records; DELETE FROM ${c.s}.leaves; DELETE FROM ${c.s}.checkpoints;`);
       await client.query(`INSERT INTO ${c.s}.records (idx, ts, canonical) SELECT idx, ts, canonical FROM ${snapshotTable(c, stage, 'records')}`);
       await client.query(`INSERT INTO ${c.s}.leaves SELECT * FROM ${snapshotTable(c, stage, 'leaves')}`);
-      await client.query(`INSERT INTO ${c.s}.checkpoints (seq, size, note) OVERRIDING SYSTEM VALUE SELECT seq, size, note FROM ${snapshotTable(c, stage, 'checkpoints')}`);
+      await client.query(
+        `INSERT INTO ${c.s}.checkpoints (seq, size, note) OVERRIDING SYSTEM VALUE SELECT seq, size, note FROM ${snapshotTable(c, stage, 'checkpoints')}`,
+      );
       await client.query(`UPDATE ${c.s}.log_head h SET size = o.size, note = o.note, frontier = o.frontier FROM ${snapshotTable(c, stage, 'log_head')} o`);
     });
 }
@@ -226,12 +235,16 @@ function foreignSeal(entry: { canonical: string }) {
     asOwner(c, (client) => {
       const origin = c.checkpointNotes.get(5)!.split('\n')[0]!;
       const stranger = new NoteSigner(generateSignerKey(origin.replace(/[\s+]/g, '_')));
-      return client.query(`INSERT INTO ${c.s}.batch_seals (first_idx, note) VALUES ($1, $2)`, [LAYOUT.size, signBatchSeal(stranger, origin, LAYOUT.size, [leafHashOfText(entry.canonical)])]);
+      return client.query(`INSERT INTO ${c.s}.batch_seals (first_idx, note) VALUES ($1, $2)`, [
+        LAYOUT.size,
+        signBatchSeal(stranger, origin, LAYOUT.size, [leafHashOfText(entry.canonical)]),
+      ]);
     });
 }
 
 /** The log head's row set to the head kept at `size` (a valid note, signed when the log had that many records). */
-const replayHead = (size: 8 | 13) => (c: Copy) => asOwner(c, (client) => client.query(`UPDATE ${c.s}.log_head SET size = $1, note = $2`, [size, c.headNotes.get(size)]));
+const replayHead = (size: 8 | 13) => (c: Copy) =>
+  asOwner(c, (client) => client.query(`UPDATE ${c.s}.log_head SET size = $1, note = $2`, [size, c.headNotes.get(size)]));
 
 /** Exchanges a column of two rows in one table, through a value no row holds. */
 const swapIdx = (table: string, a: number, b: number) =>
@@ -246,7 +259,12 @@ const MUTATIONS: Mutation<Copy>[] = [
     cli: true,
     apply: sql(`UPDATE $s.records SET canonical = regexp_replace(canonical, '"model":"[^"]*"', '"model":"gpt-3.5-turbo"') WHERE idx = 3`),
   },
-  { name: 'bit flip in an envelope', does: 'flips one bit of record 9 (a letter of its model)', expect: { firstBad: 9, problems: ['changed@9'] }, apply: rewrite(9, flipBit) },
+  {
+    name: 'bit flip in an envelope',
+    does: 'flips one bit of record 9 (a letter of its model)',
+    expect: { firstBad: 9, problems: ['changed@9'] },
+    apply: rewrite(9, flipBit),
+  },
   {
     name: "truncate an envelope's text",
     does: 'cuts record 5 to half its length, after dropping the expression of the generated JSONB column (else PostgreSQL refuses text that is not JSON)',
@@ -260,8 +278,19 @@ const MUTATIONS: Mutation<Copy>[] = [
     expect: { firstBad: 7, problems: ['changed@7'] },
     apply: rewrite(7, () => 'this is not a record', { notJson: true }),
   },
-  { name: 'delete one row', does: 'deletes record 4 (its leaf stays)', expect: { firstBad: 4, problems: ['missing@4'] }, cli: true, apply: sql('DELETE FROM $s.records WHERE idx = 4') },
-  { name: 'delete a range', does: 'deletes records 6..9', expect: { firstBad: 6, problems: ['missing@6'] }, apply: sql('DELETE FROM $s.records WHERE idx BETWEEN 6 AND 9') },
+  {
+    name: 'delete one row',
+    does: 'deletes record 4 (its leaf stays)',
+    expect: { firstBad: 4, problems: ['missing@4'] },
+    cli: true,
+    apply: sql('DELETE FROM $s.records WHERE idx = 4'),
+  },
+  {
+    name: 'delete a range',
+    does: 'deletes records 6..9',
+    expect: { firstBad: 6, problems: ['missing@6'] },
+    apply: sql('DELETE FROM $s.records WHERE idx BETWEEN 6 AND 9'),
+  },
   {
     name: 'delete the newest row with its leaf',
     does: 'deletes record 15 and leaf 15 (the signed head still covers 16)',
@@ -363,7 +392,12 @@ const MUTATIONS: Mutation<Copy>[] = [
     expect: { firstBad: 9, problems: ['changed@9'] },
     apply: sql('UPDATE $s.leaves SET hash = set_byte(hash, 0, get_byte(hash, 0) # 1) WHERE idx = 9'),
   },
-  { name: 'delete a leaf', does: 'deletes leaf 4 (record 4 stays)', expect: { firstBad: 4, problems: ['changed@4'] }, apply: sql('DELETE FROM $s.leaves WHERE idx = 4') },
+  {
+    name: 'delete a leaf',
+    does: 'deletes leaf 4 (record 4 stays)',
+    expect: { firstBad: 4, problems: ['changed@4'] },
+    apply: sql('DELETE FROM $s.leaves WHERE idx = 4'),
+  },
   {
     name: 'orphan leaf at the tail',
     does: 'adds a leaf at 16 with no record, as the writer role',
@@ -395,7 +429,10 @@ const MUTATIONS: Mutation<Copy>[] = [
     name: 'insert a checkpoint signed by another key',
     does: 'adds a checkpoint of size 10 with the right root, signed by a key that is not the ledger’s (as the writer role)',
     expect: { firstBad: null, problems: ['bad-checkpoint'] },
-    apply: (c) => asRole(c, 'writer', (client) => client.query(`INSERT INTO ${c.s}.checkpoints (size, note) VALUES (10, $1)`, [signedByAnotherKey(c.checkpointNotes.get(10)!)])),
+    apply: (c) =>
+      asRole(c, 'writer', (client) =>
+        client.query(`INSERT INTO ${c.s}.checkpoints (size, note) VALUES (10, $1)`, [signedByAnotherKey(c.checkpointNotes.get(10)!)]),
+      ),
   },
   {
     name: 'delete all stored checkpoints and the head',
@@ -404,7 +441,12 @@ const MUTATIONS: Mutation<Copy>[] = [
     cli: true,
     apply: sql('DELETE FROM $s.checkpoints; UPDATE $s.log_head SET note = NULL, frontier = NULL;'),
   },
-  { name: 'delete the signed head', does: "clears the log head's note and frontier", expect: { firstBad: 10, problems: ['unsealed@10'] }, apply: sql('UPDATE $s.log_head SET note = NULL, frontier = NULL') },
+  {
+    name: 'delete the signed head',
+    does: "clears the log head's note and frontier",
+    expect: { firstBad: 10, problems: ['unsealed@10'] },
+    apply: sql('UPDATE $s.log_head SET note = NULL, frontier = NULL'),
+  },
   {
     name: "corrupt the head's signature",
     does: 'changes one character of the signature of the head',
@@ -415,7 +457,12 @@ const MUTATIONS: Mutation<Copy>[] = [
         await client.query(`UPDATE ${c.s}.log_head SET note = $1`, [corruptSignature(note)]);
       }),
   },
-  { name: 'replay an older signed head', does: 'puts back the head of size 13 (a valid note, signed before the last batch)', expect: { firstBad: 13, problems: ['unsealed@13'] }, apply: replayHead(13) },
+  {
+    name: 'replay an older signed head',
+    does: 'puts back the head of size 13 (a valid note, signed before the last batch)',
+    expect: { firstBad: 13, problems: ['unsealed@13'] },
+    apply: replayHead(13),
+  },
   {
     name: 'a forged row at the tail with a batch seal signed by another key',
     does: 'appends a call with its correct leaf at 16 (as the writer role) and a seal over it of the kind versions before signed heads wrote, signed by a key that is not the ledger’s (as the owner)',
@@ -508,12 +555,26 @@ describe('the PostgreSQL tamper suite', () => {
     expect([...c.headNotes.keys()]).toEqual([LAYOUT.backup, LAYOUT.older, LAYOUT.recent]);
     expect(await withClient(async (client) => (await client.query(`SELECT count(*)::int AS n FROM ${c.s}.batch_seals`)).rows[0].n)).toBe(0);
     // Every trigger of the log's tables fires always, as the migrations left them (the layout's trim of checkpoint 16 switched them back on).
-    const off = await withClient(async (client) =>
-      (await client.query<{ name: string }>(`SELECT tgname AS name FROM pg_trigger WHERE tgrelid = ANY($1::regclass[]) AND NOT tgisinternal AND tgenabled <> 'A'`, [LOG_TABLES.map((t) => `${c.s}.${t}`)])).rows,
+    const off = await withClient(
+      async (client) =>
+        (
+          await client.query<{ name: string }>(
+            `SELECT tgname AS name FROM pg_trigger WHERE tgrelid = ANY($1::regclass[]) AND NOT tgisinternal AND tgenabled <> 'A'`,
+            [LOG_TABLES.map((t) => `${c.s}.${t}`)],
+          )
+        ).rows,
     );
     expect(off).toEqual([]);
     const report = await verifyCopy(c);
-    expect(report).toMatchObject({ ok: true, size: LAYOUT.size, problems: [], checkpointsChecked: 2, anchoredCheckpointsChecked: 2, coveredBySignature: 16, coveredByAnchor: 10 });
+    expect(report).toMatchObject({
+      ok: true,
+      size: LAYOUT.size,
+      problems: [],
+      checkpointsChecked: 2,
+      anchoredCheckpointsChecked: 2,
+      coveredBySignature: 16,
+      coveredByAnchor: 10,
+    });
     expect(await cliVerify(c.dir, { async: true })).toMatchObject({ code: 0, report: { ok: true } });
   });
 

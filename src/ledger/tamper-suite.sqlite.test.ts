@@ -81,7 +81,9 @@ async function verifyCopy(c: Copy) {
 function tamper(c: Copy, work: (db: DatabaseSync) => void): void {
   const db = new DatabaseSync(c.file);
   try {
-    const guards = db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND (name LIKE '%\\_no\\_%' ESCAPE '\\' OR name LIKE '%forward\\_only' ESCAPE '\\')").all() as { name: string }[];
+    const guards = db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND (name LIKE '%\\_no\\_%' ESCAPE '\\' OR name LIKE '%forward\\_only' ESCAPE '\\')")
+      .all() as { name: string }[];
     for (const { name } of guards) db.exec(`DROP TRIGGER "${name}"`);
     work(db);
   } finally {
@@ -89,7 +91,10 @@ function tamper(c: Copy, work: (db: DatabaseSync) => void): void {
   }
 }
 
-const sql = (text: string, ...params: SQLInputValue[]) => (c: Copy) => tamper(c, (db) => (params.length ? db.prepare(text).run(...params) : db.exec(text)));
+const sql =
+  (text: string, ...params: SQLInputValue[]) =>
+  (c: Copy) =>
+    tamper(c, (db) => (params.length ? db.prepare(text).run(...params) : db.exec(text)));
 
 function envelopeAt(db: DatabaseSync, idx: number): string {
   return (db.prepare('SELECT envelope FROM records WHERE idx = ?').get(idx) as { envelope: string }).envelope;
@@ -155,7 +160,12 @@ const headNote = (db: DatabaseSync) => (db.prepare('SELECT note FROM head').get(
 const MUTATIONS: Mutation<Copy>[] = [
   // The records themselves.
   { name: 'edit a field', does: 'changes the model of record 3', expect: { firstBad: 3, problems: ['changed@3'] }, cli: true, apply: rewrite(3, editModel) },
-  { name: 'bit flip in an envelope', does: 'flips one bit of record 9 (a letter of its model)', expect: { firstBad: 9, problems: ['changed@9'] }, apply: rewrite(9, flipBit) },
+  {
+    name: 'bit flip in an envelope',
+    does: 'flips one bit of record 9 (a letter of its model)',
+    expect: { firstBad: 9, problems: ['changed@9'] },
+    apply: rewrite(9, flipBit),
+  },
   {
     name: "truncate an envelope's text",
     does: 'cuts record 5 in the middle: its second half overwritten with blanks in the file (not JSON any more)',
@@ -169,8 +179,19 @@ const MUTATIONS: Mutation<Copy>[] = [
     expect: { firstBad: 7, problems: ['changed@7'] },
     apply: editFileBytes(7, (t) => t.fill('this is not a record. ')),
   },
-  { name: 'delete one row', does: 'deletes record 4 (its leaf stays)', expect: { firstBad: 4, problems: ['missing@4'] }, cli: true, apply: sql('DELETE FROM records WHERE idx = 4') },
-  { name: 'delete a range', does: 'deletes records 6..9', expect: { firstBad: 6, problems: ['missing@6'] }, apply: sql('DELETE FROM records WHERE idx BETWEEN 6 AND 9') },
+  {
+    name: 'delete one row',
+    does: 'deletes record 4 (its leaf stays)',
+    expect: { firstBad: 4, problems: ['missing@4'] },
+    cli: true,
+    apply: sql('DELETE FROM records WHERE idx = 4'),
+  },
+  {
+    name: 'delete a range',
+    does: 'deletes records 6..9',
+    expect: { firstBad: 6, problems: ['missing@6'] },
+    apply: sql('DELETE FROM records WHERE idx BETWEEN 6 AND 9'),
+  },
   {
     name: 'delete the newest row with its leaf',
     does: 'deletes record 15 and leaf 15 (the signed head still covers 16)',
@@ -194,7 +215,8 @@ const MUTATIONS: Mutation<Copy>[] = [
     expect: { firstBad: 5, problems: ['changed@5', 'unsealed@16'] },
     apply: (c) =>
       tamper(c, (db) => {
-        for (const table of ['records', 'call_stats']) db.exec(`UPDATE ${table} SET idx = -idx - 1 WHERE idx >= 5; UPDATE ${table} SET idx = -idx WHERE idx < 0;`);
+        for (const table of ['records', 'call_stats'])
+          db.exec(`UPDATE ${table} SET idx = -idx - 1 WHERE idx >= 5; UPDATE ${table} SET idx = -idx WHERE idx < 0;`);
         const forged = forgedEntry(sampleCall(500));
         db.prepare('INSERT INTO records (idx, id, envelope) VALUES (5, ?, ?)').run(forged.id, forged.canonical);
       }),
@@ -212,7 +234,8 @@ const MUTATIONS: Mutation<Copy>[] = [
     expect: { firstBad: 4, problems: ['changed@4'] },
     apply: (c) =>
       tamper(c, (db) => {
-        for (const table of ['records', 'call_stats']) db.exec(`UPDATE ${table} SET idx = -idx - 1 WHERE idx >= 4; UPDATE ${table} SET idx = -idx WHERE idx < 0;`);
+        for (const table of ['records', 'call_stats'])
+          db.exec(`UPDATE ${table} SET idx = -idx - 1 WHERE idx >= 4; UPDATE ${table} SET idx = -idx WHERE idx < 0;`);
         db.exec("INSERT INTO records (idx, id, envelope) SELECT 4, id || '-copy', envelope FROM records WHERE idx = 3");
       }),
   },
@@ -277,7 +300,12 @@ const MUTATIONS: Mutation<Copy>[] = [
         db.prepare('UPDATE leaves SET hash = ? WHERE idx = 9').run(hash);
       }),
   },
-  { name: 'delete a leaf', does: 'deletes leaf 4 (record 4 stays)', expect: { firstBad: 4, problems: ['changed@4'] }, apply: sql('DELETE FROM leaves WHERE idx = 4') },
+  {
+    name: 'delete a leaf',
+    does: 'deletes leaf 4 (record 4 stays)',
+    expect: { firstBad: 4, problems: ['changed@4'] },
+    apply: sql('DELETE FROM leaves WHERE idx = 4'),
+  },
   {
     name: 'orphan leaf at the tail',
     does: 'adds a leaf at 16 with no record (an insert)',
@@ -489,7 +517,15 @@ describe('the SQLite tamper suite', () => {
     expect((db.prepare('SELECT size FROM head').get() as { size: number }).size).toBe(LAYOUT.head);
     db.close();
     const report = await verifyCopy(c);
-    expect(report).toMatchObject({ ok: true, size: LAYOUT.size, problems: [], checkpointsChecked: 2, anchoredCheckpointsChecked: 2, coveredBySignature: 16, coveredByAnchor: 10 });
+    expect(report).toMatchObject({
+      ok: true,
+      size: LAYOUT.size,
+      problems: [],
+      checkpointsChecked: 2,
+      anchoredCheckpointsChecked: 2,
+      coveredBySignature: 16,
+      coveredByAnchor: 10,
+    });
     expect(await cliVerify(c.dir)).toMatchObject({ code: 0, report: { ok: true } });
   });
 

@@ -16,7 +16,9 @@ export function normalizeTimeBound(value: string, what: string): string {
   const text = value.trim();
   const ms = ZONED_ISO.test(text) && isCalendarDate(text) ? Date.parse(text.toUpperCase()) : Number.NaN;
   if (Number.isNaN(ms)) {
-    throw new TimeBoundError(`${what} must be an ISO 8601 date or time in UTC (2026-01-31T09:30:00Z) or with an offset (+02:00), got ${JSON.stringify(value.slice(0, 40))}`);
+    throw new TimeBoundError(
+      `${what} must be an ISO 8601 date or time in UTC (2026-01-31T09:30:00Z) or with an offset (+02:00), got ${JSON.stringify(value.slice(0, 40))}`,
+    );
   }
   return new Date(ms).toISOString();
 }

@@ -5,17 +5,7 @@ import { MerkleFrontier } from '../log/merkle.js';
 import { LEAF_DIFFERS, LEAF_ID_DIFFERS, LEAF_NOT_COMMITTED, LEAF_STATS_DIFFER } from '../store/leaf-scan.js';
 import type { StatsCopiesCheck, Store, StoredCheckpoint } from '../store/store.js';
 
-export type ProblemKind =
-  | 'missing'
-  | 'misplaced'
-  | 'changed'
-  | 'root-mismatch'
-  | 'truncated'
-  | 'bad-checkpoint'
-  | 'fork'
-  | 'unsealed'
-  | 'horizon'
-  | 'derived';
+export type ProblemKind = 'missing' | 'misplaced' | 'changed' | 'root-mismatch' | 'truncated' | 'bad-checkpoint' | 'fork' | 'unsealed' | 'horizon' | 'derived';
 
 export interface VerifyProblem {
   kind: ProblemKind;
@@ -80,7 +70,11 @@ export async function verifyLog(store: Store, options: VerifyOptions): Promise<V
       'No anchor is configured (log.anchor.path): truncation or rollback of the newest records cannot be detected. Configure an anchor outside the database.',
     );
   }
-  const roots = collectRoots([...stored.map((cp) => [cp, 'store'] as const), ...(head ? [[head, 'head'] as const] : []), ...anchored.map((cp) => [cp, 'anchor'] as const)], options, problems);
+  const roots = collectRoots(
+    [...stored.map((cp) => [cp, 'store'] as const), ...(head ? [[head, 'head'] as const] : []), ...anchored.map((cp) => [cp, 'anchor'] as const)],
+    options,
+    problems,
+  );
   const sizes = [...roots.keys()].sort((a, b) => a - b);
   const horizon = signedHorizon(roots, problems);
   anchoredButNotStored(stored, anchored, problems);
@@ -159,14 +153,26 @@ export async function verifyLog(store: Store, options: VerifyOptions): Promise<V
       if (index > expectedIndex && expectedIndex < horizon) await fillPruned(index);
       // Contiguity is tracked apart from the position so one deletion is reported once, not per later row.
       if (index > expectedIndex) precise('missing', expectedIndex, `record(s) at index ${expectedIndex}..${index - 1} are missing (deleted)`);
-      else if (index < expectedIndex) precise('misplaced', position, `the record at position ${position} claims index ${index} (inserted, duplicated or reordered)`);
+      else if (index < expectedIndex)
+        precise('misplaced', position, `the record at position ${position} claims index ${index} (inserted, duplicated or reordered)`);
       expectedIndex = Math.max(expectedIndex, index + 1);
       const committed = batch.committed[i];
       if (committed === LEAF_NOT_COMMITTED) precise('changed', position, `record ${position} has no committed leaf hash (inserted, or its leaf was removed)`);
-      else if (committed === LEAF_DIFFERS) precise('changed', position, `record ${position} differs from the leaf committed for index ${index} (changed, inserted or swapped)`);
-      else if (committed === LEAF_ID_DIFFERS) precise('changed', position, `record ${position} is stored under an id that is not its envelope's (the id column was edited: a lookup by id would find the wrong record)`);
+      else if (committed === LEAF_DIFFERS)
+        precise('changed', position, `record ${position} differs from the leaf committed for index ${index} (changed, inserted or swapped)`);
+      else if (committed === LEAF_ID_DIFFERS)
+        precise(
+          'changed',
+          position,
+          `record ${position} is stored under an id that is not its envelope's (the id column was edited: a lookup by id would find the wrong record)`,
+        );
       // The record is intact; what stats read of it is not: named, but no index of the log is bad.
-      else if (committed === LEAF_STATS_DIFFER) problems.add('derived', undefined, `call_stats disagrees with the llm.call records at index ${index}: what stats report differs from the records (edited); run 'llm-ledger stats --check'`);
+      else if (committed === LEAF_STATS_DIFFER)
+        problems.add(
+          'derived',
+          undefined,
+          `call_stats disagrees with the llm.call records at index ${index}: what stats report differs from the records (edited); run 'llm-ledger stats --check'`,
+        );
       const leaf = batch.leaves.subarray(i * 32, i * 32 + 32);
       if (keepTail && position >= sealed) tail.push(leaf);
       appendLeaf(leaf);
@@ -177,7 +183,11 @@ export async function verifyLog(store: Store, options: VerifyOptions): Promise<V
 
   if (sealed > position) {
     const sources = [...new Set(roots.get(sealed)!.map((k) => k.source))].join(', ');
-    problems.add('truncated', position, `the log holds ${position} records but a signed checkpoint (${sources}) covers ${sealed}: records from index ${position} were removed`);
+    problems.add(
+      'truncated',
+      position,
+      `the log holds ${position} records but a signed checkpoint (${sources}) covers ${sealed}: records from index ${position} were removed`,
+    );
   }
   const extraLeaves = await store.leafHashes(position, position + 1);
   if (extraLeaves.length > 0 && sealed <= position) {
@@ -193,7 +203,11 @@ export async function verifyLog(store: Store, options: VerifyOptions): Promise<V
     // A validly signed seal that names records past the end of the log: they were stored, and are gone.
     const stated = Math.max(prefix.needsLeavesTo ?? 0, ...seals.filter((seal) => seal.first >= position).map((seal) => signedEnd(seal, options)));
     if (stated > position) {
-      problems.add('truncated', position, `the log holds ${position} records but a batch seal covers records up to index ${stated - 1}: records from index ${position} were removed`);
+      problems.add(
+        'truncated',
+        position,
+        `the log holds ${position} records but a batch seal covers records up to index ${stated - 1}: records from index ${position} were removed`,
+      );
       sealedTo = position;
     }
   }
@@ -205,7 +219,8 @@ export async function verifyLog(store: Store, options: VerifyOptions): Promise<V
     );
   }
   if (horizon > 0) await checkHorizonStated(store, roots, horizon, problems);
-  for (const message of (await (derived ?? checkCopies(store)))?.problems ?? []) problems.add('derived', undefined, `${message}: what stats report differs from the records (edited); run 'llm-ledger stats --check'`);
+  for (const message of (await (derived ?? checkCopies(store)))?.problems ?? [])
+    problems.add('derived', undefined, `${message}: what stats report differs from the records (edited); run 'llm-ledger stats --check'`);
 
   const list = problems.list();
   const indexes = list.flatMap((p) => (p.index === undefined ? [] : [p.index]));
@@ -227,7 +242,11 @@ export async function verifyLog(store: Store, options: VerifyOptions): Promise<V
 
 /** The stats copies no record's scan covered (see Store.checkStatsCopies); a check that fails is a problem too. */
 function checkCopies(store: Store): Promise<StatsCopiesCheck | undefined> {
-  return (async () => store.checkStatsCopies?.({ rowsScanned: true }))().catch((err: Error) => ({ calls: 0, blocks: 0, problems: [`the copies stats read could not be checked (${err.message})`] }));
+  return (async () => store.checkStatsCopies?.({ rowsScanned: true }))().catch((err: Error) => ({
+    calls: 0,
+    blocks: 0,
+    problems: [`the copies stats read could not be checked (${err.message})`],
+  }));
 }
 
 /** The end of the batch a seal vouches for, or 0 when it is not a valid seal of this log. */
@@ -248,7 +267,14 @@ function anchoredButNotStored(stored: readonly StoredCheckpoint[], anchored: rea
   const notes = new Set(stored.map((cp) => cp.note));
   const missing = anchored.filter((cp) => !notes.has(cp.note));
   if (missing.length > 0) {
-    problems.add('bad-checkpoint', undefined, `${missing.length} anchored checkpoint(s) (sizes ${missing.slice(0, 5).map((cp) => cp.size).join(', ')}${missing.length > 5 ? ', ...' : ''}) are missing from the store: its stored checkpoints were deleted`);
+    problems.add(
+      'bad-checkpoint',
+      undefined,
+      `${missing.length} anchored checkpoint(s) (sizes ${missing
+        .slice(0, 5)
+        .map((cp) => cp.size)
+        .join(', ')}${missing.length > 5 ? ', ...' : ''}) are missing from the store: its stored checkpoints were deleted`,
+    );
   }
 }
 
@@ -264,7 +290,11 @@ function collectRoots(notes: readonly (readonly [StoredCheckpoint, RootSource])[
     }
     // The signed note is the truth; a size stored beside it that says otherwise was edited.
     if (checkpoint.size !== cp.size) {
-      problems.add('bad-checkpoint', undefined, `a ${source} checkpoint is stored with size ${cp.size} but its signed note says ${checkpoint.size}: the stored size was edited`);
+      problems.add(
+        'bad-checkpoint',
+        undefined,
+        `a ${source} checkpoint is stored with size ${cp.size} but its signed note says ${checkpoint.size}: the stored size was edited`,
+      );
     }
     const list = roots.get(checkpoint.size) ?? [];
     if (list.some((k) => !k.checkpoint.root.equals(checkpoint.root))) {
@@ -287,7 +317,12 @@ function signedHorizon(roots: Map<number, KnownRoot[]>, problems: ProblemList): 
     // Notes of one size may differ: a horizon raised with no record since is signed over the same tree.
     const stated = roots.get(size)!.map((k) => ({ source: k.source, prunedBelow: k.checkpoint.prunedBelow ?? 0 }));
     for (const { source, prunedBelow } of stated) {
-      if (prunedBelow < horizon) problems.add('horizon', undefined, `the ${source} checkpoint of size ${size} states a pruning horizon of ${prunedBelow}, below the ${horizon} of a smaller one: horizons only grow`);
+      if (prunedBelow < horizon)
+        problems.add(
+          'horizon',
+          undefined,
+          `the ${source} checkpoint of size ${size} states a pruning horizon of ${prunedBelow}, below the ${horizon} of a smaller one: horizons only grow`,
+        );
     }
     horizon = Math.max(horizon, ...stated.map((n) => n.prunedBelow));
   }
@@ -299,14 +334,20 @@ function signedHorizon(roots: Map<number, KnownRoot[]>, problems: ProblemList): 
  * checkpoint that carries it: the ledger signs a horizon only after committing that record.
  */
 async function checkHorizonStated(store: Store, roots: Map<number, KnownRoot[]>, horizon: number, problems: ProblemList): Promise<void> {
-  const firstSigned = Math.min(...[...roots.entries()].filter(([, known]) => known.some((k) => (k.checkpoint.prunedBelow ?? 0) >= horizon)).map(([size]) => size));
+  const firstSigned = Math.min(
+    ...[...roots.entries()].filter(([, known]) => known.some((k) => (k.checkpoint.prunedBelow ?? 0) >= horizon)).map(([size]) => size),
+  );
   for await (const batch of store.scan({ kind: 'retention' }, 100)) {
     for (const { index, envelope } of batch) {
       const stated = (envelope.metadata as { envelopes?: { below?: unknown } } | undefined)?.envelopes?.below;
       if (stated === horizon && index < firstSigned) return;
     }
   }
-  problems.add('horizon', undefined, `the signed pruning horizon ${horizon} is stated by no retention record of the log below index ${firstSigned}: the retention record was removed or altered`);
+  problems.add(
+    'horizon',
+    undefined,
+    `the signed pruning horizon ${horizon} is stated by no retention record of the log below index ${firstSigned}: the retention record was removed or altered`,
+  );
 }
 
 class ProblemList {

@@ -206,7 +206,10 @@ export class LogWriter {
       if (this.checkpointTimer) clearTimeout(this.checkpointTimer);
       if (this.retryTimer) clearTimeout(this.retryTimer);
       const left = this.spooledCount;
-      if (left > 0) this.options.onWarning(`${left} record(s) wait in the spool ${this.options.spool!.path}: the store did not take them before close; they are replayed, in order, when the ledger opens next`);
+      if (left > 0)
+        this.options.onWarning(
+          `${left} record(s) wait in the spool ${this.options.spool!.path}: the store did not take them before close; they are replayed, in order, when the ledger opens next`,
+        );
       await this.options.spool?.close();
     }
   }
@@ -241,12 +244,19 @@ export class LogWriter {
 
   /** Appends one batch; a replayed batch is not spooled again when it fails. */
   private send(batch: Pending[], replayed = false): void {
-    const entries: NewEntry[] = batch.map((p) => (p.content ? { id: p.id, canonical: p.canonical, leafHash: p.leafHash, content: p.content } : { id: p.id, canonical: p.canonical, leafHash: p.leafHash }));
+    const entries: NewEntry[] = batch.map((p) =>
+      p.content ? { id: p.id, canonical: p.canonical, leafHash: p.leafHash, content: p.content } : { id: p.id, canonical: p.canonical, leafHash: p.leafHash },
+    );
     // A due checkpoint is the batch's head itself, kept and anchored too.
     const checkpoint = Date.now() - this.lastCheckpointAt >= this.options.checkpointIntervalMs;
     if (checkpoint) this.lastCheckpointAt = Date.now();
     const horizon = this.prunedBelow;
-    const request = { sequencer: this.sequencer, checkpoint, ...(horizon > this.checkpointedHorizon ? { raiseHorizon: horizon } : {}), ...(replayed ? { replayed } : {}) };
+    const request = {
+      sequencer: this.sequencer,
+      checkpoint,
+      ...(horizon > this.checkpointedHorizon ? { raiseHorizon: horizon } : {}),
+      ...(replayed ? { replayed } : {}),
+    };
     this.inFlight++;
     // The entries are the store's once handed over; holding them here until the commit would only
     // keep their objects alive through scavenges (see Pending).
@@ -286,7 +296,9 @@ export class LogWriter {
 
   /** Writes records to the spool in call order; each resolves once on disk, or rejects if the spool fails too. */
   private spool(batch: Pending[]): void {
-    const entries: SpooledEntry[] = batch.map((p) => (p.content ? { id: p.id, canonical: p.canonical, content: p.content } : { id: p.id, canonical: p.canonical }));
+    const entries: SpooledEntry[] = batch.map((p) =>
+      p.content ? { id: p.id, canonical: p.canonical, content: p.content } : { id: p.id, canonical: p.canonical },
+    );
     this.options.spool!.append(entries).then(
       () => {
         for (const p of batch) p.resolve({ index: -1, spooled: true });
@@ -419,7 +431,9 @@ export class LogWriter {
           await anchor.publish(due[i]!);
         } catch (err) {
           this.anchorBacklog = due.slice(i);
-          this.options.onWarning(`checkpoint of size ${due[i]!.size} was stored but not anchored (tried again with the next checkpoint): ${(err as Error).message}`);
+          this.options.onWarning(
+            `checkpoint of size ${due[i]!.size} was stored but not anchored (tried again with the next checkpoint): ${(err as Error).message}`,
+          );
           return;
         }
       }

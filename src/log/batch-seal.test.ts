@@ -31,7 +31,12 @@ describe('batch seals', () => {
     ['no seal at all', [], 0, /no batch seal covers the record at index 0/],
     ['a seal by another key', [seal(0, 3), seal(3, 7, new NoteSigner(generateSignerKey(ORIGIN)))], 3, /the batch seal at index 3 is not valid/],
     ['a seal stored at another index', [seal(0, 3), { first: 3, note: seal(4, 6).note }], 3, /the batch seal stored at index 3 is for index 4/],
-    ['leaves that differ from the sealed ones', [seal(0, 3), { first: 3, note: signBatchSeal(signer, ORIGIN, 3, [...leaves.slice(4, 10), leaves[0]!]) }], 3, /the records at index 3\.\.9 differ from the batch their seal signed/],
+    [
+      'leaves that differ from the sealed ones',
+      [seal(0, 3), { first: 3, note: signBatchSeal(signer, ORIGIN, 3, [...leaves.slice(4, 10), leaves[0]!]) }],
+      3,
+      /the records at index 3\.\.9 differ from the batch their seal signed/,
+    ],
   ])('stop at %s, and say why', (_what, seals, end, problem) => {
     const result = sealedPrefix(seals, 0, leaves, key);
     expect(result.end).toBe(end);

@@ -28,7 +28,9 @@ describe('checkpoint text (c2sp.org/tlog-checkpoint)', () => {
       'example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n\n' +
       '— example.com/behind-the-sofa Az3grlgtzPICa5OS8npVmf1Myq/5IZniMp+ZJurmRDeOoRDe4URYN7u5/Zhcyv2q1gGzGku9nTo+zyWE+xeMcTOAYQ8=\n';
     const ours = verifierKeyOf(generateSignerKey('example.com/behind-the-sofa'));
-    expect(() => openCheckpoint(example, ours)).toThrow(/no signature by key example\.com\/behind-the-sofa\+[0-9a-f]{8}; the note is signed only by example\.com\/behind-the-sofa\+033de0ae/);
+    expect(() => openCheckpoint(example, ours)).toThrow(
+      /no signature by key example\.com\/behind-the-sofa\+[0-9a-f]{8}; the note is signed only by example\.com\/behind-the-sofa\+033de0ae/,
+    );
   });
 
   it('carries a pruning horizon as one extension line after the root, and only when something was pruned', () => {
@@ -67,7 +69,11 @@ describe('NoteSigner', () => {
     const lines = note.split('\n');
     expect(lines.slice(0, 4)).toEqual([ORIGIN, '20852163', checkpoint.root.toString('base64'), '']);
     expect(lines[4]).toMatch(new RegExp(`^\u2014 ${ORIGIN} [A-Za-z0-9+/]{91}=$`));
-    expect(Buffer.from(lines[4]?.split(' ')[2] ?? '', 'base64').subarray(0, 4).toString('hex')).toBe(signer.keyId);
+    expect(
+      Buffer.from(lines[4]?.split(' ')[2] ?? '', 'base64')
+        .subarray(0, 4)
+        .toString('hex'),
+    ).toBe(signer.keyId);
     expect(lines[5]).toBe('');
     expect(lines).toHaveLength(6);
   });
@@ -159,20 +165,32 @@ describe('openCheckpoint', () => {
 
   const root64 = checkpoint.root.toString('base64');
   it.each([
-    ['a size with a leading zero', `${ORIGIN}\n020852163\n${root64}\n`, 'malformed line 2: tree size "020852163" is not a decimal number without leading zeros'],
+    [
+      'a size with a leading zero',
+      `${ORIGIN}\n020852163\n${root64}\n`,
+      'malformed line 2: tree size "020852163" is not a decimal number without leading zeros',
+    ],
     ['a signed size', `${ORIGIN}\n+5\n${root64}\n`, /malformed line 2/],
     ['a negative size', `${ORIGIN}\n-1\n${root64}\n`, /malformed line 2/],
     ['a size in exponent notation', `${ORIGIN}\n1e3\n${root64}\n`, /malformed line 2/],
     ['a hexadecimal size', `${ORIGIN}\n0x10\n${root64}\n`, /malformed line 2/],
     ['a size with a trailing space', `${ORIGIN}\n5 \n${root64}\n`, 'malformed line 2: tree size "5 " is not a decimal number without leading zeros'],
     ['a size beyond 2^53', `${ORIGIN}\n9007199254740993\n${root64}\n`, /malformed line 2: tree size 9007199254740993 is larger/],
-    ['a root in non-canonical base64', `${ORIGIN}\n5\n${root64.slice(0, 42)}${nextBase64Char(root64[42] as string)}=\n`, /malformed line 3: the root hash is not canonical base64/],
+    [
+      'a root in non-canonical base64',
+      `${ORIGIN}\n5\n${root64.slice(0, 42)}${nextBase64Char(root64[42] as string)}=\n`,
+      /malformed line 3: the root hash is not canonical base64/,
+    ],
     ['a root without padding', `${ORIGIN}\n5\n${root64.slice(0, -1)}\n`, /malformed line 3: the root hash is not padded standard base64/],
     ['a root in URL-safe base64', `${ORIGIN}\n5\n${checkpoint.root.toString('base64url')}\n`, /malformed line 3/],
     ['a 31-byte root', `${ORIGIN}\n5\n${Buffer.alloc(31).toString('base64')}\n`, 'malformed line 3: the root hash is 31 bytes long, not 32'],
     ['an extension line', `${ORIGIN}\n5\n${root64}\nextra\n`, "malformed line 4: extension lines other than 'llm-ledger-pruned-below <n>' are not accepted"],
     ['a second extension line', `${ORIGIN}\n5\n${root64}\nllm-ledger-pruned-below 2\nextra\n`, /malformed line 5: extension lines other than/],
-    ['a pruning horizon beyond the size', `${ORIGIN}\n5\n${root64}\nllm-ledger-pruned-below 6\n`, 'malformed line 4: the pruning horizon 6 must be from 1 to the tree size 5'],
+    [
+      'a pruning horizon beyond the size',
+      `${ORIGIN}\n5\n${root64}\nllm-ledger-pruned-below 6\n`,
+      'malformed line 4: the pruning horizon 6 must be from 1 to the tree size 5',
+    ],
     ['a pruning horizon of 0', `${ORIGIN}\n5\n${root64}\nllm-ledger-pruned-below 0\n`, /the pruning horizon 0 must be from 1/],
     ['a pruning horizon with a leading zero', `${ORIGIN}\n5\n${root64}\nllm-ledger-pruned-below 02\n`, /malformed line 4: extension lines other than/],
     ['no root line', `${ORIGIN}\n5\n`, 'the checkpoint has 2 line(s); it needs origin, tree size and root hash'],

@@ -47,7 +47,8 @@ export function checkpointBody(cp: Checkpoint): string {
   if (!Number.isSafeInteger(cp.size) || cp.size < 0) throw new CheckpointError(`a checkpoint size must be a whole number, got ${cp.size}`);
   if (!(cp.root instanceof Uint8Array) || cp.root.length !== HASH_SIZE) throw new CheckpointError('a checkpoint root must be a 32-byte hash');
   const pruned = cp.prunedBelow ?? 0;
-  if (!Number.isSafeInteger(pruned) || pruned < 0 || pruned > cp.size) throw new CheckpointError(`a checkpoint's pruning horizon must be a whole number from 0 to its size, got ${pruned}`);
+  if (!Number.isSafeInteger(pruned) || pruned < 0 || pruned > cp.size)
+    throw new CheckpointError(`a checkpoint's pruning horizon must be a whole number from 0 to its size, got ${pruned}`);
   // Written only when something was pruned: the notes of every other log stay plain three-line checkpoints.
   const extension = pruned > 0 ? `${PRUNED_BELOW_PREFIX}${pruned}\n` : '';
   return `${cp.origin}\n${cp.size}\n${Buffer.from(cp.root).toString('base64')}\n${extension}`;
@@ -112,7 +113,8 @@ export function openCheckpoint(noteText: string, verifierKey: string, expectedOr
   if (empty >= 0) throw new CheckpointError(`malformed line ${empty + 1}: checkpoint lines must not be empty`);
   if (lines.length < 3) throw new CheckpointError(`the checkpoint has ${lines.length} line(s); it needs origin, tree size and root hash`);
   const pruned = lines.length > 3 ? PRUNED_BELOW.exec(lines[3]!) : null;
-  if (lines.length > 4 || (lines.length === 4 && !pruned)) throw new CheckpointError(`malformed line ${pruned ? 5 : 4}: extension lines other than '${PRUNED_BELOW_PREFIX}<n>' are not accepted`);
+  if (lines.length > 4 || (lines.length === 4 && !pruned))
+    throw new CheckpointError(`malformed line ${pruned ? 5 : 4}: extension lines other than '${PRUNED_BELOW_PREFIX}<n>' are not accepted`);
   const [origin, sizeText, rootText] = lines as [string, string, string];
 
   if (!TREE_SIZE.test(sizeText)) throw new CheckpointError(`malformed line 2: tree size ${quote(sizeText)} is not a decimal number without leading zeros`);
@@ -129,7 +131,8 @@ export function openCheckpoint(noteText: string, verifierKey: string, expectedOr
   }
   if (!pruned) return { origin, size, root };
   const prunedBelow = Number(pruned[1]);
-  if (prunedBelow === 0 || prunedBelow > size) throw new CheckpointError(`malformed line 4: the pruning horizon ${prunedBelow} must be from 1 to the tree size ${size}`);
+  if (prunedBelow === 0 || prunedBelow > size)
+    throw new CheckpointError(`malformed line 4: the pruning horizon ${prunedBelow} must be from 1 to the tree size ${size}`);
   return { origin, size, root, prunedBelow };
 }
 

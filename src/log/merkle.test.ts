@@ -176,7 +176,10 @@ function corruptedInclusionProbes(index: number, size: number, proof: Buffer[], 
     { what: 'random root', args: [leaf, index, size, proof, SOME_HASH] },
     { what: 'trailing root', args: [leaf, index, size, [...proof, root], root] },
     { what: 'preceding root', args: [leaf, index, size, [root, ...proof], root] },
-    ...proof.map((_, i) => ({ what: `proof[${i}] bit 3 flipped`, args: [leaf, index, size, proof.map((p, j) => (j === i ? flipBit(p, 3) : p)), root] as Parameters<typeof verifyInclusion> })),
+    ...proof.map((_, i) => ({
+      what: `proof[${i}] bit 3 flipped`,
+      args: [leaf, index, size, proof.map((p, j) => (j === i ? flipBit(p, 3) : p)), root] as Parameters<typeof verifyInclusion>,
+    })),
   ];
   if (proof.length > 0) probes.push({ what: 'removed component', args: [leaf, index, size, proof.slice(0, -1), root] });
   if (proof.length > 1) probes.push({ what: 'inserted component', args: [leaf, index, size, [proof[0] as Buffer, SOME_HASH, ...proof.slice(1)], root] });
@@ -201,7 +204,10 @@ function corruptedConsistencyProbes(size1: number, size2: number, root1: Buffer,
     { what: 'preceding root2', args: [size1, size2, root1, root2, [root2, ...proof]] },
     { what: 'preceding proof[0]', args: [size1, size2, root1, root2, [proof[0] as Buffer, ...proof]] },
     { what: 'truncated proof', args: [size1, size2, root1, root2, proof.slice(0, -1)] },
-    ...proof.map((_, i) => ({ what: `proof[${i}] bit 4 flipped`, args: [size1, size2, root1, root2, proof.map((p, j) => (j === i ? flipBit(p, 4) : p))] as Parameters<typeof verifyConsistency> })),
+    ...proof.map((_, i) => ({
+      what: `proof[${i}] bit 4 flipped`,
+      args: [size1, size2, root1, root2, proof.map((p, j) => (j === i ? flipBit(p, 4) : p))] as Parameters<typeof verifyConsistency>,
+    })),
   ];
   return probes;
 }
@@ -231,7 +237,9 @@ function referencePath(m: number, d: readonly Buffer[]): Buffer[] {
 function referenceSubproof(m: number, d: readonly Buffer[], b: boolean): Buffer[] {
   if (m === d.length) return b ? [] : [referenceMth(d)];
   const k = largestPowerOfTwoBelow(d.length);
-  return m <= k ? [...referenceSubproof(m, d.slice(0, k), b), referenceMth(d.slice(k))] : [...referenceSubproof(m - k, d.slice(k), false), referenceMth(d.slice(0, k))];
+  return m <= k
+    ? [...referenceSubproof(m, d.slice(0, k), b), referenceMth(d.slice(k))]
+    : [...referenceSubproof(m - k, d.slice(k), false), referenceMth(d.slice(0, k))];
 }
 
 describe('RFC 9162 tree hashing, against the published test vectors', () => {
@@ -339,7 +347,15 @@ describe('consistency proofs, against the published test vectors', () => {
 });
 
 describe('the RFC 9162 section 2.1.5 example tree of 7 leaves', () => {
-  const [d0, d1, d2, d3, d4, d5, d6] = ['d0', 'd1', 'd2', 'd3', 'd4', 'd5', 'd6'].map((d) => leafHash(Buffer.from(d))) as [Hash, Hash, Hash, Hash, Hash, Hash, Hash];
+  const [d0, d1, d2, d3, d4, d5, d6] = ['d0', 'd1', 'd2', 'd3', 'd4', 'd5', 'd6'].map((d) => leafHash(Buffer.from(d))) as [
+    Hash,
+    Hash,
+    Hash,
+    Hash,
+    Hash,
+    Hash,
+    Hash,
+  ];
   const leaves = [d0, d1, d2, d3, d4, d5, d6];
   // Named as in the RFC's figure: a..f are the leaves d0..d5, j is the lone leaf d6.
   const [a, b, c, d, e, f, j] = leaves as [Hash, Hash, Hash, Hash, Hash, Hash, Hash];
@@ -449,7 +465,12 @@ describe('properties over random trees of 1 to 300 leaves', () => {
         const probes = corruptedInclusionProbes(index, leaves.length, proof, root, leaf);
         probes.push({ what: `root bit ${bit}`, args: [leaf, index, leaves.length, proof, flipBit(root, bit)] });
         probes.push({ what: `leaf bit ${bit}`, args: [flipBit(leaf, bit), index, leaves.length, proof, root] });
-        probes.push(...proof.map((_, i) => ({ what: `proof[${i}] bit ${bit}`, args: [leaf, index, leaves.length, proof.map((p, j) => (j === i ? flipBit(p, bit) : p)), root] as Parameters<typeof verifyInclusion> })));
+        probes.push(
+          ...proof.map((_, i) => ({
+            what: `proof[${i}] bit ${bit}`,
+            args: [leaf, index, leaves.length, proof.map((p, j) => (j === i ? flipBit(p, bit) : p)), root] as Parameters<typeof verifyInclusion>,
+          })),
+        );
         expect(acceptedProbes(probes, verifyInclusion)).toEqual([]);
       }),
     );
@@ -457,17 +478,27 @@ describe('properties over random trees of 1 to 300 leaves', () => {
 
   it('any change to a consistency proof, either size or either root is caught', () => {
     fc.assert(
-      fc.property(randomTree.filter((leaves) => leaves.length > 1), fc.nat(), fc.nat(255), (leaves, pick, bit) => {
-        const size1 = 1 + (pick % (leaves.length - 1));
-        const root1 = rootOf(leaves.slice(0, size1));
-        const root2 = rootOf(leaves);
-        const proof = consistencyProof(size1, leaves);
-        const probes = corruptedConsistencyProbes(size1, leaves.length, root1, root2, proof);
-        probes.push({ what: `root1 bit ${bit}`, args: [size1, leaves.length, flipBit(root1, bit), root2, proof] });
-        probes.push({ what: `root2 bit ${bit}`, args: [size1, leaves.length, root1, flipBit(root2, bit), proof] });
-        probes.push(...proof.map((_, i) => ({ what: `proof[${i}] bit ${bit}`, args: [size1, leaves.length, root1, root2, proof.map((p, j) => (j === i ? flipBit(p, bit) : p))] as Parameters<typeof verifyConsistency> })));
-        expect(acceptedProbes(probes, verifyConsistency)).toEqual([]);
-      }),
+      fc.property(
+        randomTree.filter((leaves) => leaves.length > 1),
+        fc.nat(),
+        fc.nat(255),
+        (leaves, pick, bit) => {
+          const size1 = 1 + (pick % (leaves.length - 1));
+          const root1 = rootOf(leaves.slice(0, size1));
+          const root2 = rootOf(leaves);
+          const proof = consistencyProof(size1, leaves);
+          const probes = corruptedConsistencyProbes(size1, leaves.length, root1, root2, proof);
+          probes.push({ what: `root1 bit ${bit}`, args: [size1, leaves.length, flipBit(root1, bit), root2, proof] });
+          probes.push({ what: `root2 bit ${bit}`, args: [size1, leaves.length, root1, flipBit(root2, bit), proof] });
+          probes.push(
+            ...proof.map((_, i) => ({
+              what: `proof[${i}] bit ${bit}`,
+              args: [size1, leaves.length, root1, root2, proof.map((p, j) => (j === i ? flipBit(p, bit) : p))] as Parameters<typeof verifyConsistency>,
+            })),
+          );
+          expect(acceptedProbes(probes, verifyConsistency)).toEqual([]);
+        },
+      ),
     );
   });
 
@@ -583,7 +614,7 @@ describe('misuse of proof generation', () => {
 });
 
 describe('leafHashOfText', () => {
-  it('equals leafHash of the text\'s UTF-8 bytes', () => {
+  it("equals leafHash of the text's UTF-8 bytes", () => {
     fc.assert(
       fc.property(fc.string({ unit: 'grapheme' }), (text) => {
         expect(leafHashOfText(text)).toEqual(leafHash(Buffer.from(text, 'utf8')));

@@ -56,8 +56,16 @@ describe('keys in the format of Go sumdb/note', () => {
   });
 
   it.each([
-    ['a key of the wrong length', `PeterNeumann+c74f20a3+${Buffer.concat([Buffer.from([1]), Buffer.alloc(31, 7)]).toString('base64')}`, /the public key is 31 bytes long; Ed25519 keys are 32/],
-    ["Go's wrong-length key, which is not canonical base64 either", 'PeterNeumann+cc469956+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TWBADKEY==', /the public key is not canonical base64/],
+    [
+      'a key of the wrong length',
+      `PeterNeumann+c74f20a3+${Buffer.concat([Buffer.from([1]), Buffer.alloc(31, 7)]).toString('base64')}`,
+      /the public key is 31 bytes long; Ed25519 keys are 32/,
+    ],
+    [
+      "Go's wrong-length key, which is not canonical base64 either",
+      'PeterNeumann+cc469956+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TWBADKEY==',
+      /the public key is not canonical base64/,
+    ],
     ['an unknown algorithm', 'PeterNeumann+173116ae+ZRpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW', /not of type 0x01/],
     ['a key ID of another key', 'PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW', /key ID c74f20a4 does not belong/],
     ['a name with a space', 'Peter Neumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW', /key name/],
@@ -82,7 +90,7 @@ describe('keys in the format of Go sumdb/note', () => {
 });
 
 describe('signed notes', () => {
-  it("signs exactly as Go does (TestSign)", () => {
+  it('signs exactly as Go does (TestSign)', () => {
     expect(signNote(TEXT, parseSignerKey(PETER_SIGNER))).toBe(`${TEXT}\n${PETER_SIG}`);
   });
 
@@ -110,7 +118,11 @@ describe('signed notes', () => {
     ['a signature line without its newline', `${TEXT}\n${PETER_SIG.slice(0, -1)}`, /signature block/],
     ['a control character', `\u0001${TEXT}\n${PETER_SIG}`, /line 1 contains the control character U\+0001/],
     ['a replacement for invalid UTF-8', `\ufffd${TEXT}\n${PETER_SIG}`, /does not verify/],
-    ['a key name with a space', `${TEXT}\n— Bad Name x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n`, /line 4: signature is not padded standard base64/],
+    [
+      'a key name with a space',
+      `${TEXT}\n— Bad Name x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n`,
+      /line 4: signature is not padded standard base64/,
+    ],
     ['an unexpected line after the signatures', `${TEXT}\n${PETER_SIG}Unexpected line.\n`, /line 5: a signature line starts with an em dash/],
     ['a hyphen for the em dash', `${TEXT}\n${PETER_SIG.replace('—', '-')}`, /em dash/],
     ['a carriage return', `${TEXT.replace(/\n/g, '\r\n')}\n${PETER_SIG}`, /line 1 contains the control character U\+000D/],

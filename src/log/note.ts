@@ -205,7 +205,13 @@ function publicKeyObject(publicKey: Buffer): KeyObject {
 
 /** SHA-256(name || "\n" || 0x01 || public key), first 4 bytes. */
 function keyIdOf(name: string, publicKey: Buffer): string {
-  return createHash('sha256').update(`${name}\n`, 'utf8').update(Buffer.from([ED25519])).update(publicKey).digest().subarray(0, 4).toString('hex');
+  return createHash('sha256')
+    .update(`${name}\n`, 'utf8')
+    .update(Buffer.from([ED25519]))
+    .update(publicKey)
+    .digest()
+    .subarray(0, 4)
+    .toString('hex');
 }
 
 function verifierKeyText(name: string, publicKey: Buffer): string {

@@ -40,8 +40,7 @@ export function serializeProof(bundle: ProofBundle): string {
 }
 
 export type ProofVerification =
-  | { ok: true; index: number; treeSize: number; origin: string; id: string; verifierKey: string; trustedKey: boolean }
-  | { ok: false; reason: string };
+  { ok: true; index: number; treeSize: number; origin: string; id: string; verifierKey: string; trustedKey: boolean } | { ok: false; reason: string };
 
 /**
  * Checks a bundle with no database. Without `trustedVerifierKey` it only shows the bundle is
@@ -73,7 +72,7 @@ export function verifyProof(bundle: unknown, options: { trustedVerifierKey?: str
   }
   // The key is written in its one spelling (a lower-case key id), like every other byte of the bundle.
   if (isVerifierKey(b.verifierKey) && canonicalVerifierKey(b.verifierKey) !== b.verifierKey) {
-    return { ok: false, reason: 'the bundle\'s verifier key is not written as llm-ledger writes it (its key id in lower case); it was edited' };
+    return { ok: false, reason: "the bundle's verifier key is not written as llm-ledger writes it (its key id in lower case); it was edited" };
   }
   let checkpoint;
   try {
@@ -101,5 +100,13 @@ export function verifyProof(bundle: unknown, options: { trustedVerifierKey?: str
   } catch {
     return { ok: false, reason: 'the envelope is not JSON' };
   }
-  return { ok: true, index: b.index, treeSize: b.treeSize, origin: checkpoint.origin, id, verifierKey: b.verifierKey, trustedKey: options.trustedVerifierKey !== undefined };
+  return {
+    ok: true,
+    index: b.index,
+    treeSize: b.treeSize,
+    origin: checkpoint.origin,
+    id,
+    verifierKey: b.verifierKey,
+    trustedKey: options.trustedVerifierKey !== undefined,
+  };
 }

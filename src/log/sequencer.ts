@@ -84,7 +84,11 @@ export class Sequencer {
    * before heads kept theirs, or before heads). `raiseHorizon` raises the pruning horizon the head states (it
    * never falls); with no leaves the head is signed again over the same tree.
    */
-  sequence(stored: StoredHead | undefined, leaves: Uint8Array, options: { raiseHorizon?: number; storedLeaves?: () => Iterable<Uint8Array> } = {}): SequencedBatch {
+  sequence(
+    stored: StoredHead | undefined,
+    leaves: Uint8Array,
+    options: { raiseHorizon?: number; storedLeaves?: () => Iterable<Uint8Array> } = {},
+  ): SequencedBatch {
     if (leaves.length % 32 !== 0) throw new SequencerError(`a batch's leaf hashes are 32 bytes each; got ${leaves.length} bytes`);
     const { tree, prunedBelow } = this.resume(stored, options.storedLeaves);
     const first = tree.size;
@@ -107,9 +111,12 @@ export class Sequencer {
     try {
       signed = openCheckpoint(stored.note, this.signer.verifierKey, this.origin);
     } catch (err) {
-      throw new SequencerError(`the stored head does not verify (${(err as Error).message}); appends are refused until this is investigated (run 'llm-ledger verify')`);
+      throw new SequencerError(
+        `the stored head does not verify (${(err as Error).message}); appends are refused until this is investigated (run 'llm-ledger verify')`,
+      );
     }
-    if (signed.size !== stored.size) throw new SequencerError(`the stored head says size ${stored.size} but its signed note says ${signed.size}; run 'llm-ledger verify'`);
+    if (signed.size !== stored.size)
+      throw new SequencerError(`the stored head says size ${stored.size} but its signed note says ${signed.size}; run 'llm-ledger verify'`);
     let tree: MerkleFrontier;
     try {
       tree = stored.frontier ? MerkleFrontier.fromJSON(JSON.parse(stored.frontier)) : this.rebuild(storedLeaves);
@@ -117,7 +124,10 @@ export class Sequencer {
       if (err instanceof SequencerError) throw err;
       throw new SequencerError(`the stored head's frontier is damaged (${(err as Error).message}); run 'llm-ledger verify'`);
     }
-    if (tree.size !== signed.size || !tree.root().equals(signed.root)) throw new SequencerError(`the stored head's frontier does not give the root its signed note states (size ${signed.size}); appends are refused until this is investigated (run 'llm-ledger verify')`);
+    if (tree.size !== signed.size || !tree.root().equals(signed.root))
+      throw new SequencerError(
+        `the stored head's frontier does not give the root its signed note states (size ${signed.size}); appends are refused until this is investigated (run 'llm-ledger verify')`,
+      );
     if (this.adopted && this.adopted.size > tree.size) tree = this.adopted;
     return { tree, prunedBelow: signed.prunedBelow ?? 0 };
   }

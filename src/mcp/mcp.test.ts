@@ -19,7 +19,19 @@ function writeConfig(dir: string): string {
   const file = join(dir, 'llm-ledger.yaml');
   writeFileSync(
     file,
-    ['store:', '  type: sqlite', '  path: ./ledger.db', 'log:', '  signing_key_file: ./signing.key', '  checkpoint_interval_ms: 0', '  anchor:', '    path: ./anchor', 'digest:', '  key_file: ./digest.key', ''].join('\n'),
+    [
+      'store:',
+      '  type: sqlite',
+      '  path: ./ledger.db',
+      'log:',
+      '  signing_key_file: ./signing.key',
+      '  checkpoint_interval_ms: 0',
+      '  anchor:',
+      '    path: ./anchor',
+      'digest:',
+      '  key_file: ./digest.key',
+      '',
+    ].join('\n'),
   );
   return file;
 }
@@ -114,7 +126,20 @@ describe('llm-ledger mcp: tools and their schemas', () => {
   it('bounds every argument: limit 1..100 defaulting to 20, string lengths, enums, and explains the date forms', () => {
     const search = tool('audit_search').inputSchema.properties as Record<string, Record<string, unknown>>;
     expect(search.limit).toMatchObject({ type: 'integer', minimum: 1, maximum: 100, default: 20 });
-    for (const field of ['since', 'until', 'model', 'provider', 'user', 'session', 'conversation', 'keyPrefix', 'eventType', 'traceId', 'requestId', 'cursor']) {
+    for (const field of [
+      'since',
+      'until',
+      'model',
+      'provider',
+      'user',
+      'session',
+      'conversation',
+      'keyPrefix',
+      'eventType',
+      'traceId',
+      'requestId',
+      'cursor',
+    ]) {
       expect(search[field], field).toMatchObject({ type: 'string', minLength: 1 });
       expect(search[field]?.maxLength, field).toBeLessThanOrEqual(256);
       expect(search[field]?.description, field).toBeTruthy();
@@ -202,7 +227,12 @@ describe('llm-ledger mcp: querying a populated ledger', () => {
     await expectToolError(server, 'audit_search', { limit: 101 }, /limit must be at most 100/);
     await expectToolError(server, 'audit_search', { limit: 2.5 }, /limit must be a whole number/);
     await expectToolError(server, 'audit_search', { limit: 'ten' }, /limit must be a number/);
-    await expectToolError(server, 'audit_search', { since: 'yesterday' }, /since "yesterday" is not a date: use an ISO 8601 date .* or a relative age \(30s, 15m, 24h, 7d, 2w\)/);
+    await expectToolError(
+      server,
+      'audit_search',
+      { since: 'yesterday' },
+      /since "yesterday" is not a date: use an ISO 8601 date .* or a relative age \(30s, 15m, 24h, 7d, 2w\)/,
+    );
     await expectToolError(server, 'audit_search', { until: '2026-02-30' }, /until "2026-02-30" is not a date/);
     await expectToolError(server, 'audit_search', { since: '2026-01-05', until: '2026-01-01' }, /since \(2026-01-05T00:00:00.000Z\) must be before until/);
     await expectToolError(server, 'audit_search', { status: 'failed' }, /status/);
@@ -217,12 +247,20 @@ describe('llm-ledger mcp: querying a populated ledger', () => {
     expect(byId.record).toMatchObject({ index: 3, envelope: { id: known.callIds[3], model: 'claude-sonnet-4', user: 'user-0', inputTokens: 103 } });
     expect(byId.sameRequestId).toBe(1);
     const byRequest = await call(server, 'audit_show', { requestId: 'req-checkout-1' });
-    expect(data<{ record: Rec; sameRequestId: number }>(byRequest)).toMatchObject({ record: { index: 7, envelope: { kind: 'llm.call', user: 'carol' } }, sameRequestId: 3 });
+    expect(data<{ record: Rec; sameRequestId: number }>(byRequest)).toMatchObject({
+      record: { index: 7, envelope: { kind: 'llm.call', user: 'carol' } },
+      sameRequestId: 3,
+    });
     expect(text(byRequest)).toMatch(/^#7 .* user=carol .*\n3 records share this requestId/);
   });
 
   it('audit_show answers an unknown id, or not exactly one of id and requestId, with isError', async () => {
-    await expectToolError(server, 'audit_show', { id: '019a0000-0000-7000-8000-000000000000' }, /no record with id "019a0000-0000-7000-8000-000000000000"; find ids with audit_search/);
+    await expectToolError(
+      server,
+      'audit_show',
+      { id: '019a0000-0000-7000-8000-000000000000' },
+      /no record with id "019a0000-0000-7000-8000-000000000000"; find ids with audit_search/,
+    );
     await expectToolError(server, 'audit_show', { requestId: 'req-unknown' }, /no record with requestId "req-unknown"/);
     await expectToolError(server, 'audit_show', {}, /give exactly one of id or requestId/);
     await expectToolError(server, 'audit_show', { id: known.callIds[0], requestId: 'req-checkout-1' }, /give exactly one of id or requestId/);
@@ -259,13 +297,18 @@ describe('llm-ledger mcp: querying a populated ledger', () => {
       { key: 'claude-sonnet-4', requests: 3, errors: 0 },
     ]);
     expect(byModel.groupCount).toBe(2);
-    expect(text(result)).toMatch(/^total: 7 requests, 2 errors \(28\.6%\), 0 blocked \(0\.0%\), tokens in 721 out 371, cost \$0\.028, latency p50\/p95\/p99 \d+\/\d+\/\d+ ms\nBy model \(2 group\(s\)\):\n {2}gpt-4o: 4 requests/);
+    expect(text(result)).toMatch(
+      /^total: 7 requests, 2 errors \(28\.6%\), 0 blocked \(0\.0%\), tokens in 721 out 371, cost \$0\.028, latency p50\/p95\/p99 \d+\/\d+\/\d+ ms\nBy model \(2 group\(s\)\):\n {2}gpt-4o: 4 requests/,
+    );
 
     const byDay = data<{ groups: { key: string }[] }>(await call(server, 'audit_stats', { by: 'day', until: '2026-01-03' }));
     expect(byDay.groups.map((g) => g.key).sort()).toEqual(['2026-01-01', '2026-01-02']);
     const byUser = data<{ groups: { key: string }[] }>(await call(server, 'audit_stats', { by: 'user', provider: 'openai' }));
     expect(byUser.groups.map((g) => g.key).sort()).toEqual(['carol', 'user-0', 'user-1', 'user-2']);
-    expect(data<{ groups: { key: string }[] }>(await call(server, 'audit_stats', { by: 'provider' })).groups.map((g) => g.key)).toEqual(['openai', 'anthropic']);
+    expect(data<{ groups: { key: string }[] }>(await call(server, 'audit_stats', { by: 'provider' })).groups.map((g) => g.key)).toEqual([
+      'openai',
+      'anthropic',
+    ]);
   });
 
   it('audit_stats answers bad arguments with isError', async () => {
@@ -276,7 +319,9 @@ describe('llm-ledger mcp: querying a populated ledger', () => {
   it('audit_verify reports an intact log', async () => {
     const result = await call(server, 'audit_verify');
     expect(data<Record<string, unknown>>(result)).toMatchObject({ ok: true, size: 9, firstBadIndex: null, problems: [], verifiedSize: 9, warnings: [] });
-    expect(text(result)).toMatch(/^OK: 9 records verified: 9 covered by signed checkpoints, (no anchor is configured|\d+ by the anchor.s checkpoints) \(\d+ stored and \d+ anchored checkpoint\(s\) checked\)\./);
+    expect(text(result)).toMatch(
+      /^OK: 9 records verified: 9 covered by signed checkpoints, (no anchor is configured|\d+ by the anchor.s checkpoints) \(\d+ stored and \d+ anchored checkpoint\(s\) checked\)\./,
+    );
     await expectToolError(server, 'audit_verify', { full: true }, /Unrecognized key/);
   });
 
@@ -313,7 +358,11 @@ describe('llm-ledger mcp: an empty ledger', () => {
     const search = await call(server, 'audit_search', { since: '24h' });
     expect(data<unknown>(search)).toEqual({ count: 0, records: [] });
     expect(text(search)).toMatch(/^No records match\./);
-    expect(data<{ totals: unknown }>(await call(server, 'audit_stats', { by: 'user' }))).toMatchObject({ totals: { requests: 0, latencyP50: null }, groups: [], groupCount: 0 });
+    expect(data<{ totals: unknown }>(await call(server, 'audit_stats', { by: 'user' }))).toMatchObject({
+      totals: { requests: 0, latencyP50: null },
+      groups: [],
+      groupCount: 0,
+    });
     expect(data<unknown>(await call(server, 'audit_verify'))).toMatchObject({ ok: true, size: 0, firstBadIndex: null });
     await expectToolError(server, 'audit_show', { id: '019a0000-0000-7000-8000-000000000000' }, /no record with id/);
     await expectToolError(server, 'audit_trace', { traceId: 'anything' }, /no records with traceId/);

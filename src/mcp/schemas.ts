@@ -12,7 +12,9 @@ const dateArgument = (what: string) =>
     .min(1)
     .max(64)
     .optional()
-    .describe(`${what}: an ISO 8601 date or time in UTC (2026-01-31, 2026-01-31T09:30:00Z, or with an offset such as +02:00) or a relative age (30s, 15m, 24h, 7d, 2w)`);
+    .describe(
+      `${what}: an ISO 8601 date or time in UTC (2026-01-31, 2026-01-31T09:30:00Z, or with an offset such as +02:00) or a relative age (30s, 15m, 24h, 7d, 2w)`,
+    );
 
 /** The SearchFilter fields every query tool accepts. */
 export const filterFields = {
@@ -33,7 +35,13 @@ export const filterFields = {
 
 export const searchInput = z.strictObject({
   ...filterFields,
-  limit: z.number({ error: 'limit must be a number' }).int({ error: 'limit must be a whole number' }).min(1, { error: 'limit must be at least 1' }).max(100, { error: 'limit must be at most 100' }).default(20).describe('At most this many records, newest first (1..100, default 20)'),
+  limit: z
+    .number({ error: 'limit must be a number' })
+    .int({ error: 'limit must be a whole number' })
+    .min(1, { error: 'limit must be at least 1' })
+    .max(100, { error: 'limit must be at most 100' })
+    .default(20)
+    .describe('At most this many records, newest first (1..100, default 20)'),
   cursor: z.string().min(1).max(256).optional().describe('The nextCursor of a previous audit_search with the same filters, for the next page'),
 });
 
@@ -84,7 +92,7 @@ export const searchOutput = z.object({
 
 export const showOutput = z.object({
   record: loggedRecord,
-  sameRequestId: z.number().int().describe('How many records carry this record\'s requestId (audit_search with requestId lists them)'),
+  sameRequestId: z.number().int().describe("How many records carry this record's requestId (audit_search with requestId lists them)"),
 });
 
 export const traceOutput = z.object({

@@ -25,6 +25,8 @@ export async function serveOverStdio(ledger: LedgerReader): Promise<void> {
     process.once('SIGTERM', stop);
   });
   await server.connect(transport);
-  process.stderr.write(`llm-ledger MCP server ready on stdio (${ledger.location}); read-only tools: audit_search, audit_show, audit_trace, audit_stats, audit_verify\n`);
+  process.stderr.write(
+    `llm-ledger MCP server ready on stdio (${ledger.location}); read-only tools: audit_search, audit_show, audit_trace, audit_stats, audit_verify\n`,
+  );
   await stopped;
 }

@@ -25,11 +25,19 @@ export class Budget implements Policy {
     const { perUserUsd, perTeamUsd } = this.limits;
     if (perUserUsd !== undefined && subject.user !== undefined) {
       const spent = this.spend.ofUser(subject.user);
-      if (spent >= perUserUsd) return { outcome: 'BLOCK', reason: `user "${subject.user}" has spent ${usd(spent)} today (UTC ${this.spend.currentDay}); the daily budget is ${usd(perUserUsd)}` };
+      if (spent >= perUserUsd)
+        return {
+          outcome: 'BLOCK',
+          reason: `user "${subject.user}" has spent ${usd(spent)} today (UTC ${this.spend.currentDay}); the daily budget is ${usd(perUserUsd)}`,
+        };
     }
     if (perTeamUsd !== undefined && subject.team !== undefined) {
       const spent = this.spend.ofTeam(subject.team);
-      if (spent >= perTeamUsd) return { outcome: 'BLOCK', reason: `team "${subject.team}" has spent ${usd(spent)} today (UTC ${this.spend.currentDay}); the daily budget is ${usd(perTeamUsd)}` };
+      if (spent >= perTeamUsd)
+        return {
+          outcome: 'BLOCK',
+          reason: `team "${subject.team}" has spent ${usd(spent)} today (UTC ${this.spend.currentDay}); the daily budget is ${usd(perTeamUsd)}`,
+        };
     }
     return { outcome: 'ALLOW' };
   }

@@ -58,7 +58,12 @@ describe('PolicyEngine', () => {
   });
 
   it("keeps a built-in policy's own failure message, which never holds content", async () => {
-    const failing: Policy = { name: 'budget', type: 'budget', checkpoints: both, evaluate: () => Promise.reject(new PolicyError('the spend could not be read')) };
+    const failing: Policy = {
+      name: 'budget',
+      type: 'budget',
+      checkpoints: both,
+      evaluate: () => Promise.reject(new PolicyError('the spend could not be read')),
+    };
     const evaluation = await new PolicyEngine([failing], { timeoutMs: 100 }).evaluate(subject);
     expect(evaluation.decidedBy?.failed).toBe('the spend could not be read');
   });
@@ -66,7 +71,10 @@ describe('PolicyEngine', () => {
   it('counts an asynchronous policy that does not answer in time as BLOCK', async () => {
     const slow: Policy = { name: 'slow', type: 'custom', checkpoints: both, evaluate: () => new Promise<Verdict>(() => undefined) };
     const evaluation = await new PolicyEngine([slow], { timeoutMs: 20 }).evaluate(subject);
-    expect(evaluation).toMatchObject({ outcome: 'BLOCK', decidedBy: { failed: expect.stringContaining('no verdict within gateway.policy_timeout_ms (20 ms)') } });
+    expect(evaluation).toMatchObject({
+      outcome: 'BLOCK',
+      decidedBy: { failed: expect.stringContaining('no verdict within gateway.policy_timeout_ms (20 ms)') },
+    });
   });
 
   it('runs only the policies of the checkpoint asked', async () => {
@@ -78,7 +86,10 @@ describe('PolicyEngine', () => {
 
   it('gathers every REDACT verdict: all scanners, and the lowest output cap', async () => {
     const scanner = { scan: () => [] };
-    const engine = new PolicyEngine([fixed('a', 'REDACT', { redact: scanner }), fixed('b', 'REDACT', { clampOutputTokens: 500 }), fixed('c', 'REDACT', { clampOutputTokens: 200 })], { timeoutMs: 100 });
+    const engine = new PolicyEngine(
+      [fixed('a', 'REDACT', { redact: scanner }), fixed('b', 'REDACT', { clampOutputTokens: 500 }), fixed('c', 'REDACT', { clampOutputTokens: 200 })],
+      { timeoutMs: 100 },
+    );
     const evaluation = await engine.evaluate(subject);
     expect(evaluation.redactions).toEqual([scanner]);
     expect(evaluation.clampOutputTokens).toBe(200);

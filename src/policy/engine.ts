@@ -89,7 +89,10 @@ export class PolicyEngine {
       const answer = policy.evaluate(subject);
       verdict = answer instanceof Promise ? await this.withTimeout(answer) : answer;
     } catch (err) {
-      failed = err instanceof PolicyTimeout || err instanceof PolicyError ? err.message : `the policy threw ${(err as Error | undefined)?.name ?? 'a non-error value'}`;
+      failed =
+        err instanceof PolicyTimeout || err instanceof PolicyError
+          ? err.message
+          : `the policy threw ${(err as Error | undefined)?.name ?? 'a non-error value'}`;
       verdict = { outcome: 'BLOCK', reason: `policy failed, so the request is blocked (fail closed): ${failed}` };
     }
     const result: PolicyResult = { policy, outcome: verdict.outcome, durationMs: ms(started), verdict };

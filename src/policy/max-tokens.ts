@@ -22,8 +22,10 @@ export class MaxTokens implements Policy {
     if (subject.endpoint === 'embeddings') return { outcome: 'ALLOW' };
     const asked = subject.maxOutputTokens;
     if (asked !== undefined && asked <= this.max) return { outcome: 'ALLOW' };
-    if (asked !== undefined && this.onExcess === 'block') return { outcome: 'BLOCK', reason: `the request asks for up to ${asked} output tokens; the limit is ${this.max}` };
-    const reason = asked === undefined ? `the request sets no output-token cap; capped at ${this.max}` : `the request's output-token cap ${asked} is lowered to ${this.max}`;
+    if (asked !== undefined && this.onExcess === 'block')
+      return { outcome: 'BLOCK', reason: `the request asks for up to ${asked} output tokens; the limit is ${this.max}` };
+    const reason =
+      asked === undefined ? `the request sets no output-token cap; capped at ${this.max}` : `the request's output-token cap ${asked} is lowered to ${this.max}`;
     return { outcome: 'REDACT', reason, clampOutputTokens: this.max };
   }
 }

@@ -9,7 +9,13 @@ import { redactText } from './redact.js';
 import { TextRule } from './text-rule.js';
 import type { PolicySubject } from './types.js';
 
-const request = (extra: Partial<PolicySubject> = {}): PolicySubject => ({ checkpoint: 'request', endpoint: 'chat.completions', model: 'gpt-4o', texts: [], ...extra });
+const request = (extra: Partial<PolicySubject> = {}): PolicySubject => ({
+  checkpoint: 'request',
+  endpoint: 'chat.completions',
+  model: 'gpt-4o',
+  texts: [],
+  ...extra,
+});
 
 describe('ModelAccess', () => {
   const policy = new ModelAccess('approved-models', { allow: ['gpt-4o*', 'claude-*'], deny: ['*-preview'] });
@@ -32,13 +38,20 @@ describe('MaxTokens', () => {
   it('clamps a larger cap, and sets one where the request had none', () => {
     const policy = new MaxTokens('cap', 1000, 'clamp');
     expect(policy.evaluate(request({ maxOutputTokens: 800 })).outcome).toBe('ALLOW');
-    expect(policy.evaluate(request({ maxOutputTokens: 4000 }))).toMatchObject({ outcome: 'REDACT', clampOutputTokens: 1000, reason: "the request's output-token cap 4000 is lowered to 1000" });
+    expect(policy.evaluate(request({ maxOutputTokens: 4000 }))).toMatchObject({
+      outcome: 'REDACT',
+      clampOutputTokens: 1000,
+      reason: "the request's output-token cap 4000 is lowered to 1000",
+    });
     expect(policy.evaluate(request())).toMatchObject({ outcome: 'REDACT', clampOutputTokens: 1000 });
   });
 
   it('in block mode refuses a request asking for more, and still caps one that asks for nothing', () => {
     const policy = new MaxTokens('cap', 1000, 'block');
-    expect(policy.evaluate(request({ maxOutputTokens: 1001 }))).toEqual({ outcome: 'BLOCK', reason: 'the request asks for up to 1001 output tokens; the limit is 1000' });
+    expect(policy.evaluate(request({ maxOutputTokens: 1001 }))).toEqual({
+      outcome: 'BLOCK',
+      reason: 'the request asks for up to 1001 output tokens; the limit is 1000',
+    });
     expect(policy.evaluate(request())).toMatchObject({ outcome: 'REDACT', clampOutputTokens: 1000 });
   });
 
@@ -48,7 +61,13 @@ describe('MaxTokens', () => {
 });
 
 describe('TextRule', () => {
-  const pii = new TextRule({ name: 'pii', type: 'pii', checkpoints: new Set(['request', 'response']), action: 'REDACT', redactor: createRedactor({ detectors: ['email', 'card'] }) });
+  const pii = new TextRule({
+    name: 'pii',
+    type: 'pii',
+    checkpoints: new Set(['request', 'response']),
+    action: 'REDACT',
+    redactor: createRedactor({ detectors: ['email', 'card'] }),
+  });
 
   it('finds PII in any text, counting per detector and never quoting the text', () => {
     const verdict = pii.evaluate(request({ texts: ['mail bob@example.com', 'card 4111 1111 1111 1111 or alice@example.org'] }));
@@ -63,8 +82,17 @@ describe('TextRule', () => {
   });
 
   it('acts by its own action on custom patterns', () => {
-    const rule = new TextRule({ name: 'codenames', type: 'pattern', checkpoints: new Set(['response']), action: 'BLOCK', redactor: createRedactor({ detectors: [], custom: [{ name: 'falcon', pattern: 'project\\s+falcon', flags: 'i' }] }) });
-    expect(rule.evaluate({ ...request({ texts: ['About Project  Falcon: ...'] }), checkpoint: 'response' })).toMatchObject({ outcome: 'BLOCK', reason: 'text matching its patterns in the answer: falcon ×1' });
+    const rule = new TextRule({
+      name: 'codenames',
+      type: 'pattern',
+      checkpoints: new Set(['response']),
+      action: 'BLOCK',
+      redactor: createRedactor({ detectors: [], custom: [{ name: 'falcon', pattern: 'project\\s+falcon', flags: 'i' }] }),
+    });
+    expect(rule.evaluate({ ...request({ texts: ['About Project  Falcon: ...'] }), checkpoint: 'response' })).toMatchObject({
+      outcome: 'BLOCK',
+      reason: 'text matching its patterns in the answer: falcon ×1',
+    });
     expect(rule.scanner.scan('project falcon')).toEqual([{ start: 0, end: 14, label: 'falcon', replacement: '[REDACTED:falcon]' }]);
   });
 });
@@ -103,14 +131,20 @@ describe('Budget and DailySpend', () => {
     spend.observe({ user: 'alice', team: 'risk', costUsd: 0.4 });
     expect(budget.evaluate(alice)).toEqual({ outcome: 'BLOCK', reason: 'user "alice" has spent $1.00 today (UTC 2026-12-04); the daily budget is $1.00' });
     spend.observe({ user: 'bob', team: 'risk', costUsd: 4 });
-    expect(budget.evaluate(request({ user: 'carol', team: 'risk' }))).toMatchObject({ outcome: 'BLOCK', reason: expect.stringContaining('team "risk" has spent $5.00') });
+    expect(budget.evaluate(request({ user: 'carol', team: 'risk' }))).toMatchObject({
+      outcome: 'BLOCK',
+      reason: expect.stringContaining('team "risk" has spent $5.00'),
+    });
     now = new Date('2026-12-05T00:00:01.000Z');
     expect(budget.evaluate(alice).outcome).toBe('ALLOW');
   });
 
   it("loads the day's spend from the ledger's calls of that day only", async () => {
     const spend = new DailySpend(() => new Date('2026-12-04T12:00:00.000Z'));
-    const call = (ts: string, user: string, costUsd: number) => ({ index: 0, envelope: { v: 1, id: ts, ts, kind: 'llm.call', traceId: 't', requestId: 'r', user, tenant: 'risk', costUsd } as const });
+    const call = (ts: string, user: string, costUsd: number) => ({
+      index: 0,
+      envelope: { v: 1, id: ts, ts, kind: 'llm.call', traceId: 't', requestId: 'r', user, tenant: 'risk', costUsd } as const,
+    });
     const filters: unknown[] = [];
     await spend.load({
       async *records(filter) {

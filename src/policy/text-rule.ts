@@ -43,7 +43,11 @@ export class TextRule implements Policy {
     for (const text of subject.texts) countInto(counts, this.scanner.scan(text));
     if (Object.keys(counts).length === 0) return { outcome: 'ALLOW' };
     const what = this.type === 'pii' ? 'personal data or secrets' : 'text matching its patterns';
-    const verdict: Verdict = { outcome: this.action, reason: `${what} in the ${subject.checkpoint === 'request' ? 'prompt' : 'answer'}: ${describeFindings(counts)}`, findings: counts };
+    const verdict: Verdict = {
+      outcome: this.action,
+      reason: `${what} in the ${subject.checkpoint === 'request' ? 'prompt' : 'answer'}: ${describeFindings(counts)}`,
+      findings: counts,
+    };
     if (this.action === 'REDACT') verdict.redact = this.scanner;
     return verdict;
   }

@@ -6,7 +6,13 @@ import { openAICompletionsAdapter } from './openai-completions.js';
 import { anthropicMessagesAdapter } from './anthropic-messages.js';
 
 /** Every wire format the ledger understands. */
-export const ADAPTERS: readonly ProviderAdapter[] = [openAIChatAdapter, openAIResponsesAdapter, openAIEmbeddingsAdapter, openAICompletionsAdapter, anthropicMessagesAdapter];
+export const ADAPTERS: readonly ProviderAdapter[] = [
+  openAIChatAdapter,
+  openAIResponsesAdapter,
+  openAIEmbeddingsAdapter,
+  openAICompletionsAdapter,
+  anthropicMessagesAdapter,
+];
 
 const byPath = new Map(ADAPTERS.map((adapter) => [adapter.path, adapter]));
 

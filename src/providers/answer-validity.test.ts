@@ -77,11 +77,19 @@ describe('plain answers that are not of their wire format', () => {
   }
 
   it('the per-format requirement is named in the reason', () => {
-    expect(reason(openAIChatAdapter, { hello: 1 })!.reason).toBe('answer is not a valid OpenAI chat completion: JSON without "object": "chat.completion" or a "choices" array');
-    expect(reason(openAIResponsesAdapter, { hello: 1 })!.reason).toBe('answer is not a valid OpenAI Responses API response: JSON without "object": "response" or an "output" array');
-    expect(reason(openAICompletionsAdapter, { hello: 1 })!.reason).toBe('answer is not a valid OpenAI completion: JSON without "object": "text_completion" or a "choices" array');
+    expect(reason(openAIChatAdapter, { hello: 1 })!.reason).toBe(
+      'answer is not a valid OpenAI chat completion: JSON without "object": "chat.completion" or a "choices" array',
+    );
+    expect(reason(openAIResponsesAdapter, { hello: 1 })!.reason).toBe(
+      'answer is not a valid OpenAI Responses API response: JSON without "object": "response" or an "output" array',
+    );
+    expect(reason(openAICompletionsAdapter, { hello: 1 })!.reason).toBe(
+      'answer is not a valid OpenAI completion: JSON without "object": "text_completion" or a "choices" array',
+    );
     expect(reason(openAIEmbeddingsAdapter, { hello: 1 })!.reason).toBe('answer is not a valid OpenAI embedding list: JSON without a "data" array');
-    expect(reason(anthropicMessagesAdapter, { hello: 1 })!.reason).toBe('answer is not a valid Anthropic message: JSON without "type": "message" or a "content" array');
+    expect(reason(anthropicMessagesAdapter, { hello: 1 })!.reason).toBe(
+      'answer is not a valid Anthropic message: JSON without "type": "message" or a "content" array',
+    );
   });
 
   it('becomes a record with status text, errorType invalid_response, and no error content', () => {
@@ -101,13 +109,34 @@ function observe(adapter: ProviderAdapter, sse: string, cutOff = false) {
   return cutOff ? observer.cutOff() : observer.end();
 }
 
-const frame = (data: unknown, event?: string) => `${event === undefined ? '' : `event: ${event}\n`}data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`;
+const frame = (data: unknown, event?: string) =>
+  `${event === undefined ? '' : `event: ${event}\n`}data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`;
 
 const STREAMS = [
-  { adapter: openAIChatAdapter, name: 'OpenAI chat completion stream', event: 'chat.completion.chunk event', valid: [frame({ object: 'chat.completion.chunk', choices: [] }), frame({ choices: [] })] },
-  { adapter: openAICompletionsAdapter, name: 'OpenAI completion stream', event: 'text_completion event', valid: [frame({ object: 'text_completion', choices: [] }), frame({ choices: [] })] },
-  { adapter: openAIResponsesAdapter, name: 'OpenAI Responses API stream', event: 'response.* event', valid: [frame({ type: 'response.created', response: {} }, 'response.created'), frame({ type: 'response.output_text.delta', delta: 'x', output_index: 0 })] },
-  { adapter: anthropicMessagesAdapter, name: 'Anthropic message stream', event: 'message_start event', valid: [frame({ type: 'message_start', message: {} }, 'message_start')] },
+  {
+    adapter: openAIChatAdapter,
+    name: 'OpenAI chat completion stream',
+    event: 'chat.completion.chunk event',
+    valid: [frame({ object: 'chat.completion.chunk', choices: [] }), frame({ choices: [] })],
+  },
+  {
+    adapter: openAICompletionsAdapter,
+    name: 'OpenAI completion stream',
+    event: 'text_completion event',
+    valid: [frame({ object: 'text_completion', choices: [] }), frame({ choices: [] })],
+  },
+  {
+    adapter: openAIResponsesAdapter,
+    name: 'OpenAI Responses API stream',
+    event: 'response.* event',
+    valid: [frame({ type: 'response.created', response: {} }, 'response.created'), frame({ type: 'response.output_text.delta', delta: 'x', output_index: 0 })],
+  },
+  {
+    adapter: anthropicMessagesAdapter,
+    name: 'Anthropic message stream',
+    event: 'message_start event',
+    valid: [frame({ type: 'message_start', message: {} }, 'message_start')],
+  },
 ];
 
 describe('event streams that are not of their wire format', () => {
@@ -148,17 +177,28 @@ describe('event streams that are not of their wire format', () => {
   });
 
   it('needs message_start in an Anthropic stream: pings and deltas alone are not a message', () => {
-    const sse = frame({ type: 'ping' }, 'ping') + frame({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'x' } }, 'content_block_delta') + frame({ type: 'message_stop' }, 'message_stop');
-    expect(observe(anthropicMessagesAdapter, sse).error).toEqual({ type: 'invalid_response', reason: 'stream is not a valid Anthropic message stream: no message_start event' });
+    const sse =
+      frame({ type: 'ping' }, 'ping') +
+      frame({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'x' } }, 'content_block_delta') +
+      frame({ type: 'message_stop' }, 'message_stop');
+    expect(observe(anthropicMessagesAdapter, sse).error).toEqual({
+      type: 'invalid_response',
+      reason: 'stream is not a valid Anthropic message stream: no message_start event',
+    });
   });
 
   it('never accepts a stream from the embeddings endpoint', () => {
-    expect(observe(openAIEmbeddingsAdapter, frame({ object: 'list', data: [] })).error).toEqual({ type: 'invalid_response', reason: 'stream is not a valid OpenAI embeddings answer: embeddings are never streamed' });
+    expect(observe(openAIEmbeddingsAdapter, frame({ object: 'list', data: [] })).error).toEqual({
+      type: 'invalid_response',
+      reason: 'stream is not a valid OpenAI embeddings answer: embeddings are never streamed',
+    });
   });
 
   it('becomes a record whose error is the reason alone (the HTTP status is recorded beside it)', () => {
     const facts = observe(anthropicMessagesAdapter, `data: ${SECRET}\n\n`);
-    const record = toRecordInput(normaliseCall(anthropicMessagesAdapter, anthropicMessagesAdapter.describeRequest({ model: 'claude-haiku-4-5', messages: [], stream: true }), facts));
+    const record = toRecordInput(
+      normaliseCall(anthropicMessagesAdapter, anthropicMessagesAdapter.describeRequest({ model: 'claude-haiku-4-5', messages: [], stream: true }), facts),
+    );
     expect(record).toMatchObject({ error: 'stream is not a valid Anthropic message stream: no event with JSON data', errorType: 'invalid_response' });
     expect(record.content).toBeUndefined();
     expect(JSON.stringify(record)).not.toContain(SECRET);

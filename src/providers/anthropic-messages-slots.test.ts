@@ -53,7 +53,11 @@ describe('Anthropic messages: request texts', () => {
             {
               type: 'tool_result',
               tool_use_id: 'toolu_2',
-              content: [{ type: 'text', text: 'HUMIDITY 40%' }, image, { type: 'search_result', source: 'https://example.test/paris', title: 'Paris', content: [{ type: 'text', text: 'PARIS IS MILD.' }] }],
+              content: [
+                { type: 'text', text: 'HUMIDITY 40%' },
+                image,
+                { type: 'search_result', source: 'https://example.test/paris', title: 'Paris', content: [{ type: 'text', text: 'PARIS IS MILD.' }] },
+              ],
             },
             { type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'QUARTERLY NOTES.' }, title: 'Notes' },
             { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: 'JVBERi0=' } },
@@ -82,7 +86,9 @@ describe('Anthropic messages: request texts', () => {
 
 describe('Anthropic messages: answer texts', () => {
   it("lists the fake upstream's text blocks, not its thinking or tool input, and writes replacements in place", () => {
-    const body = answerBody(anthropicReply({ model: 'claude-sonnet-4-6', max_tokens: 256, messages: [], thinking: { type: 'enabled', budget_tokens: 1024 } }, 'tool'));
+    const body = answerBody(
+      anthropicReply({ model: 'claude-sonnet-4-6', max_tokens: 256, messages: [], thinking: { type: 'enabled', budget_tokens: 1024 } }, 'tool'),
+    );
     const slots = adapter.responseTexts(body);
     expect(slots.map((slot) => slot.text)).toEqual(["I'll check the weather."]);
     slots[0]!.set('[redacted]');
@@ -92,7 +98,10 @@ describe('Anthropic messages: answer texts', () => {
 });
 
 describe('Anthropic messages: stream texts', () => {
-  const fakeStream = () => decodeReply(anthropicReply({ model: 'claude-sonnet-4-6', max_tokens: 256, messages: [], stream: true, thinking: { type: 'enabled', budget_tokens: 1024 } }, 'answer'));
+  const fakeStream = () =>
+    decodeReply(
+      anthropicReply({ model: 'claude-sonnet-4-6', max_tokens: 256, messages: [], stream: true, thinking: { type: 'enabled', budget_tokens: 1024 } }, 'answer'),
+    );
 
   it("joins the fake upstream's text deltas on the block's index into the text the accumulator reports; thinking has none", () => {
     const stream = fakeStream();

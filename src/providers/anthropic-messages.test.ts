@@ -12,7 +12,13 @@ describe('Anthropic messages adapter: requests', () => {
       system: [{ type: 'text', text: 'You are terse.', cache_control: { type: 'ephemeral' } }],
       messages: [
         { role: 'user', content: 'Weather in Paris?' },
-        { role: 'assistant', content: [{ type: 'text', text: 'Checking.' }, { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Paris' } }] },
+        {
+          role: 'assistant',
+          content: [
+            { type: 'text', text: 'Checking.' },
+            { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Paris' } },
+          ],
+        },
         { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: [{ type: 'text', text: '18C' }] }] },
       ],
       tools: [{ name: 'get_weather', input_schema: { type: 'object' } }],
@@ -47,11 +53,18 @@ describe('Anthropic messages adapter: usage', () => {
   });
 
   it('takes thinking tokens from output_tokens_details, as a part of output tokens', () => {
-    expect(anthropicUsage({ input_tokens: 10, output_tokens: 900, output_tokens_details: { thinking_tokens: 700 } })).toEqual({ inputTokens: 10, outputTokens: 900, reasoningTokens: 700 });
+    expect(anthropicUsage({ input_tokens: 10, output_tokens: 900, output_tokens_details: { thinking_tokens: 700 } })).toEqual({
+      inputTokens: 10,
+      outputTokens: 900,
+      reasoningTokens: 700,
+    });
   });
 
   it('leaves counts it was not given undefined, and null cache counts out', () => {
-    expect(anthropicUsage({ input_tokens: 10, output_tokens: 3, cache_creation_input_tokens: null, cache_read_input_tokens: null })).toEqual({ inputTokens: 10, outputTokens: 3 });
+    expect(anthropicUsage({ input_tokens: 10, output_tokens: 3, cache_creation_input_tokens: null, cache_read_input_tokens: null })).toEqual({
+      inputTokens: 10,
+      outputTokens: 3,
+    });
     expect(anthropicUsage(undefined)).toEqual({});
   });
 });
@@ -89,7 +102,18 @@ describe('Anthropic messages adapter: plain responses', () => {
 });
 
 const stream: WireEvents = [
-  { event: 'message_start', data: { type: 'message_start', message: { ...message, content: [], stop_reason: null, usage: { input_tokens: 40, cache_creation_input_tokens: 0, cache_read_input_tokens: 1000, output_tokens: 1 } } } },
+  {
+    event: 'message_start',
+    data: {
+      type: 'message_start',
+      message: {
+        ...message,
+        content: [],
+        stop_reason: null,
+        usage: { input_tokens: 40, cache_creation_input_tokens: 0, cache_read_input_tokens: 1000, output_tokens: 1 },
+      },
+    },
+  },
   { event: 'ping', data: { type: 'ping' } },
   { event: 'content_block_start', data: { type: 'content_block_start', index: 0, content_block: { type: 'thinking', thinking: '', signature: '' } } },
   { event: 'content_block_delta', data: { type: 'content_block_delta', index: 0, delta: { type: 'thinking_delta', thinking: 'The user wants weather.' } } },
@@ -99,12 +123,22 @@ const stream: WireEvents = [
   { event: 'content_block_delta', data: { type: 'content_block_delta', index: 1, delta: { type: 'text_delta', text: 'Check' } } },
   { event: 'content_block_delta', data: { type: 'content_block_delta', index: 1, delta: { type: 'text_delta', text: 'ing.' } } },
   { event: 'content_block_stop', data: { type: 'content_block_stop', index: 1 } },
-  { event: 'content_block_start', data: { type: 'content_block_start', index: 2, content_block: { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: {} } } },
+  {
+    event: 'content_block_start',
+    data: { type: 'content_block_start', index: 2, content_block: { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: {} } },
+  },
   { event: 'content_block_delta', data: { type: 'content_block_delta', index: 2, delta: { type: 'input_json_delta', partial_json: '' } } },
   { event: 'content_block_delta', data: { type: 'content_block_delta', index: 2, delta: { type: 'input_json_delta', partial_json: '{"city": "Pa' } } },
   { event: 'content_block_delta', data: { type: 'content_block_delta', index: 2, delta: { type: 'input_json_delta', partial_json: 'ris", "days": 2}' } } },
   { event: 'content_block_stop', data: { type: 'content_block_stop', index: 2 } },
-  { event: 'message_delta', data: { type: 'message_delta', delta: { stop_reason: 'tool_use', stop_sequence: null }, usage: { output_tokens: 95, output_tokens_details: { thinking_tokens: 30 } } } },
+  {
+    event: 'message_delta',
+    data: {
+      type: 'message_delta',
+      delta: { stop_reason: 'tool_use', stop_sequence: null },
+      usage: { output_tokens: 95, output_tokens_details: { thinking_tokens: 30 } },
+    },
+  },
   { event: 'message_stop', data: { type: 'message_stop' } },
 ];
 
@@ -117,7 +151,12 @@ describe('Anthropic messages adapter: streams', () => {
   });
 
   it('replaces usage with the cumulative counts of message_delta instead of adding them', () => {
-    const twice: WireEvents = [...stream.slice(0, 15), stream[15]!, { data: { type: 'message_delta', delta: { stop_reason: 'tool_use' }, usage: { output_tokens: 120 } } }, stream[16]!];
+    const twice: WireEvents = [
+      ...stream.slice(0, 15),
+      stream[15]!,
+      { data: { type: 'message_delta', delta: { stop_reason: 'tool_use' }, usage: { output_tokens: 120 } } },
+      stream[16]!,
+    ];
     expect(replay(adapter, sseText(twice)).usage).toMatchObject({ inputTokens: 1040, outputTokens: 120, reasoningTokens: 30 });
   });
 

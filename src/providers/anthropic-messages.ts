@@ -90,7 +90,11 @@ function readContent(blocks: readonly unknown[]): { texts: string[]; calls: Tool
 }
 
 /** A message, and its event stream, as the validity check knows them (see answer-validity.ts). */
-const MESSAGE_ANSWER: AnswerShape = { name: 'Anthropic message', requires: '"type": "message" or a "content" array', isAnswer: (body) => body.type === 'message' || Array.isArray(body.content) };
+const MESSAGE_ANSWER: AnswerShape = {
+  name: 'Anthropic message',
+  requires: '"type": "message" or a "content" array',
+  isAnswer: (body) => body.type === 'message' || Array.isArray(body.content),
+};
 const MESSAGE_STREAM: StreamShape = { name: 'Anthropic message stream', event: 'message_start event', isEvent: (data) => data.type === 'message_start' };
 
 function describeMessagesResponse(raw: unknown, status: number): ResponseFacts {
@@ -194,13 +198,15 @@ class MessagesStreamAccumulator extends JsonStreamAccumulator {
   }
 
   override result(): ResponseFacts {
-    const blocks = [...this.#blocks.entries()].sort(([a], [b]) => a - b).map(([index, block]) => {
-      const json = this.#toolJson.get(index)?.join('');
-      // A tool called without arguments streams no fragments (or an empty one): its input stays `{}`.
-      // The joined text is kept as it is; canonicalArguments parses it if it is whole JSON, so a
-      // stream cut mid-arguments still yields what arrived.
-      return json ? { ...block, input: json } : block;
-    });
+    const blocks = [...this.#blocks.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([index, block]) => {
+        const json = this.#toolJson.get(index)?.join('');
+        // A tool called without arguments streams no fragments (or an empty one): its input stays `{}`.
+        // The joined text is kept as it is; canonicalArguments parses it if it is whole JSON, so a
+        // stream cut mid-arguments still yields what arrived.
+        return json ? { ...block, input: json } : block;
+      });
     const { texts, calls } = readContent(blocks);
     return compact({
       model: this.#model,

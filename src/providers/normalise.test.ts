@@ -8,7 +8,14 @@ import { openAIChatAdapter } from './openai-chat.js';
 import { costUsd } from './pricing.js';
 import { replay, sseText } from './test-support/replay.js';
 
-const request = { model: 'gpt-4o', messages: [{ role: 'system', content: 'Be terse.' }, { role: 'user', content: 'Hi' }], tools: [{ type: 'function', function: { name: 'f' } }] };
+const request = {
+  model: 'gpt-4o',
+  messages: [
+    { role: 'system', content: 'Be terse.' },
+    { role: 'user', content: 'Hi' },
+  ],
+  tools: [{ type: 'function', function: { name: 'f' } }],
+};
 const answer = {
   model: 'gpt-4o-2024-08-06',
   choices: [{ index: 0, message: { role: 'assistant', content: 'Hello.' }, finish_reason: 'stop' }],
@@ -34,7 +41,11 @@ describe('normaliseCall', () => {
 
   it('keeps the requested model when an error answer names none, and carries the error', () => {
     const error = { type: 'error', error: { type: 'rate_limit_error', message: 'Slow down' } };
-    const call = normaliseCall(anthropicMessagesAdapter, anthropicMessagesAdapter.describeRequest({ model: 'claude-haiku-4-5', messages: [] }), anthropicMessagesAdapter.describeResponse(error, 429));
+    const call = normaliseCall(
+      anthropicMessagesAdapter,
+      anthropicMessagesAdapter.describeRequest({ model: 'claude-haiku-4-5', messages: [] }),
+      anthropicMessagesAdapter.describeResponse(error, 429),
+    );
     expect(call).toMatchObject({ model: 'claude-haiku-4-5', error: { status: 429, type: 'rate_limit_error', message: 'Slow down' } });
   });
 });
@@ -77,12 +88,21 @@ describe('toRecordInput', () => {
 
   it('keeps a type or code only when it is a short identifier, and leaves out absent content', () => {
     const odd = { error: { type: 'Invalid input: planted-7d0e', code: 'x'.repeat(65), message: 'Boom' } };
-    const record = toRecordInput(normaliseCall(openAIChatAdapter, openAIChatAdapter.describeRequest({ model: 'gpt-4o' }), openAIChatAdapter.describeResponse(odd, 500)));
+    const record = toRecordInput(
+      normaliseCall(openAIChatAdapter, openAIChatAdapter.describeRequest({ model: 'gpt-4o' }), openAIChatAdapter.describeResponse(odd, 500)),
+    );
     expect(record).toEqual({ provider: 'openai', endpoint: 'chat.completions', model: 'gpt-4o', error: 'HTTP 500', content: { error: 'Boom' } });
-    const html = toRecordInput(normaliseCall(openAIChatAdapter, openAIChatAdapter.describeRequest({ model: 'gpt-4o' }), openAIChatAdapter.describeResponse('<html>planted</html>', 502)));
+    const html = toRecordInput(
+      normaliseCall(openAIChatAdapter, openAIChatAdapter.describeRequest({ model: 'gpt-4o' }), openAIChatAdapter.describeResponse('<html>planted</html>', 502)),
+    );
     expect(html).toEqual({ provider: 'openai', endpoint: 'chat.completions', model: 'gpt-4o', error: 'HTTP 502' });
-    const stream = replay(anthropicMessagesAdapter, sseText([{ event: 'error', data: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } } }]));
-    expect(toRecordInput(normaliseCall(anthropicMessagesAdapter, anthropicMessagesAdapter.describeRequest({ model: 'claude-sonnet-4' }), stream))).toMatchObject({
+    const stream = replay(
+      anthropicMessagesAdapter,
+      sseText([{ event: 'error', data: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } } }]),
+    );
+    expect(
+      toRecordInput(normaliseCall(anthropicMessagesAdapter, anthropicMessagesAdapter.describeRequest({ model: 'claude-sonnet-4' }), stream)),
+    ).toMatchObject({
       error: 'overloaded_error',
       errorType: 'overloaded_error',
       content: { error: 'Overloaded' },

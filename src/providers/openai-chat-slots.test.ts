@@ -42,7 +42,11 @@ describe('OpenAI chat completions: request texts', () => {
             { type: 'text', text: 'AND THE WEATHER IN PARIS?' },
           ],
         },
-        { role: 'assistant', content: 'A CAT. CHECKING.', tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
+        {
+          role: 'assistant',
+          content: 'A CAT. CHECKING.',
+          tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }],
+        },
         { role: 'tool', tool_call_id: 'call_1', content: '18C AND SUNNY' },
         { role: 'assistant', content: [{ type: 'refusal', refusal: 'I CANNOT SAY MORE.' }], refusal: 'I CANNOT SAY MORE.' },
         { role: 'tool', tool_call_id: 'call_2', content: [{ type: 'text', text: 'HUMIDITY 40%' }] },
@@ -55,7 +59,15 @@ describe('OpenAI chat completions: request texts', () => {
   });
 
   it('gives no slot for a mistyped content, part or message', () => {
-    const body = { messages: [null, 'hi', { role: 'user', content: 42 }, { role: 'user', content: [{ type: 'text', text: 7 }, 'loose', { text: 'untyped' }] }, { role: 'assistant', content: null }] };
+    const body = {
+      messages: [
+        null,
+        'hi',
+        { role: 'user', content: 42 },
+        { role: 'user', content: [{ type: 'text', text: 7 }, 'loose', { text: 'untyped' }] },
+        { role: 'assistant', content: null },
+      ],
+    };
     expect(adapter.requestTexts(body)).toEqual([]);
     expect(adapter.requestTexts({ messages: 'hi' })).toEqual([]);
   });
@@ -75,7 +87,11 @@ describe('OpenAI chat completions: answer texts', () => {
       choices: [
         { index: 0, message: { role: 'assistant', content: 'It is 18C.', refusal: null }, finish_reason: 'stop' },
         { index: 1, message: { role: 'assistant', content: null, refusal: 'I cannot help.' }, finish_reason: 'stop' },
-        { index: 2, message: { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }] }, finish_reason: 'tool_calls' },
+        {
+          index: 2,
+          message: { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }] },
+          finish_reason: 'tool_calls',
+        },
       ],
     };
     const slots = adapter.responseTexts(body);
@@ -90,7 +106,8 @@ describe('OpenAI chat completions: answer texts', () => {
 });
 
 describe('OpenAI chat completions: stream texts', () => {
-  const fakeStream = (scenario: 'answer' | 'tool') => decodeReply(openAIReply('/v1/chat/completions', { model: 'gpt-4o', messages: [], stream: true, stream_options: { include_usage: true } }, scenario));
+  const fakeStream = (scenario: 'answer' | 'tool') =>
+    decodeReply(openAIReply('/v1/chat/completions', { model: 'gpt-4o', messages: [], stream: true, stream_options: { include_usage: true } }, scenario));
 
   it("joins the fake upstream's content deltas on channel 0 into the text the accumulator reports", () => {
     const stream = fakeStream('answer');
@@ -112,7 +129,13 @@ describe('OpenAI chat completions: stream texts', () => {
   });
 
   it('keeps each choice, and a refusal apart from content, on its own channel', () => {
-    const chunk = { choices: [{ index: 0, delta: { content: 'It is' } }, { index: 1, delta: { refusal: 'I cannot' } }, { index: 0, delta: { content: ' 18C.', refusal: 'Nor' } }] };
+    const chunk = {
+      choices: [
+        { index: 0, delta: { content: 'It is' } },
+        { index: 1, delta: { refusal: 'I cannot' } },
+        { index: 0, delta: { content: ' 18C.', refusal: 'Nor' } },
+      ],
+    };
     expect(adapter.streamTexts({ data: chunk }).map(({ channel, kind, text }) => ({ channel, kind, text }))).toEqual([
       { channel: '0', kind: 'delta', text: 'It is' },
       { channel: '1:refusal', kind: 'delta', text: 'I cannot' },

@@ -9,7 +9,13 @@ const request = {
   messages: [
     { role: 'system', content: 'You are terse.' },
     { role: 'developer', content: [{ type: 'text', text: 'Answer in English.' }] },
-    { role: 'user', content: [{ type: 'text', text: 'Weather in Paris?' }, { type: 'image_url', image_url: { url: 'https://example.test/cat.png' } }] },
+    {
+      role: 'user',
+      content: [
+        { type: 'text', text: 'Weather in Paris?' },
+        { type: 'image_url', image_url: { url: 'https://example.test/cat.png' } },
+      ],
+    },
     { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
     { role: 'tool', tool_call_id: 'call_1', content: '18C and sunny' },
   ],
@@ -98,18 +104,33 @@ describe('OpenAI chat completions adapter: plain responses', () => {
   });
 
   it('reads custom (free-form) tool calls by their input', () => {
-    const body = { model: 'gpt-5', choices: [{ index: 0, finish_reason: 'tool_calls', message: { role: 'assistant', content: null, tool_calls: [{ id: 'call_c', type: 'custom', custom: { name: 'run_sql', input: 'SELECT 1' } }] } }] };
+    const body = {
+      model: 'gpt-5',
+      choices: [
+        {
+          index: 0,
+          finish_reason: 'tool_calls',
+          message: { role: 'assistant', content: null, tool_calls: [{ id: 'call_c', type: 'custom', custom: { name: 'run_sql', input: 'SELECT 1' } }] },
+        },
+      ],
+    };
     expect(adapter.describeResponse(body, 200)).toMatchObject({ toolCalls: 1, output: '[tool run_sql] SELECT 1' });
   });
 
   it('keeps a refusal as output text', () => {
-    const body = { model: 'gpt-4o', choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: null, refusal: "I can't help with that." } }] };
+    const body = {
+      model: 'gpt-4o',
+      choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: null, refusal: "I can't help with that." } }],
+    };
     expect(adapter.describeResponse(body, 200).output).toBe("I can't help with that.");
   });
 
   it('reads an upstream error body with its status', () => {
     const body = { error: { message: 'Rate limit reached for gpt-4o', type: 'requests', param: null, code: 'rate_limit_exceeded' } };
-    expect(adapter.describeResponse(JSON.stringify(body), 429)).toEqual({ usage: {}, error: { status: 429, type: 'requests', code: 'rate_limit_exceeded', message: 'Rate limit reached for gpt-4o' } });
+    expect(adapter.describeResponse(JSON.stringify(body), 429)).toEqual({
+      usage: {},
+      error: { status: 429, type: 'requests', code: 'rate_limit_exceeded', message: 'Rate limit reached for gpt-4o' },
+    });
   });
 
   it('never copies a non-JSON error body into the facts', () => {
@@ -117,7 +138,9 @@ describe('OpenAI chat completions adapter: plain responses', () => {
   });
 });
 
-const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) => ({ data: { id: 'chatcmpl-9', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o-2024-08-06', choices, ...extra } });
+const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) => ({
+  data: { id: 'chatcmpl-9', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o-2024-08-06', choices, ...extra },
+});
 
 const textStream: WireEvents = [
   chunk([{ index: 0, delta: { role: 'assistant', content: '', refusal: null }, logprobs: null, finish_reason: null }], { usage: null }),
@@ -148,7 +171,16 @@ describe('OpenAI chat completions adapter: streams', () => {
 
   it('assembles tool calls from id/name and argument fragments keyed by index, two calls interleaved', () => {
     const events: WireEvents = [
-      chunk([{ index: 0, delta: { role: 'assistant', content: null, tool_calls: [{ index: 0, id: 'call_a', type: 'function', function: { name: 'get_weather', arguments: '' } }] } }]),
+      chunk([
+        {
+          index: 0,
+          delta: {
+            role: 'assistant',
+            content: null,
+            tool_calls: [{ index: 0, id: 'call_a', type: 'function', function: { name: 'get_weather', arguments: '' } }],
+          },
+        },
+      ]),
       chunk([{ index: 0, delta: { tool_calls: [{ index: 1, id: 'call_b', type: 'function', function: { name: 'get_time', arguments: '' } }] } }]),
       chunk([{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: '{"city":' } }] } }]),
       chunk([{ index: 0, delta: { tool_calls: [{ index: 1, function: { arguments: '{"tz":"CET"}' } }] } }]),
@@ -175,8 +207,15 @@ describe('OpenAI chat completions adapter: streams', () => {
   });
 
   it('records an error sent inside the stream, keeping the text that came before', () => {
-    const events: WireEvents = [...textStream.slice(0, 2), { data: { error: { message: 'The server had an error', type: 'server_error', param: null, code: null } } }];
-    expect(replay(adapter, sseText(events))).toMatchObject({ output: 'It is ', error: { type: 'server_error', message: 'The server had an error' }, stream: { completed: false } });
+    const events: WireEvents = [
+      ...textStream.slice(0, 2),
+      { data: { error: { message: 'The server had an error', type: 'server_error', param: null, code: null } } },
+    ];
+    expect(replay(adapter, sseText(events))).toMatchObject({
+      output: 'It is ',
+      error: { type: 'server_error', message: 'The server had an error' },
+      stream: { completed: false },
+    });
   });
 
   it('counts events it cannot read and keeps going', () => {
@@ -188,7 +227,10 @@ describe('OpenAI chat completions adapter: streams', () => {
     const events: WireEvents = [
       chunk([{ index: 1, delta: { content: 'B' } }]),
       chunk([{ index: 0, delta: { content: 'A' } }]),
-      chunk([{ index: 0, delta: {}, finish_reason: 'stop' }, { index: 1, delta: {}, finish_reason: 'length' }]),
+      chunk([
+        { index: 0, delta: {}, finish_reason: 'stop' },
+        { index: 1, delta: {}, finish_reason: 'length' },
+      ]),
     ];
     expect(replay(adapter, sseText(events, true))).toMatchObject({ output: 'A\nB', stopReason: 'stop' });
   });

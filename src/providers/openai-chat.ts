@@ -66,8 +66,16 @@ function toolCallsOf(message: unknown): ToolCallText[] {
 }
 
 /** A chat completion, and a stream of its chunks, as the validity check knows them (see answer-validity.ts). */
-const CHAT_ANSWER: AnswerShape = { name: 'OpenAI chat completion', requires: '"object": "chat.completion" or a "choices" array', isAnswer: objectOrArray('chat.completion', 'choices') };
-const CHAT_STREAM: StreamShape = { name: 'OpenAI chat completion stream', event: 'chat.completion.chunk event', isEvent: objectOrArray('chat.completion.chunk', 'choices') };
+const CHAT_ANSWER: AnswerShape = {
+  name: 'OpenAI chat completion',
+  requires: '"object": "chat.completion" or a "choices" array',
+  isAnswer: objectOrArray('chat.completion', 'choices'),
+};
+const CHAT_STREAM: StreamShape = {
+  name: 'OpenAI chat completion stream',
+  event: 'chat.completion.chunk event',
+  isEvent: objectOrArray('chat.completion.chunk', 'choices'),
+};
 
 function describeChatResponse(raw: unknown, status: number): ResponseFacts {
   const body = readJson(raw);

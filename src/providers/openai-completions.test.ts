@@ -7,7 +7,11 @@ import { answerBody, decodeReply, deltaTextByChannel, encode, mask, rewriteStrea
 
 describe('OpenAI legacy completions adapter', () => {
   it('reads a prompt (string or list) as the input text; there are no messages', () => {
-    expect(adapter.describeRequest({ model: 'gpt-3.5-turbo-instruct', prompt: ['Say', 'hello'], stream: true })).toEqual({ model: 'gpt-3.5-turbo-instruct', stream: true, texts: { input: 'Say\nhello' } });
+    expect(adapter.describeRequest({ model: 'gpt-3.5-turbo-instruct', prompt: ['Say', 'hello'], stream: true })).toEqual({
+      model: 'gpt-3.5-turbo-instruct',
+      stream: true,
+      texts: { input: 'Say\nhello' },
+    });
   });
 
   it('reads choices[].text, finish reason and usage', () => {
@@ -19,13 +23,45 @@ describe('OpenAI legacy completions adapter', () => {
       choices: [{ text: '\n\nHello!', index: 0, logprobs: null, finish_reason: 'length' }],
       usage: { prompt_tokens: 2, completion_tokens: 16, total_tokens: 18 },
     };
-    expect(adapter.describeResponse(body, 200)).toEqual({ model: 'gpt-3.5-turbo-instruct', usage: { inputTokens: 2, outputTokens: 16 }, stopReason: 'length', output: '\n\nHello!' });
+    expect(adapter.describeResponse(body, 200)).toEqual({
+      model: 'gpt-3.5-turbo-instruct',
+      usage: { inputTokens: 2, outputTokens: 16 },
+      stopReason: 'length',
+      output: '\n\nHello!',
+    });
   });
 
   it('assembles a stream, usage from the include_usage chunk, and the plain facts match', () => {
-    const chunk = (text: string, finish: string | null) => ({ data: { id: 'cmpl-1', object: 'text_completion', created: 1, model: 'gpt-3.5-turbo-instruct', choices: [{ text, index: 0, logprobs: null, finish_reason: finish }] } });
-    const events: WireEvents = [chunk('\n\nHel', null), chunk('lo!', null), chunk('', 'length'), { data: { id: 'cmpl-1', object: 'text_completion', model: 'gpt-3.5-turbo-instruct', choices: [], usage: { prompt_tokens: 2, completion_tokens: 16, total_tokens: 18 } } }];
-    expect(replay(adapter, sseText(events, true))).toMatchObject({ model: 'gpt-3.5-turbo-instruct', usage: { inputTokens: 2, outputTokens: 16 }, stopReason: 'length', output: '\n\nHello!', stream: { completed: true, malformedEvents: 0 } });
+    const chunk = (text: string, finish: string | null) => ({
+      data: {
+        id: 'cmpl-1',
+        object: 'text_completion',
+        created: 1,
+        model: 'gpt-3.5-turbo-instruct',
+        choices: [{ text, index: 0, logprobs: null, finish_reason: finish }],
+      },
+    });
+    const events: WireEvents = [
+      chunk('\n\nHel', null),
+      chunk('lo!', null),
+      chunk('', 'length'),
+      {
+        data: {
+          id: 'cmpl-1',
+          object: 'text_completion',
+          model: 'gpt-3.5-turbo-instruct',
+          choices: [],
+          usage: { prompt_tokens: 2, completion_tokens: 16, total_tokens: 18 },
+        },
+      },
+    ];
+    expect(replay(adapter, sseText(events, true))).toMatchObject({
+      model: 'gpt-3.5-turbo-instruct',
+      usage: { inputTokens: 2, outputTokens: 16 },
+      stopReason: 'length',
+      output: '\n\nHello!',
+      stream: { completed: true, malformedEvents: 0 },
+    });
   });
 });
 
@@ -57,7 +93,12 @@ describe('OpenAI legacy completions: texts', () => {
   });
 
   it('keeps each choice of a chunk on its own channel', () => {
-    const chunk = { choices: [{ index: 1, text: 'b' }, { index: 0, text: 'a' }] };
+    const chunk = {
+      choices: [
+        { index: 1, text: 'b' },
+        { index: 0, text: 'a' },
+      ],
+    };
     expect(adapter.streamTexts({ data: chunk }).map(({ channel, text }) => `${channel}=${text}`)).toEqual(['1=b', '0=a']);
   });
 

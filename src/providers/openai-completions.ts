@@ -10,8 +10,16 @@ import { outputTokenFields } from './output-token-limit.js';
 import { answerProblem, invalidAnswer, objectOrArray, type AnswerShape, type StreamShape } from './answer-validity.js';
 
 /** A completion, and a stream of its chunks, as the validity check knows them (see answer-validity.ts). */
-const COMPLETION_ANSWER: AnswerShape = { name: 'OpenAI completion', requires: '"object": "text_completion" or a "choices" array', isAnswer: objectOrArray('text_completion', 'choices') };
-const COMPLETION_STREAM: StreamShape = { name: 'OpenAI completion stream', event: 'text_completion event', isEvent: objectOrArray('text_completion', 'choices') };
+const COMPLETION_ANSWER: AnswerShape = {
+  name: 'OpenAI completion',
+  requires: '"object": "text_completion" or a "choices" array',
+  isAnswer: objectOrArray('text_completion', 'choices'),
+};
+const COMPLETION_STREAM: StreamShape = {
+  name: 'OpenAI completion stream',
+  event: 'text_completion event',
+  isEvent: objectOrArray('text_completion', 'choices'),
+};
 
 /**
  * OpenAI legacy completions: `POST /v1/completions`. A `prompt` (string, strings, or token ids)
@@ -40,14 +48,18 @@ export const openAICompletionsAdapter: ProviderAdapter = {
       model: stringAt(body, 'model'),
       usage: completionUsage(objectAt(body, 'usage')),
       stopReason: stringAt(choices[0], 'finish_reason'),
-      output: assembleOutput(choices.map((choice) => stringAt(choice, 'text') ?? ''), []),
+      output: assembleOutput(
+        choices.map((choice) => stringAt(choice, 'text') ?? ''),
+        [],
+      ),
     });
   },
   streamAccumulator: (options?: AccumulatorOptions) => new CompletionsStreamAccumulator(options),
   requestTexts: (body) => promptSlots(body, 'prompt'),
   responseTexts: (body) => (arrayAt(body, 'choices') ?? []).flatMap((choice) => fieldSlots(choice, 'text')),
   // A chunk has the plain answer's shape: `choices[i].text` is a delta of choice i.
-  streamTexts: (event) => (arrayAt(event.data, 'choices') ?? []).flatMap((choice) => onChannel(fieldSlots(choice, 'text'), `${countAt(choice, 'index') ?? 0}`, 'delta')),
+  streamTexts: (event) =>
+    (arrayAt(event.data, 'choices') ?? []).flatMap((choice) => onChannel(fieldSlots(choice, 'text'), `${countAt(choice, 'index') ?? 0}`, 'delta')),
   outputTokenLimit: outputTokenFields('max_tokens'),
 };
 

@@ -10,13 +10,22 @@ describe('OpenAI embeddings adapter', () => {
   });
 
   it('keeps prompt tokens and the model; vectors are not text and there are no output tokens', () => {
-    const body = { object: 'list', data: [{ object: 'embedding', index: 0, embedding: [0.1, -0.2] }], model: 'text-embedding-3-small', usage: { prompt_tokens: 8, total_tokens: 8 } };
+    const body = {
+      object: 'list',
+      data: [{ object: 'embedding', index: 0, embedding: [0.1, -0.2] }],
+      model: 'text-embedding-3-small',
+      usage: { prompt_tokens: 8, total_tokens: 8 },
+    };
     expect(adapter.describeResponse(body, 200)).toEqual({ model: 'text-embedding-3-small', usage: { inputTokens: 8 } });
   });
 
   it('reads an error', () => {
     const body = { error: { message: "This model's maximum context length is 8192 tokens", type: 'invalid_request_error', param: null, code: null } };
-    expect(adapter.describeResponse(body, 400).error).toEqual({ status: 400, type: 'invalid_request_error', message: "This model's maximum context length is 8192 tokens" });
+    expect(adapter.describeResponse(body, 400).error).toEqual({
+      status: 400,
+      type: 'invalid_request_error',
+      message: "This model's maximum context length is 8192 tokens",
+    });
   });
 
   it('never streams: any event offered to its accumulator is counted as unreadable', () => {

@@ -60,4 +60,3 @@ class NoStreamAccumulator implements StreamAccumulator {
     return { usage: {}, stream: this.book.facts() };
   }
 }
-

@@ -62,11 +62,25 @@ describe('OpenAI Responses: request texts', () => {
   });
 
   it('gives no slot for mistyped fields', () => {
-    expect(adapter.requestTexts({ instructions: 1, input: [{ type: 'function_call_output', output: { text: 'x' } }, { role: 'user', content: [{ type: 'input_text' }] }, 3] })).toEqual([]);
+    expect(
+      adapter.requestTexts({
+        instructions: 1,
+        input: [{ type: 'function_call_output', output: { text: 'x' } }, { role: 'user', content: [{ type: 'input_text' }] }, 3],
+      }),
+    ).toEqual([]);
   });
 });
 
-const message = { id: 'msg_1', type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: 'It is 18C.', annotations: [] }, { type: 'refusal', refusal: 'No more.' }] };
+const message = {
+  id: 'msg_1',
+  type: 'message',
+  status: 'completed',
+  role: 'assistant',
+  content: [
+    { type: 'output_text', text: 'It is 18C.', annotations: [] },
+    { type: 'refusal', refusal: 'No more.' },
+  ],
+};
 const call = { id: 'fc_1', type: 'function_call', status: 'completed', call_id: 'call_1', name: 'get_weather', arguments: '{"city":"Paris"}' };
 const reasoning = { id: 'rs_1', type: 'reasoning', summary: [{ type: 'summary_text', text: 'Thinking about weather.' }] };
 
@@ -84,13 +98,29 @@ describe('OpenAI Responses: answer texts', () => {
     const slots = adapter.responseTexts(body);
     expect(slots.map((slot) => slot.text)).toEqual(['It is 18C.', 'No more.', 'It is 18C.']);
     upperCaseAll(slots);
-    expect(body).toEqual({ object: 'response', output: [reasoning, call, { ...message, content: [{ type: 'output_text', text: 'IT IS 18C.', annotations: [] }, { type: 'refusal', refusal: 'NO MORE.' }] }], output_text: 'IT IS 18C.' });
+    expect(body).toEqual({
+      object: 'response',
+      output: [
+        reasoning,
+        call,
+        {
+          ...message,
+          content: [
+            { type: 'output_text', text: 'IT IS 18C.', annotations: [] },
+            { type: 'refusal', refusal: 'NO MORE.' },
+          ],
+        },
+      ],
+      output_text: 'IT IS 18C.',
+    });
   });
 });
 
 /** Each slot of a stream as `event type, kind, channel, text`, to read the whole sequence at once. */
 function slotTable(stream: DecodedStream): string[] {
-  return stream.events.flatMap((event) => adapter.streamTexts(event).map((slot) => `${(event.data as { type: string }).type} ${slot.kind} ${slot.channel} ${slot.text}`));
+  return stream.events.flatMap((event) =>
+    adapter.streamTexts(event).map((slot) => `${(event.data as { type: string }).type} ${slot.kind} ${slot.channel} ${slot.text}`),
+  );
 }
 
 describe('OpenAI Responses: stream texts', () => {

@@ -81,7 +81,11 @@ export function responsesStreamTexts(event: StreamEvent): StreamTextSlot[] {
     case 'response.refusal.done':
       return onChannel(fieldSlots(data, 'refusal'), channel, 'whole');
     default:
-      return [...onChannel(responsesTextPart(objectAt(data, 'part')), channel, 'whole'), ...itemSlots(objectAt(data, 'item'), outputIndex), ...outputSlots(objectAt(data, 'response'))];
+      return [
+        ...onChannel(responsesTextPart(objectAt(data, 'part')), channel, 'whole'),
+        ...itemSlots(objectAt(data, 'item'), outputIndex),
+        ...outputSlots(objectAt(data, 'response')),
+      ];
   }
 }
 

@@ -4,15 +4,42 @@ import { replay, sseText, type WireEvents } from './test-support/replay.js';
 
 // Samples follow the Responses API wire format: typed output items and typed stream events.
 
-const usage = { input_tokens: 300, input_tokens_details: { cached_tokens: 256 }, output_tokens: 120, output_tokens_details: { reasoning_tokens: 64 }, total_tokens: 420 };
-const message = { id: 'msg_1', type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: 'It is 18C.', annotations: [] }] };
+const usage = {
+  input_tokens: 300,
+  input_tokens_details: { cached_tokens: 256 },
+  output_tokens: 120,
+  output_tokens_details: { reasoning_tokens: 64 },
+  total_tokens: 420,
+};
+const message = {
+  id: 'msg_1',
+  type: 'message',
+  status: 'completed',
+  role: 'assistant',
+  content: [{ type: 'output_text', text: 'It is 18C.', annotations: [] }],
+};
 const call = { id: 'fc_1', type: 'function_call', status: 'completed', call_id: 'call_1', name: 'get_weather', arguments: '{"city":"Paris"}' };
 const reasoning = { id: 'rs_1', type: 'reasoning', summary: [{ type: 'summary_text', text: 'Thinking about weather.' }] };
-const response = (status: string, output: unknown[], extra: Record<string, unknown> = {}) => ({ id: 'resp_1', object: 'response', status, model: 'o3-2025-04-16', output, usage: status === 'in_progress' ? null : usage, error: null, incomplete_details: null, ...extra });
+const response = (status: string, output: unknown[], extra: Record<string, unknown> = {}) => ({
+  id: 'resp_1',
+  object: 'response',
+  status,
+  model: 'o3-2025-04-16',
+  output,
+  usage: status === 'in_progress' ? null : usage,
+  error: null,
+  incomplete_details: null,
+  ...extra,
+});
 
 describe('OpenAI Responses adapter: requests', () => {
   it('reads a string input as one user message, with instructions as the system prompt', () => {
-    expect(adapter.describeRequest({ model: 'o3', instructions: 'Be terse.', input: 'Weather?', stream: true })).toEqual({ model: 'o3', stream: true, messageCount: 1, texts: { system: 'Be terse.', input: 'user: Weather?' } });
+    expect(adapter.describeRequest({ model: 'o3', instructions: 'Be terse.', input: 'Weather?', stream: true })).toEqual({
+      model: 'o3',
+      stream: true,
+      messageCount: 1,
+      texts: { system: 'Be terse.', input: 'user: Weather?' },
+    });
   });
 
   it('reads item lists: messages, developer instructions, earlier function calls and their outputs', () => {
@@ -49,7 +76,10 @@ describe('OpenAI Responses adapter: plain responses', () => {
 
   it('counts client function calls and hosted tool calls alike, digesting only function arguments', () => {
     const webSearch = { id: 'ws_1', type: 'web_search_call', status: 'completed' };
-    expect(adapter.describeResponse(response('completed', [webSearch, call]), 200)).toMatchObject({ toolCalls: 2, output: '[tool get_weather] {"city":"Paris"}' });
+    expect(adapter.describeResponse(response('completed', [webSearch, call]), 200)).toMatchObject({
+      toolCalls: 2,
+      output: '[tool get_weather] {"city":"Paris"}',
+    });
   });
 
   it('gives the reason of an incomplete response as its stop reason', () => {
@@ -61,11 +91,17 @@ describe('OpenAI Responses adapter: plain responses', () => {
     const failed = response('failed', [], { error: { code: 'server_error', message: 'Something went wrong' } });
     expect(adapter.describeResponse(failed, 200).error).toEqual({ code: 'server_error', message: 'Something went wrong' });
     const http = { error: { message: "Invalid value: 'x'.", type: 'invalid_request_error', param: 'input', code: 'invalid_value' } };
-    expect(adapter.describeResponse(http, 400).error).toEqual({ status: 400, type: 'invalid_request_error', code: 'invalid_value', message: "Invalid value: 'x'." });
+    expect(adapter.describeResponse(http, 400).error).toEqual({
+      status: 400,
+      type: 'invalid_request_error',
+      code: 'invalid_value',
+      message: "Invalid value: 'x'.",
+    });
   });
 });
 
-const events = (list: Array<Record<string, unknown>>): WireEvents => list.map((data, sequence_number) => ({ event: data.type as string, data: { ...data, sequence_number } }));
+const events = (list: Array<Record<string, unknown>>): WireEvents =>
+  list.map((data, sequence_number) => ({ event: data.type as string, data: { ...data, sequence_number } }));
 
 const textEvents = events([
   { type: 'response.created', response: response('in_progress', []) },
@@ -122,6 +158,10 @@ describe('OpenAI Responses adapter: streams', () => {
     ]);
     expect(replay(adapter, sseText(failing)).error).toEqual({ code: 'server_error', message: 'The server had an error' });
     const failed = events([{ type: 'response.failed', response: response('failed', [], { error: { code: 'rate_limit_exceeded', message: 'Slow down' } }) }]);
-    expect(replay(adapter, sseText(failed))).toMatchObject({ error: { code: 'rate_limit_exceeded', message: 'Slow down' }, stopReason: 'failed', stream: { completed: true } });
+    expect(replay(adapter, sseText(failed))).toMatchObject({
+      error: { code: 'rate_limit_exceeded', message: 'Slow down' },
+      stopReason: 'failed',
+      stream: { completed: true },
+    });
   });
 });

@@ -102,8 +102,16 @@ function responseFacts(response: JsonObject | undefined, items: readonly unknown
 }
 
 /** A response, and its event stream, as the validity check knows them (see answer-validity.ts). */
-const RESPONSE_ANSWER: AnswerShape = { name: 'OpenAI Responses API response', requires: '"object": "response" or an "output" array', isAnswer: objectOrArray('response', 'output') };
-const RESPONSE_STREAM: StreamShape = { name: 'OpenAI Responses API stream', event: 'response.* event', isEvent: (data) => (stringAt(data, 'type') ?? '').startsWith('response.') };
+const RESPONSE_ANSWER: AnswerShape = {
+  name: 'OpenAI Responses API response',
+  requires: '"object": "response" or an "output" array',
+  isAnswer: objectOrArray('response', 'output'),
+};
+const RESPONSE_STREAM: StreamShape = {
+  name: 'OpenAI Responses API stream',
+  event: 'response.* event',
+  isEvent: (data) => (stringAt(data, 'type') ?? '').startsWith('response.'),
+};
 
 function describeResponsesResponse(raw: unknown, status: number): ResponseFacts {
   const body = readJson(raw);

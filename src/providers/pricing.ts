@@ -19,7 +19,8 @@ export interface ModelPrice {
 
 export type PriceTable = Readonly<Record<string, ModelPrice>>;
 
-const openai = (input: number, cachedInput: number | undefined, output: number): ModelPrice => (cachedInput === undefined ? { input, output } : { input, cachedInput, output });
+const openai = (input: number, cachedInput: number | undefined, output: number): ModelPrice =>
+  cachedInput === undefined ? { input, output } : { input, cachedInput, output };
 // Anthropic's cache write (5-minute) costs 1.25x input and a cache read 0.1x, per its pricing page.
 const anthropic = (input: number, cacheWrite: number, cachedInput: number, output: number): ModelPrice => ({ input, cacheWrite, cachedInput, output });
 
@@ -115,7 +116,9 @@ function mergePrice(model: string, base: ModelPrice | undefined, override: Parti
     if (field === 'reasoningIncludedInOutput') {
       if (typeof value !== 'boolean') throw new PricingError(`pricing for "${model}": reasoningIncludedInOutput must be true or false`);
     } else if (!['input', 'output', 'cachedInput', 'cacheWrite', 'reasoning'].includes(field)) {
-      throw new PricingError(`pricing for "${model}": unknown field "${field}"; use input, output, cachedInput, cacheWrite, reasoning or reasoningIncludedInOutput`);
+      throw new PricingError(
+        `pricing for "${model}": unknown field "${field}"; use input, output, cachedInput, cacheWrite, reasoning or reasoningIncludedInOutput`,
+      );
     } else if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
       throw new PricingError(`pricing for "${model}": ${field} must be a price in USD per million tokens, 0 or more; got ${JSON.stringify(value)}`);
     }
@@ -144,7 +147,8 @@ function priceUsage(price: ModelPrice, usage: NormalisedUsage): number | undefin
     price.reasoningIncludedInOutput === false
       ? output * price.output + reasoning * reasoningRate
       : (output - Math.min(reasoning, output)) * price.output + Math.min(reasoning, output) * reasoningRate;
-  const perMillion = (input - cached - written) * price.input + cached * (price.cachedInput ?? price.input) + written * (price.cacheWrite ?? price.input) + outputCost;
+  const perMillion =
+    (input - cached - written) * price.input + cached * (price.cachedInput ?? price.input) + written * (price.cacheWrite ?? price.input) + outputCost;
   // Rounded to a billionth of a dollar so sums of floating-point products print cleanly.
   return Math.round((perMillion / 1_000_000) * 1e9) / 1e9;
 }

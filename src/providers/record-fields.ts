@@ -11,8 +11,10 @@ const IDENTIFIER_MAX = 256;
 
 export const bounded = (value: string | undefined): string | undefined => (value === undefined || value === '' ? undefined : value.slice(0, IDENTIFIER_MAX));
 export const count = (value: number | undefined): number | undefined => (value !== undefined && Number.isSafeInteger(value) && value >= 0 ? value : undefined);
-export const millis = (value: number | undefined): number | undefined => (value !== undefined && Number.isFinite(value) && value >= 0 ? Math.round(value * 1000) / 1000 : undefined);
-export const usd = (value: number | undefined): number | undefined => (value !== undefined && Number.isFinite(value) && value >= 0 && value <= 1e9 ? value : undefined);
+export const millis = (value: number | undefined): number | undefined =>
+  value !== undefined && Number.isFinite(value) && value >= 0 ? Math.round(value * 1000) / 1000 : undefined;
+export const usd = (value: number | undefined): number | undefined =>
+  value !== undefined && Number.isFinite(value) && value >= 0 && value <= 1e9 ? value : undefined;
 
 /**
  * What an adapter learned about one call, each value bounded to fit the record, and its cost from

@@ -115,7 +115,10 @@ describe('SseDecoder, property: any split of a stream gives the same events', ()
 
   function serialise(events: Array<{ name?: string; payload: string; comment: boolean; lineEnd: string }>): string {
     return events
-      .map(({ name, payload, comment, lineEnd }) => `${comment ? `: note${lineEnd}` : ''}${name ? `event: ${name}${lineEnd}` : ''}data: ${payload}${lineEnd}${lineEnd}`)
+      .map(
+        ({ name, payload, comment, lineEnd }) =>
+          `${comment ? `: note${lineEnd}` : ''}${name ? `event: ${name}${lineEnd}` : ''}data: ${payload}${lineEnd}${lineEnd}`,
+      )
       .join('');
   }
 

@@ -52,7 +52,12 @@ export class StreamBookkeeping {
    */
   ended(shape: StreamShape, facts: ResponseFacts): ResponseFacts {
     if (facts.error !== undefined) return facts;
-    const problem = streamProblem(shape, { recognised: this.#recognised, jsonEvents: this.#jsonEvents, malformedEvents: this.#malformed, sentinels: this.#sentinels });
+    const problem = streamProblem(shape, {
+      recognised: this.#recognised,
+      jsonEvents: this.#jsonEvents,
+      malformedEvents: this.#malformed,
+      sentinels: this.#sentinels,
+    });
     return problem === undefined ? facts : { ...facts, error: invalidStream(shape, problem) };
   }
 

@@ -29,20 +29,41 @@ function fakeSamples(request: unknown, reply: (scenario: Scenario, stream: boole
   };
 }
 
-const openAI = (path: string) => (scenario: Scenario, stream: boolean) => openAIReply(path, { model: 'gpt-4o', input: 'hi', prompt: 'hi', stream, stream_options: { include_usage: true } }, scenario);
+const openAI = (path: string) => (scenario: Scenario, stream: boolean) =>
+  openAIReply(path, { model: 'gpt-4o', input: 'hi', prompt: 'hi', stream, stream_options: { include_usage: true } }, scenario);
 const SAMPLES: Record<EndpointName, Samples> = {
   'chat.completions': fakeSamples(chatRequest(), openAI('/v1/chat/completions')),
   responses: fakeSamples(responsesRequest(), openAI('/v1/responses')),
   completions: fakeSamples({ prompt: ['Say', [1, 2], 'hello'] }, openAI('/v1/completions')),
   embeddings: { request: [{ input: ['first', [1, 2], 'second'] }], answer: [answerBody(openAI('/v1/embeddings')('answer', false))], event: [] },
-  messages: fakeSamples(messagesRequest(), (scenario, stream) => anthropicReply({ model: 'claude-sonnet-4-6', max_tokens: 256, messages: [], stream, thinking: { type: 'enabled', budget_tokens: 1024 } }, scenario)),
+  messages: fakeSamples(messagesRequest(), (scenario, stream) =>
+    anthropicReply({ model: 'claude-sonnet-4-6', max_tokens: 256, messages: [], stream, thinking: { type: 'enabled', budget_tokens: 1024 } }, scenario),
+  ),
 };
-const TYPE_NAMES = ['text', 'refusal', 'input_text', 'output_text', 'message', 'function_call_output', 'tool_result', 'document', 'text_delta', 'response.output_text.delta', 'response.completed', 'constructor', '__proto__'];
+const TYPE_NAMES = [
+  'text',
+  'refusal',
+  'input_text',
+  'output_text',
+  'message',
+  'function_call_output',
+  'tool_result',
+  'document',
+  'text_delta',
+  'response.output_text.delta',
+  'response.completed',
+  'constructor',
+  '__proto__',
+];
 
 type Path = Array<string | number>;
 
 function nodePaths(value: unknown, path: Path = []): Path[] {
-  const children: Array<[string | number, unknown]> = Array.isArray(value) ? value.map((child, index) => [index, child]) : isObject(value) ? Object.entries(value) : [];
+  const children: Array<[string | number, unknown]> = Array.isArray(value)
+    ? value.map((child, index) => [index, child])
+    : isObject(value)
+      ? Object.entries(value)
+      : [];
   return [path, ...children.flatMap(([key, child]) => nodePaths(child, [...path, key]))];
 }
 
@@ -70,7 +91,10 @@ function bent(samples: readonly unknown[]): fc.Arbitrary<unknown> {
 function bodies(endpoint: EndpointName, kind: BodyKind): fc.Arbitrary<unknown> {
   const own = SAMPLES[endpoint][kind];
   const any = Object.values(SAMPLES).flatMap((samples) => [...samples.request, ...samples.answer, ...samples.event]);
-  const choices = [{ weight: 1, arbitrary: bent(any) }, { weight: 1, arbitrary: fc.jsonValue() }];
+  const choices = [
+    { weight: 1, arbitrary: bent(any) },
+    { weight: 1, arbitrary: fc.jsonValue() },
+  ];
   return fc.oneof(...(own.length > 0 ? [{ weight: 4, arbitrary: bent(own) }] : []), ...choices);
 }
 

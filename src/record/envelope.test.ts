@@ -38,7 +38,10 @@ const recordInput = fc.record(
     latencyMs: fc.double({ min: 0, max: 1e6, noNaN: true }),
     ttftMs: fc.double({ min: 0, max: 1e6, noNaN: true }),
     costUsd: fc.double({ min: 0, max: 1e3, noNaN: true }),
-    safety: fc.record({ passed: fc.boolean(), detectors: fc.array(word), blockReason: fc.string(), alerts: fc.array(fc.string()), sanitized: n }, { requiredKeys: [] }),
+    safety: fc.record(
+      { passed: fc.boolean(), detectors: fc.array(word), blockReason: fc.string(), alerts: fc.array(fc.string()), sanitized: n },
+      { requiredKeys: [] },
+    ),
     toolsProvided: n,
     toolCalls: n,
     stopReason: word,
@@ -76,10 +79,22 @@ describe('sealEnvelope', () => {
   it('keeps an error message out of the envelope: its type and code as given, the message only as a digest', () => {
     const message = "Invalid 'messages[0].content': planted-quote-6f2e is not allowed";
     const { envelope, canonical, content } = sealEnvelope(
-      parseRecordInput({ httpStatus: 400, error: 'HTTP 400 invalid_request_error', errorType: 'invalid_request_error', errorCode: 'context_length_exceeded', content: { error: message } }),
+      parseRecordInput({
+        httpStatus: 400,
+        error: 'HTTP 400 invalid_request_error',
+        errorType: 'invalid_request_error',
+        errorCode: 'context_length_exceeded',
+        content: { error: message },
+      }),
       ctx,
     );
-    expect(envelope).toMatchObject({ status: 'error', httpStatus: 400, error: 'HTTP 400 invalid_request_error', errorType: 'invalid_request_error', errorCode: 'context_length_exceeded' });
+    expect(envelope).toMatchObject({
+      status: 'error',
+      httpStatus: 400,
+      error: 'HTTP 400 invalid_request_error',
+      errorType: 'invalid_request_error',
+      errorCode: 'context_length_exceeded',
+    });
     expect(envelope.digests).toEqual({ alg: 'hmac-sha256', error: ctx.capture.digester.digest(message) });
     expect(canonical).not.toContain('planted-quote');
     // The default policy is hash-only: nothing to store beside the envelope either.
@@ -131,16 +146,25 @@ describe('circular or deeply nested metadata', () => {
     const inner: Metadata = { n: 1 };
     const outer: Metadata & { a: Metadata } = { app: 'x', a: { b: inner } };
     inner.up = outer.a;
-    expect(issueOf(() => sealEnvelope({ metadata: outer }, ctx))).toMatchObject({ path: 'metadata.a.b.up', message: expect.stringMatching(/^refers back to metadata\.a \(a circular reference\)/) });
+    expect(issueOf(() => sealEnvelope({ metadata: outer }, ctx))).toMatchObject({
+      path: 'metadata.a.b.up',
+      message: expect.stringMatching(/^refers back to metadata\.a \(a circular reference\)/),
+    });
   });
 
   it('refuses a circular array', () => {
     const list: JsonValue[] = [1, 2];
     list.push(list);
-    expect(issueOf(() => sealEnvelope({ metadata: { list } }, ctx))).toMatchObject({ path: 'metadata.list[2]', message: expect.stringMatching(/^refers back to metadata\.list \(a circular reference\)/) });
+    expect(issueOf(() => sealEnvelope({ metadata: { list } }, ctx))).toMatchObject({
+      path: 'metadata.list[2]',
+      message: expect.stringMatching(/^refers back to metadata\.list \(a circular reference\)/),
+    });
     const items: JsonValue[] = [];
     items.push({ items });
-    expect(issueOf(() => sealEnvelope({ metadata: { items } }, ctx))).toMatchObject({ path: 'metadata.items[0].items', message: expect.stringMatching(/^refers back to metadata\.items /) });
+    expect(issueOf(() => sealEnvelope({ metadata: { items } }, ctx))).toMatchObject({
+      path: 'metadata.items[0].items',
+      message: expect.stringMatching(/^refers back to metadata\.items /),
+    });
   });
 
   it(`accepts metadata nested ${MAX_METADATA_DEPTH} levels (objects and arrays alike) and keeps it whole`, () => {

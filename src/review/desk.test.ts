@@ -32,9 +32,19 @@ describe('ReviewDesk', () => {
   });
 
   it('opens a review in the log after the events given, and lists it as pending', async () => {
-    const id = await desk.open(request(), [{ kind: 'event', eventType: 'request_received', component: 'gateway', traceId: 'a'.repeat(32), requestId: 'req-1' }]);
+    const id = await desk.open(request(), [
+      { kind: 'event', eventType: 'request_received', component: 'gateway', traceId: 'a'.repeat(32), requestId: 'req-1' },
+    ]);
     expect((await ledger.trace('a'.repeat(32))).map((r) => r.envelope.eventType)).toEqual(['request_received', 'review_created']);
-    expect(await desk.get(id)).toMatchObject({ id, status: 'pending', policy: 'codenames', mode: 'hold', user: 'alice', checkpoint: 'request', contentStored: false });
+    expect(await desk.get(id)).toMatchObject({
+      id,
+      status: 'pending',
+      policy: 'codenames',
+      mode: 'hold',
+      user: 'alice',
+      checkpoint: 'request',
+      contentStored: false,
+    });
     expect((await desk.list()).map((r) => r.id)).toEqual([id]);
   });
 
@@ -44,7 +54,10 @@ describe('ReviewDesk', () => {
     const decided = await desk.decide(id, { decision: 'approved', reviewer: 'bob', reason: 'public information' });
     expect(decided.status).toBe('approved');
     await expect(waiting).resolves.toMatchObject({ status: 'approved', decision: { reviewer: 'bob', reason: 'public information' } });
-    await expect(desk.decide(id, { decision: 'rejected', reviewer: 'carol', reason: 'no' })).rejects.toMatchObject({ kind: 'conflict', message: expect.stringContaining('already approved by bob') });
+    await expect(desk.decide(id, { decision: 'rejected', reviewer: 'carol', reason: 'no' })).rejects.toMatchObject({
+      kind: 'conflict',
+      message: expect.stringContaining('already approved by bob'),
+    });
     expect(await desk.list({ status: 'pending' })).toEqual([]);
     expect((await desk.list({ status: 'approved' })).map((r) => r.id)).toEqual([id]);
   });
@@ -79,7 +92,9 @@ describe('ReviewDesk', () => {
   });
 
   it('says what it cannot find, and refuses to reveal what capture did not keep', async () => {
-    await expect(desk.decide('0199d0c4-0000-7000-8000-000000000000', { decision: 'approved', reviewer: 'bob', reason: 'x' })).rejects.toMatchObject({ kind: 'not_found' });
+    await expect(desk.decide('0199d0c4-0000-7000-8000-000000000000', { decision: 'approved', reviewer: 'bob', reason: 'x' })).rejects.toMatchObject({
+      kind: 'not_found',
+    });
     const id = await desk.open(request());
     await expect(desk.reveal(id, { reviewer: 'bob', reason: 'check' })).rejects.toMatchObject({ kind: 'no_content' });
     expect(await desk.get((await ledger.record({ kind: 'event', eventType: 'other' })).id)).toBeUndefined();

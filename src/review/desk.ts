@@ -86,9 +86,11 @@ export class ReviewDesk {
     const previous = this.deciding.get(id) ?? Promise.resolve(undefined);
     const next = previous.catch(() => undefined).then(() => this.decideNow(id, decision, flags));
     this.deciding.set(id, next);
-    void next.catch(() => undefined).finally(() => {
-      if (this.deciding.get(id) === next) this.deciding.delete(id);
-    });
+    void next
+      .catch(() => undefined)
+      .finally(() => {
+        if (this.deciding.get(id) === next) this.deciding.delete(id);
+      });
     return next;
   }
 
@@ -127,12 +129,18 @@ export class ReviewDesk {
         closeWith({ decision: 'rejected', reviewer: 'llm-ledger', reason }, { clientGone: true });
       };
       this.waiters.set(id, { resolve: finish });
-      const deadline = setTimeout(() => closeWith({ decision: 'rejected', reviewer: 'llm-ledger', reason: `no decision within ${timeoutMs} ms` }, { timedOut: true }), timeoutMs);
+      const deadline = setTimeout(
+        () => closeWith({ decision: 'rejected', reviewer: 'llm-ledger', reason: `no decision within ${timeoutMs} ms` }, { timedOut: true }),
+        timeoutMs,
+      );
       // Decisions taken through another gateway instance reach this one only through the ledger.
       const poll = setInterval(() => {
-        void this.get(id).then((review) => {
-          if (review?.decision) finish(review);
-        }, () => undefined);
+        void this.get(id).then(
+          (review) => {
+            if (review?.decision) finish(review);
+          },
+          () => undefined,
+        );
       }, this.options.pollIntervalMs);
       if (cancel?.aborted) onCancel();
       else cancel?.addEventListener('abort', onCancel, { once: true });
@@ -143,7 +151,8 @@ export class ReviewDesk {
   async reveal(id: string, access: { reviewer: string; reason: string }): Promise<RevealResult> {
     const review = await this.get(id);
     if (!review) throw new ReviewError(`no review with id ${id}`, 'not_found');
-    if (!review.contentStored) throw new ReviewError(`review ${id} kept no content to reveal: the capture mode at the time kept at most digests of it`, 'no_content');
+    if (!review.contentStored)
+      throw new ReviewError(`review ${id} kept no content to reveal: the capture mode at the time kept at most digests of it`, 'no_content');
     return this.ledger.reveal(id, { actor: access.reviewer, reason: access.reason });
   }
 

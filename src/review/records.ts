@@ -43,7 +43,12 @@ export function createdRecord(request: ReviewRequest): RecordInput {
 
 export function decidedRecord(created: LoggedRecord, decision: DecisionInput, flags: { timedOut?: boolean; clientGone?: boolean } = {}): RecordInput {
   const e = created.envelope;
-  const metadata: Record<string, JsonValue> = { reviewId: e.id, decision: decision.decision, reviewer: decision.reviewer, reason: decision.reason.slice(0, MAX_REASON_CHARS) };
+  const metadata: Record<string, JsonValue> = {
+    reviewId: e.id,
+    decision: decision.decision,
+    reviewer: decision.reviewer,
+    reason: decision.reason.slice(0, MAX_REASON_CHARS),
+  };
   if (flags.timedOut) metadata.timedOut = true;
   if (flags.clientGone) metadata.clientGone = true;
   const input: RecordInput = {

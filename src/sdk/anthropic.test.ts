@@ -60,7 +60,9 @@ describe('auditAnthropic: plain calls', () => {
 
   it('records tool use and thinking tokens', async () => {
     const client = h.anthropic();
-    const tools = [{ name: 'get_weather', description: 'Weather by city', input_schema: { type: 'object' as const, properties: { city: { type: 'string' } } } }];
+    const tools = [
+      { name: 'get_weather', description: 'Weather by city', input_schema: { type: 'object' as const, properties: { city: { type: 'string' } } } },
+    ];
     const message = await client.messages.create({ ...request, tools, max_tokens: 2048, thinking: { type: 'enabled', budget_tokens: 1024 } }, scenario('tool'));
     expect(message.content.find((block) => block.type === 'tool_use')).toMatchObject({ name: 'get_weather', input: FAKE_TOOL.arguments });
     expect(await h.lastCall(client)).toMatchObject({ status: 'success', toolsProvided: 1, toolCalls: 1, stopReason: 'tool_use', reasoningTokens: thinking });
@@ -115,14 +117,19 @@ describe('auditAnthropic: streams', () => {
   it('records a streamed tool call with its thinking', async () => {
     const client = h.anthropic();
     const tools = [{ name: 'get_weather', input_schema: { type: 'object' as const } }];
-    const message = await client.messages.stream({ ...request, tools, max_tokens: 2048, thinking: { type: 'enabled', budget_tokens: 1024 } }, scenario('tool')).finalMessage();
+    const message = await client.messages
+      .stream({ ...request, tools, max_tokens: 2048, thinking: { type: 'enabled', budget_tokens: 1024 } }, scenario('tool'))
+      .finalMessage();
     expect(message.content.find((block) => block.type === 'tool_use')).toMatchObject({ input: FAKE_TOOL.arguments });
     expect(await h.lastCall(client)).toMatchObject({ toolsProvided: 1, toolCalls: 1, stopReason: 'tool_use', reasoningTokens: thinking });
   });
 
   it('records an overloaded error event inside a stream, re-thrown by the helper', async () => {
     const client = h.anthropic();
-    const error = await client.messages.stream(request, scenario('stream-error')).finalMessage().catch((e: unknown) => e);
+    const error = await client.messages
+      .stream(request, scenario('stream-error'))
+      .finalMessage()
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Anthropic.APIError);
     const record = await h.lastCall(client);
     expect(record).toMatchObject({ status: 'error', httpStatus: 200 });
@@ -154,7 +161,11 @@ describe('auditAnthropic: upstream errors', () => {
     expect(wrapped).toBeInstanceOf(errorClass);
     expect(wrapped.constructor).toBe(plain.constructor);
     // Each answer carries its own request id; everything else is the same.
-    const withoutIds = (error: InstanceType<typeof Anthropic.APIError>) => ({ status: error.status, error: { ...(error.error as object), request_id: '' }, message: error.message.replace(/req_\w+/, '') });
+    const withoutIds = (error: InstanceType<typeof Anthropic.APIError>) => ({
+      status: error.status,
+      error: { ...(error.error as object), request_id: '' },
+      message: error.message.replace(/req_\w+/, ''),
+    });
     expect(withoutIds(wrapped)).toEqual(withoutIds(plain));
 
     const record = await h.lastCall(client);

@@ -43,5 +43,7 @@ export function auditAnthropic<C extends Anthropic>(client: C, ledger: Pick<Ledg
 
 function anthropicTarget(requestOptions: unknown): AuditTarget | undefined {
   const target = requestTarget(requestOptions);
-  return target && target.method === 'post' && target.path === anthropicMessagesAdapter.path ? { adapter: anthropicMessagesAdapter, path: target.path } : undefined;
+  return target && target.method === 'post' && target.path === anthropicMessagesAdapter.path
+    ? { adapter: anthropicMessagesAdapter, path: target.path }
+    : undefined;
 }

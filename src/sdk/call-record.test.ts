@@ -28,7 +28,15 @@ const ctx = { capture: defaultCapturePolicy(digester), limits: { maxMetadataByte
 const params = { model: 'gpt-4o', messages: [{ role: 'user', content: `About ${PLANTED}` }] };
 
 function recordOf(thrown: unknown, answer?: ObservedAnswer): RecordInput {
-  const call: FinishedCall = { adapter: openAIChatAdapter, params, thrown: { error: thrown }, aborted: false, attempts: 1, latencyMs: 12, ...(answer ? { answer } : {}) };
+  const call: FinishedCall = {
+    adapter: openAIChatAdapter,
+    params,
+    thrown: { error: thrown },
+    aborted: false,
+    attempts: 1,
+    latencyMs: 12,
+    ...(answer ? { answer } : {}),
+  };
   return sdkCallRecord(call, { provider: 'openai' }, createPricing());
 }
 
@@ -48,7 +56,11 @@ describe('sdkCallRecord: an error thrown without an error answer', () => {
   });
 
   it('a helper’s failure after a good answer (the model’s JSON not parsing): the message is digested, not kept', () => {
-    const answer: ObservedAnswer = { status: 200, response: { usage: { inputTokens: 3, outputTokens: 4 }, output: `{"name": "${PLANTED}"` }, ending: 'complete' };
+    const answer: ObservedAnswer = {
+      status: 200,
+      response: { usage: { inputTokens: 3, outputTokens: 4 }, output: `{"name": "${PLANTED}"` },
+      ending: 'complete',
+    };
     const message = `Unterminated string in JSON at position 20 (line 1 column 21): "{"name": "${PLANTED}"`;
     const input = recordOf(new SyntaxError(message), answer);
     expect(input).toMatchObject({ status: 'error', httpStatus: 200, error: 'SyntaxError', errorType: 'SyntaxError', content: { error: message } });

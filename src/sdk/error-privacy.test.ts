@@ -38,7 +38,9 @@ describe('SDK wrappers, hash-only capture: an upstream error that quotes the pro
 
   it('auditOpenAI: the SDK error reaches the caller unchanged; the record keeps status, type, code and a digest', async () => {
     const client = h.openai();
-    const error = (await client.chat.completions.create({ model: 'gpt-4o', messages }, scenario('quote-400')).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+    const error = (await client.chat.completions.create({ model: 'gpt-4o', messages }, scenario('quote-400')).catch((e: unknown) => e)) as InstanceType<
+      typeof OpenAI.APIError
+    >;
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
     expect(error.message).toContain(MARKER);
     const message = upstreamMessage(h);
@@ -61,13 +63,22 @@ describe('SDK wrappers, hash-only capture: an upstream error that quotes the pro
 
   it('auditAnthropic: the same', async () => {
     const client = h.anthropic();
-    const error = (await client.messages.create({ model: 'claude-sonnet-4', max_tokens: 64, messages }, scenario('quote-400')).catch((e: unknown) => e)) as InstanceType<typeof Anthropic.APIError>;
+    const error = (await client.messages
+      .create({ model: 'claude-sonnet-4', max_tokens: 64, messages }, scenario('quote-400'))
+      .catch((e: unknown) => e)) as InstanceType<typeof Anthropic.APIError>;
     expect(error).toBeInstanceOf(Anthropic.BadRequestError);
     expect(error.message).toContain(MARKER);
     const message = upstreamMessage(h);
 
     const record = await h.lastCall(client);
-    expect(record).toMatchObject({ component: 'sdk', provider: 'anthropic', status: 'error', httpStatus: 400, error: 'HTTP 400 invalid_request_error', errorType: 'invalid_request_error' });
+    expect(record).toMatchObject({
+      component: 'sdk',
+      provider: 'anthropic',
+      status: 'error',
+      httpStatus: 400,
+      error: 'HTTP 400 invalid_request_error',
+      errorType: 'invalid_request_error',
+    });
     expect(record.digests?.error).toBe(h.ledger.contentDigest(message));
     expect(JSON.stringify(record)).not.toContain(MARKER);
     expect(h.ledgerErrors).toEqual([]);
@@ -97,7 +108,11 @@ describe('SDK wrappers, responses captured encrypted: the error message is conte
     await client.chat.completions.create({ model: 'gpt-4o', messages }, scenario('quote-400')).catch(() => undefined);
     const message = upstreamMessage(h);
     const record = await h.lastCall(client);
-    expect(record).toMatchObject({ httpStatus: 400, errorType: 'invalid_request_error', capture: { fields: { error: { mode: 'encrypted', bytes: Buffer.byteLength(message) } } } });
+    expect(record).toMatchObject({
+      httpStatus: 400,
+      errorType: 'invalid_request_error',
+      capture: { fields: { error: { mode: 'encrypted', bytes: Buffer.byteLength(message) } } },
+    });
     expect(JSON.stringify(record)).not.toContain(MARKER);
     expect(filesContaining(h.dir, MARKER)).toEqual([]);
     expect((await h.revealed(record)).error).toBe(message);

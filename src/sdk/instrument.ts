@@ -26,7 +26,9 @@ export function instrument<C extends object>(client: C, auditor: Auditor, retap:
   const request = sdk.request;
   const withOptions = sdk.withOptions;
   if (typeof request !== 'function' || typeof withOptions !== 'function') {
-    throw new TypeError('llm-ledger: this SDK client has no request() and withOptions(); the SDK wrappers need openai 5 or newer, or @anthropic-ai/sdk 0.50 or newer');
+    throw new TypeError(
+      'llm-ledger: this SDK client has no request() and withOptions(); the SDK wrappers need openai 5 or newer, or @anthropic-ai/sdk 0.50 or newer',
+    );
   }
   define(client, 'request', function auditedRequest(this: SdkClient, options: unknown, remainingRetries?: number | null): unknown {
     const call = new AuditedCall(auditor, options);

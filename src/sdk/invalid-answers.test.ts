@@ -178,7 +178,11 @@ describe('a stream the SDK stops at data it cannot parse', () => {
       for await (const chunk of stream) void chunk;
     }).rejects.toThrow(/malformed server-sent event JSON/);
     const record = await h.lastCall(client);
-    expect(record).toMatchObject({ status: 'error', errorType: 'invalid_response', error: 'stream is not a valid OpenAI chat completion stream: no event with JSON data' });
+    expect(record).toMatchObject({
+      status: 'error',
+      errorType: 'invalid_response',
+      error: 'stream is not a valid OpenAI chat completion stream: no event with JSON data',
+    });
   });
 
   it('is still an abort when the caller aborted it', async () => {

@@ -25,7 +25,12 @@ export interface ObservedAnswer {
  * while this copy goes through the same adapters as the gateway (SSE decoding included). Time
  * to first token counts from `startedAt` (`performance.now()` when the call began).
  */
-export function observeAnswer(adapter: ProviderAdapter, response: Response, startedAt: number, signal: AbortSignal | null | undefined): Promise<ObservedAnswer> {
+export function observeAnswer(
+  adapter: ProviderAdapter,
+  response: Response,
+  startedAt: number,
+  signal: AbortSignal | null | undefined,
+): Promise<ObservedAnswer> {
   const copy = response.clone();
   const id = copy.headers.get('x-request-id') ?? copy.headers.get('request-id');
   const base = { status: copy.status, ...(id !== null && id.length <= 128 ? { upstreamRequestId: id } : {}) };
@@ -36,7 +41,13 @@ export function observeAnswer(adapter: ProviderAdapter, response: Response, star
 
 type Base = Pick<ObservedAnswer, 'status' | 'upstreamRequestId'>;
 
-async function readEvents(adapter: ProviderAdapter, copy: Response, startedAt: number, base: Base, cut: () => ObservedAnswer['ending']): Promise<ObservedAnswer> {
+async function readEvents(
+  adapter: ProviderAdapter,
+  copy: Response,
+  startedAt: number,
+  base: Base,
+  cut: () => ObservedAnswer['ending'],
+): Promise<ObservedAnswer> {
   const observer = observeStream(adapter, { startedAt });
   try {
     if (copy.body) for await (const chunk of copy.body) observer.push(chunk);

@@ -17,7 +17,12 @@ const messages = [
   { role: 'system' as const, content: 'Be brief.' },
   { role: 'user' as const, content: 'Say hello.' },
 ];
-const USAGE = { inputTokens: FAKE_OPENAI_USAGE.prompt, cachedTokens: FAKE_OPENAI_USAGE.cached, outputTokens: FAKE_OPENAI_USAGE.completion, reasoningTokens: FAKE_OPENAI_USAGE.reasoning };
+const USAGE = {
+  inputTokens: FAKE_OPENAI_USAGE.prompt,
+  cachedTokens: FAKE_OPENAI_USAGE.cached,
+  outputTokens: FAKE_OPENAI_USAGE.completion,
+  reasoningTokens: FAKE_OPENAI_USAGE.reasoning,
+};
 const GPT_4O_COST = ((50 - 20) * 2.5 + 20 * 1.25 + 12 * 10) / 1e6;
 
 /** A streamed record has a time to first token, within its latency. */
@@ -40,7 +45,15 @@ describe('auditOpenAI: streams', () => {
     expect(usage).toMatchObject({ prompt_tokens: FAKE_OPENAI_USAGE.prompt });
 
     const record = await h.lastCall(client);
-    expect(record).toMatchObject({ endpoint: 'chat.completions', model: 'gpt-4o', status: 'success', httpStatus: 200, ...USAGE, stopReason: 'stop', messageCount: 2 });
+    expect(record).toMatchObject({
+      endpoint: 'chat.completions',
+      model: 'gpt-4o',
+      status: 'success',
+      httpStatus: 200,
+      ...USAGE,
+      stopReason: 'stop',
+      messageCount: 2,
+    });
     expect(record.costUsd).toBeCloseTo(GPT_4O_COST, 12);
     expectTimings(record);
     expect((await h.revealed(record)).output).toBe(FAKE_ANSWER);
@@ -90,7 +103,12 @@ describe('auditOpenAI: streams', () => {
 
   it('streams a legacy completion', async () => {
     const client = h.openai();
-    const stream = await client.completions.create({ model: 'gpt-3.5-turbo-instruct', prompt: 'Say hello.', stream: true, stream_options: { include_usage: true } });
+    const stream = await client.completions.create({
+      model: 'gpt-3.5-turbo-instruct',
+      prompt: 'Say hello.',
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     let text = '';
     for await (const chunk of stream) text += chunk.choices[0]?.text ?? '';
     expect(text).toBe(FAKE_ANSWER);

@@ -16,7 +16,12 @@ const messages = [
   { role: 'system' as const, content: 'Be brief.' },
   { role: 'user' as const, content: 'Say hello.' },
 ];
-const USAGE = { inputTokens: FAKE_OPENAI_USAGE.prompt, cachedTokens: FAKE_OPENAI_USAGE.cached, outputTokens: FAKE_OPENAI_USAGE.completion, reasoningTokens: FAKE_OPENAI_USAGE.reasoning };
+const USAGE = {
+  inputTokens: FAKE_OPENAI_USAGE.prompt,
+  cachedTokens: FAKE_OPENAI_USAGE.cached,
+  outputTokens: FAKE_OPENAI_USAGE.completion,
+  reasoningTokens: FAKE_OPENAI_USAGE.reasoning,
+};
 // gpt-4o: $2.50 per million uncached input, $1.25 cached, $10 output (reasoning is inside output).
 const GPT_4O_COST = ((50 - 20) * 2.5 + 20 * 1.25 + 12 * 10) / 1e6;
 const weatherTool = { type: 'function' as const, function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } };
@@ -78,8 +83,16 @@ describe('auditOpenAI: plain calls', () => {
   it('records the tools offered and the tool calls made', async () => {
     const client = h.openai();
     const completion = await client.chat.completions.create({ model: 'gpt-4o', messages, tools: [weatherTool] }, scenario('tool'));
-    expect(JSON.parse(completion.choices[0]!.message.tool_calls![0]!.type === 'function' ? completion.choices[0]!.message.tool_calls![0]!.function.arguments : '')).toEqual(FAKE_TOOL.arguments);
-    expect(await h.lastCall(client)).toMatchObject({ endpoint: 'chat.completions', status: 'success', toolsProvided: 1, toolCalls: 1, stopReason: 'tool_calls' });
+    expect(
+      JSON.parse(completion.choices[0]!.message.tool_calls![0]!.type === 'function' ? completion.choices[0]!.message.tool_calls![0]!.function.arguments : ''),
+    ).toEqual(FAKE_TOOL.arguments);
+    expect(await h.lastCall(client)).toMatchObject({
+      endpoint: 'chat.completions',
+      status: 'success',
+      toolsProvided: 1,
+      toolCalls: 1,
+      stopReason: 'tool_calls',
+    });
   });
 
   it('records a Responses API call with its instructions, reasoning tokens and cost', async () => {
@@ -109,7 +122,13 @@ describe('auditOpenAI: plain calls', () => {
     const client = h.openai();
     const completion = await client.completions.create({ model: 'gpt-3.5-turbo-instruct', prompt: 'Say hello.' });
     expect(completion.choices[0]!.text).toBe(FAKE_ANSWER);
-    expect(await h.lastCall(client)).toMatchObject({ endpoint: 'completions', model: 'gpt-3.5-turbo-instruct', status: 'success', inputTokens: FAKE_OPENAI_USAGE.prompt, outputTokens: FAKE_OPENAI_USAGE.completion });
+    expect(await h.lastCall(client)).toMatchObject({
+      endpoint: 'completions',
+      model: 'gpt-3.5-turbo-instruct',
+      status: 'success',
+      inputTokens: FAKE_OPENAI_USAGE.prompt,
+      outputTokens: FAKE_OPENAI_USAGE.completion,
+    });
   });
 
   it('records calls made by the SDK helpers built on create, such as parse()', async () => {
@@ -138,8 +157,12 @@ describe('auditOpenAI: failures', () => {
   it('re-throws an upstream 400 exactly as the SDK throws it, and records it', async () => {
     const original = new OpenAI({ apiKey: CLIENT_KEY, baseURL: `${h.fake.url}/v1`, maxRetries: 0 });
     const client = h.openai();
-    const plain = (await original.chat.completions.create({ model: 'gpt-4o', messages }, scenario('error-400')).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
-    const wrapped = (await client.chat.completions.create({ model: 'gpt-4o', messages }, scenario('error-400')).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+    const plain = (await original.chat.completions.create({ model: 'gpt-4o', messages }, scenario('error-400')).catch((e: unknown) => e)) as InstanceType<
+      typeof OpenAI.APIError
+    >;
+    const wrapped = (await client.chat.completions.create({ model: 'gpt-4o', messages }, scenario('error-400')).catch((e: unknown) => e)) as InstanceType<
+      typeof OpenAI.APIError
+    >;
     expect(wrapped).toBeInstanceOf(OpenAI.BadRequestError);
     expect({ status: wrapped.status, error: wrapped.error, message: wrapped.message, code: wrapped.code, type: wrapped.type }).toEqual({
       status: plain.status,
@@ -200,7 +223,9 @@ describe('auditOpenAI: failures', () => {
 
   it('records an SDK timeout as an error with the SDK error class', async () => {
     const client = h.openai({}, { timeout: 100 });
-    const error = await client.chat.completions.create({ model: 'gpt-4o', messages }, { headers: { 'x-fake-scenario': 'slow', 'x-fake-response-delay-ms': '2000' } }).catch((e: unknown) => e);
+    const error = await client.chat.completions
+      .create({ model: 'gpt-4o', messages }, { headers: { 'x-fake-scenario': 'slow', 'x-fake-response-delay-ms': '2000' } })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.APIConnectionTimeoutError);
     expect(await h.lastCall(client)).toMatchObject({ status: 'error', error: 'APIConnectionTimeoutError: Request timed out.' });
   });

@@ -93,7 +93,10 @@ describe('files the ledger creates are private to their owner', () => {
     writeFileSync(anchorFile, '');
     chmodSync(anchorFile, 0o644);
     const base = testConfig(dir);
-    const ledger = await openLedger({ ...base, store: { ...base.store, path: db }, log: { ...base.log, anchor: { path: anchorFile } } }, { onWarning: () => undefined });
+    const ledger = await openLedger(
+      { ...base, store: { ...base.store, path: db }, log: { ...base.log, anchor: { path: anchorFile } } },
+      { onWarning: () => undefined },
+    );
     try {
       await ledger.record(sampleCall(0));
       expect(mode(db)).toBe(0o640);

@@ -48,7 +48,6 @@ export interface Appended {
 /** Defined in the log (src/log/checkpoint.ts), whose anchors keep them too. */
 export type { StoredCheckpoint };
 
-
 export interface SearchFilter {
   since?: string;
   until?: string;

@@ -58,14 +58,26 @@ export function anomaliesTable(report: AnomalyReport): string {
     lines.push(`Token usage beyond ${report.sigma} standard deviations, by ${report.by}:`);
     lines.push(
       renderTable(
-        [{ header: report.by.toUpperCase() }, { header: 'TOKENS', ...right }, { header: 'CALLS', ...right }, { header: 'EXPECTED', ...right }, { header: 'STD DEV', ...right }, { header: 'Z', ...right }],
+        [
+          { header: report.by.toUpperCase() },
+          { header: 'TOKENS', ...right },
+          { header: 'CALLS', ...right },
+          { header: 'EXPECTED', ...right },
+          { header: 'STD DEV', ...right },
+          { header: 'Z', ...right },
+        ],
         report.tokenAnomalies.map((a) => [a.key, a.windowTokens, a.windowCalls, Math.round(a.expectedTokens), Math.round(a.standardDeviation), a.z.toFixed(1)]),
       ),
     );
   }
   if (report.newKeys.length > 0) {
     lines.push('', `New in the window (no baseline to compare with), by ${report.by}:`);
-    lines.push(renderTable([{ header: report.by.toUpperCase() }, { header: 'TOKENS', ...right }, { header: 'CALLS', ...right }], report.newKeys.map((k) => [k.key, k.windowTokens, k.windowCalls])));
+    lines.push(
+      renderTable(
+        [{ header: report.by.toUpperCase() }, { header: 'TOKENS', ...right }, { header: 'CALLS', ...right }],
+        report.newKeys.map((k) => [k.key, k.windowTokens, k.windowCalls]),
+      ),
+    );
   }
   lines.push('');
   if (report.errorSpikes.length === 0) lines.push('Error rates: no model has an error-rate spike.');
@@ -73,8 +85,22 @@ export function anomaliesTable(report: AnomalyReport): string {
     lines.push('Error-rate spikes by model:');
     lines.push(
       renderTable(
-        [{ header: 'MODEL' }, { header: 'ERRORS', ...right }, { header: 'CALLS', ...right }, { header: 'RATE', ...right }, { header: 'BASELINE RATE', ...right }, { header: 'P-VALUE', ...right }],
-        report.errorSpikes.map((s) => [s.model, s.windowErrors, s.windowCalls, `${(s.windowErrorRate * 100).toFixed(1)}%`, `${(s.baselineErrorRate * 100).toFixed(2)}%`, s.pValue.toExponential(2)]),
+        [
+          { header: 'MODEL' },
+          { header: 'ERRORS', ...right },
+          { header: 'CALLS', ...right },
+          { header: 'RATE', ...right },
+          { header: 'BASELINE RATE', ...right },
+          { header: 'P-VALUE', ...right },
+        ],
+        report.errorSpikes.map((s) => [
+          s.model,
+          s.windowErrors,
+          s.windowCalls,
+          `${(s.windowErrorRate * 100).toFixed(1)}%`,
+          `${(s.baselineErrorRate * 100).toFixed(2)}%`,
+          s.pValue.toExponential(2),
+        ]),
       ),
     );
   }
@@ -86,7 +112,12 @@ export function registerAnomalies(program: Command, ctx: CliContext): void {
     .command('anomalies')
     .description('token usage beyond 3 standard deviations of its baseline, and error-rate spikes by model')
     .option('--window <duration>', `the period examined, ending now or at --until: ${ACCEPTED_DURATION_FORMS}`, duration('--window'), ANOMALY_DEFAULTS.windowMs)
-    .option('--baseline <duration>', 'the period just before the window that defines normal; at least the window', duration('--baseline'), ANOMALY_DEFAULTS.baselineMs)
+    .option(
+      '--baseline <duration>',
+      'the period just before the window that defines normal; at least the window',
+      duration('--baseline'),
+      ANOMALY_DEFAULTS.baselineMs,
+    )
     .option('--until <date>', 'end of the window (default now); same forms as search --until', dateOption('--until'))
     .addOption(new Option('--by <group>', 'whose token usage is compared with its own baseline').choices(ANOMALY_GROUPS).default(ANOMALY_DEFAULTS.by))
     .option('--sigma <n>', 'how many standard deviations count as anomalous', positiveNumber, ANOMALY_DEFAULTS.sigma)

@@ -15,7 +15,7 @@ interface EraseOptions {
 export function registerErase(program: Command, ctx: CliContext): void {
   program
     .command('erase')
-    .description("erase one data subject (a user, or a tenant): destroy its data keys and delete its stored content; envelopes and proofs stay valid")
+    .description('erase one data subject (a user, or a tenant): destroy its data keys and delete its stored content; envelopes and proofs stay valid')
     .option('--user <id>', 'the user whose content is erased')
     .option('--tenant <id>', 'the tenant whose content is erased (its records without a user)')
     .option('-y, --yes', 'do not ask for confirmation (needed when stdin is not a terminal)')

@@ -45,7 +45,8 @@ export function registerExport(program: Command, ctx: CliContext): void {
       const sink = opts.out === undefined ? process.stdout : openOut(opts.out);
       // On a terminal, CSV cells are escaped like every other human output; files and pipes get the exact bytes.
       const toTerminal = opts.out === undefined && process.stdout.isTTY === true;
-      const line = opts.format === 'csv' ? (r: LoggedRecord) => csvRow(r.envelope, r.index) : (r: LoggedRecord) => `${jsonText({ index: r.index, ...r.envelope }, 0)}\n`;
+      const line =
+        opts.format === 'csv' ? (r: LoggedRecord) => csvRow(r.envelope, r.index) : (r: LoggedRecord) => `${jsonText({ index: r.index, ...r.envelope }, 0)}\n`;
       // A bar between records on the same terminal would garble both.
       const progress = toTerminal ? NO_PROGRESS : progressOnTerminal('export');
       const total = await ledger.size();

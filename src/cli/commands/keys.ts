@@ -14,7 +14,10 @@ export function registerKeys(program: Command, ctx: CliContext): void {
   const keys = program
     .command('keys')
     .description("create and rotate the key-encryption key (KEK) that wraps the per-subject keys sealing stored content; print the log's public verifier key")
-    .addHelpText('after', examples('llm-ledger keys generate --out /secure/llm-ledger.kek', 'llm-ledger keys rotate', 'llm-ledger keys rewrap', 'llm-ledger keys verifier'));
+    .addHelpText(
+      'after',
+      examples('llm-ledger keys generate --out /secure/llm-ledger.kek', 'llm-ledger keys rotate', 'llm-ledger keys rewrap', 'llm-ledger keys verifier'),
+    );
 
   keys
     .command('generate')
@@ -82,7 +85,15 @@ export function registerKeys(program: Command, ctx: CliContext): void {
 
       const instructions = configUpdated ? [] : rotationSteps(current, newPath);
       if (opts.json) {
-        out(jsonText({ newKekFile: newPath, newKekId: fresh.id, previousKekId: current.kek.id, configUpdated, ...(configUpdated ? { configFile: file.path } : { why, instructions }) }));
+        out(
+          jsonText({
+            newKekFile: newPath,
+            newKekId: fresh.id,
+            previousKekId: current.kek.id,
+            configUpdated,
+            ...(configUpdated ? { configFile: file.path } : { why, instructions }),
+          }),
+        );
         return;
       }
       const lines = [`Wrote the new key-encryption key to ${newPath} (mode 0600, key id ${fresh.id}); the previous key is ${current.kek.id}.`];
@@ -176,5 +187,8 @@ function rotationSteps(current: ReturnType<typeof currentKeks>['current'], newPa
       `set encryption.kek_file: ${newPath} (or put its contents in ${current.variable} and keep kek_file unset)`,
     ];
   }
-  return [`in llm-ledger.yaml, under encryption, set kek_file: ${newPath}`, `and append ${current.path} to previous_kek_files (oldest first; keep any already listed)`];
+  return [
+    `in llm-ledger.yaml, under encryption, set kek_file: ${newPath}`,
+    `and append ${current.path} to previous_kek_files (oldest first; keep any already listed)`,
+  ];
 }

@@ -14,7 +14,10 @@ export function registerProofs(program: Command, ctx: CliContext): void {
     .command('verify')
     .description('recompute the Merkle tree and check every stored and anchored checkpoint; exit 0 only if the log is intact')
     .option('--json', 'print the report as JSON')
-    .addHelpText('after', `${examples('llm-ledger verify', 'llm-ledger verify --json')}\n\nExit code 1 when the log does not verify; the report names the first bad index.`)
+    .addHelpText(
+      'after',
+      `${examples('llm-ledger verify', 'llm-ledger verify --json')}\n\nExit code 1 when the log does not verify; the report names the first bad index.`,
+    )
     .action((opts: { json?: boolean }) =>
       withLedger(ctx.config(), async (ledger) => {
         const progress = progressOnTerminal('verify');
@@ -52,7 +55,10 @@ export function registerProofs(program: Command, ctx: CliContext): void {
     .description('check a proof bundle offline, with no database')
     .option('--key <verifierKey>', "the ledger's published verifier key; without it the bundle is only checked for internal consistency")
     .option('--json', 'print the result as JSON')
-    .addHelpText('after', `${examples('llm-ledger verify-proof bundle.json --key "llm-ledger.local/default+1a2b3c4d+AQ..."')}\n\nExit code 1 when the bundle is not valid.`)
+    .addHelpText(
+      'after',
+      `${examples('llm-ledger verify-proof bundle.json --key "llm-ledger.local/default+1a2b3c4d+AQ..."')}\n\nExit code 1 when the bundle is not valid.`,
+    )
     .action((file: string, opts: { key?: string; json?: boolean }) => {
       let bytes: Buffer;
       try {

@@ -35,14 +35,17 @@ export function registerRepair(program: Command, ctx: CliContext): void {
         });
         return;
       }
-      if (!opts.reason?.trim()) throw new UsageError('--accept-unsealed needs --reason <text>: why these records are this ledger\'s own; it is recorded');
+      if (!opts.reason?.trim()) throw new UsageError("--accept-unsealed needs --reason <text>: why these records are this ledger's own; it is recorded");
       const decision = { actor: revealActor(opts.actor), reason: opts.reason };
       await withLedger(
         ctx.config(),
         async (ledger) => {
           const accepted = ledger.accepted;
           const report = await ledger.verify();
-          if (accepted) out(`Accepted records ${accepted.ranges.map((r) => `${r.from}..${r.to - 1}`).join(', ')} into the log; the decision is unsealed_accepted record ${accepted.recordId}.`);
+          if (accepted)
+            out(
+              `Accepted records ${accepted.ranges.map((r) => `${r.from}..${r.to - 1}`).join(', ')} into the log; the decision is unsealed_accepted record ${accepted.recordId}.`,
+            );
           else out(report.ok ? 'Every record is covered by a signed head: nothing to accept.' : 'Nothing was accepted.');
           out(report.ok ? 'verify: OK' : diagnosis(report));
           return report.ok ? EXIT.ok : EXIT.failed;

@@ -65,17 +65,26 @@ export function registerReview(program: Command, ctx: CliContext): void {
     .option('--reason <text>', 'why you are looking (required with --reveal); recorded with the reading')
     .option(...gatewayOption)
     .option('--json', 'print the review (and content) as JSON')
-    .addHelpText('after', examples('llm-ledger review show 019ab2c4-5d6e-7f80-9a1b-2c3d4e5f6a7b', 'llm-ledger review show 019ab2c4-... --reveal --reason "deciding the escalation"'))
+    .addHelpText(
+      'after',
+      examples(
+        'llm-ledger review show 019ab2c4-5d6e-7f80-9a1b-2c3d4e5f6a7b',
+        'llm-ledger review show 019ab2c4-... --reveal --reason "deciding the escalation"',
+      ),
+    )
     .action(async (id: string, opts: Common & { reveal?: boolean; reason?: string }) => {
       if (opts.reveal && !opts.reason?.trim()) throw new UsageError('--reveal needs --reason "..." saying why you are looking; it is recorded');
       const api = client(opts);
       const found = (await api.get(`/${encodeURIComponent(id)}`)) as Review;
-      const revealed = opts.reveal ? ((await api.post(`/${encodeURIComponent(id)}/reveal`, { reason: opts.reason })) as { content: Record<string, string>; access_record_id: string }) : undefined;
+      const revealed = opts.reveal
+        ? ((await api.post(`/${encodeURIComponent(id)}/reveal`, { reason: opts.reason })) as { content: Record<string, string>; access_record_id: string })
+        : undefined;
       if (opts.json) out(jsonText(revealed ? { ...found, content: revealed.content, accessRecordId: revealed.access_record_id } : found));
       else {
         out(reviewDetails(found));
         if (revealed) {
-          for (const [field, text] of Object.entries(revealed.content)) out(`${field}:\n${printableBlock(typeof text === 'string' ? text : JSON.stringify(text))}`);
+          for (const [field, text] of Object.entries(revealed.content))
+            out(`${field}:\n${printableBlock(typeof text === 'string' ? text : JSON.stringify(text))}`);
           out(`(this reading is recorded as content_accessed record ${revealed.access_record_id})`);
         }
       }
@@ -92,7 +101,12 @@ export function registerReview(program: Command, ctx: CliContext): void {
       .requiredOption('--reason <text>', 'why (1 to 1000 characters); recorded with the decision')
       .option(...gatewayOption)
       .option('--json', 'print the decided review as JSON')
-      .addHelpText('after', examples(`llm-ledger review ${verb} 019ab2c4-5d6e-7f80-9a1b-2c3d4e5f6a7b --reason "${verb === 'approve' ? 'public information' : 'contains customer data'}"`))
+      .addHelpText(
+        'after',
+        examples(
+          `llm-ledger review ${verb} 019ab2c4-5d6e-7f80-9a1b-2c3d4e5f6a7b --reason "${verb === 'approve' ? 'public information' : 'contains customer data'}"`,
+        ),
+      )
       .action(async (id: string, opts: Common & { reason: string }) => {
         const decided = (await client(opts).post(`/${encodeURIComponent(id)}/${verb}`, { reason: opts.reason })) as Review;
         out(opts.json ? jsonText(decided) : `review ${printable(decided.id)} ${decision} by ${printable(decided.decision?.reviewer)}`);
@@ -103,7 +117,16 @@ export function registerReview(program: Command, ctx: CliContext): void {
 
 function reviewTable(reviews: readonly Review[]): string {
   return renderTable(
-    [{ header: 'ID' }, { header: 'CREATED' }, { header: 'STATUS' }, { header: 'POLICY' }, { header: 'AT' }, { header: 'USER' }, { header: 'MODEL' }, { header: 'REASON' }],
+    [
+      { header: 'ID' },
+      { header: 'CREATED' },
+      { header: 'STATUS' },
+      { header: 'POLICY' },
+      { header: 'AT' },
+      { header: 'USER' },
+      { header: 'MODEL' },
+      { header: 'REASON' },
+    ],
     reviews.map((r) => [r.id, r.createdAt, r.status, r.policy, r.checkpoint, r.user ?? '-', r.model ?? '-', r.reason]),
   );
 }
@@ -117,6 +140,9 @@ function reviewDetails(r: Review): string {
     `  caller       ${r.user ?? '-'}${r.tenant ? ` (team ${r.tenant})` : ''}  model ${r.model ?? '-'}  endpoint ${r.endpoint ?? '-'}`,
     `  content      ${r.contentStored ? 'kept (show --reveal --reason "..." to read it, if your token may)' : 'not kept: capture kept at most digests'}`,
   ];
-  if (r.decision) lines.push(`  decision     ${r.decision.decision} by ${r.decision.reviewer} at ${r.decision.decidedAt}${r.decision.timedOut ? ' (timed out)' : ''}: ${r.decision.reason}`);
+  if (r.decision)
+    lines.push(
+      `  decision     ${r.decision.decision} by ${r.decision.reviewer} at ${r.decision.decidedAt}${r.decision.timedOut ? ' (timed out)' : ''}: ${r.decision.reason}`,
+    );
   return lines.map((line) => printable(line)).join('\n');
 }

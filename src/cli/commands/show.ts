@@ -45,10 +45,12 @@ export function registerShow(program: Command, ctx: CliContext): void {
     .action((id: string | undefined, opts: ShowOptions) => {
       if ((id === undefined) === (opts.requestId === undefined)) throw new UsageError('give either a record id or --request-id <id>, not both and not neither');
       if (!opts.reveal) {
-        if (opts.reason !== undefined || opts.actor !== undefined) throw new UsageError('--reason and --actor go with --reveal; add --reveal to decrypt the content');
+        if (opts.reason !== undefined || opts.actor !== undefined)
+          throw new UsageError('--reason and --actor go with --reveal; add --reveal to decrypt the content');
         return withLedger(ctx.config(), (ledger) => showEnvelopes(ledger, id, opts));
       }
-      if (id === undefined) throw new UsageError("--reveal takes one record id, not --request-id; find the llm.call record's id with 'llm-ledger show --request-id <id>'");
+      if (id === undefined)
+        throw new UsageError("--reveal takes one record id, not --request-id; find the llm.call record's id with 'llm-ledger show --request-id <id>'");
       if (!opts.reason?.trim()) throw new UsageError('--reveal needs --reason "..." saying why you are looking; it is recorded with the access');
       const access = { actor: revealActor(opts.actor), reason: opts.reason };
       // Writable: the access itself is appended to the log before anything is decrypted.
@@ -58,7 +60,13 @@ export function registerShow(program: Command, ctx: CliContext): void {
           const result = await revealRecord(ledger, id, access);
           out(
             opts.json
-              ? jsonText({ index: result.record.index, envelope: result.record.envelope, content: result.content, actor: access.actor, accessRecordId: result.accessRecordId })
+              ? jsonText({
+                  index: result.record.index,
+                  envelope: result.record.envelope,
+                  content: result.content,
+                  actor: access.actor,
+                  accessRecordId: result.accessRecordId,
+                })
               : formatReveal(result, access.actor),
           );
           return EXIT.ok;

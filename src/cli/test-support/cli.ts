@@ -56,7 +56,12 @@ export interface RunOptions {
 export function run(dir: string, args: string[], options: RunOptions = {}) {
   const env = { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env };
   const argv = options.noConfig ? args : ['--config', join(dir, 'llm-ledger.yaml'), ...args];
-  const result = spawnSync(process.execPath, [BIN, ...argv], { cwd: dir, encoding: 'utf8', env, ...(options.input === undefined ? {} : { input: options.input }) });
+  const result = spawnSync(process.execPath, [BIN, ...argv], {
+    cwd: dir,
+    encoding: 'utf8',
+    env,
+    ...(options.input === undefined ? {} : { input: options.input }),
+  });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 

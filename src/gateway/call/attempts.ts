@@ -56,7 +56,12 @@ export async function routeCall(runtime: GatewayRuntime, input: RouteCallInput):
   for (let t = 0; t < plan.targets.length; t++) {
     const target = plan.targets[t]!;
     const model = target.model ?? (input.json.model as string);
-    if (t > 0) trace.event('routing_fallback', 'router', { provider: target.provider.name, model, metadata: { from: plan.targets[t - 1]!.provider.name, to: target.provider.name } });
+    if (t > 0)
+      trace.event('routing_fallback', 'router', {
+        provider: target.provider.name,
+        model,
+        metadata: { from: plan.targets[t - 1]!.provider.name, to: target.provider.name },
+      });
     const body = target.model === undefined ? input.body : Buffer.from(JSON.stringify({ ...input.json, model: target.model }));
     const hasNextTarget = t < plan.targets.length - 1;
     for (let retryNo = 0; retryNo <= retry.maxRetries; retryNo++) {
@@ -78,8 +83,19 @@ export async function routeCall(runtime: GatewayRuntime, input: RouteCallInput):
         const asked = retryAfterMs(sent.incoming.headers);
         const canRetryHere = retryNo < retry.maxRetries && !(asked !== undefined && asked > retry.maxRetryAfterMs);
         if (!canRetryHere && !hasNextTarget) {
-          trace.event('routing_attempt_failed', 'router', { ...facts, status: 'error', httpStatus: status, error: `HTTP ${status}`, metadata: { attempt: attempts, next: 'give_up' } });
-          trace.event('routing_failed', 'router', { status: 'error', httpStatus: status, error: `every provider failed; the last answered HTTP ${status}`, metadata: { attempts } });
+          trace.event('routing_attempt_failed', 'router', {
+            ...facts,
+            status: 'error',
+            httpStatus: status,
+            error: `HTTP ${status}`,
+            metadata: { attempt: attempts, next: 'give_up' },
+          });
+          trace.event('routing_failed', 'router', {
+            status: 'error',
+            httpStatus: status,
+            error: `every provider failed; the last answered HTTP ${status}`,
+            metadata: { attempts },
+          });
           return { kind: 'answer', incoming: sent.incoming, target, attempts, exhausted: true };
         }
         // Read and dropped, so the connection can serve the next call.
@@ -90,7 +106,12 @@ export async function routeCall(runtime: GatewayRuntime, input: RouteCallInput):
           status: 'error',
           httpStatus: status,
           error: `HTTP ${status}`,
-          metadata: { attempt: attempts, next: canRetryHere ? 'retry' : 'fallback', ...(canRetryHere ? { retryInMs: delay } : {}), ...(asked === undefined ? {} : { retryAfterMs: asked }) },
+          metadata: {
+            attempt: attempts,
+            next: canRetryHere ? 'retry' : 'fallback',
+            ...(canRetryHere ? { retryInMs: delay } : {}),
+            ...(asked === undefined ? {} : { retryAfterMs: asked }),
+          },
         });
         if (!canRetryHere) break;
         if (!(await sleep(delay, signal))) return { kind: 'cancelled' };
@@ -101,12 +122,22 @@ export async function routeCall(runtime: GatewayRuntime, input: RouteCallInput):
       const canRetryHere = retryNo < retry.maxRetries;
       const next = canRetryHere ? 'retry' : hasNextTarget ? 'fallback' : 'give_up';
       const delay = canRetryHere ? backoffMs(retryNo, retry.initialBackoffMs, retry.maxBackoffMs) : 0;
-      trace.event('routing_attempt_failed', 'router', { ...facts, status: 'error', error: sent.error, metadata: { attempt: attempts, next, ...(canRetryHere ? { retryInMs: delay } : {}), ...(sent.timedOut ? { timedOut: true } : {}) } });
+      trace.event('routing_attempt_failed', 'router', {
+        ...facts,
+        status: 'error',
+        error: sent.error,
+        metadata: { attempt: attempts, next, ...(canRetryHere ? { retryInMs: delay } : {}), ...(sent.timedOut ? { timedOut: true } : {}) },
+      });
       if (!canRetryHere) break;
       if (!(await sleep(delay, signal))) return { kind: 'cancelled' };
     }
   }
-  trace.event('routing_failed', 'router', { status: 'error', httpStatus: lastTimedOut ? 504 : 502, error: `every provider failed; the last: ${lastError}`, metadata: { attempts } });
+  trace.event('routing_failed', 'router', {
+    status: 'error',
+    httpStatus: lastTimedOut ? 504 : 502,
+    error: `every provider failed; the last: ${lastError}`,
+    metadata: { attempts },
+  });
   return { kind: 'unreachable', error: lastError, timedOut: lastTimedOut, attempts };
 }
 
@@ -130,7 +161,9 @@ function sendOnce(runtime: GatewayRuntime, input: RouteCallInput, target: RouteT
       settle({ error: `the upstream ${provider.name} sent no answer within ${timeoutMs} ms`, timedOut: true });
     }, timeoutMs);
     request.on('response', (incoming: IncomingMessage) => settle({ incoming }));
-    request.on('error', (err: NodeJS.ErrnoException) => settle({ error: `cannot reach the upstream ${provider.name}: ${err.code ?? err.message}`, timedOut: false }));
+    request.on('error', (err: NodeJS.ErrnoException) =>
+      settle({ error: `cannot reach the upstream ${provider.name}: ${err.code ?? err.message}`, timedOut: false }),
+    );
     request.end(body);
   });
 }

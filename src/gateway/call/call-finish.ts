@@ -51,7 +51,14 @@ export function finishCall(runtime: GatewayRuntime, call: CallState, headers: In
 }
 
 /** An answer of the gateway's own (bad request, unknown key, policy block): the call is recorded, then answered. */
-export async function answerWithError(runtime: GatewayRuntime, req: IncomingMessage, res: ServerResponse, call: CallState, error: GatewayError, extraHeaders: Record<string, string> = {}): Promise<void> {
+export async function answerWithError(
+  runtime: GatewayRuntime,
+  req: IncomingMessage,
+  res: ServerResponse,
+  call: CallState,
+  error: GatewayError,
+  extraHeaders: Record<string, string> = {},
+): Promise<void> {
   call.httpStatus ??= error.status;
   call.error ??= error.message;
   const recorded = await finishCall(runtime, call, req.headers);

@@ -30,7 +30,11 @@ export async function serveCall(runtime: GatewayRuntime, req: IncomingMessage, r
     adapter,
     context,
     startedAt,
-    trace: new CallTrace(() => ({ ...call.context, ...(call.identity?.user === undefined ? {} : { user: call.identity.user }), ...(call.identity?.tenant === undefined ? {} : { tenant: call.identity.tenant }) })),
+    trace: new CallTrace(() => ({
+      ...call.context,
+      ...(call.identity?.user === undefined ? {} : { user: call.identity.user }),
+      ...(call.identity?.tenant === undefined ? {} : { tenant: call.identity.tenant }),
+    })),
   };
 
   const auth = authenticate(req.headers, settings.auth, settings.keys);
@@ -47,13 +51,19 @@ export async function serveCall(runtime: GatewayRuntime, req: IncomingMessage, r
     await finishCall(runtime, call, undefined);
     return;
   }
-  if (body === 'too large') return answerWithError(runtime, req, res, call, { status: 413, type: 'request_too_large', message: `the request body is larger than gateway.max_request_bytes (${settings.maxRequestBytes} bytes)` });
+  if (body === 'too large')
+    return answerWithError(runtime, req, res, call, {
+      status: 413,
+      type: 'request_too_large',
+      message: `the request body is larger than gateway.max_request_bytes (${settings.maxRequestBytes} bytes)`,
+    });
   const json = parseObject(body);
   if (!json) return answerWithError(runtime, req, res, call, badRequest('the request body must be a JSON object'));
   call.request = adapter.describeRequest(json);
   requestReceived(call);
   const model = call.request.model;
-  if (model === undefined || model === '' || model.length > 256) return answerWithError(runtime, req, res, call, badRequest('the request must name its "model" (a string of at most 256 characters)'));
+  if (model === undefined || model === '' || model.length > 256)
+    return answerWithError(runtime, req, res, call, badRequest('the request must name its "model" (a string of at most 256 characters)'));
   const route = settings.router.route(model, adapter.provider);
   if ('problem' in route) return answerWithError(runtime, req, res, call, badRequest(route.problem));
   call.provider = route.plan.targets[0]!.provider;
@@ -63,7 +73,12 @@ export async function serveCall(runtime: GatewayRuntime, req: IncomingMessage, r
     runtime.sendError(
       res,
       adapter.provider,
-      { status: 503, type: 'ledger_unavailable', message: 'the audit ledger cannot record calls right now and this gateway fails closed (gateway.on_store_failure: fail_closed): no call was made; retry later' },
+      {
+        status: 503,
+        type: 'ledger_unavailable',
+        message:
+          'the audit ledger cannot record calls right now and this gateway fails closed (gateway.on_store_failure: fail_closed): no call was made; retry later',
+      },
       { 'retry-after': String(Math.max(1, Math.ceil(settings.retryIntervalMs / 1000))) },
     );
     return;
@@ -72,7 +87,13 @@ export async function serveCall(runtime: GatewayRuntime, req: IncomingMessage, r
   let outgoing = body;
   if (settings.policies.at('request').length > 0) {
     const slots = adapter.requestTexts(json);
-    const evaluation = await runCheckpoint(runtime, call, 'request', slots.map((slot) => slot.text), adapter.outputTokenLimit.read(json));
+    const evaluation = await runCheckpoint(
+      runtime,
+      call,
+      'request',
+      slots.map((slot) => slot.text),
+      adapter.outputTokenLimit.read(json),
+    );
     if (!(await passesRequestCheckpoint(runtime, req, res, call, evaluation))) return;
     if (evaluation.redactions.length > 0 || evaluation.clampOutputTokens !== undefined) {
       redactSlots(call, slots, evaluation);
@@ -87,7 +108,13 @@ export async function serveCall(runtime: GatewayRuntime, req: IncomingMessage, r
  * Acts on the request checkpoint's outcome: BLOCK answers at once (no upstream call), ESCALATE
  * sends the request to review. True when the request may go on (allowed, redacted, or approved).
  */
-async function passesRequestCheckpoint(runtime: GatewayRuntime, req: IncomingMessage, res: ServerResponse, call: CallState, evaluation: Evaluation): Promise<boolean> {
+async function passesRequestCheckpoint(
+  runtime: GatewayRuntime,
+  req: IncomingMessage,
+  res: ServerResponse,
+  call: CallState,
+  evaluation: Evaluation,
+): Promise<boolean> {
   const by = evaluation.decidedBy;
   if (evaluation.outcome === 'BLOCK') {
     const { error, headers } = refuseCall(call, 'request', { policy: by!.policy.name, reason: by!.reason ?? 'blocked', ...verdictStatus(by!.verdict) });
@@ -98,7 +125,10 @@ async function passesRequestCheckpoint(runtime: GatewayRuntime, req: IncomingMes
   const named = req.headers[REVIEW_HEADER];
   if (typeof named === 'string') return resubmitted(runtime, req, res, call, named, evaluation);
   const texts = call.request?.texts ?? {};
-  const outcome = await escalate(runtime, call, res, 'request', by!, { ...(texts.system === undefined ? {} : { system: texts.system }), ...(texts.input === undefined ? {} : { input: texts.input }) });
+  const outcome = await escalate(runtime, call, res, 'request', by!, {
+    ...(texts.system === undefined ? {} : { system: texts.system }),
+    ...(texts.input === undefined ? {} : { input: texts.input }),
+  });
   switch (outcome.kind) {
     case 'approved':
       return true;
@@ -115,13 +145,23 @@ async function passesRequestCheckpoint(runtime: GatewayRuntime, req: IncomingMes
       await finishCall(runtime, call, req.headers);
       return false;
     case 'unrecorded':
-      await answerWithError(runtime, req, res, call, { ...UNRECORDED, message: 'this request needs a review, and the audit ledger could not record it, so it was not sent on; retry later' });
+      await answerWithError(runtime, req, res, call, {
+        ...UNRECORDED,
+        message: 'this request needs a review, and the audit ledger could not record it, so it was not sent on; retry later',
+      });
       return false;
   }
 }
 
 /** An escalated request sent again with the id of its review (async mode). */
-async function resubmitted(runtime: GatewayRuntime, req: IncomingMessage, res: ServerResponse, call: CallState, reviewId: string, evaluation: Evaluation): Promise<boolean> {
+async function resubmitted(
+  runtime: GatewayRuntime,
+  req: IncomingMessage,
+  res: ServerResponse,
+  call: CallState,
+  reviewId: string,
+  evaluation: Evaluation,
+): Promise<boolean> {
   const by = evaluation.decidedBy!;
   const check = await checkResubmission(runtime, call, reviewId);
   if (check.kind === 'approved') {
@@ -130,7 +170,10 @@ async function resubmitted(runtime: GatewayRuntime, req: IncomingMessage, res: S
     return true;
   }
   if (check.kind === 'pending') {
-    call.trace.event('request_escalated', 'gateway', { status: 'escalated', metadata: { policy: by.policy.name, checkpoint: 'request', mode: 'async', reviewId } });
+    call.trace.event('request_escalated', 'gateway', {
+      status: 'escalated',
+      metadata: { policy: by.policy.name, checkpoint: 'request', mode: 'async', reviewId },
+    });
     await answerAccepted(runtime, req, res, call, reviewId, by.policy.name, by.reason ?? 'escalated');
     return false;
   }
@@ -139,7 +182,10 @@ async function resubmitted(runtime: GatewayRuntime, req: IncomingMessage, res: S
 }
 
 function verdictStatus(verdict: { httpStatus?: number; retryAfterMs?: number }): { httpStatus?: number; retryAfterMs?: number } {
-  return { ...(verdict.httpStatus === undefined ? {} : { httpStatus: verdict.httpStatus }), ...(verdict.retryAfterMs === undefined ? {} : { retryAfterMs: verdict.retryAfterMs }) };
+  return {
+    ...(verdict.httpStatus === undefined ? {} : { httpStatus: verdict.httpStatus }),
+    ...(verdict.retryAfterMs === undefined ? {} : { retryAfterMs: verdict.retryAfterMs }),
+  };
 }
 
 function parseObject(body: Buffer): Record<string, unknown> | undefined {

@@ -44,13 +44,30 @@ function setup(durability: 'sync' | 'batched' = 'sync') {
   const routing = mocks.routing.at(-1)!;
   const attempt = Object.assign(new EventEmitter(), { destroy: vi.fn() });
   routing.input.onAttempt(attempt as unknown as ClientRequest, { provider: { name: 'openai' } } as unknown as RouteTarget);
-  const incoming = Object.assign(new EventEmitter(), { statusCode: 200, headers: { 'content-type': 'application/json' }, complete: false, pause: vi.fn(), resume: vi.fn() });
+  const incoming = Object.assign(new EventEmitter(), {
+    statusCode: 200,
+    headers: { 'content-type': 'application/json' },
+    complete: false,
+    pause: vi.fn(),
+    resume: vi.fn(),
+  });
   const answer = async () => {
-    routing.resolve({ kind: 'answer', incoming: incoming as unknown as IncomingMessage, target: { provider: { name: 'openai' } } as unknown as RouteTarget, attempts: 1, exhausted: false });
+    routing.resolve({
+      kind: 'answer',
+      incoming: incoming as unknown as IncomingMessage,
+      target: { provider: { name: 'openai' } } as unknown as RouteTarget,
+      attempts: 1,
+      exhausted: false,
+    });
     await settle();
   };
   const answerEnds = () => {
-    incoming.emit('data', Buffer.from(JSON.stringify({ id: 'c1', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }] })));
+    incoming.emit(
+      'data',
+      Buffer.from(
+        JSON.stringify({ id: 'c1', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }] }),
+      ),
+    );
     incoming.complete = true;
     incoming.emit('end');
   };

@@ -31,7 +31,15 @@ export type ForwardState = 'routing' | 'relaying' | 'finishing' | 'done';
  * recorded. Whatever ends it (the answer, a timeout, the client going away, the upstream breaking
  * off), it is recorded exactly once.
  */
-export function forward(runtime: GatewayRuntime, req: IncomingMessage, res: ServerResponse, call: CallState, plan: RoutePlan, body: Buffer, json: Record<string, unknown>): void {
+export function forward(
+  runtime: GatewayRuntime,
+  req: IncomingMessage,
+  res: ServerResponse,
+  call: CallState,
+  plan: RoutePlan,
+  body: Buffer,
+  json: Record<string, unknown>,
+): void {
   new Forwarding(runtime, req, res, call).start(plan, body, json);
 }
 
@@ -170,7 +178,9 @@ export class Forwarding {
     this.upstreamReq?.destroy();
     if (!res.headersSent) call.httpStatus = 504;
     const format = call.adapter.provider;
-    void this.complete((recorded) => (res.headersSent ? res.destroy() : runtime.sendError(res, format, recorded ? { status: 504, type: 'timeout_error', message: call.error! } : UNRECORDED)));
+    void this.complete((recorded) =>
+      res.headersSent ? res.destroy() : runtime.sendError(res, format, recorded ? { status: 504, type: 'timeout_error', message: call.error! } : UNRECORDED),
+    );
   }
 
   /**

@@ -81,10 +81,23 @@ export function relayGuardedStream(
       const evaluation = await evaluate();
       const result = evaluation.results.find((r) => r.policy === rule.policy);
       const reason = `found ${labels.join(', ')} in the answer`;
-      const outcome = await escalate(runtime, call, res, 'response', result ?? { policy: rule.policy, outcome: 'ESCALATE', reason, durationMs: 0, verdict: { outcome: 'ESCALATE', reason } }, { output: observer.result().output ?? '' });
+      const outcome = await escalate(
+        runtime,
+        call,
+        res,
+        'response',
+        result ?? { policy: rule.policy, outcome: 'ESCALATE', reason, durationMs: 0, verdict: { outcome: 'ESCALATE', reason } },
+        { output: observer.result().output ?? '' },
+      );
       if (outcome.kind === 'approved') return true;
       if (outcome.kind === 'rejected') await stopWith(refuseReviewed(call, 'response', rule.policy.name, outcome.review));
-      else if (outcome.kind === 'unrecorded') await stopWith(refuseCall(call, 'response', { policy: rule.policy.name, reason: 'escalated, and the review could not be recorded, so the rest of the answer is withheld' }));
+      else if (outcome.kind === 'unrecorded')
+        await stopWith(
+          refuseCall(call, 'response', {
+            policy: rule.policy.name,
+            reason: 'escalated, and the review could not be recorded, so the rest of the answer is withheld',
+          }),
+        );
       // Gone: the client left; the exchange records the abort.
       return false;
     },

@@ -49,7 +49,11 @@ async function handOverTimed(calls: number, busyMs: number): Promise<{ name: str
 describe('RecordWindow', () => {
   it('hands the calls that ended within the window to the ledger together, in the order they ended', async () => {
     const handed: string[] = [];
-    const window = new RecordWindow(20, (records) => handed.push(nameOf(records)), () => undefined);
+    const window = new RecordWindow(
+      20,
+      (records) => handed.push(nameOf(records)),
+      () => undefined,
+    );
     window.add(call('a'));
     window.add(call('b'));
     await sleep(5);
@@ -61,7 +65,11 @@ describe('RecordWindow', () => {
 
   it('starts a new window with the first call after a group was handed over', async () => {
     const handed: string[] = [];
-    const window = new RecordWindow(10, (records) => handed.push(nameOf(records)), () => undefined);
+    const window = new RecordWindow(
+      10,
+      (records) => handed.push(nameOf(records)),
+      () => undefined,
+    );
     window.add(call('a'));
     await sleep(30);
     window.add(call('b'));
@@ -73,7 +81,11 @@ describe('RecordWindow', () => {
   it('lets a shutdown wait for each group until it is handed over', async () => {
     const handed: string[] = [];
     const groups: Promise<void>[] = [];
-    const window = new RecordWindow(10, (records) => handed.push(nameOf(records)), (group) => groups.push(group));
+    const window = new RecordWindow(
+      10,
+      (records) => handed.push(nameOf(records)),
+      (group) => groups.push(group),
+    );
     window.add(call('a'));
     window.add(call('b'));
     expect(groups).toHaveLength(1);

@@ -36,7 +36,12 @@ export function guardRules(engine: PolicyEngine): GuardRule[] {
  */
 export async function checkAnswer(runtime: GatewayRuntime, call: CallState, res: ServerResponse, answer: Record<string, unknown>): Promise<AnswerVerdict> {
   const slots = call.adapter.responseTexts(answer);
-  const evaluation = await runCheckpoint(runtime, call, 'response', slots.map((slot) => slot.text));
+  const evaluation = await runCheckpoint(
+    runtime,
+    call,
+    'response',
+    slots.map((slot) => slot.text),
+  );
   const by = evaluation.decidedBy;
   if (evaluation.outcome === 'BLOCK') return refused(call, { policy: by!.policy.name, reason: by!.reason ?? 'blocked' });
   if (evaluation.outcome === 'ESCALATE') {
@@ -46,7 +51,12 @@ export async function checkAnswer(runtime: GatewayRuntime, call: CallState, res:
       call.status = 'aborted';
       return { kind: 'gone' };
     }
-    if (outcome.kind === 'unrecorded') return { kind: 'refuse', error: { ...UNRECORDED, message: 'this answer needs a review, and the audit ledger could not record it, so it is withheld; retry later' }, headers: {} };
+    if (outcome.kind === 'unrecorded')
+      return {
+        kind: 'refuse',
+        error: { ...UNRECORDED, message: 'this answer needs a review, and the audit ledger could not record it, so it is withheld; retry later' },
+        headers: {},
+      };
     // An answer under review is always held (escalate never answers async at this checkpoint).
     if (outcome.kind === 'rejected') return { kind: 'refuse', ...refuseReviewed(call, 'response', by!.policy.name, outcome.review) };
   }

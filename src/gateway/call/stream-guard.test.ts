@@ -8,7 +8,8 @@ import { responsesReply } from '../../providers/simulated/fake-openai-responses.
 import { FAKE_ANSWER } from '../../providers/simulated/fake-scenarios.js';
 import { StreamGuard, type GuardRule } from './stream-guard.js';
 
-const chunk = (content: string) => `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content }, logprobs: { content: [{ token: content }] } }] })}\n\n`;
+const chunk = (content: string) =>
+  `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content }, logprobs: { content: [{ token: content }] } }] })}\n\n`;
 const DONE = 'data: [DONE]\n\n';
 
 function rule(action: Exclude<Outcome, 'ALLOW'>, custom?: { name: string; pattern: string }): GuardRule {
@@ -25,7 +26,10 @@ function guarded(rules: GuardRule[], windowChars: number, escalate: (rule: Guard
     block: (_rule, labels) => blocked.push(labels),
     escalate: (r) => escalate(r),
   });
-  const texts = () => written.flatMap((event) => (event === DONE ? [] : [(JSON.parse(event.slice(6)) as { choices: { delta: { content: string } }[] }).choices[0]!.delta.content]));
+  const texts = () =>
+    written.flatMap((event) =>
+      event === DONE ? [] : [(JSON.parse(event.slice(6)) as { choices: { delta: { content: string } }[] }).choices[0]!.delta.content],
+    );
   return { guard, written, blocked, texts };
 }
 
@@ -101,7 +105,11 @@ describe('StreamGuard', () => {
     if (reply.kind !== 'sse') throw new Error('expected a stream');
     const written: string[] = [];
     const lWord = rule('REDACT', { name: 'l-word', pattern: 'ledger' });
-    const guard = new StreamGuard(openAIResponsesAdapter, [lWord], 16, { write: (text) => written.push(text), block: () => undefined, escalate: () => Promise.resolve(true) });
+    const guard = new StreamGuard(openAIResponsesAdapter, [lWord], 16, {
+      write: (text) => written.push(text),
+      block: () => undefined,
+      escalate: () => Promise.resolve(true),
+    });
     for (const frame of reply.frames) guard.push(frame);
     await guard.end();
     const all = written.join('');

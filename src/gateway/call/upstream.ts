@@ -4,7 +4,18 @@ import type { UpstreamProvider } from '../upstream-provider.js';
 
 // Headers that describe one hop, not the message; `host` is the upstream's own. Accept-encoding
 // is replaced: the gateway reads answers on their way through, so it asks for them uncompressed.
-const HOP_BY_HOP: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'host', 'accept-encoding']);
+const HOP_BY_HOP: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'proxy-authorization',
+  'host',
+  'accept-encoding',
+]);
 const CLIENT_CREDENTIALS: ReadonlySet<string> = new Set(['authorization', 'x-api-key', 'api-key']);
 const RESPONSE_HOP_BY_HOP: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'trailer', 'upgrade']);
 
@@ -44,7 +55,12 @@ export class UpstreamClient {
     if (!target) {
       const url = new URL(provider.baseUrl);
       const https = url.protocol === 'https:';
-      target = { https, hostname: url.hostname.replace(/^\[|\]$/g, ''), port: url.port === '' ? (https ? 443 : 80) : Number(url.port), pathPrefix: url.pathname.replace(/\/+$/, '') };
+      target = {
+        https,
+        hostname: url.hostname.replace(/^\[|\]$/g, ''),
+        port: url.port === '' ? (https ? 443 : 80) : Number(url.port),
+        pathPrefix: url.pathname.replace(/\/+$/, ''),
+      };
       this.targets.set(provider.baseUrl, target);
     }
     return target;

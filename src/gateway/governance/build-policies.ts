@@ -45,7 +45,10 @@ export function buildPolicies(configs: readonly PolicyConfig[], options: { timeo
         const redactor =
           config.type === 'pii'
             ? createRedactor({ detectors: config.detectors })
-            : createRedactor({ detectors: [], custom: config.patterns.map((p) => ({ name: p.name, pattern: p.regex, ...(p.flags === undefined ? {} : { flags: p.flags }) })) });
+            : createRedactor({
+                detectors: [],
+                custom: config.patterns.map((p) => ({ name: p.name, pattern: p.regex, ...(p.flags === undefined ? {} : { flags: p.flags }) })),
+              });
         return new TextRule({
           name: config.name,
           type: config.type,

@@ -41,7 +41,16 @@ function reviewRequestOf(call: CallState, checkpoint: Checkpoint, result: Policy
   };
   if (settings.mode === 'hold') request.timeoutMs = settings.timeoutMs;
   const user = call.identity?.user ?? call.context.user;
-  const optional = { user, tenant: call.identity?.tenant, session: call.context.session, conversation: call.context.conversation, apiKey: call.identity?.apiKey, model: call.request?.model, provider: call.provider?.name, capture: call.context.capture };
+  const optional = {
+    user,
+    tenant: call.identity?.tenant,
+    session: call.context.session,
+    conversation: call.context.conversation,
+    apiKey: call.identity?.apiKey,
+    model: call.request?.model,
+    provider: call.provider?.name,
+    capture: call.context.capture,
+  };
   for (const [key, value] of Object.entries(optional)) if (value !== undefined) (request as unknown as Record<string, string>)[key] = value;
   return request;
 }
@@ -52,7 +61,14 @@ function reviewRequestOf(call: CallState, checkpoint: Checkpoint, result: Policy
  * in hold mode waits for the decision: a reviewer's, the timeout's (a rejection), or the
  * client's going away. The content under review is kept with the review as capture says.
  */
-export async function escalate(runtime: GatewayRuntime, call: CallState, res: ServerResponse, checkpoint: Checkpoint, result: PolicyResult, content: ContentInput): Promise<HoldOutcome | { kind: 'async'; reviewId: string }> {
+export async function escalate(
+  runtime: GatewayRuntime,
+  call: CallState,
+  res: ServerResponse,
+  checkpoint: Checkpoint,
+  result: PolicyResult,
+  content: ContentInput,
+): Promise<HoldOutcome | { kind: 'async'; reviewId: string }> {
   const settings = reviewSettingsOf(result, checkpoint);
   call.trace.event(`${checkpoint}_escalated`, 'gateway', { status: 'escalated', metadata: { policy: result.policy.name, checkpoint, mode: settings.mode } });
   let reviewId: string;
@@ -85,7 +101,15 @@ export async function escalate(runtime: GatewayRuntime, call: CallState, res: Se
  * Answers 202 for a call sent to review in async mode: the review id, and how to send the
  * request again once it is approved. The call is recorded as `escalated`.
  */
-export async function answerAccepted(runtime: GatewayRuntime, req: IncomingMessage, res: ServerResponse, call: CallState, reviewId: string, policy: string, reason: string): Promise<void> {
+export async function answerAccepted(
+  runtime: GatewayRuntime,
+  req: IncomingMessage,
+  res: ServerResponse,
+  call: CallState,
+  reviewId: string,
+  policy: string,
+  reason: string,
+): Promise<void> {
   call.status = 'escalated';
   call.httpStatus = 202;
   call.reviewId = reviewId;
@@ -101,7 +125,9 @@ export async function answerAccepted(runtime: GatewayRuntime, req: IncomingMessa
     request_id: call.context.requestId,
     message: `this request needs a reviewer's approval (review ${reviewId}); send it again, unchanged, with the header ${REVIEW_HEADER}: ${reviewId} to learn the decision, and to have it answered once approved`,
   });
-  res.writeHead(202, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), [REVIEW_HEADER]: reviewId, 'retry-after': '30' }).end(body);
+  res
+    .writeHead(202, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), [REVIEW_HEADER]: reviewId, 'retry-after': '30' })
+    .end(body);
 }
 
 export type Resubmission = { kind: 'approved' } | { kind: 'pending'; review: Review } | { kind: 'refused'; status: number; message: string };
@@ -122,12 +148,21 @@ export async function checkResubmission(runtime: GatewayRuntime, call: CallState
   if (e.apiKeyHash !== keyHash || e.user !== (call.identity?.user ?? call.context.user)) return refused(403, 'was opened for another caller');
   const texts = call.request?.texts ?? {};
   const digests = e.digests;
-  if (digests === undefined || (digests.input === undefined && digests.system === undefined)) return refused(400, 'kept no digest of its prompt (capture was lowered), so this request cannot be matched to it; send it without the header to open a new review');
+  if (digests === undefined || (digests.input === undefined && digests.system === undefined))
+    return refused(
+      400,
+      'kept no digest of its prompt (capture was lowered), so this request cannot be matched to it; send it without the header to open a new review',
+    );
   const same = (kept: string | undefined, text: string | undefined) => kept === (text === undefined ? undefined : runtime.ledger.contentDigest(text));
-  if (!same(digests.input, texts.input) || !same(digests.system, texts.system)) return refused(400, 'was opened for another prompt; send this request without the header to open a review of it');
+  if (!same(digests.input, texts.input) || !same(digests.system, texts.system))
+    return refused(400, 'was opened for another prompt; send this request without the header to open a review of it');
   if (review.status === 'pending') return { kind: 'pending', review };
   if (review.status !== 'approved') return refused(403, `was ${review.status}`);
   const approvedAt = Date.parse(review.decision!.decidedAt);
-  if (approvedAt + runtime.settings.approvalTtlMs < Date.now()) return refused(403, `was approved at ${review.decision!.decidedAt}, longer ago than gateway.review.approval_ttl_ms allows; send the request without the header to open a new review`);
+  if (approvedAt + runtime.settings.approvalTtlMs < Date.now())
+    return refused(
+      403,
+      `was approved at ${review.decision!.decidedAt}, longer ago than gateway.review.approval_ttl_ms allows; send the request without the header to open a new review`,
+    );
   return { kind: 'approved' };
 }

@@ -15,7 +15,7 @@ function subjectOf(call: CallState, checkpoint: Checkpoint, texts: readonly stri
   const user = call.identity?.user ?? call.context.user;
   if (user !== undefined) subject.user = user;
   if (call.identity?.tenant !== undefined) subject.team = call.identity.tenant;
-  if (call.identity?.apiKey !== undefined) subject.keyHash = (call.keyHash ??= createHash('sha256').update(call.identity.apiKey).digest('hex'));
+  if (call.identity?.apiKey !== undefined) subject.keyHash = call.keyHash ??= createHash('sha256').update(call.identity.apiKey).digest('hex');
   if (maxOutputTokens !== undefined) subject.maxOutputTokens = maxOutputTokens;
   return subject;
 }
@@ -26,7 +26,13 @@ function subjectOf(call: CallState, checkpoint: Checkpoint, texts: readonly stri
  * The call's safety facts (for its `llm.call` record) gather what fired. Reasons and finding
  * names are the policies' own words: no event quotes the prompt or the answer.
  */
-export async function runCheckpoint(runtime: GatewayRuntime, call: CallState, checkpoint: Checkpoint, texts: readonly string[], maxOutputTokens?: number): Promise<Evaluation> {
+export async function runCheckpoint(
+  runtime: GatewayRuntime,
+  call: CallState,
+  checkpoint: Checkpoint,
+  texts: readonly string[],
+  maxOutputTokens?: number,
+): Promise<Evaluation> {
   const engine = runtime.settings.policies;
   const { trace } = call;
   trace.event('policy_evaluation_start', 'policy', { metadata: { checkpoint, policies: engine.at(checkpoint).map((p) => p.name) } });
@@ -48,7 +54,12 @@ export async function runCheckpoint(runtime: GatewayRuntime, call: CallState, ch
   const decidedBy = evaluation.decidedBy;
   trace.event('policy_evaluation_complete', 'policy', {
     latencyMs: evaluation.durationMs,
-    metadata: { checkpoint, outcome: evaluation.outcome, policiesEvaluated: evaluation.results.length, ...(decidedBy ? { decidedBy: decidedBy.policy.name } : {}) },
+    metadata: {
+      checkpoint,
+      outcome: evaluation.outcome,
+      policiesEvaluated: evaluation.results.length,
+      ...(decidedBy ? { decidedBy: decidedBy.policy.name } : {}),
+    },
   });
   if (evaluation.outcome === 'BLOCK') {
     safety.passed = false;

@@ -41,12 +41,18 @@ export function refuseCall(call: CallState, checkpoint: Checkpoint, refusal: Ref
     message: `this ${what} was blocked by policy "${refusal.policy}": ${refusal.reason} (trace ${traceId})`,
     details: { policy: refusal.policy, trace_id: traceId, ...(refusal.reviewId === undefined ? {} : { review_id: refusal.reviewId }) },
   };
-  const headers: Record<string, string> = refusal.retryAfterMs === undefined ? {} : { 'retry-after': String(Math.max(1, Math.ceil(refusal.retryAfterMs / 1000))) };
+  const headers: Record<string, string> =
+    refusal.retryAfterMs === undefined ? {} : { 'retry-after': String(Math.max(1, Math.ceil(refusal.retryAfterMs / 1000))) };
   return { error, headers };
 }
 
 /** A call whose review rejected it, or ran out of time: blocked, naming the review. */
-export function refuseReviewed(call: CallState, checkpoint: Checkpoint, policy: string, review: Review): { error: GatewayError; headers: Record<string, string> } {
+export function refuseReviewed(
+  call: CallState,
+  checkpoint: Checkpoint,
+  policy: string,
+  review: Review,
+): { error: GatewayError; headers: Record<string, string> } {
   const why = review.decision?.timedOut ? 'escalated, and no reviewer decided within the time allowed' : 'escalated, and rejected';
   const { error, headers } = refuseCall(call, checkpoint, { policy, reason: `${why} in review ${review.id}`, reviewId: review.id });
   return { error: { ...error, type: 'review_rejected' }, headers };

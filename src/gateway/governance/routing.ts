@@ -53,9 +53,13 @@ export class Router {
     const resolve = (own?: RetryConfig): RetryPolicy => ({ ...RETRY_DEFAULTS, attemptTimeoutMs: requestTimeoutMs, ...retry, ...own });
     this.routes = routes.map((r) => ({
       pattern: globPattern(r.match),
-      plan: { targets: r.targets.map((t) => ({ provider: byName.get(t.provider)!, ...(t.model === undefined ? {} : { model: t.model }) })), retry: resolve(r.retry) },
+      plan: {
+        targets: r.targets.map((t) => ({ provider: byName.get(t.provider)!, ...(t.model === undefined ? {} : { model: t.model }) })),
+        retry: resolve(r.retry),
+      },
     }));
-    for (const provider of providers) if (!this.defaults.has(provider.format)) this.defaults.set(provider.format, { targets: [{ provider }], retry: resolve() });
+    for (const provider of providers)
+      if (!this.defaults.has(provider.format)) this.defaults.set(provider.format, { targets: [{ provider }], retry: resolve() });
   }
 
   route(model: string | undefined, format: ProviderName): RouteResult {
@@ -63,7 +67,9 @@ export class Router {
     if (routed) {
       const { format: speaks, name } = routed.targets[0]!.provider;
       if (speaks === format) return { plan: routed };
-      return { problem: `model "${model}" is routed to provider "${name}", which speaks the ${speaks} format; call it through ${speaks === 'anthropic' ? '/v1/messages' : 'the OpenAI endpoints (/v1/chat/completions, ...)'}` };
+      return {
+        problem: `model "${model}" is routed to provider "${name}", which speaks the ${speaks} format; call it through ${speaks === 'anthropic' ? '/v1/messages' : 'the OpenAI endpoints (/v1/chat/completions, ...)'}`,
+      };
     }
     const fallback = this.defaults.get(format);
     if (fallback) return { plan: fallback };

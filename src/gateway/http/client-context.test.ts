@@ -34,16 +34,32 @@ describe('readClientContext', () => {
   });
 
   it('reads user, session, conversation, capture and metadata', () => {
-    const headers = { 'x-llm-ledger-user': 'alice', 'x-llm-ledger-session': 's', 'x-llm-ledger-conversation': 'c', 'x-llm-ledger-capture': 'hash', 'x-llm-ledger-metadata': '{"app":"x","n":1}' };
-    expect(readClientContext(headers, 1000).context).toMatchObject({ user: 'alice', session: 's', conversation: 'c', capture: 'hash', metadata: { app: 'x', n: 1 } });
+    const headers = {
+      'x-llm-ledger-user': 'alice',
+      'x-llm-ledger-session': 's',
+      'x-llm-ledger-conversation': 'c',
+      'x-llm-ledger-capture': 'hash',
+      'x-llm-ledger-metadata': '{"app":"x","n":1}',
+    };
+    expect(readClientContext(headers, 1000).context).toMatchObject({
+      user: 'alice',
+      session: 's',
+      conversation: 'c',
+      capture: 'hash',
+      metadata: { app: 'x', n: 1 },
+    });
   });
 
   it('names each bad header and what to send, and still gives ids', () => {
     const { context, problem } = readClientContext({ 'x-llm-ledger-user': 'a\u0007b', 'x-llm-ledger-metadata': '[1,2]' }, 1000);
-    expect(problem).toBe('x-llm-ledger-user must be 1 to 256 characters without control characters; x-llm-ledger-metadata must be a JSON object, e.g. {"app":"billing","ticket":"T-12"}');
+    expect(problem).toBe(
+      'x-llm-ledger-user must be 1 to 256 characters without control characters; x-llm-ledger-metadata must be a JSON object, e.g. {"app":"billing","ticket":"T-12"}',
+    );
     expect(context.requestId).toBeTruthy();
     expect(context.user).toBeUndefined();
-    expect(readClientContext({ 'x-llm-ledger-metadata': JSON.stringify({ big: 'x'.repeat(100) }) }, 50).problem).toBe('x-llm-ledger-metadata must be at most 50 bytes of JSON');
+    expect(readClientContext({ 'x-llm-ledger-metadata': JSON.stringify({ big: 'x'.repeat(100) }) }, 50).problem).toBe(
+      'x-llm-ledger-metadata must be at most 50 bytes of JSON',
+    );
     expect(readClientContext({ 'x-llm-ledger-metadata': '{"n":[1e400]}' }, 50).problem).toMatch(/number too large to record/);
   });
 });

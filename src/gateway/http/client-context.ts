@@ -93,7 +93,8 @@ function parseMetadata(text: string, maxBytes: number): Record<string, JsonValue
   } catch {
     return 'x-llm-ledger-metadata must be a JSON object, e.g. {"app":"billing","ticket":"T-12"}';
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'x-llm-ledger-metadata must be a JSON object, e.g. {"app":"billing","ticket":"T-12"}';
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return 'x-llm-ledger-metadata must be a JSON object, e.g. {"app":"billing","ticket":"T-12"}';
   if (!finite(value)) return 'x-llm-ledger-metadata has a number too large to record (such as 1e400); send it as a string';
   return value as Record<string, JsonValue>;
 }

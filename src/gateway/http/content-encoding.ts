@@ -29,7 +29,10 @@ export async function decodeBody(raw: Buffer, encoding: string | undefined): Pro
 }
 
 /** For a compressed stream: a decoder that hands decoded chunks on; undefined when there is nothing to decode. */
-export function observationDecoder(encoding: string | undefined, onChunk: (chunk: Buffer) => void): { write(chunk: Buffer): void; end(then: () => void): void } | undefined {
+export function observationDecoder(
+  encoding: string | undefined,
+  onChunk: (chunk: Buffer) => void,
+): { write(chunk: Buffer): void; end(then: () => void): void } | undefined {
   const make = encoding === undefined ? undefined : streams[encoding.trim().toLowerCase()];
   if (!make) return undefined;
   const stream = make();

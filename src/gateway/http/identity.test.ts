@@ -25,12 +25,18 @@ describe('authenticate', () => {
       ok: true,
       identity: { user: 'alice', tenant: 'payments', apiKey: 'key-of-alice-0123456789abcdef' },
     });
-    expect(authenticate({ 'x-api-key': 'key-of-the-risk-team-0123456' }, 'gateway_keys', keys)).toEqual({ ok: true, identity: { tenant: 'risk', apiKey: 'key-of-the-risk-team-0123456' } });
+    expect(authenticate({ 'x-api-key': 'key-of-the-risk-team-0123456' }, 'gateway_keys', keys)).toEqual({
+      ok: true,
+      identity: { tenant: 'risk', apiKey: 'key-of-the-risk-team-0123456' },
+    });
   });
 
   it('refuses a missing key and an unknown one, naming what to send', () => {
     expect(authenticate({}, 'gateway_keys', keys)).toMatchObject({ ok: false, problem: expect.stringMatching(/Authorization: Bearer <key>.*x-api-key/) });
-    expect(authenticate({ authorization: 'Bearer key-of-alice-0123456789abcdeF' }, 'gateway_keys', keys)).toMatchObject({ ok: false, problem: expect.stringMatching(/not a gateway key/) });
+    expect(authenticate({ authorization: 'Bearer key-of-alice-0123456789abcdeF' }, 'gateway_keys', keys)).toMatchObject({
+      ok: false,
+      problem: expect.stringMatching(/not a gateway key/),
+    });
   });
 
   it('passes any key (or none) through, for the provider to judge', () => {

@@ -69,8 +69,16 @@ export class GatewayKeys extends KeyTable<KeyIdentity> {}
 export function authenticate(headers: IncomingHttpHeaders, mode: 'pass_through' | 'gateway_keys', keys: GatewayKeys): Authentication {
   const key = presentedKey(headers);
   if (mode === 'pass_through') return { ok: true, identity: key === undefined ? {} : { apiKey: key } };
-  if (key === undefined) return { ok: false, problem: 'this gateway needs a gateway key: send it as Authorization: Bearer <key> (OpenAI clients) or x-api-key (Anthropic clients)' };
+  if (key === undefined)
+    return { ok: false, problem: 'this gateway needs a gateway key: send it as Authorization: Bearer <key> (OpenAI clients) or x-api-key (Anthropic clients)' };
   const identity = keys.identify(key);
   if (!identity) return { ok: false, problem: 'the key presented is not a gateway key known to this gateway', apiKey: key };
-  return { ok: true, identity: { ...(identity.user === undefined ? {} : { user: identity.user }), ...(identity.team === undefined ? {} : { tenant: identity.team }), apiKey: key } };
+  return {
+    ok: true,
+    identity: {
+      ...(identity.user === undefined ? {} : { user: identity.user }),
+      ...(identity.team === undefined ? {} : { tenant: identity.team }),
+      apiKey: key,
+    },
+  };
 }

@@ -53,15 +53,28 @@ export function serveModels(runtime: GatewayRuntime, req: IncomingMessage, res: 
   if (!provider) return fail({ status: 404, type: 'not_found_error', message: `no configured provider speaks the ${format} format` });
   if (runtime.refusesTraffic()) {
     runtime.refused();
-    return runtime.sendError(res, format, { status: 503, type: 'ledger_unavailable', message: 'the audit ledger cannot record requests right now and this gateway fails closed; retry later' });
+    return runtime.sendError(res, format, {
+      status: 503,
+      type: 'ledger_unavailable',
+      message: 'the audit ledger cannot record requests right now and this gateway fails closed; retry later',
+    });
   }
 
-  const upstreamReq = runtime.upstream.request(provider, 'GET', req.url ?? '/v1/models', upstreamHeaders(req.headers, provider, settings.auth === 'gateway_keys'));
+  const upstreamReq = runtime.upstream.request(
+    provider,
+    'GET',
+    req.url ?? '/v1/models',
+    upstreamHeaders(req.headers, provider, settings.auth === 'gateway_keys'),
+  );
   const timer = setTimeout(() => upstreamReq.destroy(new Error('timeout')), settings.requestTimeoutMs);
   upstreamReq.on('error', (err: NodeJS.ErrnoException) => {
     clearTimeout(timer);
     if (res.headersSent) return void res.destroy();
-    fail({ status: err.message === 'timeout' ? 504 : 502, type: 'upstream_unreachable', message: `the upstream ${provider.name} did not answer: ${err.code ?? err.message}` });
+    fail({
+      status: err.message === 'timeout' ? 504 : 502,
+      type: 'upstream_unreachable',
+      message: `the upstream ${provider.name} did not answer: ${err.code ?? err.message}`,
+    });
   });
   upstreamReq.on('response', (incoming) => {
     const status = incoming.statusCode ?? 502;

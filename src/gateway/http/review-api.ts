@@ -7,7 +7,6 @@ import { presentedKey } from './identity.js';
 import { readBody, type GatewayRuntime } from '../runtime.js';
 import type { Reviewer } from '../settings.js';
 
-
 const STATUSES: readonly (ReviewStatus | 'all')[] = ['pending', 'approved', 'rejected', 'expired', 'all'];
 const ACTIONS: Record<string, Decision | 'reveal'> = { approve: 'approved', reject: 'rejected', reveal: 'reveal' };
 
@@ -20,7 +19,10 @@ const ACTIONS: Record<string, Decision | 'reveal'> = { approve: 'approved', reje
  */
 export async function serveReviews(runtime: GatewayRuntime, req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
   const reviewer = reviewerOf(runtime, req);
-  if (!reviewer) return send(res, 401, { error: { type: 'authentication_error', message: 'the review API needs a reviewer token from gateway.review.reviewers, as Authorization: Bearer <token>' } });
+  if (!reviewer)
+    return send(res, 401, {
+      error: { type: 'authentication_error', message: 'the review API needs a reviewer token from gateway.review.reviewers, as Authorization: Bearer <token>' },
+    });
   const [id, action, extra] = path.slice(REVIEWS_PATH.length + 1).split('/');
   const url = new URL(req.url ?? '/', 'http://localhost');
   try {
@@ -30,12 +32,22 @@ export async function serveReviews(runtime: GatewayRuntime, req: IncomingMessage
       return review ? send(res, 200, review) : notFound(res, id);
     }
     const verb = action === undefined ? undefined : ACTIONS[action];
-    if (!id || verb === undefined || extra !== undefined) return send(res, 404, { error: { type: 'not_found_error', message: `no such review endpoint; use GET ${REVIEWS_PATH}, GET ${REVIEWS_PATH}/{id}, POST ${REVIEWS_PATH}/{id}/approve|reject|reveal` } });
-    if (req.method !== 'POST') return send(res, 405, { error: { type: 'invalid_request_error', message: `${action} takes POST with {"reason": "..."}` } }, { allow: 'POST' });
+    if (!id || verb === undefined || extra !== undefined)
+      return send(res, 404, {
+        error: {
+          type: 'not_found_error',
+          message: `no such review endpoint; use GET ${REVIEWS_PATH}, GET ${REVIEWS_PATH}/{id}, POST ${REVIEWS_PATH}/{id}/approve|reject|reveal`,
+        },
+      });
+    if (req.method !== 'POST')
+      return send(res, 405, { error: { type: 'invalid_request_error', message: `${action} takes POST with {"reason": "..."}` } }, { allow: 'POST' });
     const reason = await readReason(req);
     if (typeof reason !== 'string') return send(res, 400, { error: { type: 'invalid_request_error', message: reason.problem } });
     if (verb === 'reveal') {
-      if (!reviewer.reveal) return send(res, 403, { error: { type: 'permission_error', message: `reviewer ${reviewer.name} may not reveal content (gateway.review.reviewers[].reveal is false)` } });
+      if (!reviewer.reveal)
+        return send(res, 403, {
+          error: { type: 'permission_error', message: `reviewer ${reviewer.name} may not reveal content (gateway.review.reviewers[].reveal is false)` },
+        });
       const revealed = await runtime.reviews.reveal(id, { reviewer: reviewer.name, reason });
       return send(res, 200, { id, content: revealed.content, access_record_id: revealed.accessRecordId });
     }

@@ -20,7 +20,10 @@ afterEach(() => fake.close());
 
 function writeConfig(dir: string, gateway: string): string {
   const path = join(dir, 'llm-ledger.yaml');
-  writeFileSync(path, `log:\n  checkpoint_interval_ms: 0\ngateway:\n  port: 0\n  providers:\n    openai: { base_url: '${fake.url}' }\n    anthropic: { base_url: '${fake.url}' }\n${gateway}`);
+  writeFileSync(
+    path,
+    `log:\n  checkpoint_interval_ms: 0\ngateway:\n  port: 0\n  providers:\n    openai: { base_url: '${fake.url}' }\n    anthropic: { base_url: '${fake.url}' }\n${gateway}`,
+  );
   return path;
 }
 
@@ -42,7 +45,10 @@ describe('llm-ledger serve', () => {
     const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)![1]!;
     expect(stdout).toMatch(/auth: pass-through .*durability: batched \(5 ms window\); on store failure: spool to .*llm-ledger.spool/);
     const client = new OpenAI({ apiKey: 'sk-serve-test-0123456789abcdefghij', baseURL: `${url}/v1`, maxRetries: 0 });
-    const stream = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], stream: true }, { headers: { 'x-fake-chunk-delay-ms': '30' } });
+    const stream = await client.chat.completions.create(
+      { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], stream: true },
+      { headers: { 'x-fake-chunk-delay-ms': '30' } },
+    );
     child.kill('SIGTERM');
     let chunks = 0;
     for await (const _chunk of stream) chunks++;
@@ -59,7 +65,10 @@ describe('llm-ledger serve', () => {
   it('refuses to start, before opening the ledger, when a gateway key variable is missing', async () => {
     const dir = tempDir();
     const config = join(dir, 'llm-ledger.yaml');
-    writeFileSync(config, `gateway:\n  auth: gateway_keys\n  keys: [{ env: LLM_LEDGER_TEST_UNSET_KEY, team: risk }]\n  providers:\n    openai: { base_url: '${fake.url}', api_key: x }\n`);
+    writeFileSync(
+      config,
+      `gateway:\n  auth: gateway_keys\n  keys: [{ env: LLM_LEDGER_TEST_UNSET_KEY, team: risk }]\n  providers:\n    openai: { base_url: '${fake.url}', api_key: x }\n`,
+    );
     const lines: string[] = [];
     await expect(serve({ configPath: config, out: (l) => lines.push(l), err: (l) => lines.push(l), stopSignal: new Promise(() => undefined) })).rejects.toThrow(
       /gateway.keys\[0\].env names LLM_LEDGER_TEST_UNSET_KEY, which is not set/,

@@ -72,7 +72,9 @@ function describe(config: LedgerConfig, url: string, ledger: Ledger): string[] {
     `  checkpoints signed for verifier key ${ledger.verifierKey} (publish it for auditors)`,
     `  OpenAI clients:    base URL ${url}/v1`,
     `  Anthropic clients: base URL ${url}`,
-    `  providers: ${Object.entries(g.providers).map(([name, p]) => `${name} (${p.format}) ${p.baseUrl}`).join(', ')}`,
+    `  providers: ${Object.entries(g.providers)
+      .map(([name, p]) => `${name} (${p.format}) ${p.baseUrl}`)
+      .join(', ')}`,
     `  auth: ${g.auth === 'gateway_keys' ? `gateway keys (${g.keys.length})` : "pass-through of each client's own provider key"}; durability: ${g.durability === 'batched' && g.batchWindowMs > 0 ? `batched (${g.batchWindowMs} ms window)` : g.durability}; on store failure: ${g.onStoreFailure === 'spool' ? `spool to ${g.spoolFile}` : 'fail closed'}`,
   ];
 }

@@ -47,7 +47,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const settings = gatewaySettings(options.config, options.env, options.policies);
   // Budgets count from what the day's calls in the ledger already cost.
   await settings.spend?.load(options.ledger);
-  const runtime = new GatewayRuntime(options.ledger, settings, options.log ?? ((line) => process.stderr.write(`${line}\n`)), options.config.store.appendTimeoutMs);
+  const runtime = new GatewayRuntime(
+    options.ledger,
+    settings,
+    options.log ?? ((line) => process.stderr.write(`${line}\n`)),
+    options.config.store.appendTimeoutMs,
+  );
   const server: Server = createServer({ noDelay: true }, (req, res) => route(runtime, req, res));
 
   await new Promise<void>((resolve, reject) => {
@@ -126,6 +131,10 @@ function serveHealth(runtime: GatewayRuntime, res: ServerResponse): void {
 }
 
 function notFound(res: ServerResponse, path: string): void {
-  const body = gatewayErrorBody('openai', { status: 404, type: 'not_found_error', message: `no endpoint ${path} here; the gateway serves /v1/chat/completions, /v1/responses, /v1/embeddings, /v1/completions, /v1/models and /v1/messages` });
+  const body = gatewayErrorBody('openai', {
+    status: 404,
+    type: 'not_found_error',
+    message: `no endpoint ${path} here; the gateway serves /v1/chat/completions, /v1/responses, /v1/embeddings, /v1/completions, /v1/models and /v1/messages`,
+  });
   res.writeHead(404, { 'content-type': 'application/json' }).end(body);
 }

@@ -86,7 +86,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...(config.gateway.onStoreFailure === 'spool' ? { spoolFile: config.gateway.spoolFile } : {}),
     wrapStore: (inner) => (store = new FailingStore(inner)),
   });
-  const gateway = await startGateway({ ledger, config, env: options.env ?? {}, log: (line) => logs.push(line), ...(options.policies ? { policies: options.policies } : {}) });
+  const gateway = await startGateway({
+    ledger,
+    config,
+    env: options.env ?? {},
+    log: (line) => logs.push(line),
+    ...(options.policies ? { policies: options.policies } : {}),
+  });
   const clientKey = options.clientKey ?? 'sk-client-0123456789abcdefghijklmnop';
   const calls = async () => {
     const out: LoggedRecord[] = [];
@@ -124,7 +130,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       for (let waited = 0; ; waited += 5) {
         const records = await ledger.trace(traceId);
         if (records.some((r) => r.envelope.eventType === 'request_completed')) return records.map((r) => r.envelope.eventType ?? r.envelope.kind);
-        if (waited > 5000) throw new Error(`trace ${traceId} has no request_completed event: ${records.map((r) => r.envelope.eventType ?? r.envelope.kind).join(', ')}`);
+        if (waited > 5000)
+          throw new Error(`trace ${traceId} has no request_completed event: ${records.map((r) => r.envelope.eventType ?? r.envelope.kind).join(', ')}`);
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
     },

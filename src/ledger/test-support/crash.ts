@@ -100,7 +100,13 @@ export async function runCrashes(options: CrashOptions): Promise<CrashSummary> {
   options.log(`crash run: ${options.kills} kills, seed ${options.seed} (replay with CRASH_SEED=${options.seed}), config ${options.configPath}`);
   // The ledger and its keys exist before the first child, which may be killed while it opens.
   const setup: string[] = [];
-  await withLedger(options.configPath, false, setup, 'creating the ledger', async (ledger) => void (await ledger.record(sampleCall(0, { requestId: 'before-kills' }))));
+  await withLedger(
+    options.configPath,
+    false,
+    setup,
+    'creating the ledger',
+    async (ledger) => void (await ledger.record(sampleCall(0, { requestId: 'before-kills' }))),
+  );
   if (setup.length > 0) throw new Error(setup.join('; '));
   for (let kill = 1; kill <= options.kills; kill++) {
     // Drawn in a fixed order whatever happens, so a seed always gives the same schedule.
@@ -115,7 +121,10 @@ export async function runCrashes(options: CrashOptions): Promise<CrashSummary> {
     const sizeAfter = await checkAfterKill(options.configPath, child.acknowledged, failures);
     const atMs = Math.round(child.killedAfterReadyMs ?? -1);
     results.push({ kill, atMs, acknowledged: child.acknowledged.length, sizeAfter, failures });
-    const moment = child.killedAfterReadyMs === undefined ? `while opening the ledger, ${Math.round(child.killedAfterOpeningMs ?? -1)} ms into it` : `${atMs} ms after ready`;
+    const moment =
+      child.killedAfterReadyMs === undefined
+        ? `while opening the ledger, ${Math.round(child.killedAfterOpeningMs ?? -1)} ms into it`
+        : `${atMs} ms after ready`;
     options.log(
       `kill ${kill}/${options.kills}: ${moment}; ` +
         `${child.acknowledged.length} acknowledged; log holds ${sizeAfter}${failures.length ? `; FAILED: ${failures.join(' | ')}` : '; acknowledged records present, verify ok, appended'}`,
@@ -123,7 +132,9 @@ export async function runCrashes(options: CrashOptions): Promise<CrashSummary> {
   }
   const final = await finalCheck(options.configPath, everAcknowledged);
   const failures = [...results.flatMap((r) => r.failures.map((f) => `kill ${r.kill}: ${f}`)), ...final.failures];
-  options.log(`crash run done: ${results.length} kills, ${everAcknowledged.length} acknowledged records, ${final.tornTailEvents} torn tail(s) recovered, ${failures.length} failure(s); seed ${options.seed}`);
+  options.log(
+    `crash run done: ${results.length} kills, ${everAcknowledged.length} acknowledged records, ${final.tornTailEvents} torn tail(s) recovered, ${failures.length} failure(s); seed ${options.seed}`,
+  );
   return { kills: results, acknowledged: everAcknowledged.length, failures, tornTailEvents: final.tornTailEvents };
 }
 
@@ -132,7 +143,9 @@ function mergedRuns(runs: ChildRun[]): ChildRun {
   return {
     ...runs[0]!,
     acknowledged: runs.flatMap((r) => r.acknowledged),
-    failures: runs.flatMap((r, i) => [...r.failures, ...(r.wedged ? [`writer ${i + 1} acknowledged nothing in the ${WEDGED_MS} ms before its kill`] : [])].map((f) => `writer ${i + 1}: ${f}`)),
+    failures: runs.flatMap((r, i) =>
+      [...r.failures, ...(r.wedged ? [`writer ${i + 1} acknowledged nothing in the ${WEDGED_MS} ms before its kill`] : [])].map((f) => `writer ${i + 1}: ${f}`),
+    ),
   };
 }
 
@@ -182,8 +195,7 @@ function runChild(options: CrashOptions, when: { sinceReadyMs: number } | { sinc
         if (line.startsWith('ack ')) {
           acknowledged.push(line.slice(4));
           lastAckAt = performance.now();
-        }
-        else if (line === 'opening' && openingAt === undefined) {
+        } else if (line === 'opening' && openingAt === undefined) {
           openingAt = performance.now();
           if ('sinceOpeningMs' in when) schedule(when.sinceOpeningMs);
         } else if (line === 'ready' && readyAt === undefined) {
@@ -197,7 +209,8 @@ function runChild(options: CrashOptions, when: { sinceReadyMs: number } | { sinc
     child.stderr.on('data', (chunk: string) => (stderr += chunk));
     child.on('close', (code, signal) => {
       clearTimeout(deadline);
-      if (signal !== 'SIGKILL' || killedAt === undefined) failures.push(`the writer exited by itself (code ${code}, signal ${signal}) before the kill: ${stderr.slice(-1000)}`);
+      if (signal !== 'SIGKILL' || killedAt === undefined)
+        failures.push(`the writer exited by itself (code ${code}, signal ${signal}) before the kill: ${stderr.slice(-1000)}`);
       const end = killedAt ?? performance.now();
       resolve({
         acknowledged,
@@ -219,7 +232,8 @@ async function checkAfterKill(configPath: string, acknowledged: readonly string[
   await withLedger(configPath, true, failures, 'read-only open', async (reader) => {
     const missing: string[] = [];
     for (const id of acknowledged) if (!(await reader.get(id))) missing.push(id);
-    if (missing.length > 0) failures.push(`${missing.length} of ${acknowledged.length} acknowledged record(s) are missing, e.g. ${missing.slice(0, 3).join(', ')}`);
+    if (missing.length > 0)
+      failures.push(`${missing.length} of ${acknowledged.length} acknowledged record(s) are missing, e.g. ${missing.slice(0, 3).join(', ')}`);
     const report = await reader.verify();
     if (!report.ok) failures.push(`verify (read-only): ${report.problems.map((p) => `${p.kind}@${p.index ?? '-'}: ${p.message}`).join('; ')}`);
   });
@@ -243,7 +257,11 @@ async function finalCheck(configPath: string, acknowledged: readonly string[]): 
     if (missing > 0) failures.push(`final: ${missing} of ${acknowledged.length} acknowledged records are missing`);
     const report = await ledger.verify();
     if (!report.ok) failures.push(`final verify: ${report.problems.map((p) => `${p.kind}@${p.index ?? '-'}: ${p.message}`).join('; ')}`);
-    for (let cursor: string | undefined, page; (page = await ledger.search({ kind: 'event', eventType: TORN_TAIL_EVENT, limit: 1000, ...(cursor ? { cursor } : {}) })); cursor = page.nextCursor) {
+    for (
+      let cursor: string | undefined, page;
+      (page = await ledger.search({ kind: 'event', eventType: TORN_TAIL_EVENT, limit: 1000, ...(cursor ? { cursor } : {}) }));
+      cursor = page.nextCursor
+    ) {
       tornTailEvents += page.records.length;
       if (!page.nextCursor) break;
     }

@@ -2,7 +2,18 @@ import type { LoggedRecord } from '../../record/types.js';
 import type { ContentStore } from '../../store/content.js';
 import type { LeafBatch } from '../../store/leaf-scan.js';
 import type { PrunableStore } from '../../store/pruning.js';
-import { StoreError, type Appended, type AppendRequest, type NewEntry, type SearchFilter, type SearchPage, type StatsColumns, type StatsColumnsRequest, type Store, type StoredCheckpoint } from '../../store/store.js';
+import {
+  StoreError,
+  type Appended,
+  type AppendRequest,
+  type NewEntry,
+  type SearchFilter,
+  type SearchPage,
+  type StatsColumns,
+  type StatsColumnsRequest,
+  type Store,
+  type StoredCheckpoint,
+} from '../../store/store.js';
 
 /**
  * A real store with failure injection: while `down`, every append fails as a store that lost its

@@ -12,7 +12,9 @@ export function insertForeignRow(file: string, id = '019b0000-0000-7000-8000-000
   try {
     const { last, envelope } = db.prepare('SELECT idx AS last, envelope FROM records ORDER BY idx DESC LIMIT 1').get() as { last: number; envelope: string };
     const forged = canonicalJson({ ...(JSON.parse(envelope) as object), id });
-    const leaf = createHash('sha256').update(Buffer.concat([Buffer.from([0]), Buffer.from(forged, 'utf8')])).digest();
+    const leaf = createHash('sha256')
+      .update(Buffer.concat([Buffer.from([0]), Buffer.from(forged, 'utf8')]))
+      .digest();
     db.prepare('INSERT INTO records (idx, id, envelope) VALUES (?, ?, ?)').run(last + 1, id, forged);
     db.prepare('INSERT INTO leaves (idx, hash) VALUES (?, ?)').run(last + 1, leaf);
     return last + 1;

@@ -91,7 +91,11 @@ export function forgedEntry(input: RecordInput): { id: string; ts: string; canon
 
 /** A `retention` record as the ledger's cleanup writes one, stating that envelopes below `below` were pruned. */
 export function forgedRetention(below: number): { id: string; ts: string; canonical: string } {
-  return forgedEntry({ kind: 'retention', component: 'retention', metadata: { envelopes: { cutoff: '2026-01-01T00:00:00.000Z', from: 0, below, count: below } } });
+  return forgedEntry({
+    kind: 'retention',
+    component: 'retention',
+    metadata: { envelopes: { cutoff: '2026-01-01T00:00:00.000Z', from: 0, below, count: below } },
+  });
 }
 
 /** One bit of the text flipped: the first letter of the value of `"model":"` (g -> f, c -> b), so the JSON stays valid. */
@@ -140,8 +144,7 @@ export function noteSize(note: string): number {
  * - `message`: a pattern some problem's message must match.
  */
 export type Expected =
-  | { firstBad: number | null; problems: string[]; message?: RegExp }
-  | { within: [bound: number, index: number]; problems: string[]; message?: RegExp };
+  { firstBad: number | null; problems: string[]; message?: RegExp } | { within: [bound: number, index: number]; problems: string[]; message?: RegExp };
 
 /** One kind of mutation: a row of a suite's table. */
 export interface Mutation<T> {
@@ -229,7 +232,10 @@ interface CliReport {
 }
 
 /** `llm-ledger verify --json` in `dir` (its llm-ledger.yaml): the exit code and the report. */
-export async function cliVerify(dir: string, options: { async?: boolean } = {}): Promise<{ code: number | null; report: CliReport | undefined; stderr: string }> {
+export async function cliVerify(
+  dir: string,
+  options: { async?: boolean } = {},
+): Promise<{ code: number | null; report: CliReport | undefined; stderr: string }> {
   const result = options.async ? await runAsync(dir, ['verify', '--json']) : run(dir, ['verify', '--json']);
   let report: CliReport | undefined;
   try {
@@ -252,7 +258,10 @@ export function expectCliAgrees(cli: Awaited<ReturnType<typeof cliVerify>>, libr
  * The counts the README quotes, printed once per suite. `apiRefusals`: forged records the API
  * refused (no storage mutation).
  */
-export function summary<T>(store: string, rows: { mutations: Mutation<T>[]; refusals: WriterRefusal<T>[]; limits: Limit<T>[]; openFailures: OpenFailure<T>[]; apiRefusals: number }): string {
+export function summary<T>(
+  store: string,
+  rows: { mutations: Mutation<T>[]; refusals: WriterRefusal<T>[]; limits: Limit<T>[]; openFailures: OpenFailure<T>[]; apiRefusals: number },
+): string {
   const live = rows.mutations.filter((m) => !m.pending);
   const exact = live.filter((m) => 'firstBad' in m.expect && m.expect.firstBad !== null).length;
   const noIndex = live.filter((m) => 'firstBad' in m.expect && m.expect.firstBad === null).length;
@@ -287,7 +296,10 @@ export interface SuiteStore<T extends { dir: string }> {
  * marked, the CLI too), each mutation a writer must refuse, the API's refusal of a forged
  * retention record, and the documented limits.
  */
-export function describeSharedRows<T extends { dir: string }>(store: SuiteStore<T>, rows: { mutations: Mutation<T>[]; refusals: WriterRefusal<T>[]; limits: Limit<T>[] }): void {
+export function describeSharedRows<T extends { dir: string }>(
+  store: SuiteStore<T>,
+  rows: { mutations: Mutation<T>[]; refusals: WriterRefusal<T>[]; limits: Limit<T>[] },
+): void {
   const group = store.concurrent ? describe.concurrent : describe;
   const quiet = { onWarning: () => undefined };
   const config = (c: T) => join(c.dir, 'llm-ledger.yaml');

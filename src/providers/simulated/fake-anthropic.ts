@@ -103,7 +103,8 @@ function streamEvents(model: string, body: Body, tool: boolean, thinking: boolea
     } else if (block.type === 'tool_use') {
       events.push({ type: 'content_block_start', index, content_block: { ...block, input: {} } });
       // Spaced JSON, as the model writes it; a reader must not expect the compact form.
-      for (const part of pieces(JSON.stringify(block.input, null, 1), 9)) events.push({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: part } });
+      for (const part of pieces(JSON.stringify(block.input, null, 1), 9))
+        events.push({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: part } });
     } else {
       events.push({ type: 'content_block_start', index, content_block: { type: 'text', text: '' } });
       for (const part of pieces(String(block.text))) events.push({ type: 'content_block_delta', index, delta: { type: 'text_delta', text: part } });
@@ -111,7 +112,11 @@ function streamEvents(model: string, body: Body, tool: boolean, thinking: boolea
     events.push({ type: 'content_block_stop', index });
   });
   const final = usage(FAKE_ANTHROPIC_USAGE.output, thinking);
-  events.push({ type: 'message_delta', delta: { stop_reason: tool ? 'tool_use' : 'end_turn', stop_sequence: null }, usage: { output_tokens: final.output_tokens, ...(thinking ? { output_tokens_details: final.output_tokens_details } : {}) } });
+  events.push({
+    type: 'message_delta',
+    delta: { stop_reason: tool ? 'tool_use' : 'end_turn', stop_sequence: null },
+    usage: { output_tokens: final.output_tokens, ...(thinking ? { output_tokens_details: final.output_tokens_details } : {}) },
+  });
   events.push({ type: 'message_stop' });
   return events;
 }

@@ -12,9 +12,16 @@ const JSON_TYPE = 'application/json';
 const SSE_TYPE = 'text/event-stream; charset=utf-8';
 
 /** Bytes that are no JSON and not even UTF-8: what a broken proxy or a binary error page sends. */
-export const FAKE_GARBAGE = Buffer.concat([Buffer.from([0xff, 0xfe, 0x00, 0x9c]), Buffer.from(` ${FAKE_INVALID_TEXT} \u0000{{`), Buffer.from([0xc3, 0x28, 0x0a])]);
+export const FAKE_GARBAGE = Buffer.concat([
+  Buffer.from([0xff, 0xfe, 0x00, 0x9c]),
+  Buffer.from(` ${FAKE_INVALID_TEXT} \u0000{{`),
+  Buffer.from([0xc3, 0x28, 0x0a]),
+]);
 /** Events with data that is not JSON, a line that is no SSE field, and a comment: nothing an adapter can read. */
-export const FAKE_GARBAGE_STREAM = Buffer.concat([Buffer.from(`: proxy\n\ndata: ${FAKE_INVALID_TEXT}\n\nthis is not a field\n\ndata: <html>\n\ndata: `), Buffer.from([0xff, 0xfe, 0x0a, 0x0a])]);
+export const FAKE_GARBAGE_STREAM = Buffer.concat([
+  Buffer.from(`: proxy\n\ndata: ${FAKE_INVALID_TEXT}\n\nthis is not a field\n\ndata: <html>\n\ndata: `),
+  Buffer.from([0xff, 0xfe, 0x0a, 0x0a]),
+]);
 export const FAKE_HTML = `<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head><body><h1>${FAKE_INVALID_TEXT}</h1></body></html>\n`;
 
 /**

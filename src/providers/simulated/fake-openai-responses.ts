@@ -7,15 +7,30 @@ export function responsesReply(model: string, tool: boolean, stream: boolean, sc
 }
 
 /** The API's `error` event, sent when a stream fails part-way. */
-const streamError = { event: 'error', data: { type: 'error', code: 'server_error', message: 'The server had an error while processing your request.', param: null, sequence_number: 3 } };
+const streamError = {
+  event: 'error',
+  data: { type: 'error', code: 'server_error', message: 'The server had an error while processing your request.', param: null, sequence_number: 3 },
+};
 
 function responsesUsage() {
   const { prompt, cached, completion: output, reasoning } = FAKE_OPENAI_USAGE;
-  return { input_tokens: prompt, input_tokens_details: { cached_tokens: cached }, output_tokens: output, output_tokens_details: { reasoning_tokens: reasoning }, total_tokens: prompt + output };
+  return {
+    input_tokens: prompt,
+    input_tokens_details: { cached_tokens: cached },
+    output_tokens: output,
+    output_tokens_details: { reasoning_tokens: reasoning },
+    total_tokens: prompt + output,
+  };
 }
 
 function messageItem(id: string, text: string, status: string) {
-  return { id, type: 'message', status, role: 'assistant', content: text === '' && status === 'in_progress' ? [] : [{ type: 'output_text', text, annotations: [], logprobs: [] }] };
+  return {
+    id,
+    type: 'message',
+    status,
+    role: 'assistant',
+    content: text === '' && status === 'in_progress' ? [] : [{ type: 'output_text', text, annotations: [], logprobs: [] }],
+  };
 }
 
 function functionItem(id: string, callId: string, args: string, status: string) {
@@ -31,7 +46,9 @@ interface ResponseIds {
 
 function response(model: string, tool: boolean, status: 'in_progress' | 'completed', ids: ResponseIds = newIds()) {
   const done = status === 'completed';
-  const output = done ? [tool ? functionItem(ids.itemId, ids.callId, FAKE_TOOL_ARGUMENTS, 'completed') : messageItem(ids.itemId, FAKE_ANSWER, 'completed')] : [];
+  const output = done
+    ? [tool ? functionItem(ids.itemId, ids.callId, FAKE_TOOL_ARGUMENTS, 'completed') : messageItem(ids.itemId, FAKE_ANSWER, 'completed')]
+    : [];
   return {
     id: ids.id,
     object: 'response',
@@ -76,14 +93,16 @@ function responseEvents(model: string, tool: boolean): Array<{ data: unknown; ev
   ];
   if (tool) {
     events.push({ type: 'response.output_item.added', output_index: 0, item: functionItem(ids.itemId, ids.callId, '', 'in_progress') });
-    for (const part of pieces(FAKE_TOOL_ARGUMENTS, 7)) events.push({ type: 'response.function_call_arguments.delta', item_id: ids.itemId, output_index: 0, delta: part });
+    for (const part of pieces(FAKE_TOOL_ARGUMENTS, 7))
+      events.push({ type: 'response.function_call_arguments.delta', item_id: ids.itemId, output_index: 0, delta: part });
     events.push({ type: 'response.function_call_arguments.done', item_id: ids.itemId, output_index: 0, arguments: FAKE_TOOL_ARGUMENTS });
     events.push({ type: 'response.output_item.done', output_index: 0, item: functionItem(ids.itemId, ids.callId, FAKE_TOOL_ARGUMENTS, 'completed') });
   } else {
     const part = { type: 'output_text', text: '', annotations: [], logprobs: [] };
     events.push({ type: 'response.output_item.added', output_index: 0, item: messageItem(ids.itemId, '', 'in_progress') });
     events.push({ type: 'response.content_part.added', item_id: ids.itemId, output_index: 0, content_index: 0, part });
-    for (const delta of pieces(FAKE_ANSWER)) events.push({ type: 'response.output_text.delta', item_id: ids.itemId, output_index: 0, content_index: 0, delta, logprobs: [] });
+    for (const delta of pieces(FAKE_ANSWER))
+      events.push({ type: 'response.output_text.delta', item_id: ids.itemId, output_index: 0, content_index: 0, delta, logprobs: [] });
     events.push({ type: 'response.output_text.done', item_id: ids.itemId, output_index: 0, content_index: 0, text: FAKE_ANSWER, logprobs: [] });
     events.push({ type: 'response.content_part.done', item_id: ids.itemId, output_index: 0, content_index: 0, part: { ...part, text: FAKE_ANSWER } });
     events.push({ type: 'response.output_item.done', output_index: 0, item: messageItem(ids.itemId, FAKE_ANSWER, 'completed') });

@@ -1,13 +1,32 @@
 import { jsonReply, sseReply, type FakeReply } from './fake-reply.js';
 import { responsesReply } from './fake-openai-responses.js';
-import { FAKE_ANSWER, FAKE_EMBEDDING_TOKENS_PER_INPUT, FAKE_OPENAI_USAGE, FAKE_TOOL, FAKE_TOOL_ARGUMENTS, fakeId, pieces, type Scenario } from './fake-scenarios.js';
+import {
+  FAKE_ANSWER,
+  FAKE_EMBEDDING_TOKENS_PER_INPUT,
+  FAKE_OPENAI_USAGE,
+  FAKE_TOOL,
+  FAKE_TOOL_ARGUMENTS,
+  fakeId,
+  pieces,
+  type Scenario,
+} from './fake-scenarios.js';
 
 type Body = Record<string, unknown>;
 
 /** OpenAI's error bodies, as the API sends them: `{"error": {message, type, param, code}}`. */
 const ERRORS: Record<number, { message: string; type: string | null; param: string | null; code: string | null }> = {
-  400: { message: "Invalid value for 'temperature': expected a number between 0 and 2.", type: 'invalid_request_error', param: 'temperature', code: 'invalid_value' },
-  401: { message: 'Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.', type: 'invalid_request_error', param: null, code: 'invalid_api_key' },
+  400: {
+    message: "Invalid value for 'temperature': expected a number between 0 and 2.",
+    type: 'invalid_request_error',
+    param: 'temperature',
+    code: 'invalid_value',
+  },
+  401: {
+    message: 'Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.',
+    type: 'invalid_request_error',
+    param: null,
+    code: 'invalid_api_key',
+  },
   404: { message: 'The model does not exist or you do not have access to it.', type: 'invalid_request_error', param: null, code: 'model_not_found' },
   429: { message: 'Rate limit reached for requests. Please try again in 1s.', type: 'requests', param: null, code: 'rate_limit_exceeded' },
   500: { message: 'The server had an error while processing your request. Sorry about that!', type: 'server_error', param: null, code: null },
@@ -44,7 +63,9 @@ export function openAIModels(): FakeReply {
 }
 
 /** An error inside a chat or completions stream: a data-only event with an `error` object. */
-const chatStreamError = { data: { error: { message: 'The server had an error while processing your request. Sorry about that!', type: 'server_error', param: null, code: null } } };
+const chatStreamError = {
+  data: { error: { message: 'The server had an error while processing your request. Sorry about that!', type: 'server_error', param: null, code: null } },
+};
 
 function chatUsage() {
   const { prompt, cached, completion, reasoning } = FAKE_OPENAI_USAGE;
@@ -67,7 +88,13 @@ function toolName(body: Body): string {
 
 function chatCompletion(model: string, body: Body, tool: boolean) {
   const message = tool
-    ? { role: 'assistant', content: null, refusal: null, annotations: [], tool_calls: [{ id: fakeId('call_'), type: 'function', function: { name: toolName(body), arguments: FAKE_TOOL_ARGUMENTS } }] }
+    ? {
+        role: 'assistant',
+        content: null,
+        refusal: null,
+        annotations: [],
+        tool_calls: [{ id: fakeId('call_'), type: 'function', function: { name: toolName(body), arguments: FAKE_TOOL_ARGUMENTS } }],
+      }
     : { role: 'assistant', content: FAKE_ANSWER, refusal: null, annotations: [] };
   return {
     id: fakeId('chatcmpl-'),
@@ -91,12 +118,31 @@ function chatChunks(model: string, body: Body, tool: boolean): Array<{ data: unk
   const created = Math.floor(Date.now() / 1000);
   const includeUsage = (body.stream_options as Record<string, unknown> | undefined)?.include_usage === true;
   const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) => ({
-    data: { id, object: 'chat.completion.chunk', created, model, service_tier: 'default', system_fingerprint: 'fp_fake', choices, ...(includeUsage ? { usage: null } : {}), ...extra },
+    data: {
+      id,
+      object: 'chat.completion.chunk',
+      created,
+      model,
+      service_tier: 'default',
+      system_fingerprint: 'fp_fake',
+      choices,
+      ...(includeUsage ? { usage: null } : {}),
+      ...extra,
+    },
   });
   const choice = (delta: unknown, finish: string | null = null) => ({ index: 0, delta, logprobs: null, finish_reason: finish });
   const chunks = [];
   if (tool) {
-    chunks.push(chunk([choice({ role: 'assistant', content: null, tool_calls: [{ index: 0, id: fakeId('call_'), type: 'function', function: { name: toolName(body), arguments: '' } }], refusal: null })]));
+    chunks.push(
+      chunk([
+        choice({
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ index: 0, id: fakeId('call_'), type: 'function', function: { name: toolName(body), arguments: '' } }],
+          refusal: null,
+        }),
+      ]),
+    );
     for (const part of pieces(FAKE_TOOL_ARGUMENTS, 7)) chunks.push(chunk([choice({ tool_calls: [{ index: 0, function: { arguments: part } }] })]));
   } else {
     chunks.push(chunk([choice({ role: 'assistant', content: '', refusal: null })]));
@@ -123,12 +169,23 @@ function completionChunks(model: string, body: Body): Array<{ data: unknown }> {
   const id = fakeId('cmpl-');
   const created = Math.floor(Date.now() / 1000);
   const includeUsage = (body.stream_options as Record<string, unknown> | undefined)?.include_usage === true;
-  const chunk = (text: string, finish: string | null) => ({ data: { id, object: 'text_completion', created, model, choices: [{ text, index: 0, logprobs: null, finish_reason: finish }] } });
+  const chunk = (text: string, finish: string | null) => ({
+    data: { id, object: 'text_completion', created, model, choices: [{ text, index: 0, logprobs: null, finish_reason: finish }] },
+  });
   const chunks: Array<{ data: unknown }> = pieces(FAKE_ANSWER).map((part) => chunk(part, null));
   chunks.push(chunk('', 'stop'));
   if (includeUsage) {
     const { prompt, completion: completionTokens } = FAKE_OPENAI_USAGE;
-    chunks.push({ data: { id, object: 'text_completion', created, model, choices: [], usage: { prompt_tokens: prompt, completion_tokens: completionTokens, total_tokens: prompt + completionTokens } } });
+    chunks.push({
+      data: {
+        id,
+        object: 'text_completion',
+        created,
+        model,
+        choices: [],
+        usage: { prompt_tokens: prompt, completion_tokens: completionTokens, total_tokens: prompt + completionTokens },
+      },
+    });
   }
   return chunks;
 }

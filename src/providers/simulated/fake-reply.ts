@@ -39,7 +39,12 @@ export function awkwardFrames(splitEvent: string): string[] {
  * completions) and the scenario's fault woven in: an error event after three frames, awkward
  * frames after the first, or a stall after two.
  */
-export function sseReply(events: Array<{ data: unknown; event?: string }>, scenario: Scenario, streamError: { data: unknown; event?: string }, done: boolean): FakeReply {
+export function sseReply(
+  events: Array<{ data: unknown; event?: string }>,
+  scenario: Scenario,
+  streamError: { data: unknown; event?: string },
+  done: boolean,
+): FakeReply {
   const frames = events.map(({ data, event }) => sseFrame(data, event));
   if (scenario === 'stream-error') return { kind: 'sse', frames: [...frames.slice(0, 3), sseFrame(streamError.data, streamError.event)] };
   if (done) frames.push(sseFrame('[DONE]'));

@@ -29,7 +29,7 @@ const USAGE = { inputTokens: 55, cachedTokens: 20, cacheWriteTokens: 5, outputTo
 function observe(sent: string): ResponseFacts {
   const bytes = Buffer.from(sent, 'utf8');
   const observer = observeStream(anthropicMessagesAdapter);
-  for (let at = 0, size = 2; at < bytes.length; at += size, size = (size * 5 + 1) % 17 + 1) observer.push(bytes.subarray(at, at + size));
+  for (let at = 0, size = 2; at < bytes.length; at += size, size = ((size * 5 + 1) % 17) + 1) observer.push(bytes.subarray(at, at + size));
   return observer.end();
 }
 
@@ -41,8 +41,19 @@ describe('fake upstream, Anthropic messages, through the official SDK', () => {
     // Depending on version and options the SDK sends the key as x-api-key or as a bearer token.
     expect(sent.headers['x-api-key'] ?? sent.headers.authorization?.replace(/^Bearer /, '')).toBe(KEY);
     expect(sent.headers['anthropic-version']).toBeDefined();
-    expect(anthropicMessagesAdapter.describeRequest(sent.json)).toEqual({ model: 'claude-sonnet-4-6', stream: false, messageCount: 1, texts: { system: 'Be brief.', input: 'user: Say hello.' } });
-    expect(anthropicMessagesAdapter.describeResponse(sent.responseBody, 200)).toEqual({ model: 'claude-sonnet-4-6', usage: USAGE, stopReason: 'end_turn', toolCalls: 0, output: FAKE_ANSWER });
+    expect(anthropicMessagesAdapter.describeRequest(sent.json)).toEqual({
+      model: 'claude-sonnet-4-6',
+      stream: false,
+      messageCount: 1,
+      texts: { system: 'Be brief.', input: 'user: Say hello.' },
+    });
+    expect(anthropicMessagesAdapter.describeResponse(sent.responseBody, 200)).toEqual({
+      model: 'claude-sonnet-4-6',
+      usage: USAGE,
+      stopReason: 'end_turn',
+      toolCalls: 0,
+      output: FAKE_ANSWER,
+    });
   });
 
   it('streams raw events, and the stream gives the same facts as the plain answer', async () => {
@@ -51,7 +62,14 @@ describe('fake upstream, Anthropic messages, through the official SDK', () => {
     for await (const event of stream) if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') text += event.delta.text;
     expect(text).toBe(FAKE_ANSWER);
     const facts = observe(lastRequest().responseBody);
-    expect(facts).toMatchObject({ model: 'claude-sonnet-4-6', usage: USAGE, stopReason: 'end_turn', toolCalls: 0, output: FAKE_ANSWER, stream: { completed: true, malformedEvents: 0 } });
+    expect(facts).toMatchObject({
+      model: 'claude-sonnet-4-6',
+      usage: USAGE,
+      stopReason: 'end_turn',
+      toolCalls: 0,
+      output: FAKE_ANSWER,
+      stream: { completed: true, malformedEvents: 0 },
+    });
     expect(facts.stream?.ttftMs).toBeGreaterThanOrEqual(0);
   });
 
@@ -74,7 +92,11 @@ describe('fake upstream, Anthropic messages, through the official SDK', () => {
     expect(plain.content[1]).toMatchObject({ type: 'tool_use', name: 'lookup_weather', input: FAKE_TOOL.arguments });
     expect(anthropicMessagesAdapter.describeRequest(lastRequest().json).toolsProvided).toBe(1);
     const plainFacts = anthropicMessagesAdapter.describeResponse(lastRequest().responseBody, 200);
-    expect(plainFacts).toMatchObject({ stopReason: 'tool_use', toolCalls: 1, output: `I'll check the weather.\n[tool lookup_weather] ${JSON.stringify(FAKE_TOOL.arguments)}` });
+    expect(plainFacts).toMatchObject({
+      stopReason: 'tool_use',
+      toolCalls: 1,
+      output: `I'll check the weather.\n[tool lookup_weather] ${JSON.stringify(FAKE_TOOL.arguments)}`,
+    });
 
     const final = await client.messages.stream({ ...params, tools }, scenario('tool')).finalMessage();
     expect(final.content[1]).toMatchObject({ type: 'tool_use', input: FAKE_TOOL.arguments });
@@ -126,7 +148,11 @@ describe('fake upstream, Anthropic errors, as the SDK types them', () => {
   });
 
   it('refuses a request without anthropic-version, as the real API does', async () => {
-    const response = await fetch(`${fake.url}/v1/messages`, { method: 'POST', headers: { 'x-api-key': KEY, 'content-type': 'application/json' }, body: JSON.stringify(params) });
+    const response = await fetch(`${fake.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': KEY, 'content-type': 'application/json' },
+      body: JSON.stringify(params),
+    });
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ type: 'error', error: { type: 'invalid_request_error', message: 'anthropic-version: header is required' } });
   });

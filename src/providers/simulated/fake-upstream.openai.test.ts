@@ -32,7 +32,7 @@ const TOOL_OUTPUT = `[tool ${FAKE_TOOL.name}] ${JSON.stringify(FAKE_TOOL.argumen
 function observe(adapter: ProviderAdapter, sent: string): ResponseFacts {
   const bytes = Buffer.from(sent, 'utf8');
   const observer = observeStream(adapter);
-  for (let at = 0, size = 1; at < bytes.length; at += size, size = (size * 7 + 3) % 23 + 1) observer.push(bytes.subarray(at, at + size));
+  for (let at = 0, size = 1; at < bytes.length; at += size, size = ((size * 7 + 3) % 23) + 1) observer.push(bytes.subarray(at, at + size));
   return observer.end();
 }
 
@@ -49,8 +49,19 @@ describe('fake upstream, OpenAI chat completions, through the official SDK', () 
 
     const sent = lastRequest();
     expect(sent.headers.authorization).toBe(`Bearer ${KEY}`);
-    expect(openAIChatAdapter.describeRequest(sent.json)).toEqual({ model: 'gpt-4o', stream: false, messageCount: 2, texts: { system: 'Be brief.', input: 'user: Say hello.' } });
-    expect(openAIChatAdapter.describeResponse(sent.responseBody, sent.status!)).toEqual({ model: 'gpt-4o', usage: USAGE, stopReason: 'stop', toolCalls: 0, output: FAKE_ANSWER });
+    expect(openAIChatAdapter.describeRequest(sent.json)).toEqual({
+      model: 'gpt-4o',
+      stream: false,
+      messageCount: 2,
+      texts: { system: 'Be brief.', input: 'user: Say hello.' },
+    });
+    expect(openAIChatAdapter.describeResponse(sent.responseBody, sent.status!)).toEqual({
+      model: 'gpt-4o',
+      usage: USAGE,
+      stopReason: 'stop',
+      toolCalls: 0,
+      output: FAKE_ANSWER,
+    });
   });
 
   it('streams chunks with usage last, and the stream gives the same facts as the plain answer', async () => {
@@ -65,7 +76,14 @@ describe('fake upstream, OpenAI chat completions, through the official SDK', () 
     expect(usage?.prompt_tokens).toBe(50);
 
     const facts = observe(openAIChatAdapter, lastRequest().responseBody);
-    expect(facts).toMatchObject({ model: 'gpt-4o', usage: USAGE, stopReason: 'stop', toolCalls: 0, output: FAKE_ANSWER, stream: { completed: true, malformedEvents: 0 } });
+    expect(facts).toMatchObject({
+      model: 'gpt-4o',
+      usage: USAGE,
+      stopReason: 'stop',
+      toolCalls: 0,
+      output: FAKE_ANSWER,
+      stream: { completed: true, malformedEvents: 0 },
+    });
     expect(facts.stream?.ttftMs).toBeGreaterThanOrEqual(0);
   });
 
@@ -80,7 +98,9 @@ describe('fake upstream, OpenAI chat completions, through the official SDK', () 
   });
 
   it('makes a tool call, plain and streamed, with the same output text both ways', async () => {
-    const tools = [{ type: 'function' as const, function: { name: 'lookup_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }];
+    const tools = [
+      { type: 'function' as const, function: { name: 'lookup_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } },
+    ];
     const plain = await client.chat.completions.create({ model: 'gpt-4o', messages, tools }, scenario('tool'));
     const call = plain.choices[0]!.message.tool_calls![0]!;
     expect(call.type === 'function' && call.function.name).toBe('lookup_weather');
@@ -114,7 +134,9 @@ describe('fake upstream, OpenAI errors, as the SDK types them', () => {
     ['error-429', OpenAI.RateLimitError, 429, 'requests'],
     ['error-500', OpenAI.InternalServerError, 500, 'server_error'],
   ] as const)('%s surfaces as %s and is read by the adapter', async (name, ErrorClass, status, type) => {
-    const error = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }, scenario(name)).catch((caught: unknown) => caught);
+    const error = await client.chat.completions
+      .create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }, scenario(name))
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ErrorClass);
     expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(status);
     const sent = lastRequest();
@@ -127,13 +149,19 @@ describe('fake upstream, OpenAI errors, as the SDK types them', () => {
   });
 
   it('makes a slow answer time out on the client', async () => {
-    const request = client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }, { ...scenario('slow'), timeout: 100, headers: { 'x-fake-scenario': 'slow', 'x-fake-response-delay-ms': '2000' } });
+    const request = client.chat.completions.create(
+      { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] },
+      { ...scenario('slow'), timeout: 100, headers: { 'x-fake-scenario': 'slow', 'x-fake-response-delay-ms': '2000' } },
+    );
     await expect(request).rejects.toBeInstanceOf(OpenAI.APIConnectionTimeoutError);
   });
 
   it('stalls a stream after its first events; the client can abort and the fake sees it leave', async () => {
     const controller = new AbortController();
-    const stream = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], stream: true }, { ...scenario('stall'), signal: controller.signal });
+    const stream = await client.chat.completions.create(
+      { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], stream: true },
+      { ...scenario('stall'), signal: controller.signal },
+    );
     const seen: string[] = [];
     // The SDK ends the iteration quietly when its own signal aborts it.
     for await (const chunk of stream) {
@@ -151,7 +179,12 @@ describe('fake upstream, OpenAI responses, embeddings, completions and models', 
   it('answers the Responses API plain and streamed, via responses.stream() and finalResponse()', async () => {
     const plain = await client.responses.create({ model: 'gpt-4o', instructions: 'Be brief.', input: 'Say hello.' });
     expect(plain.output_text).toBe(FAKE_ANSWER);
-    expect(openAIResponsesAdapter.describeRequest(lastRequest().json)).toEqual({ model: 'gpt-4o', stream: false, messageCount: 1, texts: { system: 'Be brief.', input: 'user: Say hello.' } });
+    expect(openAIResponsesAdapter.describeRequest(lastRequest().json)).toEqual({
+      model: 'gpt-4o',
+      stream: false,
+      messageCount: 1,
+      texts: { system: 'Be brief.', input: 'user: Say hello.' },
+    });
     const plainFacts = openAIResponsesAdapter.describeResponse(lastRequest().responseBody, 200);
     expect(plainFacts).toEqual({ model: 'gpt-4o', usage: USAGE, stopReason: 'completed', toolCalls: 0, output: FAKE_ANSWER });
 
@@ -181,20 +214,38 @@ describe('fake upstream, OpenAI responses, embeddings, completions and models', 
     expect(result.data[0]!.embedding).toHaveLength(8);
     expect(result.data[0]!.embedding.every((value) => typeof value === 'number' && Number.isFinite(value))).toBe(true);
     const sent = lastRequest();
-    expect(openAIEmbeddingsAdapter.describeRequest(sent.json)).toEqual({ model: 'text-embedding-3-small', stream: false, texts: { input: 'first text\nsecond text' } });
+    expect(openAIEmbeddingsAdapter.describeRequest(sent.json)).toEqual({
+      model: 'text-embedding-3-small',
+      stream: false,
+      texts: { input: 'first text\nsecond text' },
+    });
     expect(openAIEmbeddingsAdapter.describeResponse(sent.responseBody, 200)).toEqual({ model: 'text-embedding-3-small', usage: { inputTokens: 16 } });
   });
 
   it('answers legacy completions, plain and streamed', async () => {
     const plain = await client.completions.create({ model: 'gpt-3.5-turbo-instruct', prompt: 'Say hello.' });
     expect(plain.choices[0]!.text).toBe(FAKE_ANSWER);
-    expect(openAICompletionsAdapter.describeResponse(lastRequest().responseBody, 200)).toMatchObject({ stopReason: 'stop', output: FAKE_ANSWER, usage: { inputTokens: 50, outputTokens: 12 } });
+    expect(openAICompletionsAdapter.describeResponse(lastRequest().responseBody, 200)).toMatchObject({
+      stopReason: 'stop',
+      output: FAKE_ANSWER,
+      usage: { inputTokens: 50, outputTokens: 12 },
+    });
 
-    const stream = await client.completions.create({ model: 'gpt-3.5-turbo-instruct', prompt: 'Say hello.', stream: true, stream_options: { include_usage: true } });
+    const stream = await client.completions.create({
+      model: 'gpt-3.5-turbo-instruct',
+      prompt: 'Say hello.',
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     let text = '';
     for await (const chunk of stream) text += chunk.choices[0]?.text ?? '';
     expect(text).toBe(FAKE_ANSWER);
-    expect(observe(openAICompletionsAdapter, lastRequest().responseBody)).toMatchObject({ stopReason: 'stop', output: FAKE_ANSWER, usage: { inputTokens: 50, outputTokens: 12 }, stream: { completed: true } });
+    expect(observe(openAICompletionsAdapter, lastRequest().responseBody)).toMatchObject({
+      stopReason: 'stop',
+      output: FAKE_ANSWER,
+      usage: { inputTokens: 50, outputTokens: 12 },
+      stream: { completed: true },
+    });
   });
 
   it('lists models', async () => {

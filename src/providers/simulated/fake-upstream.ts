@@ -90,7 +90,16 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
     const path = (req.url ?? '/').split('?')[0]!;
-    const record: RecordedRequest = { method: req.method ?? 'GET', path, headers: req.headers, body, json: parseJson(body), responseBody: '', completed: false, clientClosed: false };
+    const record: RecordedRequest = {
+      method: req.method ?? 'GET',
+      path,
+      headers: req.headers,
+      body,
+      json: parseJson(body),
+      responseBody: '',
+      completed: false,
+      clientClosed: false,
+    };
     requests.push(record);
     res.on('close', () => {
       if (!record.completed) record.clientClosed = true;
@@ -126,7 +135,8 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     record.scenario = scenario;
     const errorStatus = /^error-(\d{3})$/.exec(scenario)?.[1];
     if (errorStatus) return fail(Number(errorStatus));
-    if (scenario === 'quote-400') return fail(400, `Invalid request: ${JSON.stringify(body.messages ?? body.input ?? body.prompt ?? null)} is not accepted here.`);
+    if (scenario === 'quote-400')
+      return fail(400, `Invalid request: ${JSON.stringify(body.messages ?? body.input ?? body.prompt ?? null)} is not accepted here.`);
     if (scenario === 'slow') await sleep(headerMillis(req.headers, 'x-fake-response-delay-ms', options.slowMs ?? 5_000));
     if (scenario === 'stall' && body.stream !== true) return 'stall';
     return invalidReply(scenario, record.path, body, anthropic) ?? (anthropic ? anthropicReply(body, scenario) : openAIReply(record.path, body, scenario));
@@ -152,7 +162,13 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
       record.completed = true;
       return;
     }
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', ...idHeaders, ...reply.headers });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      ...idHeaders,
+      ...reply.headers,
+    });
     res.flushHeaders();
     record.status = 200;
     const last = reply.stallAfter ?? reply.frames.length;
@@ -192,7 +208,10 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
 function checkAuth(headers: IncomingHttpHeaders, anthropic: boolean, allowed: readonly string[] | undefined): string | undefined {
   const bearer = /^Bearer\s+(.+)$/i.exec(headerValue(headers, 'authorization') ?? '')?.[1];
   const key = (anthropic ? headerValue(headers, 'x-api-key') : undefined) ?? bearer;
-  if (!key) return anthropic ? 'x-api-key header is required' : "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).";
+  if (!key)
+    return anthropic
+      ? 'x-api-key header is required'
+      : "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).";
   if (allowed && !allowed.includes(key)) return anthropic ? 'invalid x-api-key' : 'Incorrect API key provided.';
   return undefined;
 }

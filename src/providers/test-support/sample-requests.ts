@@ -19,7 +19,11 @@ export const chatRequest = () => ({
         { type: 'text', text: 'And the weather in Paris?' },
       ],
     },
-    { role: 'assistant', content: 'A cat. Checking.', tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
+    {
+      role: 'assistant',
+      content: 'A cat. Checking.',
+      tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }],
+    },
     { role: 'tool', tool_call_id: 'call_1', content: '18C and sunny' },
     { role: 'assistant', content: [{ type: 'refusal', refusal: 'I cannot say more.' }], refusal: 'I cannot say more.' },
     { role: 'tool', tool_call_id: 'call_2', content: [{ type: 'text', text: 'humidity 40%' }] },
@@ -86,7 +90,11 @@ export const messagesRequest = () => ({
         {
           type: 'tool_result',
           tool_use_id: 'toolu_2',
-          content: [{ type: 'text', text: 'humidity 40%' }, image, { type: 'search_result', source: 'https://example.test/paris', title: 'Paris', content: [{ type: 'text', text: 'Paris is mild.' }] }],
+          content: [
+            { type: 'text', text: 'humidity 40%' },
+            image,
+            { type: 'search_result', source: 'https://example.test/paris', title: 'Paris', content: [{ type: 'text', text: 'Paris is mild.' }] },
+          ],
         },
         { type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'Quarterly notes.' }, title: 'Notes' },
         { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: 'JVBERi0=' } },

@@ -53,7 +53,12 @@ export function deltaTextByChannel(adapter: ProviderAdapter, stream: DecodedStre
 }
 
 /** Rewrites every slot of the given kinds with `replace`, in place. */
-export function rewriteStream(adapter: ProviderAdapter, stream: DecodedStream, kinds: ReadonlyArray<'delta' | 'whole'>, replace: (text: string) => string): void {
+export function rewriteStream(
+  adapter: ProviderAdapter,
+  stream: DecodedStream,
+  kinds: ReadonlyArray<'delta' | 'whole'>,
+  replace: (text: string) => string,
+): void {
   for (const event of stream.events) {
     for (const slot of adapter.streamTexts(event)) if (kinds.includes(slot.kind)) slot.set(replace(slot.text));
   }

@@ -53,7 +53,11 @@ export async function startSdkHarness(options: SdkHarnessOptions = {}): Promise<
     capture: options.capture ?? { prompts: 'plaintext', responses: 'plaintext', allow_plaintext: true },
   });
   let store: FailingStore | undefined;
-  const ledger = await openLedger(config, { onWarning: () => undefined, ...(options.env ? { env: options.env } : {}), wrapStore: (inner) => (store = new FailingStore(inner)) });
+  const ledger = await openLedger(config, {
+    onWarning: () => undefined,
+    ...(options.env ? { env: options.env } : {}),
+    wrapStore: (inner) => (store = new FailingStore(inner)),
+  });
   const ledgerErrors: SdkHarness['ledgerErrors'] = [];
   const onLedgerError = (error: unknown, call: LedgerErrorInfo) => ledgerErrors.push({ error, call });
   const calls = async (): Promise<Envelope[]> => {
@@ -67,8 +71,10 @@ export async function startSdkHarness(options: SdkHarnessOptions = {}): Promise<
     ledger,
     store: store!,
     ledgerErrors,
-    openai: (audit = {}, client = {}) => auditOpenAI(new OpenAI({ apiKey: CLIENT_KEY, baseURL: `${fake.url}/v1`, maxRetries: 0, ...client }), ledger, { onLedgerError, ...audit }),
-    anthropic: (audit = {}, client = {}) => auditAnthropic(new Anthropic({ apiKey: CLIENT_KEY, baseURL: fake.url, maxRetries: 0, ...client }), ledger, { onLedgerError, ...audit }),
+    openai: (audit = {}, client = {}) =>
+      auditOpenAI(new OpenAI({ apiKey: CLIENT_KEY, baseURL: `${fake.url}/v1`, maxRetries: 0, ...client }), ledger, { onLedgerError, ...audit }),
+    anthropic: (audit = {}, client = {}) =>
+      auditAnthropic(new Anthropic({ apiKey: CLIENT_KEY, baseURL: fake.url, maxRetries: 0, ...client }), ledger, { onLedgerError, ...audit }),
     async lastCall(client) {
       await flushAudit(client);
       // Anchoring runs after the commit; verify reads the anchor, so it waits for it.

@@ -1,4 +1,18 @@
-import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Envelope } from '../../record/types.js';
 import { MemoryStore, type SequencedEntries } from '../memory/memory-store.js';
@@ -87,7 +101,9 @@ export class JsonlStore extends MemoryStore implements RecoveringStore {
     if (entries.some((e) => e.content)) throw new StoreError(`${this.location} cannot keep content (encrypted or plaintext capture); use a SQLite store`);
     if (this.failedMidway) throw new StoreError(`cannot append to ${this.location}: ${this.failedMidway}`);
     if (this.announcement && !this.announcement.settled) {
-      throw new StoreError(`cannot append to ${this.location}: ${HEAD_NEXT_FILE} announces records beyond the signed head, and no ledger has checked its signature yet (open the store through a ledger)`);
+      throw new StoreError(
+        `cannot append to ${this.location}: ${HEAD_NEXT_FILE} announces records beyond the signed head, and no ledger has checked its signature yet (open the store through a ledger)`,
+      );
     }
     let begun = false;
     let batch: SequencedEntries;
@@ -108,7 +124,8 @@ export class JsonlStore extends MemoryStore implements RecoveringStore {
     } catch (err) {
       // What this append wrote is a batch in flight: appending after it would bury it under the
       // next. An open judges it as it judges a crash's (completes or cuts it); until then, no append.
-      if (begun) this.failedMidway = `an earlier append failed after it began to write (${(err as Error).message}); open the ledger again, which completes or cuts the batch it left`;
+      if (begun)
+        this.failedMidway = `an earlier append failed after it began to write (${(err as Error).message}); open the ledger again, which completes or cuts the batch it left`;
       if (err instanceof StoreError) throw err;
       throw new StoreError(`cannot append to ${this.location}: ${(err as Error).message}`, { cause: err });
     }
@@ -214,7 +231,8 @@ export class JsonlStore extends MemoryStore implements RecoveringStore {
     }
     if (this.torn) {
       const { committedSize, records, id } = this.torn.tail;
-      if (this.torn.remainder) return `${this.location}: the cut of a batch a crash left uncommitted beyond index ${committedSize - 1} was interrupted: the first write of a writable open finishes it (${TORN_DIR}/${id}/)`;
+      if (this.torn.remainder)
+        return `${this.location}: the cut of a batch a crash left uncommitted beyond index ${committedSize - 1} was interrupted: the first write of a writable open finishes it (${TORN_DIR}/${id}/)`;
       return `${this.location}: a batch a crash left uncommitted lies beyond the signed head (from index ${committedSize}, ${records} whole record line(s), never acknowledged): the first write of a writable open cuts it, keeps its bytes in ${TORN_DIR}/${id}/ and records a torn_tail_recovered event`;
     }
     return undefined;

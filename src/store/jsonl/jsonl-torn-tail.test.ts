@@ -83,7 +83,13 @@ const lineBytes = (torn: TornBatch, lines: number) => {
   for (let i = 0; i < lines; i++) at = text.indexOf(0x0a, at) + 1;
   return at;
 };
-const snapshot = (dir: string) => Object.fromEntries(readdirSync(join(dir, 'jsonl')).map((n) => [n, statSync(join(dir, 'jsonl', n)).isFile() ? sha256(readFileSync(join(dir, 'jsonl', n))).toString('hex') : 'dir']));
+const snapshot = (dir: string) =>
+  Object.fromEntries(
+    readdirSync(join(dir, 'jsonl')).map((n) => [
+      n,
+      statSync(join(dir, 'jsonl', n)).isFile() ? sha256(readFileSync(join(dir, 'jsonl', n))).toString('hex') : 'dir',
+    ]),
+  );
 const events = async (ledger: Ledger) => (await ledger.search({ kind: 'event', eventType: TORN_TAIL_EVENT })).records;
 const headSize = (dir: string) => (JSON.parse(readFileSync(join(dir, 'jsonl', 'head.json'), 'utf8')) as { size: number }).size;
 const problemsOf = (report: { problems: { kind: string; index?: number }[] }) => report.problems.map((p) => `${p.kind}@${p.index ?? '-'}`);
@@ -350,7 +356,9 @@ async function expectRefused(torn: TornBatch, dir: string, from: number) {
   const ledger = await openLedger(torn.config(dir), quiet);
   try {
     // Rows without their leaf hash are refused before they are found unsealed.
-    await expect(ledger.record(sampleCall(1))).rejects.toThrow(new RegExp(`records from index ${from} to \\d+ that no signed head or checkpoint covers|holds \\d+ records but \\d+ leaf hashes`));
+    await expect(ledger.record(sampleCall(1))).rejects.toThrow(
+      new RegExp(`records from index ${from} to \\d+ that no signed head or checkpoint covers|holds \\d+ records but \\d+ leaf hashes`),
+    );
     expect(await events(ledger)).toEqual([]);
   } finally {
     await ledger.close();
@@ -395,7 +403,8 @@ describe('what no writer of this ledger announced is not a crash: it stays as it
       writeFileSync(path('head.next.json'), JSON.stringify(forge(read('head.next.json'), read('head.json'))));
       const warnings: string[] = [];
       await (await openLedger(torn.config(dir), { readOnly: true, onWarning: (w) => warnings.push(w) })).close();
-      if (_ !== 'that is head.json itself (no size beyond the head)') expect(warnings.join('\n')).toMatch(/does not verify: no writer of this ledger wrote them/);
+      if (_ !== 'that is head.json itself (no size beyond the head)')
+        expect(warnings.join('\n')).toMatch(/does not verify: no writer of this ledger wrote them/);
       const { report } = await readOnlyVerify(torn, dir);
       expect(report.firstBadIndex).toBe(torn.size);
       expect(problemsOf(report)).toContain(`unsealed@${torn.size}`);
@@ -406,7 +415,11 @@ describe('what no writer of this ledger announced is not a crash: it stays as it
   it('lines beyond the size head.next.json announces', async () => {
     const torn = await tornBatch({ batch: 3 });
     const dir = crashed(torn, { lines: Infinity });
-    const last = torn.appended.get(linesFile(torn))!.subarray(lineBytes(torn, 2)).toString().replace(`"index":${torn.size + 2}`, `"index":${torn.size + 3}`);
+    const last = torn.appended
+      .get(linesFile(torn))!
+      .subarray(lineBytes(torn, 2))
+      .toString()
+      .replace(`"index":${torn.size + 2}`, `"index":${torn.size + 3}`);
     appendFileSync(join(dir, 'jsonl', linesFile(torn)), last);
     const { report } = await readOnlyVerify(torn, dir);
     expect(problemsOf(report)).toContain(`unsealed@${torn.size}`);
@@ -444,7 +457,11 @@ describe('what no writer of this ledger announced is not a crash: it stays as it
   it('a line beyond the head that skips an index', async () => {
     const torn = await tornBatch();
     const dir = crashed(torn, {});
-    const line = torn.appended.get(linesFile(torn))!.subarray(0, lineBytes(torn, 1)).toString().replace(`"index":${torn.size}`, `"index":${torn.size + 1}`);
+    const line = torn.appended
+      .get(linesFile(torn))!
+      .subarray(0, lineBytes(torn, 1))
+      .toString()
+      .replace(`"index":${torn.size}`, `"index":${torn.size + 1}`);
     appendFileSync(join(dir, 'jsonl', linesFile(torn)), line);
     const store = JsonlStore.open(join(dir, 'jsonl'), 1 << 20);
     expect(store.announced).toBeUndefined();
@@ -498,10 +515,20 @@ describe('findTornTail', () => {
   const leafOf = (index: number) => leafHashOfText(`{"id":"r${index}"}`);
   const leaves = (count: number) => Buffer.concat(Array.from({ length: count }, (_, i) => leafOf(i)));
   /** A note of `size` over the records r0.. (its signature is not the store's to check). */
-  const signed = (size: number, root = rootOf(Array.from({ length: size }, (_, i) => leafOf(i)))) => ({ size, note: `example.com/log\n${size}\n${root.toString('base64')}\n\n— sig` });
+  const signed = (size: number, root = rootOf(Array.from({ length: size }, (_, i) => leafOf(i)))) => ({
+    size,
+    note: `example.com/log\n${size}\n${root.toString('base64')}\n\n— sig`,
+  });
   const checkpoint = (cp: { size: number; note: string }) => `${JSON.stringify(cp)}\n`;
   /** Three committed records, head.json of 3, and what a test changes. */
-  const input = (over: Partial<TailInput> = {}): TailInput => ({ files: files(0, 1, 2), leaves: leaves(3), checkpoints: Buffer.from(checkpoint(signed(3))), head: signed(3), next: undefined, ...over });
+  const input = (over: Partial<TailInput> = {}): TailInput => ({
+    files: files(0, 1, 2),
+    leaves: leaves(3),
+    checkpoints: Buffer.from(checkpoint(signed(3))),
+    head: signed(3),
+    next: undefined,
+    ...over,
+  });
 
   it('finds nothing beyond a whole committed log, with or without a head.next.json', () => {
     expect(findTornTail(input())).toEqual({ kind: 'none' });
@@ -514,7 +541,10 @@ describe('findTornTail', () => {
 
   it('a part of the batch head.next.json announces is cut', () => {
     const finding = findTornTail(input({ files: files(0, 1, 2, 3, 4), leaves: Buffer.concat([leaves(4), Buffer.alloc(7)]), next: signed(5) }));
-    expect(finding).toMatchObject({ kind: 'announced', tail: { complete: false, committedSize: 3, plan: { tail: { commitPoint: 'head', committedSize: 3, announcedSize: 5, records: 2 } } } });
+    expect(finding).toMatchObject({
+      kind: 'announced',
+      tail: { complete: false, committedSize: 3, plan: { tail: { commitPoint: 'head', committedSize: 3, announcedSize: 5, records: 2 } } },
+    });
     expect(finding.kind === 'announced' && [...finding.tail.plan.keep]).toEqual([
       ['audit_20260101.jsonl', line(0).length + line(1).length + line(2).length],
       ['leaves.bin', 96],
@@ -524,11 +554,18 @@ describe('findTornTail', () => {
   it('the whole batch is completed: only a partial checkpoint line is dropped', () => {
     const whole = findTornTail(input({ files: files(0, 1, 2, 3, 4), leaves: leaves(5), next: signed(5) }));
     expect(whole).toMatchObject({ kind: 'announced', tail: { complete: true, plan: { tail: { cuts: [] } } } });
-    const withLine = findTornTail(input({ files: files(0, 1, 2, 3, 4), leaves: leaves(5), checkpoints: Buffer.from(checkpoint(signed(3)) + checkpoint(signed(5))), next: signed(5) }));
+    const withLine = findTornTail(
+      input({ files: files(0, 1, 2, 3, 4), leaves: leaves(5), checkpoints: Buffer.from(checkpoint(signed(3)) + checkpoint(signed(5))), next: signed(5) }),
+    );
     expect(withLine).toMatchObject({ kind: 'announced', tail: { complete: true, plan: { tail: { cuts: [] } } } });
     const partial = checkpoint(signed(5)).slice(0, 20);
-    const withPart = findTornTail(input({ files: files(0, 1, 2, 3, 4), leaves: leaves(5), checkpoints: Buffer.from(checkpoint(signed(3)) + partial), next: signed(5) }));
-    expect(withPart).toMatchObject({ kind: 'announced', tail: { complete: true, plan: { tail: { cuts: [{ file: 'checkpoints.jsonl', bytes: 20, partialLine: true }] } } } });
+    const withPart = findTornTail(
+      input({ files: files(0, 1, 2, 3, 4), leaves: leaves(5), checkpoints: Buffer.from(checkpoint(signed(3)) + partial), next: signed(5) }),
+    );
+    expect(withPart).toMatchObject({
+      kind: 'announced',
+      tail: { complete: true, plan: { tail: { cuts: [{ file: 'checkpoints.jsonl', bytes: 20, partialLine: true }] } } },
+    });
   });
 
   it("a ledger's first batch is judged from the empty log", () => {
@@ -539,16 +576,45 @@ describe('findTornTail', () => {
   it.each([
     ['a tail no head.next.json announces', input({ files: files(0, 1, 2, 3), leaves: leaves(4) }), /no head\.next\.json announces/],
     ['a head.next.json of the head’s own size', input({ files: files(0, 1, 2, 3), next: signed(3) }), /more than the 0/],
-    ['a head.next.json whose stored size is not its note’s', input({ files: files(0, 1, 2, 3), next: { ...signed(5), size: 6 } }), /no head\.next\.json announces/],
+    [
+      'a head.next.json whose stored size is not its note’s',
+      input({ files: files(0, 1, 2, 3), next: { ...signed(5), size: 6 } }),
+      /no head\.next\.json announces/,
+    ],
     ['lines beyond the size announced', input({ files: files(0, 1, 2, 3, 4, 5), next: signed(5) }), /more than the 2/],
-    ['a partial line beyond the size announced', input({ files: [{ name: 'audit_20260101.jsonl', bytes: Buffer.from(files(0, 1, 2, 3, 4)[0]!.bytes.toString() + '{"ind') }], next: signed(5) }), /more than the 2/],
+    [
+      'a partial line beyond the size announced',
+      input({ files: [{ name: 'audit_20260101.jsonl', bytes: Buffer.from(files(0, 1, 2, 3, 4)[0]!.bytes.toString() + '{"ind') }], next: signed(5) }),
+      /more than the 2/,
+    ],
     ['leaf hashes before every line is whole', input({ files: files(0, 1, 2, 3), leaves: leaves(4), next: signed(5) }), /lines are not all there/],
     ['more leaf hashes than the batch', input({ files: files(0, 1, 2, 3, 4), leaves: leaves(6), next: signed(5) }), /more leaf hashes/],
-    ['a leaf hash that is not its line’s', input({ files: files(0, 1, 2, 3, 4), leaves: Buffer.concat([leaves(4), leafOf(9)]), next: signed(5) }), /not the hash of its line/],
+    [
+      'a leaf hash that is not its line’s',
+      input({ files: files(0, 1, 2, 3, 4), leaves: Buffer.concat([leaves(4), leafOf(9)]), next: signed(5) }),
+      /not the hash of its line/,
+    ],
     ['a whole batch with another root', input({ files: files(0, 1, 2, 3, 4), leaves: leaves(5), next: signed(5, Buffer.alloc(32)) }), /do not give the root/],
-    ['a checkpoint before the leaves are all there', input({ files: files(0, 1, 2, 3, 4), leaves: leaves(4), checkpoints: Buffer.from(checkpoint(signed(3)) + checkpoint(signed(5))), next: signed(5) }), /lines are not all there|leaf hashes are not all there/],
-    ['a checkpoint that is not head.next.json’s', input({ files: files(0, 1, 2, 3, 4), leaves: leaves(5), checkpoints: Buffer.from(checkpoint(signed(3)) + checkpoint({ ...signed(5), note: 'other' })), next: signed(5) }), /not head\.next\.json's note/],
-    ['two checkpoints beyond the head', input({ files: files(0, 1, 2, 3, 4), leaves: leaves(5), checkpoints: Buffer.from(checkpoint(signed(4)) + checkpoint(signed(5))), next: signed(5) }), /more than one/],
+    [
+      'a checkpoint before the leaves are all there',
+      input({ files: files(0, 1, 2, 3, 4), leaves: leaves(4), checkpoints: Buffer.from(checkpoint(signed(3)) + checkpoint(signed(5))), next: signed(5) }),
+      /lines are not all there|leaf hashes are not all there/,
+    ],
+    [
+      'a checkpoint that is not head.next.json’s',
+      input({
+        files: files(0, 1, 2, 3, 4),
+        leaves: leaves(5),
+        checkpoints: Buffer.from(checkpoint(signed(3)) + checkpoint({ ...signed(5), note: 'other' })),
+        next: signed(5),
+      }),
+      /not head\.next\.json's note/,
+    ],
+    [
+      'two checkpoints beyond the head',
+      input({ files: files(0, 1, 2, 3, 4), leaves: leaves(5), checkpoints: Buffer.from(checkpoint(signed(4)) + checkpoint(signed(5))), next: signed(5) }),
+      /more than one/,
+    ],
     ['leaves short of the head', input({ leaves: leaves(2), next: signed(5) }), /fewer than the 3/],
     ["a head whose stored size is not its note's", input({ head: { ...signed(3), size: 2 } }), /not the size its note states/],
     ['lines out of order', input({ files: files(0, 1, 2, 4, 3), next: signed(5) }), /in order/],
@@ -566,7 +632,13 @@ describe('findTornTail', () => {
   });
 
   it('files written before heads: the commit point is the last whole leaf hash', () => {
-    const legacy = { files: files(0, 1, 2, 3), leaves: Buffer.concat([leaves(3), Buffer.alloc(5)]), checkpoints: Buffer.alloc(0), head: undefined, next: undefined };
+    const legacy = {
+      files: files(0, 1, 2, 3),
+      leaves: Buffer.concat([leaves(3), Buffer.alloc(5)]),
+      checkpoints: Buffer.alloc(0),
+      head: undefined,
+      next: undefined,
+    };
     expect(findTornTail(legacy)).toMatchObject({ kind: 'torn', plan: { tail: { commitPoint: 'leaves', committedSize: 3, records: 1 } } });
     expect(findTornTail({ ...legacy, leaves: leaves(4) })).toEqual({ kind: 'none' });
   });

@@ -133,7 +133,8 @@ interface TailShape {
 
 function tailShape(input: TailInput, committed: number): TailShape | string {
   const { leaves } = input;
-  if (leaves.length < committed * LEAF_BYTES) return `${LEAVES_FILE} holds ${Math.floor(leaves.length / LEAF_BYTES)} leaf hashes, fewer than the ${committed} the signed head covers`;
+  if (leaves.length < committed * LEAF_BYTES)
+    return `${LEAVES_FILE} holds ${Math.floor(leaves.length / LEAF_BYTES)} leaf hashes, fewer than the ${committed} the signed head covers`;
 
   // The record lines: the end of the last day file that holds anything.
   const nonEmpty = input.files.filter((f) => f.bytes.length > 0);
@@ -159,7 +160,8 @@ function tailShape(input: TailInput, committed: number): TailShape | string {
       if (before) {
         const { lines: previous, fragment: end } = splitLines(before.bytes);
         const lastIndex = previous.length > 0 ? recordLine(before.bytes, previous.at(-1)!)?.index : undefined;
-        if (end < before.bytes.length || (lastIndex !== undefined && lastIndex >= committed)) return `${before.name} does not end with a whole committed record line`;
+        if (end < before.bytes.length || (lastIndex !== undefined && lastIndex >= committed))
+          return `${before.name} does not end with a whole committed record line`;
       }
     }
   }
@@ -172,7 +174,8 @@ function tailShape(input: TailInput, committed: number): TailShape | string {
   const partialCheckpoint = noteEnd < input.checkpoints.length;
   if (beyond) {
     const before = notes.at(-2);
-    if (before && (checkpointSize(input.checkpoints, before) ?? Infinity) > committed) return `${CHECKPOINTS_FILE} holds more than one checkpoint beyond the committed log`;
+    if (before && (checkpointSize(input.checkpoints, before) ?? Infinity) > committed)
+      return `${CHECKPOINTS_FILE} holds more than one checkpoint beyond the committed log`;
   }
   const extraLeafBytes = leaves.length - committed * LEAF_BYTES;
   return {
@@ -196,14 +199,18 @@ function announced(input: TailInput, shape: TailShape, next: StoredNote): TailFi
   const batch = next.size - committed;
   if (batch < 0) return unrecognized(`head.next.json announces a log of size ${next.size}, smaller than the ${committed} committed`);
   const records = lineLeaves.length;
-  if (records + (partialLine ? 1 : 0) > batch) return unrecognized(`the record lines beyond index ${committed - 1} are more than the ${batch} that head.next.json announces`);
+  if (records + (partialLine ? 1 : 0) > batch)
+    return unrecognized(`the record lines beyond index ${committed - 1} are more than the ${batch} that head.next.json announces`);
   // Leaf hashes are written only once every line of the batch is whole, each its line's.
-  if (extraLeafBytes > 0 && (partialLine || records < batch)) return unrecognized(`${LEAVES_FILE} holds leaf hashes beyond index ${committed - 1}, but the batch's lines are not all there`);
-  if (extraLeafBytes > batch * LEAF_BYTES) return unrecognized(`${LEAVES_FILE} holds more leaf hashes beyond index ${committed - 1} than the ${batch} records head.next.json announces`);
+  if (extraLeafBytes > 0 && (partialLine || records < batch))
+    return unrecognized(`${LEAVES_FILE} holds leaf hashes beyond index ${committed - 1}, but the batch's lines are not all there`);
+  if (extraLeafBytes > batch * LEAF_BYTES)
+    return unrecognized(`${LEAVES_FILE} holds more leaf hashes beyond index ${committed - 1} than the ${batch} records head.next.json announces`);
   const leaves = Math.floor(extraLeafBytes / LEAF_BYTES);
   for (let i = 0; i < leaves; i++) {
     const at = (committed + i) * LEAF_BYTES;
-    if (!input.leaves.subarray(at, at + LEAF_BYTES).equals(lineLeaves[i]!)) return unrecognized(`the leaf hash of index ${committed + i} is not the hash of its line`);
+    if (!input.leaves.subarray(at, at + LEAF_BYTES).equals(lineLeaves[i]!))
+      return unrecognized(`the leaf hash of index ${committed + i} is not the hash of its line`);
   }
   const leavesWhole = records === batch && !partialLine && extraLeafBytes === batch * LEAF_BYTES;
   // A checkpoint line is written only once every leaf hash of the batch is there: head.next.json's own note.
@@ -228,7 +235,8 @@ function announced(input: TailInput, shape: TailShape, next: StoredNote): TailFi
       return unrecognized(`the ${batch} record(s) beyond index ${committed - 1} do not give the root that head.next.json states`);
     }
     // Only a partial checkpoint line is dropped (the head holds its note); a whole one stays.
-    if (shape.partialCheckpoint && shape.checkpointLines === 0) cut(CHECKPOINTS_FILE, input.checkpoints, shape.checkpointOffset, { lines: 0, partialLine: true });
+    if (shape.partialCheckpoint && shape.checkpointLines === 0)
+      cut(CHECKPOINTS_FILE, input.checkpoints, shape.checkpointOffset, { lines: 0, partialLine: true });
     return { kind: 'announced', tail: { next, committedSize: committed, complete: true, plan: plan() } };
   }
   if (shape.last && (records > 0 || partialLine)) cut(shape.last.name, shape.last.bytes, shape.lineOffset, { lines: records, partialLine });
@@ -252,7 +260,9 @@ function legacyTail(input: TailInput): TailFinding {
   if (shape.last && (records > 0 || partialLine)) cut(shape.last.name, shape.last.bytes, shape.lineOffset, { lines: records, partialLine });
   // Only a partial leaf hash can lie beyond the last whole one, and only once a line is whole.
   if (extraLeafBytes > 0 && (partialLine || extraLeafBytes > records * LEAF_BYTES)) {
-    return unrecognized(`${LEAVES_FILE} holds ${extraLeafBytes} bytes beyond the ${committed} committed leaf hashes, more than the ${records} whole record line(s) beyond them had`);
+    return unrecognized(
+      `${LEAVES_FILE} holds ${extraLeafBytes} bytes beyond the ${committed} committed leaf hashes, more than the ${records} whole record line(s) beyond them had`,
+    );
   }
   if (extraLeafBytes > 0) cut(LEAVES_FILE, input.leaves, committed * LEAF_BYTES, { leaves: 0, partialLeaf: true });
   // A checkpoint line is written only once every leaf hash of the batch is there.
@@ -261,7 +271,8 @@ function legacyTail(input: TailInput): TailFinding {
   if (beyond || shape.partialCheckpoint) {
     const batchWhole = !partialLine && extraLeafBytes === 0 && records === 0;
     if (!batchWhole) return unrecognized(`${CHECKPOINTS_FILE} has a checkpoint line beyond the committed log, but the batch's leaf hashes are not all there`);
-    if (beyond && (shape.partialCheckpoint || lastSize !== committed + records)) return unrecognized(`${CHECKPOINTS_FILE} ends with a checkpoint of size ${lastSize}, which is not the size of the committed log and the batch beyond it`);
+    if (beyond && (shape.partialCheckpoint || lastSize !== committed + records))
+      return unrecognized(`${CHECKPOINTS_FILE} ends with a checkpoint of size ${lastSize}, which is not the size of the committed log and the batch beyond it`);
     cut(CHECKPOINTS_FILE, input.checkpoints, shape.checkpointOffset, { lines: shape.checkpointLines, partialLine: shape.partialCheckpoint });
   }
   if (cuts.length === 0) return { kind: 'none' };

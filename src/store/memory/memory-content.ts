@@ -19,7 +19,12 @@ export class MemoryContentStore implements ContentStore {
 
   async delete(selector: ContentSelector, limit: number): Promise<number> {
     const matches = 'subject' in selector ? (i: StoredContent) => i.subject === selector.subject : (i: StoredContent) => i.ts < selector.before;
-    const doomed = new Set(this.items.filter(matches).sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.index - b.index)).slice(0, limit));
+    const doomed = new Set(
+      this.items
+        .filter(matches)
+        .sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.index - b.index))
+        .slice(0, limit),
+    );
     this.items = this.items.filter((item) => !doomed.has(item));
     return doomed.size;
   }

@@ -82,7 +82,8 @@ export class MemoryStore implements Store {
       storedLeaves: () => this.leaves.slice(0, this.nextIndex()),
     });
     // A head behind the rows would number the batch over them (the ledger adopts the tree it checked instead).
-    if (fresh.length > 0 && first < this.nextIndex()) throw new StoreError(`${this.location}: the signed head (size ${first}) lies behind the stored rows (${this.nextIndex()}); run 'llm-ledger verify'`);
+    if (fresh.length > 0 && first < this.nextIndex())
+      throw new StoreError(`${this.location}: the signed head (size ${first}) lies behind the stored rows (${this.nextIndex()}); run 'llm-ledger verify'`);
     const placed = fresh.map((e, i) => ({ ...e, index: first + i }));
     const index = new Map(fresh.map((e, i) => [e, first + i]));
     const indexes = entries.map((e) => index.get(e) ?? -1);

@@ -66,7 +66,11 @@ describe('PostgreSQL append-only enforcement, in depth', () => {
     const { writer } = rolesOf(ledger.schema);
     await withClient(async (client) => {
       const column = COLUMN[table]!;
-      for (const sql of [`UPDATE "${ledger.schema}".${table} SET ${column} = ${column}`, `DELETE FROM "${ledger.schema}".${table}`, `TRUNCATE "${ledger.schema}".${table}`]) {
+      for (const sql of [
+        `UPDATE "${ledger.schema}".${table} SET ${column} = ${column}`,
+        `DELETE FROM "${ledger.schema}".${table}`,
+        `TRUNCATE "${ledger.schema}".${table}`,
+      ]) {
         expect(await attempt(client, writer, sql), sql).toMatch(/permission denied/);
       }
     });
@@ -78,7 +82,9 @@ describe('PostgreSQL append-only enforcement, in depth', () => {
       expect(await attempt(client, writer, `ALTER TABLE "${ledger.schema}".records DISABLE TRIGGER ALL`)).toMatch(/must be owner/);
       expect(await attempt(client, writer, `DROP TABLE "${ledger.schema}".records_20260102`)).toMatch(/must be owner/);
       expect(await attempt(client, writer, `DELETE FROM "${ledger.schema}".records_20260102`)).toMatch(/permission denied/);
-      expect(await attempt(client, writer, `INSERT INTO "${ledger.schema}".records (idx, ts, canonical) VALUES (99, now(), '{}')`)).not.toMatch(/permission denied/);
+      expect(await attempt(client, writer, `INSERT INTO "${ledger.schema}".records (idx, ts, canonical) VALUES (99, now(), '{}')`)).not.toMatch(
+        /permission denied/,
+      );
     });
   });
 
@@ -97,7 +103,11 @@ describe('PostgreSQL append-only enforcement, in depth', () => {
       const column = COLUMN[table]!;
       // The ledger has not pruned, so pruned gets a row (in the rolled-back transaction) for its row triggers to fire on.
       const setup = `INSERT INTO "${ledger.schema}".pruned (below) VALUES (1)`;
-      for (const sql of [`UPDATE "${ledger.schema}".${table} SET ${column} = ${column}`, `DELETE FROM "${ledger.schema}".${table}`, `TRUNCATE "${ledger.schema}".${table}`]) {
+      for (const sql of [
+        `UPDATE "${ledger.schema}".${table} SET ${column} = ${column}`,
+        `DELETE FROM "${ledger.schema}".${table}`,
+        `TRUNCATE "${ledger.schema}".${table}`,
+      ]) {
         expect(await attempt(client, owner, sql, setup), sql).toMatch(/append-only; (UPDATE|DELETE|TRUNCATE) is refused/);
       }
     });
@@ -110,10 +120,13 @@ describe('PostgreSQL append-only enforcement, in depth', () => {
         `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = '"${ledger.schema}".records'::regclass ORDER BY 1`,
       );
       expect(rows.length).toBeGreaterThan(4);
-      for (const { name } of rows) expect(await attempt(client, owner, `TRUNCATE "${ledger.schema}".${name}`), name).toMatch(/append-only; TRUNCATE is refused/);
+      for (const { name } of rows)
+        expect(await attempt(client, owner, `TRUNCATE "${ledger.schema}".${name}`), name).toMatch(/append-only; TRUNCATE is refused/);
       // Replica mode silences ordinary triggers (it is meant for replication); ENABLE ALWAYS ones still fire.
       const replica = 'SET LOCAL session_replication_role = replica';
-      expect(await attempt(client, owner, `UPDATE "${ledger.schema}".records_20260102 SET canonical = canonical`, replica)).toMatch(/append-only; UPDATE is refused/);
+      expect(await attempt(client, owner, `UPDATE "${ledger.schema}".records_20260102 SET canonical = canonical`, replica)).toMatch(
+        /append-only; UPDATE is refused/,
+      );
       expect(await attempt(client, owner, `DELETE FROM "${ledger.schema}".leaves`, replica)).toMatch(/append-only; DELETE is refused/);
       expect(await attempt(client, owner, `TRUNCATE "${ledger.schema}".records_20260103`, replica)).toMatch(/append-only; TRUNCATE is refused/);
     });
@@ -125,8 +138,12 @@ describe('PostgreSQL append-only enforcement, in depth', () => {
     await withClient(async (client) => {
       expect(await attempt(client, retention, `DELETE FROM ${s}.records WHERE idx = 1`)).toMatch(/only retention deletes, below the pruning horizon/);
       expect(await attempt(client, retention, `INSERT INTO ${s}.pruned (below) VALUES (2); DELETE FROM ${s}.records WHERE idx < 2`)).toBe('ok');
-      expect(await attempt(client, retention, `INSERT INTO ${s}.pruned (below) VALUES (2); DELETE FROM ${s}.records WHERE idx = 2`)).toMatch(/below the pruning horizon/);
-      expect(await attempt(client, retention, `INSERT INTO ${s}.pruned (below) VALUES (2); INSERT INTO ${s}.pruned (below) VALUES (1)`)).toMatch(/only moves forward/);
+      expect(await attempt(client, retention, `INSERT INTO ${s}.pruned (below) VALUES (2); DELETE FROM ${s}.records WHERE idx = 2`)).toMatch(
+        /below the pruning horizon/,
+      );
+      expect(await attempt(client, retention, `INSERT INTO ${s}.pruned (below) VALUES (2); INSERT INTO ${s}.pruned (below) VALUES (1)`)).toMatch(
+        /only moves forward/,
+      );
       expect(await attempt(client, retention, `DELETE FROM ${s}.leaves`)).toMatch(/permission denied/);
     });
   });

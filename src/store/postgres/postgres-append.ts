@@ -5,7 +5,14 @@ import { StoreError, type Appended, type AppendRequest, type NewEntry, type Stor
 
 /** The content items of a batch as parallel arrays; `at` is each item's record, as `key` maps it. */
 export function contentColumns<E extends NewEntry>(entries: readonly E[], key: (entry: E, position: number) => number | string) {
-  const columns = { at: [] as (number | string)[], mode: [] as string[], recordId: [] as string[], subject: [] as string[], ts: [] as string[], data: [] as Buffer[] };
+  const columns = {
+    at: [] as (number | string)[],
+    mode: [] as string[],
+    recordId: [] as string[],
+    subject: [] as string[],
+    ts: [] as string[],
+    data: [] as Buffer[],
+  };
   entries.forEach((e, position) => {
     for (const item of e.content?.items ?? []) {
       columns.at.push(key(e, position));
@@ -50,18 +57,29 @@ class LeavesNeeded extends SequencerError {}
  * Returns each entry's index (-1 for a replayed record already stored), the new head, and the
  * checkpoint when one was asked for.
  */
-export async function appendBatch(client: pg.ClientBase, s: string, entries: readonly NewEntry[], request: AppendRequest, insert: BatchInsert): Promise<Appended> {
+export async function appendBatch(
+  client: pg.ClientBase,
+  s: string,
+  entries: readonly NewEntry[],
+  request: AppendRequest,
+  insert: BatchInsert,
+): Promise<Appended> {
   const { rows } = await client.query<{ size: number; note: string | null; frontier: string | null }>({
     name: `llm-ledger-head-${s}`,
     text: `SELECT size, note, frontier FROM ${s}.log_head FOR UPDATE`,
   });
   const row = rows[0];
-  if (!row) throw new StoreError(`the log head row of schema ${s} is missing (deleted by hand?); appends are refused until it is restored (run 'llm-ledger verify')`);
+  if (!row)
+    throw new StoreError(`the log head row of schema ${s} is missing (deleted by hand?); appends are refused until it is restored (run 'llm-ledger verify')`);
   const stored: StoredHead | undefined = row.note === null ? undefined : { size: Number(row.size), note: row.note, frontier: row.frontier };
   const indexes = new Array<number>(entries.length).fill(-1);
   let positions = entries.map((_, i) => i);
   if (request.replayed && entries.length > 0) {
-    const { rows: found } = await client.query<{ id: string }>({ name: `llm-ledger-stored-ids-${s}`, text: `SELECT id FROM ${s}.leaves WHERE id = ANY($1::text[])`, values: [entries.map((e) => e.id)] });
+    const { rows: found } = await client.query<{ id: string }>({
+      name: `llm-ledger-stored-ids-${s}`,
+      text: `SELECT id FROM ${s}.leaves WHERE id = ANY($1::text[])`,
+      values: [entries.map((e) => e.id)],
+    });
     const already = new Set(found.map((r) => r.id));
     positions = positions.filter((i) => !already.has(entries[i]!.id));
   }
@@ -71,7 +89,10 @@ export async function appendBatch(client: pg.ClientBase, s: string, entries: rea
     if (e.leafHash.length !== 32) throw new StoreError(`the leaf hash of record ${e.id} is ${e.leafHash.length} bytes; a leaf hash is 32`);
     leaves.set(e.leafHash, i * 32);
   });
-  const options = (storedLeaves: () => Iterable<Uint8Array>) => ({ storedLeaves, ...(request.raiseHorizon === undefined ? {} : { raiseHorizon: request.raiseHorizon }) });
+  const options = (storedLeaves: () => Iterable<Uint8Array>) => ({
+    storedLeaves,
+    ...(request.raiseHorizon === undefined ? {} : { raiseHorizon: request.raiseHorizon }),
+  });
   const size = Number(row.size);
   const leavesNeeded = (): never => {
     throw new LeavesNeeded('the stored leaf hashes are needed');
@@ -84,13 +105,19 @@ export async function appendBatch(client: pg.ClientBase, s: string, entries: rea
     // A head without a frontier (a log written before heads kept theirs, or before heads): the
     // tree is rebuilt from the stored leaves once; every head signed from now on keeps its frontier.
     const all = await storedLeaves(client, s, size);
-    sequenced = request.sequencer.sequence(stored, leaves, options(() => all));
+    sequenced = request.sequencer.sequence(
+      stored,
+      leaves,
+      options(() => all),
+    );
   }
   const { first, head } = sequenced;
   // Below the head, indexes would be reused. Beyond it lie rows an operator accepted into the log
   // (Sequencer.adopt): the head must then match the leaves at commit (head_matches_leaves), so none is skipped.
   if (first < size) {
-    throw new StoreError(`the sequencer numbered a batch from index ${first} but the log head of ${s} is at ${size}; appends are refused until this is investigated (run 'llm-ledger verify')`);
+    throw new StoreError(
+      `the sequencer numbered a batch from index ${first} but the log head of ${s} is at ${size}; appends are refused until this is investigated (run 'llm-ledger verify')`,
+    );
   }
   const checkpoint: StoredCheckpoint | undefined = request.checkpoint ? { size: head.size, note: head.note } : undefined;
   await insert(insertQuery(s, batch, first, head, checkpoint), batch);
@@ -100,16 +127,28 @@ export async function appendBatch(client: pg.ClientBase, s: string, entries: rea
 
 /** Every stored leaf hash below `size`, in index order, held to be contiguous from 0. */
 async function storedLeaves(client: pg.ClientBase, s: string, size: number): Promise<Buffer[]> {
-  const { rows } = await client.query<[number, Buffer]>({ text: `SELECT idx, hash FROM ${s}.leaves WHERE idx < $1 ORDER BY idx`, values: [size], rowMode: 'array' });
-  rows.forEach(([idx], i) => {
-    if (Number(idx) !== i) throw new StoreError(`the leaves of ${s} skip from index ${i} to ${idx}; appends are refused until this is investigated (run 'llm-ledger verify')`);
+  const { rows } = await client.query<[number, Buffer]>({
+    text: `SELECT idx, hash FROM ${s}.leaves WHERE idx < $1 ORDER BY idx`,
+    values: [size],
+    rowMode: 'array',
   });
-  if (rows.length !== size) throw new StoreError(`the log head of ${s} says ${size} records but ${rows.length} leaf hashes are stored; run 'llm-ledger verify'`);
+  rows.forEach(([idx], i) => {
+    if (Number(idx) !== i)
+      throw new StoreError(`the leaves of ${s} skip from index ${i} to ${idx}; appends are refused until this is investigated (run 'llm-ledger verify')`);
+  });
+  if (rows.length !== size)
+    throw new StoreError(`the log head of ${s} says ${size} records but ${rows.length} leaf hashes are stored; run 'llm-ledger verify'`);
   return rows.map(([, hash]) => hash);
 }
 
 /** Records, leaves, content, the new head and the optional checkpoint at the indexes from `first`, in one statement. */
-function insertQuery(s: string, entries: readonly NewEntry[], first: number, head: { size: number; note: string; frontier: string }, checkpoint: StoredCheckpoint | undefined): pg.QueryConfig {
+function insertQuery(
+  s: string,
+  entries: readonly NewEntry[],
+  first: number,
+  head: { size: number; note: string; frontier: string },
+  checkpoint: StoredCheckpoint | undefined,
+): pg.QueryConfig {
   const content = contentColumns(entries, (_e, position) => first + position);
   return {
     name: `llm-ledger-append-${s}`,

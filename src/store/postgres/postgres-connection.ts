@@ -219,10 +219,13 @@ export class Deadline {
   /** `work`'s outcome, or at the limit a StoreError that says it timed out (the signal is aborted then). */
   race<T>(work: Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.controller.abort();
-        reject(this.error());
-      }, Math.max(0, this.remaining));
+      const timer = setTimeout(
+        () => {
+          this.controller.abort();
+          reject(this.error());
+        },
+        Math.max(0, this.remaining),
+      );
       work.then(
         (value) => {
           clearTimeout(timer);

@@ -27,7 +27,10 @@ export class PostgresContentStore implements ContentStore {
 
   get(index: number): Promise<StoredContent[]> {
     return guarded(this.db, 'read content', async () => {
-      const { rows } = await this.db.pool.query<ContentRow>(`SELECT idx, record_id, mode, subject, ts, data FROM ${this.db.s}.content WHERE idx = $1 ORDER BY mode`, [index]);
+      const { rows } = await this.db.pool.query<ContentRow>(
+        `SELECT idx, record_id, mode, subject, ts, data FROM ${this.db.s}.content WHERE idx = $1 ORDER BY mode`,
+        [index],
+      );
       return rows.map((r) => ({ index: r.idx, recordId: r.record_id, mode: r.mode, subject: r.subject, ts: r.ts, data: r.data }));
     });
   }
@@ -84,7 +87,10 @@ class PostgresDataKeyStore implements DataKeyStore {
   destroy(subject: string): Promise<number> {
     const s = this.db.s;
     return this.locked(subject, 'destroy data keys', async (client) => {
-      const { rows } = await client.query<{ n: number; v: number | null }>(`SELECT count(*)::int AS n, max(version) AS v FROM ${s}.data_keys WHERE subject = $1`, [subject]);
+      const { rows } = await client.query<{ n: number; v: number | null }>(
+        `SELECT count(*)::int AS n, max(version) AS v FROM ${s}.data_keys WHERE subject = $1`,
+        [subject],
+      );
       const { n, v } = rows[0]!;
       if (v !== null) {
         await client.query(

@@ -13,7 +13,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** For a failure message: leaves whose record row is missing, the newest checkpoints and the pruning horizon. */
 async function unmatchedLeaves(schema: string): Promise<string> {
   return withClient(async (c) => {
-    const missing = await c.query(`SELECT l.idx, l.ts FROM "${schema}".leaves l WHERE NOT EXISTS (SELECT 1 FROM "${schema}".records r WHERE r.idx = l.idx) ORDER BY l.idx LIMIT 20`);
+    const missing = await c.query(
+      `SELECT l.idx, l.ts FROM "${schema}".leaves l WHERE NOT EXISTS (SELECT 1 FROM "${schema}".records r WHERE r.idx = l.idx) ORDER BY l.idx LIMIT 20`,
+    );
     const checkpoints = await c.query(`SELECT seq, size FROM "${schema}".checkpoints ORDER BY seq DESC LIMIT 5`);
     const pruned = await c.query(`SELECT max(below) AS below FROM "${schema}".pruned`);
     return `leaves without records: ${JSON.stringify(missing.rows)}; newest checkpoints: ${JSON.stringify(checkpoints.rows)}; pruned below: ${pruned.rows[0].below ?? 0}`;
@@ -82,26 +84,30 @@ describe.skipIf(missing !== undefined)(`four gateway processes on one PostgreSQL
     await checkLog(config, schema, load.acknowledged);
   });
 
-  it('survive one of them being killed mid-load (SIGKILL): the others go on where the log ends, nothing acknowledged is lost', { timeout: 40_000 }, async () => {
-    const { config, schema } = await startFour();
-    const load = new CallLoad(
-      gateways.map((g) => g.url),
-      24,
-    );
-    await sleep(1000);
-    const victim = gateways[1]!;
-    victim.child.kill('SIGKILL');
-    await victim.exited;
-    const atKill = (await logContents(TEST_DATABASE_URL, schema)).headSize;
-    // The others go on appending (and checkpointing) after whatever batch the killed one committed last.
-    await sleep(1000);
-    const after = await logContents(TEST_DATABASE_URL, schema);
-    expect(after.headSize).toBeGreaterThan(atKill);
-    expect(after.checkpointSize).toBeGreaterThan(0);
-    const acknowledgedBeforeStop = load.acknowledged.size;
-    await load.stop();
-    await stopAll();
-    expect(acknowledgedBeforeStop).toBeGreaterThan(50);
-    await checkLog(config, schema, load.acknowledged);
-  });
+  it(
+    'survive one of them being killed mid-load (SIGKILL): the others go on where the log ends, nothing acknowledged is lost',
+    { timeout: 40_000 },
+    async () => {
+      const { config, schema } = await startFour();
+      const load = new CallLoad(
+        gateways.map((g) => g.url),
+        24,
+      );
+      await sleep(1000);
+      const victim = gateways[1]!;
+      victim.child.kill('SIGKILL');
+      await victim.exited;
+      const atKill = (await logContents(TEST_DATABASE_URL, schema)).headSize;
+      // The others go on appending (and checkpointing) after whatever batch the killed one committed last.
+      await sleep(1000);
+      const after = await logContents(TEST_DATABASE_URL, schema);
+      expect(after.headSize).toBeGreaterThan(atKill);
+      expect(after.checkpointSize).toBeGreaterThan(0);
+      const acknowledgedBeforeStop = load.acknowledged.size;
+      await load.stop();
+      await stopAll();
+      expect(acknowledgedBeforeStop).toBeGreaterThan(50);
+      await checkLog(config, schema, load.acknowledged);
+    },
+  );
 });

@@ -37,7 +37,12 @@ async function insertForeignRow(schema: string): Promise<number> {
     await client.query(`SET ROLE "${schema}_writer"`);
     await client.query('BEGIN');
     await client.query(`INSERT INTO ${s}.records (idx, ts, canonical) VALUES ($1, $2, $3)`, [at, last.ts, forged]);
-    await client.query(`INSERT INTO ${s}.leaves (idx, hash, id, ts) VALUES ($1, sha256('\\x00'::bytea || convert_to($2, 'UTF8')), $3, $4)`, [at, forged, '019b0000-0000-7000-8000-00000000f0f0', last.ts]);
+    await client.query(`INSERT INTO ${s}.leaves (idx, hash, id, ts) VALUES ($1, sha256('\\x00'::bytea || convert_to($2, 'UTF8')), $3, $4)`, [
+      at,
+      forged,
+      '019b0000-0000-7000-8000-00000000f0f0',
+      last.ts,
+    ]);
     await client.query('COMMIT');
     return at;
   });
@@ -53,7 +58,11 @@ async function schemaOfVersion5(schema: string, key: string, count: number, batc
   const signer = new NoteSigner(key);
   const { seal } = sealer(signer, ORIGIN);
   await withClient(async (client) => {
-    await migrate(client, schema, MIGRATIONS.filter((m) => m.version <= 5));
+    await migrate(
+      client,
+      schema,
+      MIGRATIONS.filter((m) => m.version <= 5),
+    );
     const s = `"${schema}"`;
     const days = [...new Set(entries.map((e) => (JSON.parse(e.canonical) as { ts: string }).ts.slice(0, 10)))];
     await client.query(`SELECT ${s}.ensure_partitions($1::date[])`, [days]);
@@ -67,7 +76,13 @@ async function schemaOfVersion5(schema: string, key: string, count: number, batc
         await client.query(`INSERT INTO ${s}.records (idx, ts, canonical) VALUES ($1, $2, $3)`, [first + i, ts, e.canonical]);
         await client.query(`INSERT INTO ${s}.leaves (idx, hash, id, ts) VALUES ($1, $2, $3, $4)`, [first + i, e.leafHash, e.id, ts]);
       }
-      await client.query(`INSERT INTO ${s}.batch_seals (first_idx, note) VALUES ($1, $2)`, [first, seal(first, part.map((e) => e.leafHash))]);
+      await client.query(`INSERT INTO ${s}.batch_seals (first_idx, note) VALUES ($1, $2)`, [
+        first,
+        seal(
+          first,
+          part.map((e) => e.leafHash),
+        ),
+      ]);
       await client.query('COMMIT');
     }
     const note = signer.sign({ origin: ORIGIN, size: checkpointed, root: rootOf(entries.slice(0, checkpointed).map((e) => e.leafHash)) });
@@ -108,7 +123,9 @@ describe('the signed head of a PostgreSQL log', () => {
     const schema = schemas.next();
     const key = generateSignerKey(ORIGIN);
     await schemaOfVersion5(schema, key, 9, 3, 3);
-    await withClient((client) => client.query(`ALTER TABLE "${schema}".batch_seals DISABLE TRIGGER USER; DELETE FROM "${schema}".batch_seals WHERE first_idx = 6`));
+    await withClient((client) =>
+      client.query(`ALTER TABLE "${schema}".batch_seals DISABLE TRIGGER USER; DELETE FROM "${schema}".batch_seals WHERE first_idx = 6`),
+    );
     const store = openPostgresStore({ url: TEST_DATABASE_URL, schema });
     try {
       const report = await verifyLog(store, { origin: ORIGIN, verifierKey: new Sequencer(key, ORIGIN).verifierKey });
@@ -128,7 +145,9 @@ describe('the signed head of a PostgreSQL log', () => {
     await expect(ledger.record(sampleCall(9))).rejects.toThrow(/duplicate key/);
     await ledger.close().catch(() => undefined);
     const reopened = await openLedger(config, { onWarning: () => undefined });
-    await expect(reopened.record(sampleCall(10))).rejects.toThrow(new RegExp(`records from index ${foreign} to ${foreign} that no signed head or checkpoint covers`));
+    await expect(reopened.record(sampleCall(10))).rejects.toThrow(
+      new RegExp(`records from index ${foreign} to ${foreign} that no signed head or checkpoint covers`),
+    );
     await reopened.close().catch(() => undefined);
 
     const reader = await openLedger(config, { readOnly: true, onWarning: () => undefined });
@@ -145,9 +164,16 @@ describe('the signed head of a PostgreSQL log', () => {
     for (let i = 0; i < 3; i++) await first.record(sampleCall(i));
     await first.close();
     const foreign = await insertForeignRow(schema);
-    const repaired = await openLedger(config, { onWarning: () => undefined, acceptUnsealed: { actor: 'dba@example.com', reason: 'restored by hand from the WAL' } });
+    const repaired = await openLedger(config, {
+      onWarning: () => undefined,
+      acceptUnsealed: { actor: 'dba@example.com', reason: 'restored by hand from the WAL' },
+    });
     expect(repaired.accepted?.ranges).toEqual([{ from: foreign, to: foreign + 1 }]);
-    expect((await repaired.get(repaired.accepted!.recordId))?.envelope).toMatchObject({ eventType: 'unsealed_accepted', user: 'dba@example.com', metadata: { ranges: [[foreign, foreign + 1]], count: 1 } });
+    expect((await repaired.get(repaired.accepted!.recordId))?.envelope).toMatchObject({
+      eventType: 'unsealed_accepted',
+      user: 'dba@example.com',
+      metadata: { ranges: [[foreign, foreign + 1]], count: 1 },
+    });
     await repaired.record(sampleCall(7));
     await repaired.close();
     const reader = await openLedger(config, { readOnly: true, onWarning: () => undefined });

@@ -109,7 +109,9 @@ describe('retention on a PostgreSQL ledger', () => {
     expect(verifyProof(serializeProof(await ledger.prove(ids[7]!)), { trustedVerifierKey: ledger.verifierKey }).ok).toBe(true);
     expect((await ledger.cleanup(NOW)).envelopes).toBeUndefined();
     await ledger.close();
-    const dropped = await withClient(async (client) => (await client.query<{ name: string }>(`SELECT name FROM "${schema}".dropped_partitions ORDER BY name`)).rows.map((r) => r.name));
+    const dropped = await withClient(async (client) =>
+      (await client.query<{ name: string }>(`SELECT name FROM "${schema}".dropped_partitions ORDER BY name`)).rows.map((r) => r.name),
+    );
     expect(dropped).toEqual(['records_20260101', 'records_20260102', 'records_20260103', 'records_20260104']);
   });
 
@@ -119,7 +121,9 @@ describe('retention on a PostgreSQL ledger', () => {
     await tenDays(ledger);
     await ledger.cleanup(NOW);
     await ledger.close();
-    await withClient((client) => client.query(`SET ROLE "${schema}_retention"; INSERT INTO "${schema}".pruned (below) VALUES (7); DELETE FROM "${schema}".records WHERE idx = 6`));
+    await withClient((client) =>
+      client.query(`SET ROLE "${schema}_retention"; INSERT INTO "${schema}".pruned (below) VALUES (7); DELETE FROM "${schema}".records WHERE idx = 6`),
+    );
     const reader = await open({ retention: { content_days: 6, envelope_days: 6 } }, schema);
     const report = await reader.verify();
     await reader.close();

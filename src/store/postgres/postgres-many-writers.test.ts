@@ -170,37 +170,41 @@ describe('many writers on one PostgreSQL log, each batch sequenced under the log
     }
   });
 
-  it('two writer processes and this one append at once: every record once, at its acknowledged index; the head signs the whole log, verify passes', { timeout: 60_000 }, async () => {
-    const schema = schemas.next();
-    const key = generateSignerKey(ORIGIN);
-    const store = openPostgresStore({ url: TEST_DATABASE_URL, schema });
-    try {
-      // The schema exists before the processes start, as after a gateway's first open.
-      await store.size();
-      const sequencer = new Sequencer(key, ORIGIN);
-      const mine = callsOf('parent', 150);
-      const here = async () => {
-        const acknowledged = new Map<string, number>();
-        for (let at = 0; at < mine.length; at += 5) {
-          const part = mine.slice(at, at + 5);
-          const { indexes } = await store.append(part, { sequencer });
-          part.forEach((e, i) => acknowledged.set(e.id, indexes[i]!));
-        }
-        return acknowledged;
-      };
-      const children = [childWriter(schema, key, callsOf('p1', 300), 7), childWriter(schema, key, callsOf('p2', 300), 11)];
-      await Promise.all(children.map((c) => c.ready));
-      for (const c of children) c.go();
-      const results = await Promise.all([...children.map((c) => c.done), here()]);
-      const acknowledged = new Map(results.flatMap((r) => [...r]));
-      expect(acknowledged.size).toBe(750);
-      // The processes really did interleave: each one's records are not one run of indexes.
-      for (const r of results) expect(span(r)).toBeGreaterThan(r.size);
-      await expectWholeLog(store, key, acknowledged, 750);
-    } finally {
-      await store.close();
-    }
-  });
+  it(
+    'two writer processes and this one append at once: every record once, at its acknowledged index; the head signs the whole log, verify passes',
+    { timeout: 60_000 },
+    async () => {
+      const schema = schemas.next();
+      const key = generateSignerKey(ORIGIN);
+      const store = openPostgresStore({ url: TEST_DATABASE_URL, schema });
+      try {
+        // The schema exists before the processes start, as after a gateway's first open.
+        await store.size();
+        const sequencer = new Sequencer(key, ORIGIN);
+        const mine = callsOf('parent', 150);
+        const here = async () => {
+          const acknowledged = new Map<string, number>();
+          for (let at = 0; at < mine.length; at += 5) {
+            const part = mine.slice(at, at + 5);
+            const { indexes } = await store.append(part, { sequencer });
+            part.forEach((e, i) => acknowledged.set(e.id, indexes[i]!));
+          }
+          return acknowledged;
+        };
+        const children = [childWriter(schema, key, callsOf('p1', 300), 7), childWriter(schema, key, callsOf('p2', 300), 11)];
+        await Promise.all(children.map((c) => c.ready));
+        for (const c of children) c.go();
+        const results = await Promise.all([...children.map((c) => c.done), here()]);
+        const acknowledged = new Map(results.flatMap((r) => [...r]));
+        expect(acknowledged.size).toBe(750);
+        // The processes really did interleave: each one's records are not one run of indexes.
+        for (const r of results) expect(span(r)).toBeGreaterThan(r.size);
+        await expectWholeLog(store, key, acknowledged, 750);
+      } finally {
+        await store.close();
+      }
+    },
+  );
 
   it('a store whose sequencer last signed long ago takes up the head other writers signed since, from its stored frontier', async () => {
     const schema = schemas.next();
@@ -250,7 +254,9 @@ describe('many writers on one PostgreSQL log, each batch sequenced under the log
       expect(await asWriter(`UPDATE "${schema}".log_head SET size = 0, note = 'x'`)).toMatch(/only moves forward/);
       expect(await asWriter(`UPDATE "${schema}".log_head SET note = NULL, frontier = NULL`)).toMatch(/signed head of the log is never removed/);
       // What a writer of a version before signed heads does to number its batch.
-      expect(await asWriter(`UPDATE "${schema}".log_head SET size = size + 1`)).toMatch(/moved without a new signed head: a writer of a version before signed heads .*upgrade it/);
+      expect(await asWriter(`UPDATE "${schema}".log_head SET size = size + 1`)).toMatch(
+        /moved without a new signed head: a writer of a version before signed heads .*upgrade it/,
+      );
       expect(await asWriter(`UPDATE "${schema}".log_head SET size = size + 5, note = 'x'`)).toMatch(/does not match the leaves/);
       expect(await asWriter(`DELETE FROM "${schema}".log_head`)).toMatch(/permission denied/);
       expect(await asWriter(`INSERT INTO "${schema}".batch_seals (first_idx, note) VALUES (1, 'x')`)).toMatch(/permission denied/);
@@ -265,7 +271,9 @@ describe('many ledgers on one PostgreSQL log', () => {
     const { open, warnings } = opener(schema);
     const first = await open();
     const ledgers = [first, await open(), await open()];
-    const receipts = await Promise.all(ledgers.flatMap((ledger, w) => Array.from({ length: 300 }, (_, i) => ledger.record(sampleCall(i, { requestId: `w${w}-${i}` })))));
+    const receipts = await Promise.all(
+      ledgers.flatMap((ledger, w) => Array.from({ length: 300 }, (_, i) => ledger.record(sampleCall(i, { requestId: `w${w}-${i}` })))),
+    );
     const indexes = receipts.map((r) => r.index).sort((a, b) => a - b);
     expect(indexes).toEqual(Array.from({ length: 900 }, (_, i) => i));
     for (const receipt of receipts.filter((_, i) => i % 97 === 0)) {

@@ -22,7 +22,9 @@ async function migrateAlone(schema: string, migrations: readonly Migration[] = M
 }
 
 const appliedVersions = (schema: string) =>
-  withClient(async (client) => (await client.query<{ version: number }>(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`)).rows.map((r) => r.version));
+  withClient(async (client) =>
+    (await client.query<{ version: number }>(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`)).rows.map((r) => r.version),
+  );
 
 describe('PostgreSQL migrations', () => {
   it('create a new schema at the current version, and find nothing to do the second time', async () => {
@@ -97,7 +99,9 @@ describe('PostgreSQL migrations', () => {
   it('leave a failed migration without a trace: the transaction rolls back as a whole', async () => {
     const schema = schemas.next();
     const broken: Migration = { version: 1, name: 'broken', sql: (s) => `CREATE TABLE "${s}".half (n integer); SELECT no_such_function()` };
-    await expect(migrateAlone(schema, [broken])).rejects.toThrow(/cannot migrate PostgreSQL schema .* to version 1: function no_such_function\(\) does not exist/);
+    await expect(migrateAlone(schema, [broken])).rejects.toThrow(
+      /cannot migrate PostgreSQL schema .* to version 1: function no_such_function\(\) does not exist/,
+    );
     expect(await withClient((client) => schemaVersion(client, schema))).toBe(0);
   });
 

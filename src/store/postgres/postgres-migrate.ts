@@ -26,7 +26,9 @@ export async function migrate(client: ClientBase, schema: string, migrations: re
     await ensureRoles(client, Object.values(roles));
     await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}" AUTHORIZATION "${roles.owner}"`);
     await client.query(`SET LOCAL ROLE "${roles.owner}"`);
-    await client.query(`CREATE TABLE IF NOT EXISTS "${schema}".schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS "${schema}".schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+    );
     await client.query(`GRANT SELECT ON "${schema}".schema_migrations TO "${roles.writer}", "${roles.reader}"`);
     // Read again under the lock: another process may have migrated while this one waited.
     const current = await versionIn(client, schema);
@@ -40,7 +42,9 @@ export async function migrate(client: ClientBase, schema: string, migrations: re
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
     if (err instanceof StoreError) throw err;
-    throw new StoreError(`cannot migrate PostgreSQL schema ${schema} to version ${latest}: ${(err as Error).message}${hintFor(err, roles.owner)}`, { cause: err });
+    throw new StoreError(`cannot migrate PostgreSQL schema ${schema} to version ${latest}: ${(err as Error).message}${hintFor(err, roles.owner)}`, {
+      cause: err,
+    });
   }
 }
 
@@ -74,7 +78,9 @@ async function ensureRoles(client: ClientBase, roles: string[]): Promise<void> {
 }
 
 function newerSchema(schema: string, version: number): StoreError {
-  return new StoreError(`PostgreSQL schema ${schema} was written by a newer llm-ledger (schema ${version}, this one knows ${POSTGRES_SCHEMA_VERSION}); upgrade llm-ledger to use it`);
+  return new StoreError(
+    `PostgreSQL schema ${schema} was written by a newer llm-ledger (schema ${version}, this one knows ${POSTGRES_SCHEMA_VERSION}); upgrade llm-ledger to use it`,
+  );
 }
 
 function hintFor(err: unknown, owner: string): string {

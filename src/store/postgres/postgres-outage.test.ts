@@ -45,7 +45,10 @@ class Load {
   async until(done: () => boolean, ms = 30_000): Promise<void> {
     const deadline = Date.now() + ms;
     while (!done()) {
-      if (Date.now() > deadline) throw new Error(`load: condition not met within ${ms} ms (acknowledged ${this.acknowledged.size}, spooled ${this.spooled.size}, rejected ${this.rejected.size})`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `load: condition not met within ${ms} ms (acknowledged ${this.acknowledged.size}, spooled ${this.spooled.size}, rejected ${this.rejected.size})`,
+        );
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }

@@ -45,7 +45,10 @@ describe('PostgreSQL search and stats are answered from indexes', () => {
   it('walks the user index backwards for a search, newest first, with no table scan', async () => {
     const [plan] = await store.explain(() => store.search({ user: 'user-7' }, { limit: 20 }));
     expect(plan).toMatch(/Merge Append[\s\S]*Sort Key: records\.idx DESC/);
-    for (const day of DAYS) expect(plan).toMatch(new RegExp(`Index Scan Backward using \\w+ on records_${day.replaceAll('-', '')}\\b[^\\n]*\\n\\s*Index Cond: \\(\\(envelope ->> 'user'`));
+    for (const day of DAYS)
+      expect(plan).toMatch(
+        new RegExp(`Index Scan Backward using \\w+ on records_${day.replaceAll('-', '')}\\b[^\\n]*\\n\\s*Index Cond: \\(\\(envelope ->> 'user'`),
+      );
     expect(plan).not.toMatch(/Seq Scan|->\s+Sort\s+\(/);
     const found = await store.search({ user: 'user-7' }, { limit: 20 });
     expect(found).toHaveLength(20);
@@ -57,7 +60,10 @@ describe('PostgreSQL search and stats are answered from indexes', () => {
     const plans = await store.explain(async () => {
       for await (const _ of store.statsColumns({ traceId: 'trace-1-77' }, { batchSize: 100 }));
     });
-    for (const day of DAYS) expect(plans[0]).toMatch(new RegExp(`Index Scan using \\w+ on records_${day.replaceAll('-', '')}\\b[^\\n]*\\n\\s*Index Cond: \\(\\(envelope ->> 'traceId'`));
+    for (const day of DAYS)
+      expect(plans[0]).toMatch(
+        new RegExp(`Index Scan using \\w+ on records_${day.replaceAll('-', '')}\\b[^\\n]*\\n\\s*Index Cond: \\(\\(envelope ->> 'traceId'`),
+      );
     // Only the empty partitions made ahead are read whole: they have no page to read.
     expect(plans[0]).not.toMatch(/Seq Scan on records_202603/);
   });
@@ -90,7 +96,13 @@ describe('PostgreSQL day partitions', () => {
       const ahead = await partitionsOf(schema);
       expect(ahead).toHaveLength(9);
       expect(ahead).toContain(`records_${today}`);
-      await store.append(entriesFor([{ timestamp: '2020-02-29T23:59:59.999Z', model: 'm' }, { timestamp: '2020-03-01T00:00:00.000Z', model: 'm' }]), request);
+      await store.append(
+        entriesFor([
+          { timestamp: '2020-02-29T23:59:59.999Z', model: 'm' },
+          { timestamp: '2020-03-01T00:00:00.000Z', model: 'm' },
+        ]),
+        request,
+      );
       expect(await partitionsOf(schema)).toEqual(['records_20200229', 'records_20200301', ...ahead]);
       expect((await store.search({ until: '2020-03-01T00:00:00.000Z' }, { limit: 5 })).map((r) => r.index)).toEqual([0]);
     } finally {
@@ -111,7 +123,9 @@ describe('PostgreSQL day partitions', () => {
       const parts = await partitionsOf(schema);
       expect(parts).not.toContain('records_20250501');
       expect(parts).toContain('records_20250502');
-      const dropped = await withClient(async (client) => (await client.query(`SELECT name, first_idx, last_idx, row_count, horizon FROM "${schema}".dropped_partitions`)).rows);
+      const dropped = await withClient(
+        async (client) => (await client.query(`SELECT name, first_idx, last_idx, row_count, horizon FROM "${schema}".dropped_partitions`)).rows,
+      );
       expect(dropped).toEqual([{ name: 'records_20250501', first_idx: '0', last_idx: '1', row_count: '2', horizon: '3' }]);
       expect(await store.leafHashes(0, 5)).toHaveLength(5);
     } finally {

@@ -33,11 +33,21 @@ describe('PostgresStore beyond the shared contract', () => {
     const [first, second] = entriesFor(CALLS.slice(0, 2));
     const item = { mode: 'plaintext' as const, subject: 'user:u0', data: Buffer.from('{"input":"x"}') };
     // The second record has the first one's id, which is unique: the whole statement fails, content included.
-    await expect(store.append([{ ...first!, content: { ts: CALLS[0]!.timestamp, items: [item] } }, { ...second!, id: first!.id }], { sequencer })).rejects.toThrow(/cannot append/);
+    await expect(
+      store.append(
+        [
+          { ...first!, content: { ts: CALLS[0]!.timestamp, items: [item] } },
+          { ...second!, id: first!.id },
+        ],
+        { sequencer },
+      ),
+    ).rejects.toThrow(/cannot append/);
     expect(await store.content.get(0)).toEqual([]);
     expect(await store.head()).toBeUndefined();
     await store.append([{ ...first!, content: { ts: CALLS[0]!.timestamp, items: [item] } }], { sequencer });
-    expect((await store.content.get(0)).map((c) => [c.mode, c.subject, Buffer.from(c.data).toString(), c.ts])).toEqual([['plaintext', 'user:u0', '{"input":"x"}', CALLS[0]!.timestamp]]);
+    expect((await store.content.get(0)).map((c) => [c.mode, c.subject, Buffer.from(c.data).toString(), c.ts])).toEqual([
+      ['plaintext', 'user:u0', '{"input":"x"}', CALLS[0]!.timestamp],
+    ]);
   });
 });
 
@@ -66,7 +76,9 @@ describe('PostgreSQL records on disk', () => {
 
 describe('timeOf', () => {
   it("finds the envelope's own ts, not one inside its metadata", () => {
-    const [entry] = entriesFor([{ timestamp: '2026-04-05T06:07:08.009Z', metadata: { ts: '1999-01-01T00:00:00.000Z', nested: { ts: 'x' } }, user: 'has "ts":"quoted" inside' }]);
+    const [entry] = entriesFor([
+      { timestamp: '2026-04-05T06:07:08.009Z', metadata: { ts: '1999-01-01T00:00:00.000Z', nested: { ts: 'x' } }, user: 'has "ts":"quoted" inside' },
+    ]);
     expect(timeOf(entry!.canonical)).toBe('2026-04-05T06:07:08.009Z');
   });
 });

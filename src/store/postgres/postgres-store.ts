@@ -3,7 +3,16 @@ import type { StoredSeal } from '../../log/batch-seal.js';
 import type { Envelope, LoggedRecord } from '../../record/types.js';
 import { LeafBatchBuilder, type LeafBatch } from '../leaf-scan.js';
 import { appendBatch } from './postgres-append.js';
-import { Deadline, DEFAULT_APPEND_TIMEOUT_MS, inTransaction, openClient, openPool, postgresLocation, type PostgresOptions, type PostgresSession } from './postgres-connection.js';
+import {
+  Deadline,
+  DEFAULT_APPEND_TIMEOUT_MS,
+  inTransaction,
+  openClient,
+  openPool,
+  postgresLocation,
+  type PostgresOptions,
+  type PostgresSession,
+} from './postgres-connection.js';
 import { guarded, PostgresContentStore } from './postgres-content.js';
 import { cursorBatches } from './postgres-cursor.js';
 import { migrate } from './postgres-migrate.js';
@@ -97,7 +106,12 @@ export class PostgresStore implements Store {
     const run = this.appending.then(() =>
       guarded(this.session, 'append', () => {
         if (deadline.passed) throw deadline.error();
-        return inTransaction(this.pool, undefined, (client) => appendBatch(client, this.s, entries, request, (query, batch) => this.partitions.insertIn(client, query, batch)), deadline);
+        return inTransaction(
+          this.pool,
+          undefined,
+          (client) => appendBatch(client, this.s, entries, request, (query, batch) => this.partitions.insertIn(client, query, batch)),
+          deadline,
+        );
       }),
     );
     this.appending = run.catch(() => undefined);
@@ -124,7 +138,11 @@ export class PostgresStore implements Store {
 
   leafHashes(from: number, to: number): Promise<Buffer[]> {
     return guarded(this.session, 'read leaf hashes', async () => {
-      const { rows } = await this.pool.query<[Buffer]>({ text: `SELECT hash FROM ${this.s}.leaves WHERE idx >= $1 AND idx < $2 ORDER BY idx`, values: [from, to], rowMode: 'array' });
+      const { rows } = await this.pool.query<[Buffer]>({
+        text: `SELECT hash FROM ${this.s}.leaves WHERE idx >= $1 AND idx < $2 ORDER BY idx`,
+        values: [from, to],
+        rowMode: 'array',
+      });
       return rows.map(([hash]) => hash);
     });
   }
@@ -184,7 +202,17 @@ export class PostgresStore implements Store {
     const timeAt = request.withTime ? (request.groupBy ? 8 : 7) : -1;
     for await (const rows of this.cursor('compute stats', sql, where.params, request.batchSize)) {
       for (const r of rows as StatsRow[]) {
-        const batch = builder.push(r[0], r[1], r[2], r[3], r[4], r[5], r[6], groupAt < 0 ? undefined : (r[groupAt] as string | null), timeAt < 0 ? undefined : (r[timeAt] as number | null));
+        const batch = builder.push(
+          r[0],
+          r[1],
+          r[2],
+          r[3],
+          r[4],
+          r[5],
+          r[6],
+          groupAt < 0 ? undefined : (r[groupAt] as string | null),
+          timeAt < 0 ? undefined : (r[timeAt] as number | null),
+        );
         if (batch) yield batch;
       }
     }
@@ -209,7 +237,11 @@ export class PostgresStore implements Store {
   }
 
   checkpoints(): Promise<StoredCheckpoint[]> {
-    return guarded(this.session, 'read checkpoints', async () => (await this.pool.query<StoredCheckpoint>(`SELECT size, note FROM ${this.s}.checkpoints ORDER BY seq`)).rows);
+    return guarded(
+      this.session,
+      'read checkpoints',
+      async () => (await this.pool.query<StoredCheckpoint>(`SELECT size, note FROM ${this.s}.checkpoints ORDER BY seq`)).rows,
+    );
   }
 
   /**

@@ -7,7 +7,12 @@ import { setPriority } from 'node:os';
 import { DatabaseSync } from 'node:sqlite';
 import { parentPort, workerData } from 'node:worker_threads';
 
-const { file, intervalMs, walProgress, restartFrames } = workerData as { file: string; intervalMs: number; walProgress: SharedArrayBuffer; restartFrames: number };
+const { file, intervalMs, walProgress, restartFrames } = workerData as {
+  file: string;
+  intervalMs: number;
+  walProgress: SharedArrayBuffer;
+  restartFrames: number;
+};
 // The layout sqlite-writer.ts gives `walProgress`: passes completed, and of the last, the WAL's
 // length in frames and when it started (Date.now()); and the writer's commits so far.
 const WAL_PASSES = 0;
@@ -87,13 +92,15 @@ void copyWhileCommitting();
 function syncDatabaseFile(): void {
   try {
     if (databaseFd === undefined || readlinkSync(`/proc/self/fd/${databaseFd}`) !== databasePath) {
-      databaseFd = readdirSync('/proc/self/fd').map(Number).find((fd) => {
-        try {
-          return readlinkSync(`/proc/self/fd/${fd}`) === databasePath;
-        } catch {
-          return false;
-        }
-      });
+      databaseFd = readdirSync('/proc/self/fd')
+        .map(Number)
+        .find((fd) => {
+          try {
+            return readlinkSync(`/proc/self/fd/${fd}`) === databasePath;
+          } catch {
+            return false;
+          }
+        });
     }
     if (databaseFd !== undefined) fdatasyncSync(databaseFd);
   } catch {

@@ -20,9 +20,7 @@ describe('the SQLite WAL under steady writes', () => {
       // Commits follow each other closely; the short pause only lets the checkpointer's thread be
       // scheduled at all when every core is busy (CI runs test files side by side on two cores).
       for (let batch = 0; batch < 40; batch++) {
-        const entries = entriesFor(
-          Array.from({ length: 1000 }, (_, i) => ({ model: 'm', metadata: { padding, n: batch * 1000 + i } })),
-        );
+        const entries = entriesFor(Array.from({ length: 1000 }, (_, i) => ({ model: 'm', metadata: { padding, n: batch * 1000 + i } })));
         expect((await writer.append(store, entries)).indexes[0]).toBe(batch * 1000);
         written += entries.reduce((n, e) => n + e.canonical.length, 0);
         largestWal = Math.max(largestWal, statSync(`${file}-wal`).size);

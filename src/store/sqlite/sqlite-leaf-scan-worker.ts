@@ -23,12 +23,15 @@ let leaves = Buffer.alloc(batchSize * 32);
 let committed = new Uint8Array(batchSize);
 const send = () => {
   const n = indexes.length;
-  parentPort!.postMessage({ indexes, leaves: new Uint8Array(leaves.buffer, 0, n * 32), committed: committed.subarray(0, n) }, [leaves.buffer, committed.buffer]);
+  parentPort!.postMessage({ indexes, leaves: new Uint8Array(leaves.buffer, 0, n * 32), committed: committed.subarray(0, n) }, [
+    leaves.buffer,
+    committed.buffer,
+  ]);
   indexes = [];
   leaves = Buffer.alloc(batchSize * 32);
   committed = new Uint8Array(batchSize);
 };
-const leafCursor = (committedLeaves.iterate(from, to) as unknown as Iterator<[number, string | null]>);
+const leafCursor = committedLeaves.iterate(from, to) as unknown as Iterator<[number, string | null]>;
 let nextLeaf = leafCursor.next();
 for (const [index, leafInput, copiesDiffer] of rows.iterate(from, to) as unknown as Iterable<[number, Uint8Array, number]>) {
   while (!nextLeaf.done && nextLeaf.value[0] < index) nextLeaf = leafCursor.next();

@@ -8,7 +8,13 @@ const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './sqlite-leaf-scan
  * yields their batches in index order: verify's cost is reading and hashing every row, and this
  * spreads it over the machine's cores.
  */
-export async function* scanLeavesInParallel(file: string, lastIndex: number, ranges: number, batchSize: number, copies: { expression: string; join: string }): AsyncIterable<LeafBatch> {
+export async function* scanLeavesInParallel(
+  file: string,
+  lastIndex: number,
+  ranges: number,
+  batchSize: number,
+  copies: { expression: string; join: string },
+): AsyncIterable<LeafBatch> {
   const step = Math.ceil((lastIndex + 1) / ranges);
   const workers = Array.from({ length: ranges }, (_, i) => {
     const to = i === ranges - 1 ? Number.MAX_SAFE_INTEGER : (i + 1) * step;

@@ -17,7 +17,8 @@ export class SqlitePruning implements PrunableStore {
     // One statement, so one snapshot: asked in two, a batch the writer thread committed in
     // between lay beyond the end the second read gave, and was pruned as expired although new.
     // Walks the primary key from `from`: its cost is the number of expired records, the work pruning does anyway.
-    const sql = 'SELECT coalesce((SELECT idx FROM records WHERE idx >= ? AND +ts >= ? ORDER BY idx LIMIT 1), (SELECT coalesce(max(idx), -1) + 1 FROM records)) AS idx';
+    const sql =
+      'SELECT coalesce((SELECT idx FROM records WHERE idx >= ? AND +ts >= ? ORDER BY idx LIMIT 1), (SELECT coalesce(max(idx), -1) + 1 FROM records)) AS idx';
     return (this.db.prepare(sql).get(from, before) as { idx: number }).idx;
   }
 

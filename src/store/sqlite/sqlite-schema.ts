@@ -107,7 +107,9 @@ export const SQLITE_CALL_STATS_SCHEMA = `
 CREATE TABLE call_stats (
   idx INTEGER PRIMARY KEY,
   ts TEXT, status TEXT, model TEXT, user_id TEXT, provider TEXT,
-  ${Object.keys(NUMERIC_FIELDS).map((column) => `${column} REAL`).join(', ')}
+  ${Object.keys(NUMERIC_FIELDS)
+    .map((column) => `${column} REAL`)
+    .join(', ')}
 );
 INSERT INTO call_stats SELECT idx, ${CALL_STATS_COLUMNS.join(', ')} FROM records WHERE kind = 'llm.call';
 CREATE TRIGGER call_stats_fill AFTER INSERT ON records WHEN new.kind = 'llm.call'

@@ -85,7 +85,10 @@ describe('SQLite search plans', () => {
   it('indexes a column a record may leave empty only where it has a value; ts, kind and the ids always', () => {
     const db = new DatabaseSync(file, { readOnly: true });
     const definitions = Object.fromEntries(
-      (db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name LIKE 'records_%'").all() as { name: string; sql: string }[]).map((i) => [i.name, i.sql]),
+      (db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name LIKE 'records_%'").all() as { name: string; sql: string }[]).map((i) => [
+        i.name,
+        i.sql,
+      ]),
     );
     db.close();
     for (const column of ['event_type', 'user_id', 'session_id', 'conversation_id', 'api_key_prefix', 'provider', 'model', 'status']) {
@@ -99,9 +102,7 @@ describe('SQLite search plans', () => {
     // Eleven seeks for the distinct prefixes (ten found, one that finds none), then ten walks.
     expect(plans.filter((p) => /api_key_prefix=\?/.test(p) && !/TEMP B-TREE/.test(p))).toHaveLength(10);
     expect(await indexes({ keyPrefix: 'sk-0001' })).toEqual(expected({ keyPrefix: 'sk-0001' }, 20));
-    expect(await indexes({ keyPrefix: 'sk-0001', model: 'gpt-4o' }, 5, 3000)).toEqual(
-      expected({ keyPrefix: 'sk-0001', model: 'gpt-4o' }, 5, 3000),
-    );
+    expect(await indexes({ keyPrefix: 'sk-0001', model: 'gpt-4o' }, 5, 3000)).toEqual(expected({ keyPrefix: 'sk-0001', model: 'gpt-4o' }, 5, 3000));
   });
 
   it('still answers a key prefix shared by more stored prefixes than it merges', async () => {
@@ -192,7 +193,8 @@ describe('SQLite search plans', () => {
     const rowsOf = async (filter: SearchFilter) => {
       const rows: string[] = [];
       for await (const c of store.statsColumns(filter, { batchSize: 700, groupBy: 'day', withTime: true })) {
-        for (let i = 0; i < c.length; i++) rows.push(JSON.stringify([c.status[i], c.inputTokens[i], c.outputTokens[i], c.costUsd[i], c.latencyMs[i], c.group?.[i], c.time?.[i]]));
+        for (let i = 0; i < c.length; i++)
+          rows.push(JSON.stringify([c.status[i], c.inputTokens[i], c.outputTokens[i], c.costUsd[i], c.latencyMs[i], c.group?.[i], c.time?.[i]]));
       }
       return rows.sort();
     };

@@ -29,8 +29,15 @@ interface BlockRow {
  * cut into) and blocks only partly inside the filter's time range. A block's columns are read only
  * when its time range and labels say some of its calls match.
  */
-export function* blockStatsColumns(prepare: (sql: string) => StatementSync, filter: SearchFilter, request: StatsColumnsRequest, rest: IndexRange[]): Generator<StatsColumns> {
-  const blocks = prepare('SELECT first_idx, last_idx, calls, format, min_ts, max_ts, labels FROM call_stats_blocks ORDER BY first_idx').all() as unknown as BlockRow[];
+export function* blockStatsColumns(
+  prepare: (sql: string) => StatementSync,
+  filter: SearchFilter,
+  request: StatsColumnsRequest,
+  rest: IndexRange[],
+): Generator<StatsColumns> {
+  const blocks = prepare(
+    'SELECT first_idx, last_idx, calls, format, min_ts, max_ts, labels FROM call_stats_blocks ORDER BY first_idx',
+  ).all() as unknown as BlockRow[];
   const columnsOf = prepare('SELECT columns FROM call_stats_blocks WHERE first_idx = ? AND last_idx = ?');
   let next = 0;
   for (const row of blocks) {

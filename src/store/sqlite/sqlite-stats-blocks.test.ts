@@ -98,7 +98,9 @@ describe('stats blocks of a SQLite ledger', () => {
       db.exec('DROP TRIGGER call_stats_blocks_no_update');
       db.prepare('UPDATE call_stats_blocks SET format = 2 WHERE first_idx = ?').run(callIndexes[0]!);
       db.prepare('UPDATE call_stats_blocks SET columns = substr(columns, 1, 10) WHERE first_idx = ?').run(callIndexes[8]!);
-      db.prepare('INSERT INTO call_stats_blocks SELECT first_idx + 1, last_idx + 4, calls, format, min_ts, max_ts, labels, columns FROM call_stats_blocks WHERE first_idx = ?').run(callIndexes[12]!);
+      db.prepare(
+        'INSERT INTO call_stats_blocks SELECT first_idx + 1, last_idx + 4, calls, format, min_ts, max_ts, labels, columns FROM call_stats_blocks WHERE first_idx = ?',
+      ).run(callIndexes[12]!);
     });
     await expectStatsOf(() => true);
   });
@@ -120,14 +122,18 @@ describe('stats blocks of a SQLite ledger', () => {
     openStore();
     await log.append(store, entries);
     await packedThrough(entries.length);
-    expect(() => inFile((db) => db.exec('UPDATE call_stats_blocks SET calls = 0'))).toThrow(/call_stats_blocks is derived from call_stats; updates are refused/);
+    expect(() => inFile((db) => db.exec('UPDATE call_stats_blocks SET calls = 0'))).toThrow(
+      /call_stats_blocks is derived from call_stats; updates are refused/,
+    );
   });
 
   it('reads a block a slice of at least 512 calls at a time (more when more were appended), outside any transaction, and writes it in a transaction of its own', async () => {
     // Blocks of 1,024 calls; the store's own thread packs none (its blocks would be a million calls).
     file = join(mkdtempSync(join(tmpdir(), 'llm-ledger-blocks-')), 'ledger.db');
     store = openSqliteStore(file, { statsBlockCalls: 1_000_000 });
-    const calls = entriesFor(Array.from({ length: 3500 }, (_, i) => ({ timestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(), model: `m${i % 3}`, inputTokens: i })));
+    const calls = entriesFor(
+      Array.from({ length: 3500 }, (_, i) => ({ timestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(), model: `m${i % 3}`, inputTokens: i })),
+    );
     await log.append(store, calls.slice(0, 1500));
     const db = new DatabaseSync(file);
     try {
@@ -139,7 +145,10 @@ describe('stats blocks of a SQLite ledger', () => {
         work();
         db.exec('COMMIT');
       };
-      const written = () => (db.prepare('SELECT first_idx AS first, calls FROM call_stats_blocks ORDER BY first_idx').all() as { first: number; calls: number }[]).map((b) => `${b.first}+${b.calls}`);
+      const written = () =>
+        (db.prepare('SELECT first_idx AS first, calls FROM call_stats_blocks ORDER BY first_idx').all() as { first: number; calls: number }[]).map(
+          (b) => `${b.first}+${b.calls}`,
+        );
       expect(writer.due).toBe(true);
       expect([writer.step(transaction), writer.step(transaction), written(), transactions]).toEqual([true, true, [], []]);
       expect([writer.step(transaction), written(), transactions]).toEqual([false, ['0+1024'], [false]]);

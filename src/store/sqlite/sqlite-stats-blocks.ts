@@ -66,7 +66,15 @@ export function openBlock(calls: number, format: number, values: (string | null)
 
 const BYTES_PER_CALL = BLOCK_NUMBERS.length * 8 + BLOCK_LABELS.length * 2;
 
-type CallRow = [idx: number, ts: string | null, status: string | null, model: string | null, user: string | null, provider: string | null, ...numbers: (number | null)[]];
+type CallRow = [
+  idx: number,
+  ts: string | null,
+  status: string | null,
+  model: string | null,
+  user: string | null,
+  provider: string | null,
+  ...numbers: (number | null)[],
+];
 export type CallRows = CallRow[];
 
 /** The call_stats rows a block packs: `.all(afterIdx, calls)` gives the next `calls` of them in idx order. */
@@ -106,7 +114,9 @@ export class StatsBlockWriter {
     this.lastBlockEnd = db.prepare('SELECT coalesce(max(last_idx), -1) AS v FROM call_stats_blocks');
     this.nextCalls = prepareCallRows(db);
     this.callsFrom = db.prepare('SELECT count(*) AS v FROM call_stats WHERE idx >= ?');
-    this.insert = db.prepare('INSERT INTO call_stats_blocks (first_idx, last_idx, calls, format, min_ts, max_ts, labels, columns) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    this.insert = db.prepare(
+      'INSERT INTO call_stats_blocks (first_idx, last_idx, calls, format, min_ts, max_ts, labels, columns) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
     this.pending = this.countPending();
   }
 

@@ -26,7 +26,9 @@ afterEach(async () => {
 /** Changes the derived tables as someone with the file could, past the triggers that refuse it. */
 function tamper(sql: string): void {
   const db = new DatabaseSync(file);
-  db.exec(`DROP TRIGGER IF EXISTS call_stats_no_update; DROP TRIGGER IF EXISTS call_stats_blocks_no_update; DROP TRIGGER IF EXISTS call_stats_blocks_pruned; ${sql}`);
+  db.exec(
+    `DROP TRIGGER IF EXISTS call_stats_no_update; DROP TRIGGER IF EXISTS call_stats_blocks_no_update; DROP TRIGGER IF EXISTS call_stats_blocks_pruned; ${sql}`,
+  );
   db.close();
 }
 
@@ -61,7 +63,9 @@ it('names the calls whose copy was changed, removed or made up, and the blocks t
 it('names a block changed by itself, and one laid over another (which stats do not count twice)', async () => {
   tamper(`UPDATE call_stats_blocks SET max_ts = '2030-01-01T00:00:00.000Z' WHERE first_idx = ${callIndexes[4]};
     INSERT INTO call_stats_blocks SELECT first_idx + 1, last_idx, calls, format, min_ts, max_ts, labels, columns FROM call_stats_blocks WHERE first_idx = ${callIndexes[8]};`);
-  expect((await store.checkStatsCopies())?.problems).toEqual([`stats blocks disagree with call_stats, the blocks from index ${callIndexes[4]}, ${callIndexes[8]! + 1}`]);
+  expect((await store.checkStatsCopies())?.problems).toEqual([
+    `stats blocks disagree with call_stats, the blocks from index ${callIndexes[4]}, ${callIndexes[8]! + 1}`,
+  ]);
 });
 
 it('counts the rest past the first few it names', async () => {

@@ -34,7 +34,9 @@ export function checkSqliteStatsCopies(db: DatabaseSync, withBlocks: boolean, ro
   const badBlocks = new Found();
   let blocks = 0;
   let next = 0;
-  const stored = withBlocks ? db.prepare('SELECT first_idx, last_idx, calls, format, min_ts, max_ts, labels, columns FROM call_stats_blocks ORDER BY first_idx').iterate() : [];
+  const stored = withBlocks
+    ? db.prepare('SELECT first_idx, last_idx, calls, format, min_ts, max_ts, labels, columns FROM call_stats_blocks ORDER BY first_idx').iterate()
+    : [];
   for (const block of stored as Iterable<StoredBlock>) {
     blocks++;
     const rows = callRows.all(block.first_idx - 1, block.calls) as unknown as CallRows;
@@ -70,5 +72,8 @@ class Found {
 }
 
 function sameBlock(stored: unknown[], packed: unknown[]): boolean {
-  return stored.length === packed.length && stored.every((value, k) => (value instanceof Uint8Array ? Buffer.from(value).equals(packed[k] as Uint8Array) : value === packed[k]));
+  return (
+    stored.length === packed.length &&
+    stored.every((value, k) => (value instanceof Uint8Array ? Buffer.from(value).equals(packed[k] as Uint8Array) : value === packed[k]))
+  );
 }

@@ -3,7 +3,16 @@ import { dirname, resolve } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import type { Envelope, LoggedRecord } from '../../record/types.js';
 import { RECORD_STATUSES } from '../../record/types.js';
-import { CALL_STATS_COLUMNS, missingColumnsSql, NUMERIC_FIELDS, SQLITE_CALL_STATS_SCHEMA, SQLITE_HEAD_FRONTIER, SQLITE_HEAD_SCHEMA, SQLITE_SCHEMA, SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
+import {
+  CALL_STATS_COLUMNS,
+  missingColumnsSql,
+  NUMERIC_FIELDS,
+  SQLITE_CALL_STATS_SCHEMA,
+  SQLITE_HEAD_FRONTIER,
+  SQLITE_HEAD_SCHEMA,
+  SQLITE_SCHEMA,
+  SQLITE_SCHEMA_VERSION,
+} from './sqlite-schema.js';
 import { StatsColumnsBuilder, statusCode } from '../stats-columns.js';
 import { SqliteWriterThread } from './sqlite-writer.js';
 import { SqliteContentStore } from './sqlite-content.js';
@@ -51,7 +60,7 @@ const FILTER_COLUMNS = {
  */
 export function openSqliteStore(path: string, options: { parallelScanFrom?: number; statsBlockCalls?: number } = {}): SqliteStore {
   // A writer thread cannot share an in-memory database; the memory store is the in-memory ledger.
-  if (path === ':memory:') throw new StoreError("SQLite needs a file; for a ledger kept in memory use store.type: memory");
+  if (path === ':memory:') throw new StoreError('SQLite needs a file; for a ledger kept in memory use store.type: memory');
   const file = resolve(path);
   mkdirSync(dirname(file), { recursive: true });
   let db: DatabaseSync;
@@ -314,7 +323,9 @@ export class SqliteStore implements Store {
     if (filter.since === undefined && filter.until === undefined) return undefined;
     const { where, params } = whereClause({ since: filter.since, until: filter.until });
     try {
-      const row = this.prepareQuery(`SELECT min(idx) AS first, max(idx) AS last FROM records INDEXED BY records_ts WHERE ${where.join(' AND ')}`).get(...params) as {
+      const row = this.prepareQuery(`SELECT min(idx) AS first, max(idx) AS last FROM records INDEXED BY records_ts WHERE ${where.join(' AND ')}`).get(
+        ...params,
+      ) as {
         first: number | null;
         last: number | null;
       };
@@ -354,7 +365,12 @@ export class SqliteStore implements Store {
   }
 
   /** Stats columns stepped through row by row, from `table` (within the index ranges, if given). */
-  private async *statsRows(table: 'records' | 'call_stats', filter: SearchFilter, request: StatsColumnsRequest, ranges?: IndexRange[]): AsyncIterable<StatsColumns> {
+  private async *statsRows(
+    table: 'records' | 'call_stats',
+    filter: SearchFilter,
+    request: StatsColumnsRequest,
+    ranges?: IndexRange[],
+  ): AsyncIterable<StatsColumns> {
     const { where, params } = whereClause(filter, { timeIsNarrow: true });
     if (ranges) where.push('idx BETWEEN ? AND ?');
     const columns = [STATUS_CODE, ...Object.keys(NUMERIC_FIELDS)];
@@ -370,7 +386,17 @@ export class SqliteStore implements Store {
     for (const range of ranges ?? [undefined]) {
       const bounds = range ? [range.first, range.last] : [];
       for (const r of stmt.iterate(...params, ...bounds) as unknown as Iterable<StatsRow>) {
-        const batch = builder.push(r[0], r[1], r[2], r[3], r[4], r[5], r[6], groupAt < 0 ? undefined : (r[groupAt] as string | null), timeAt < 0 ? undefined : (r[timeAt] as number | null));
+        const batch = builder.push(
+          r[0],
+          r[1],
+          r[2],
+          r[3],
+          r[4],
+          r[5],
+          r[6],
+          groupAt < 0 ? undefined : (r[groupAt] as string | null),
+          timeAt < 0 ? undefined : (r[timeAt] as number | null),
+        );
         if (batch) yield batch;
         if (++rows % request.batchSize === 0) await new Promise(setImmediate);
       }
@@ -445,7 +471,9 @@ function readsCallStats(filter: SearchFilter): boolean {
 const CALL_STATS_FILTERS = new Set(['kind', 'since', 'until', 'model', 'provider', 'user', 'status']);
 
 function isTimeRangeOnly(filter: SearchFilter): boolean {
-  const set = Object.entries(filter).filter(([, value]) => value !== undefined).map(([key]) => key);
+  const set = Object.entries(filter)
+    .filter(([, value]) => value !== undefined)
+    .map(([key]) => key);
   return set.length > 0 && set.every((key) => key === 'since' || key === 'until');
 }
 

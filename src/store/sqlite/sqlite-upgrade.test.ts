@@ -32,7 +32,9 @@ it('brings a version 1 file up to date: numeric columns added in place, rows unt
   const reopened = new DatabaseSync(file);
   expect(reopened.prepare('PRAGMA user_version').get()).toEqual({ user_version: SQLITE_SCHEMA_VERSION });
   // The narrow copy that stats read was added and filled from the rows already there.
-  expect(reopened.prepare('SELECT idx, model, input_tokens, status FROM call_stats').all()).toEqual([{ idx: 0, model: 'gpt-4o', input_tokens: 12, status: 'error' }]);
+  expect(reopened.prepare('SELECT idx, model, input_tokens, status FROM call_stats').all()).toEqual([
+    { idx: 0, model: 'gpt-4o', input_tokens: 12, status: 'error' },
+  ]);
   expect((reopened.prepare('SELECT envelope FROM records').get() as { envelope: string }).envelope).toBe(entry!.canonical);
   reopened.close();
 });

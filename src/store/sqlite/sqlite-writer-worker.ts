@@ -77,7 +77,9 @@ const insertRecord = db.prepare('INSERT INTO records (idx, id, envelope) VALUES 
 const insertLeaf = db.prepare('INSERT INTO leaves (idx, hash) VALUES (?, ?)');
 const insertCheckpoint = db.prepare('INSERT INTO checkpoints (size, note) VALUES (?, ?)');
 const readHead = db.prepare('SELECT size, note, frontier FROM head');
-const replaceHead = db.prepare('INSERT INTO head (one, size, note, frontier) VALUES (1, ?, ?, ?) ON CONFLICT (one) DO UPDATE SET size = excluded.size, note = excluded.note, frontier = excluded.frontier');
+const replaceHead = db.prepare(
+  'INSERT INTO head (one, size, note, frontier) VALUES (1, ?, ?, ?) ON CONFLICT (one) DO UPDATE SET size = excluded.size, note = excluded.note, frontier = excluded.frontier',
+);
 const isStored = db.prepare('SELECT 1 FROM records WHERE id = ?');
 const leavesBelow = db.prepare('SELECT hash FROM leaves WHERE idx < ? ORDER BY idx');
 const insertContent = db.prepare('INSERT INTO content (idx, mode, record_id, subject, ts, data) VALUES (?, ?, ?, ?, ?, ?)');

@@ -11,7 +11,8 @@ import { entriesFor, testWriter } from '../test-support/conformance.js';
 /** Long enough that appends sent 100 ms after it are still queued when it commits (about a second here). */
 const LONG = 40_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const calls = (count: number): RecordInput[] => Array.from({ length: count }, (_, i) => ({ model: 'gpt-4o', user: `user-${i % 7}`, status: 'success', inputTokens: i }));
+const calls = (count: number): RecordInput[] =>
+  Array.from({ length: count }, (_, i) => ({ model: 'gpt-4o', user: `user-${i % 7}`, status: 'success', inputTokens: i }));
 
 let store: SqliteStore;
 afterEach(async () => {
@@ -45,7 +46,11 @@ describe('the SQLite writer thread', () => {
     await sleep(100);
     // Sent while the long append commits, so they share the next transaction; the third holds a record
     // already stored (sent again, not as a replay), which the records' unique id refuses.
-    const queued = Promise.allSettled([writer.append(store, entriesFor(calls(10))), writer.append(store, entriesFor(calls(10))), writer.append(store, first.slice(0, 1))]);
+    const queued = Promise.allSettled([
+      writer.append(store, entriesFor(calls(10))),
+      writer.append(store, entriesFor(calls(10))),
+      writer.append(store, first.slice(0, 1)),
+    ]);
     const { head } = await long;
     const results = await queued;
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);

@@ -53,7 +53,9 @@ export class SqliteWriterThread {
       workerData: { file, statsBlockCalls, walProgress, restartFrames: RESTART_WAL_FRAMES, restartWithinMs: RESTART_WITHIN_MS },
     });
     this.worker.unref();
-    this.checkpointer = new Worker(workerUrl('sqlite-checkpointer-worker'), { workerData: { file, intervalMs: CHECKPOINT_EVERY_MS, walProgress, restartFrames: RESTART_WAL_FRAMES } });
+    this.checkpointer = new Worker(workerUrl('sqlite-checkpointer-worker'), {
+      workerData: { file, intervalMs: CHECKPOINT_EVERY_MS, walProgress, restartFrames: RESTART_WAL_FRAMES },
+    });
     this.checkpointer.unref();
     this.worker.on('message', (reply: Reply) => this.settle(reply));
     this.worker.on('error', (err) => this.fail(err));

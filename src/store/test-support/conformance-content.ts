@@ -69,7 +69,9 @@ export function contentConformance(t: SuiteState): void {
       const entries = entriesFor(SAMPLE);
       await t.append(entries.slice(0, 1));
       const stranger = testWriter();
-      await expect(stranger.append(t.store, [withContent(entries[1]!, item('plaintext', 'user:bob', 'refused'))])).rejects.toThrow(/stored head does not verify/);
+      await expect(stranger.append(t.store, [withContent(entries[1]!, item('plaintext', 'user:bob', 'refused'))])).rejects.toThrow(
+        /stored head does not verify/,
+      );
       expect(await content().get(1)).toEqual([]);
       expect(await content().delete({ subject: 'user:bob' }, 10)).toBe(0);
       const kept = item('plaintext', 'user:bob', 'stored');
@@ -82,7 +84,9 @@ export function contentConformance(t: SuiteState): void {
       const first = item('plaintext', 'user:alice', 'first commit');
       await t.append([withContent(entries[0]!, first)]);
       const fresh = item('plaintext', 'user:bob', 'replayed, new');
-      const replayed = await t.append([withContent(entries[0]!, item('plaintext', 'user:alice', 'replayed copy')), withContent(entries[1]!, fresh)], { replayed: true });
+      const replayed = await t.append([withContent(entries[0]!, item('plaintext', 'user:alice', 'replayed copy')), withContent(entries[1]!, fresh)], {
+        replayed: true,
+      });
       expect(replayed.indexes).toEqual([-1, 1]);
       expect(contentRows(await content().get(0))).toEqual(expectedContent(entries[0]!, 0, first));
       expect(contentRows(await content().get(1))).toEqual(expectedContent(entries[1]!, 1, fresh));

@@ -73,10 +73,40 @@ export function entriesFor(inputs: RecordInput[], first = 0): AppendEntry[] {
 }
 
 export const SAMPLE: RecordInput[] = [
-  { timestamp: '2026-01-01T00:00:00.000Z', model: 'gpt-4o', provider: 'openai', user: 'alice', session: 's1', conversation: 'c1', apiKey: 'sk-alpha-0123456789abcdefghij', status: 'success', traceId: 't1', requestId: 'r1' },
-  { timestamp: '2026-01-02T00:00:00.000Z', model: 'claude-sonnet-4', provider: 'anthropic', user: 'bob', session: 's2', status: 'error', traceId: 't2', requestId: 'r2' },
+  {
+    timestamp: '2026-01-01T00:00:00.000Z',
+    model: 'gpt-4o',
+    provider: 'openai',
+    user: 'alice',
+    session: 's1',
+    conversation: 'c1',
+    apiKey: 'sk-alpha-0123456789abcdefghij',
+    status: 'success',
+    traceId: 't1',
+    requestId: 'r1',
+  },
+  {
+    timestamp: '2026-01-02T00:00:00.000Z',
+    model: 'claude-sonnet-4',
+    provider: 'anthropic',
+    user: 'bob',
+    session: 's2',
+    status: 'error',
+    traceId: 't2',
+    requestId: 'r2',
+  },
   { timestamp: '2026-01-03T00:00:00.000Z', kind: 'event', eventType: 'policy_evaluated', component: 'policy', traceId: 't1', requestId: 'r1' },
-  { timestamp: '2026-01-04T00:00:00.000Z', model: 'gpt-4o', provider: 'openai', user: 'alice', session: 's3', apiKey: 'sk-beta-0123456789abcdefghijk', status: 'blocked', traceId: 't3', requestId: 'r3' },
+  {
+    timestamp: '2026-01-04T00:00:00.000Z',
+    model: 'gpt-4o',
+    provider: 'openai',
+    user: 'alice',
+    session: 's3',
+    apiKey: 'sk-beta-0123456789abcdefghijk',
+    status: 'blocked',
+    traceId: 't3',
+    requestId: 'r3',
+  },
 ];
 
 /** The time of an entry's envelope, which its content carries. */
@@ -121,7 +151,9 @@ export async function scanned(store: Store, batchSize: number): Promise<{ rows: 
     batchSizes.push(batch.indexes.length);
     expect(batch.leaves.length).toBe(batch.indexes.length * 32);
     expect(batch.committed.length).toBe(batch.indexes.length);
-    batch.indexes.forEach((index, i) => rows.push({ index, leaf: Buffer.from(batch.leaves.subarray(i * 32, i * 32 + 32)).toString('hex'), committed: batch.committed[i]! }));
+    batch.indexes.forEach((index, i) =>
+      rows.push({ index, leaf: Buffer.from(batch.leaves.subarray(i * 32, i * 32 + 32)).toString('hex'), committed: batch.committed[i]! }),
+    );
   }
   return { rows: rows.sort((a, b) => a.index - b.index), batchSizes };
 }

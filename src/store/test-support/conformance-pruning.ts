@@ -10,7 +10,12 @@ import type { PrunableStore } from '../pruning.js';
 import { entriesFor, scanned, type SuiteState } from './conformance-fixtures.js';
 
 /** Six records of one day (so no store can take a whole day at once); the fourth is back-dated. */
-const ONE_DAY: RecordInput[] = ['01', '02', '03', '00', '05', '06'].map((hour, i) => ({ timestamp: `2026-01-01T${hour}:00:00.000Z`, model: 'gpt-4o', user: `user-${i}`, status: 'success' }));
+const ONE_DAY: RecordInput[] = ['01', '02', '03', '00', '05', '06'].map((hour, i) => ({
+  timestamp: `2026-01-01T${hour}:00:00.000Z`,
+  model: 'gpt-4o',
+  user: `user-${i}`,
+  status: 'success',
+}));
 
 /** Five records, a day each. */
 const DAYS: RecordInput[] = [1, 2, 3, 4, 5].map((day) => ({ timestamp: `2026-01-0${day}T12:00:00.000Z`, model: 'gpt-4o', status: 'success' }));
@@ -81,7 +86,7 @@ export function pruningConformance(t: SuiteState): void {
       const entries = entriesFor(DAYS);
       await t.append(entries);
       const counts: number[] = [];
-      for (let n = -1; n !== 0; ) {
+      for (let n = -1; n !== 0;) {
         n = await pruning().prune(3, 1);
         counts.push(n);
         const left = await stored();

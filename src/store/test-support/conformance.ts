@@ -8,7 +8,21 @@ import { matchesFilter } from '../match.js';
 import { StatsColumnsBuilder, statusOfCode } from '../stats-columns.js';
 import type { NewEntry, SearchFilter, StatsColumns, StatsColumnsRequest, StatsGroupField, Store } from '../store.js';
 import { contentConformance } from './conformance-content.js';
-import { contentRows, entriesFor, expectedContent, item, ORIGIN, SAMPLE, scanned, testWriter, withContent, type AppendOptions, type StoreHarness, type SuiteState, type TestWriter } from './conformance-fixtures.js';
+import {
+  contentRows,
+  entriesFor,
+  expectedContent,
+  item,
+  ORIGIN,
+  SAMPLE,
+  scanned,
+  testWriter,
+  withContent,
+  type AppendOptions,
+  type StoreHarness,
+  type SuiteState,
+  type TestWriter,
+} from './conformance-fixtures.js';
 import { pruningConformance } from './conformance-pruning.js';
 import { tamperConformance } from './conformance-tamper.js';
 
@@ -35,17 +49,17 @@ export const STATS_CALLS: RecordInput[] = Array.from({ length: 40 }, (_, i): Rec
 /** Filters of llm.call records as the ledger's stats send them, boundaries and empty answers included. */
 export const STATS_FILTERS: SearchFilter[] = (
   [
-  {},
-  { since: '2026-01-02T00:00:00.000Z' },
-  { until: '2026-01-02T00:00:00.000Z' },
-  { since: '2026-01-01T10:00:00.000Z', until: '2026-01-03T04:00:00.000Z' },
-  { model: 'gpt-4o' },
-  { model: 'claude-sonnet-4', since: '2026-01-02T00:00:00.000Z' },
-  { user: 'user-1', status: 'error' },
-  { provider: 'anthropic', user: 'user-1' },
-  { status: 'blocked', until: '2026-01-03T00:00:00.000Z' },
-  { model: 'no-such-model' },
-  { since: '2027-01-01T00:00:00.000Z' },
+    {},
+    { since: '2026-01-02T00:00:00.000Z' },
+    { until: '2026-01-02T00:00:00.000Z' },
+    { since: '2026-01-01T10:00:00.000Z', until: '2026-01-03T04:00:00.000Z' },
+    { model: 'gpt-4o' },
+    { model: 'claude-sonnet-4', since: '2026-01-02T00:00:00.000Z' },
+    { user: 'user-1', status: 'error' },
+    { provider: 'anthropic', user: 'user-1' },
+    { status: 'blocked', until: '2026-01-03T00:00:00.000Z' },
+    { model: 'no-such-model' },
+    { since: '2027-01-01T00:00:00.000Z' },
   ] satisfies SearchFilter[]
 ).map((f): SearchFilter => ({ ...f, kind: 'llm.call' }));
 
@@ -58,7 +72,19 @@ export async function statsRowsOf(store: Store, filter: SearchFilter, request: S
   for await (const c of store.statsColumns(filter, request)) {
     batchSizes.push(c.length);
     for (let i = 0; i < c.length; i++) {
-      rows.push(JSON.stringify([c.time?.[i], c.group?.[i], c.status[i], c.inputTokens[i], c.outputTokens[i], c.reasoningTokens[i], c.cachedTokens[i], c.costUsd[i], c.latencyMs[i]]));
+      rows.push(
+        JSON.stringify([
+          c.time?.[i],
+          c.group?.[i],
+          c.status[i],
+          c.inputTokens[i],
+          c.outputTokens[i],
+          c.reasoningTokens[i],
+          c.cachedTokens[i],
+          c.costUsd[i],
+          c.latencyMs[i],
+        ]),
+      );
     }
   }
   return { rows: rows.sort(), batchSizes };
@@ -69,7 +95,21 @@ export function expectedStatsRows(envelopes: Envelope[], filter: SearchFilter, r
   const builder = new StatsColumnsBuilder({ ...request, batchSize: envelopes.length + 1 });
   for (const e of envelopes) if (matchesFilter(e, filter)) builder.addEnvelope(e);
   const c = builder.take();
-  return c ? Array.from({ length: c.length }, (_, i) => JSON.stringify([c.time?.[i], c.group?.[i], c.status[i], c.inputTokens[i], c.outputTokens[i], c.reasoningTokens[i], c.cachedTokens[i], c.costUsd[i], c.latencyMs[i]])).sort() : [];
+  return c
+    ? Array.from({ length: c.length }, (_, i) =>
+        JSON.stringify([
+          c.time?.[i],
+          c.group?.[i],
+          c.status[i],
+          c.inputTokens[i],
+          c.outputTokens[i],
+          c.reasoningTokens[i],
+          c.cachedTokens[i],
+          c.costUsd[i],
+          c.latencyMs[i],
+        ]),
+      ).sort()
+    : [];
 }
 
 /**
@@ -123,7 +163,10 @@ export function storeConformance(name: string, harness: StoreHarness): void {
       const entries = entriesFor(SAMPLE);
       const first = await append(entries.slice(0, 2), { checkpoint: true });
       const second = await append(entries.slice(2), { checkpoint: true });
-      expect([first.indexes, second.indexes]).toEqual([[0, 1], [2, 3]]);
+      expect([first.indexes, second.indexes]).toEqual([
+        [0, 1],
+        [2, 3],
+      ]);
       expect(first.checkpoint).toEqual(first.head);
       expect(await store.size()).toBe(4);
       expect(await store.leafHashes(0, 4)).toEqual(entries.map((e) => e.leafHash));
@@ -220,7 +263,10 @@ export function storeConformance(name: string, harness: StoreHarness): void {
       const empty = await append([]);
       expect(empty.indexes).toEqual([]);
       expect(empty.checkpoint).toBeUndefined();
-      expect(openCheckpoint(empty.head.note, writer.sequencer.verifierKey, ORIGIN)).toMatchObject({ size: 2, root: rootOf(entries.slice(0, 2).map((e) => e.leafHash)) });
+      expect(openCheckpoint(empty.head.note, writer.sequencer.verifierKey, ORIGIN)).toMatchObject({
+        size: 2,
+        root: rootOf(entries.slice(0, 2).map((e) => e.leafHash)),
+      });
       expect(await store.head()).toEqual(empty.head);
       const replayed = await append(entries.slice(0, 2), { replayed: true });
       expect(replayed.indexes).toEqual([-1, -1]);
@@ -343,10 +389,31 @@ export function storeConformance(name: string, harness: StoreHarness): void {
     });
 
     const NUMBERED: RecordInput[] = [
-      { timestamp: '2026-01-01T10:00:00.250Z', model: 'gpt-4o', provider: 'openai', user: 'alice', status: 'success', inputTokens: 10, outputTokens: 5, reasoningTokens: 2, cachedTokens: 1, costUsd: 0.5, latencyMs: 100 },
+      {
+        timestamp: '2026-01-01T10:00:00.250Z',
+        model: 'gpt-4o',
+        provider: 'openai',
+        user: 'alice',
+        status: 'success',
+        inputTokens: 10,
+        outputTokens: 5,
+        reasoningTokens: 2,
+        cachedTokens: 1,
+        costUsd: 0.5,
+        latencyMs: 100,
+      },
       { timestamp: '2026-01-01T11:00:00.000Z', model: 'claude-sonnet-4', provider: 'anthropic', user: 'bob', status: 'error', inputTokens: 20 },
       { timestamp: '2026-01-02T09:00:00.000Z', kind: 'event', eventType: 'policy_evaluated' },
-      { timestamp: '2026-01-03T00:00:00.000Z', model: 'gpt-4o', provider: 'openai', status: 'blocked', inputTokens: 0, outputTokens: 0, latencyMs: 0, costUsd: 0 },
+      {
+        timestamp: '2026-01-03T00:00:00.000Z',
+        model: 'gpt-4o',
+        provider: 'openai',
+        status: 'blocked',
+        inputTokens: 0,
+        outputTokens: 0,
+        latencyMs: 0,
+        costUsd: 0,
+      },
     ];
     const statsOf = async (filter: SearchFilter, request: StatsColumnsRequest) => {
       const batches: StatsColumns[] = [];
@@ -405,7 +472,13 @@ export function storeConformance(name: string, harness: StoreHarness): void {
 
     it('gives the stats columns of calls for every filter and grouping, appended in batches of any size', async () => {
       const entries = entriesFor(STATS_CALLS);
-      for (const [from, to] of [[0, 5], [5, 6], [6, 31], [31, 40]] as const) await append(entries.slice(from, to));
+      for (const [from, to] of [
+        [0, 5],
+        [5, 6],
+        [6, 31],
+        [31, 40],
+      ] as const)
+        await append(entries.slice(from, to));
       const envelopes = entries.map((e) => JSON.parse(e.canonical) as Envelope);
       for (const filter of STATS_FILTERS) {
         for (const groupBy of STATS_GROUPINGS) {
@@ -448,9 +521,12 @@ export function storeConformance(name: string, harness: StoreHarness): void {
           const [one, two] = [testWriter(key), testWriter(key)];
           const entries = entriesFor(STATS_CALLS);
           // The first record of each batch carries content, which must land beside the index its batch got.
-          const batchOf = (b: number) => entries.slice(b * 4, b * 4 + 4).map((e, k) => (harness.content && k === 0 ? withContent(e, item('plaintext', `user:${b}`, `batch ${b}`)) : e));
+          const batchOf = (b: number) =>
+            entries.slice(b * 4, b * 4 + 4).map((e, k) => (harness.content && k === 0 ? withContent(e, item('plaintext', `user:${b}`, `batch ${b}`)) : e));
           const results = await Promise.all(
-            Array.from({ length: 10 }, (_, b) => (b % 2 === 0 ? one.append(store, batchOf(b), { checkpoint: true }) : two.append(other, batchOf(b), { checkpoint: true }))),
+            Array.from({ length: 10 }, (_, b) =>
+              b % 2 === 0 ? one.append(store, batchOf(b), { checkpoint: true }) : two.append(other, batchOf(b), { checkpoint: true }),
+            ),
           );
           expect(results.flatMap((r) => r.indexes).sort((a, b) => a - b)).toEqual(entries.map((_, i) => i));
           const leaves = await store.leafHashes(0, entries.length);

@@ -108,14 +108,19 @@ export class CallLoad {
  * occurs. One REPEATABLE READ transaction, so every count comes from the same snapshot even while
  * gateways still commit.
  */
-export async function logContents(url: string, schema: string): Promise<{ leaves: number; lastIndex: number; records: number; headSize: number; requestIds: Map<string, number>; checkpointSize: number }> {
+export async function logContents(
+  url: string,
+  schema: string,
+): Promise<{ leaves: number; lastIndex: number; records: number; headSize: number; requestIds: Map<string, number>; checkpointSize: number }> {
   return withClient(async (client) => {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     const leaves = (await client.query<{ n: string; last: string | null }>(`SELECT count(*) AS n, max(idx) AS last FROM "${schema}".leaves`)).rows[0]!;
     const records = (await client.query<{ n: string }>(`SELECT count(DISTINCT idx) AS n FROM "${schema}".records`)).rows[0]!;
     const head = (await client.query<{ size: string }>(`SELECT size FROM "${schema}".log_head`)).rows[0]!;
     const checkpoint = (await client.query<{ size: string | null }>(`SELECT max(size) AS size FROM "${schema}".checkpoints`)).rows[0]!;
-    const ids = await client.query<{ id: string; n: string }>(`SELECT envelope ->> 'requestId' AS id, count(*) AS n FROM "${schema}".records WHERE envelope ->> 'kind' = 'llm.call' GROUP BY 1`);
+    const ids = await client.query<{ id: string; n: string }>(
+      `SELECT envelope ->> 'requestId' AS id, count(*) AS n FROM "${schema}".records WHERE envelope ->> 'kind' = 'llm.call' GROUP BY 1`,
+    );
     await client.query('COMMIT');
     return {
       leaves: Number(leaves.n),

@@ -33,7 +33,9 @@ export function sqliteTamper(file: () => string): StoreTamper {
     const db = new DatabaseSync(file());
     try {
       db.exec('PRAGMA busy_timeout = 5000');
-      const guards = db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'records' AND name LIKE 'records\\_no\\_%' ESCAPE '\\'").all() as { name: string }[];
+      const guards = db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'records' AND name LIKE 'records\\_no\\_%' ESCAPE '\\'")
+        .all() as { name: string }[];
       for (const { name } of guards) db.exec(`DROP TRIGGER "${name}"`);
       db.prepare(sql).run(...params);
     } finally {
