@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { corpus } from './pii.bench.js';
 import { configSchema, type LedgerConfig } from '../src/config/schema.js';
 import { Digester } from '../src/crypto/digest.js';
-import type { Ledger } from '../src/ledger/ledger.js';
+import type { Ledger, LedgerReader } from '../src/ledger/ledger.js';
 import { openLedger } from '../src/ledger/open-ledger.js';
 import { generateSignerKey } from '../src/log/checkpoint.js';
 import { leafHash } from '../src/log/merkle.js';
@@ -237,7 +237,7 @@ function latencyResult(offeredPerSecond: number, latencies: Float64Array): Laten
  * tools do), times a full verify, then hands the open ledger to `alsoMeasure` (query timings on
  * the same million records) before removing it.
  */
-export async function verifySeconds<T>(count: number, alsoMeasure: (ledger: Ledger) => Promise<T>): Promise<{ seconds: number; ok: boolean; also: T }> {
+export async function verifySeconds<T>(count: number, alsoMeasure: (ledger: LedgerReader) => Promise<T>): Promise<{ seconds: number; ok: boolean; also: T }> {
   const dir = tempDir();
   const writer = await openBenchLedger(dir);
   await recordAll(writer, 0, count);

@@ -1,4 +1,4 @@
-import type { Ledger } from '../src/ledger/ledger.js';
+import type { LedgerReader } from '../src/ledger/ledger.js';
 import type { SearchFilter } from '../src/store/store.js';
 import type { StatsGroup } from '../src/ledger/stats.js';
 
@@ -33,7 +33,7 @@ export interface QueryTimings {
  * grouped by model, and stats of every other grouping and filter shape. The model searched for is
  * the newest record's, so the filter always matches.
  */
-export async function queryTimings(ledger: Ledger): Promise<QueryTimings> {
+export async function queryTimings(ledger: LedgerReader): Promise<QueryTimings> {
   const newest = (await ledger.search({ limit: 1, kind: 'llm.call' })).records[0];
   const model = newest?.envelope.model ?? 'gpt-4o';
   const oldestTs = (await firstRecordTs(ledger)) ?? new Date().toISOString();
@@ -70,7 +70,7 @@ export const statsRowName = (q: QueryTimings, records: number) =>
 export const statsRowFigures = (q: QueryTimings) =>
   `${q.statsMs.toFixed(0)} ms; ${q.statsByModelMs.toFixed(0)} ms; ${q.statsSlowest.ms.toFixed(0)} ms (${q.statsSlowest.shape})`;
 
-async function firstRecordTs(ledger: Ledger): Promise<string | undefined> {
+async function firstRecordTs(ledger: LedgerReader): Promise<string | undefined> {
   for await (const batch of ledger.records({}, 1)) return batch[0]?.envelope.ts;
   return undefined;
 }
