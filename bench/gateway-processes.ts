@@ -146,7 +146,7 @@ export function writeLedgerGatewayConfig(dir: string, upstreamUrl: string, optio
  */
 export async function startLedgerGateway(configFile: string, cpuProfileDir?: string): Promise<GatewayProcess> {
   const profile = cpuProfileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', cpuProfileDir];
-  const child = spawn(process.execPath, [...profile, here('../cli/main.js'), '--config', configFile, 'serve', '--port', '0'], {
+  const child = spawn(process.execPath, [...profile, here('../src/cli/main.js'), '--config', configFile, 'serve', '--port', '0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   stopOnExit(child);
