@@ -7,7 +7,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 
 // `copies`: the SQL expression saying which copies beside a record disagree with it (copiesExpression in leaf-scan.ts), over `records r`, with `join`.
 const { file, from, to, batchSize, copies, join } = workerData as { file: string; from: number; to: number; batchSize: number; copies: string; join: string };
-const db = new DatabaseSync(file, { readOnly: true });
+// A busy timeout, as every other connection has: with no other connection open, the scan's workers
+// open the file at once and one may find another rebuilding the WAL index (SQLITE_BUSY_RECOVERY).
+const db = new DatabaseSync(file, { readOnly: true, timeout: 5000 });
 // Memory-mapped reads skip a copy per page: the scan reads every page of the range once.
 db.exec('PRAGMA mmap_size = 2147418112');
 // Two ordered cursors merged here cost less than a join, which searches the leaves per row.
