@@ -236,7 +236,6 @@ export class Ledger implements LedgerReader {
       sequencer,
       parts.anchor,
       {
-        origin: parts.origin,
         ...parts.writer,
         onWarning,
         ...(parts.spool ? { spool: parts.spool } : {}),

@@ -5,7 +5,6 @@ import type { Appended, NewEntry, Store, StoredCheckpoint } from '../store/store
 import type { Spool, SpooledEntry } from './spool.js';
 
 export interface WriterOptions {
-  origin: string;
   maxBatch: number;
   maxWaitMs: number;
   checkpointIntervalMs: number;
