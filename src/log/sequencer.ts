@@ -105,7 +105,7 @@ export class Sequencer {
   /** A copy of the tree at the stored head: the cached one, or the stored frontier checked against its signed root. */
   private resume(stored: StoredHead | undefined, storedLeaves?: () => Iterable<Uint8Array>): { tree: MerkleFrontier; prunedBelow: number } {
     // No head: a new log, or one from before heads, whose tree Ledger.create held against its newest checkpoint.
-    if (!stored) return { tree: this.adopted ?? this.rebuild(storedLeaves), prunedBelow: 0 };
+    if (!stored) return { tree: this.adopted?.clone() ?? this.rebuild(storedLeaves), prunedBelow: 0 };
     if (this.last && this.last.note === stored.note) return { tree: this.last.tree.clone(), prunedBelow: this.last.prunedBelow };
     let signed;
     try {
@@ -128,7 +128,7 @@ export class Sequencer {
       throw new SequencerError(
         `the stored head's frontier does not give the root its signed note states (size ${signed.size}); appends are refused until this is investigated (run 'llm-ledger verify')`,
       );
-    if (this.adopted && this.adopted.size > tree.size) tree = this.adopted;
+    if (this.adopted && this.adopted.size > tree.size) tree = this.adopted.clone();
     return { tree, prunedBelow: signed.prunedBelow ?? 0 };
   }
 
