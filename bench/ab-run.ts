@@ -8,10 +8,11 @@ import { targetOf, type LoadMode, type LoadTarget } from './gateway-load.js';
 import * as processes from './gateway-processes.js';
 import { compareIngest, compareLatency, markdownTable, type Comparison } from './ab-compare.js';
 import { ledgerIngestRate } from './ingest.js';
+import { compareStorage, storageBuilds } from './storage-per-call.js';
 
 /**
  * This build against another revision, side by side: `npm run build:bench && npx node
- * bench-build/bench/ab-run.js <git revision> [latency|ingest|gateway] [rounds]`. On a shared machine whose
+ * bench-build/bench/ab-run.js <git revision> [latency|ingest|gateway|storage] [rounds]`. On a shared machine whose
  * speed swings from minute to minute, two runs an hour apart say little about a change; here the
  * two builds take turns, round after round, in fresh processes (latency) or in alternating blocks
  * of requests (gateway), and the spread is reported with the medians. BENCH_RATE sets the offered
@@ -19,8 +20,8 @@ import { ledgerIngestRate } from './ingest.js';
  * Writes bench/results/ab-latest.json and ab-latest.md.
  */
 const [revision, scenario = 'latency', roundsArg] = process.argv.slice(2);
-if (revision === undefined || !['latency', 'ingest', 'gateway'].includes(scenario)) {
-  process.stderr.write('usage: node bench-build/bench/ab-run.js <git revision> [latency|ingest|gateway] [rounds]\n');
+if (revision === undefined || !['latency', 'ingest', 'gateway', 'storage'].includes(scenario)) {
+  process.stderr.write('usage: node bench-build/bench/ab-run.js <git revision> [latency|ingest|gateway|storage] [rounds]\n');
   process.exit(2);
 }
 const rounds = Number(roundsArg ?? 6);
@@ -78,9 +79,11 @@ try {
   const result =
     scenario === 'gateway'
       ? await gateway(other)
-      : scenario === 'ingest'
-        ? await compareIngest(other, rounds, 100_000, log)
-        : await compareLatency(other, rounds, Number(process.env.BENCH_RATE ?? Math.floor((await ledgerIngestRate(100_000)) / 2)), log);
+      : scenario === 'storage'
+        ? await compareStorage(await storageBuilds(other), Number(process.env.BENCH_CALLS ?? 2_000), rounds, log)
+        : scenario === 'ingest'
+          ? await compareIngest(other, rounds, 100_000, log)
+          : await compareLatency(other, rounds, Number(process.env.BENCH_RATE ?? Math.floor((await ledgerIngestRate(100_000)) / 2)), log);
   const table = markdownTable(result.rows);
   mkdirSync(join('bench', 'results'), { recursive: true });
   writeFileSync(

@@ -11,6 +11,7 @@ import { postgresRow, postgresScenario } from './postgres.js';
 import { queryTimings, statsRowFigures, statsRowName } from './query.js';
 import { buildRevision } from './ab-build.js';
 import { compareIngest, compareLatency, markdownTable } from './ab-compare.js';
+import { compareStorage, storageBuilds, storageMainRows } from './storage-per-call.js';
 
 /**
  * `npm run bench`: every figure is measured in this run, beside its baseline, and written to
@@ -70,7 +71,10 @@ const gateway = await gatewayOverhead({ quick, log });
 
 const postgres = await postgresScenario({ quick, log });
 
-// BENCH_BASELINE=<git revision>: that build's ingest rate and commit latency beside this one's, in turns.
+log('storage per call: calls through llm-ledger serve, SQLite and PostgreSQL, 0 and 3 policies');
+const storage = await compareStorage(await storageBuilds(), quick ? 200 : 2_000, 1, log);
+
+// BENCH_BASELINE=<git revision>: that build's ingest rate, commit latency and storage per call beside this one's, in turns.
 const baseline = await baselineComparison(process.env.BENCH_BASELINE, quick ? 1 : 3, N, Math.floor(ledger / 2));
 
 const results = {
@@ -94,6 +98,7 @@ const results = {
   components: { redactionPerSecond: Math.round(redaction.perSecond), encryptionPerSecond: Math.round(encryption.perSecond) },
   gateway,
   postgres,
+  storage: storage.json,
   ...(baseline ? { baseline: baseline.json } : {}),
 };
 const table = [
@@ -111,6 +116,7 @@ const table = [
   `| AES-256-GCM encryption, 2 KB prompts (component) | ${Math.round(encryption.perSecond)} /s | - | - |`,
   ...gatewayMainRows(gateway),
   postgresRow(postgres),
+  ...storageMainRows(storage),
 ].join('\n');
 mkdirSync(join('bench', 'results'), { recursive: true });
 writeFileSync(join('bench', 'results', 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
@@ -134,10 +140,11 @@ async function baselineComparison(
   try {
     const ingest = await compareIngest(other, rounds, count, log);
     const latency = await compareLatency(other, rounds, offered, log);
+    const storage = await compareStorage(await storageBuilds(other), quick ? 200 : 2_000, rounds, log);
     const title = `This build beside ${other.commit.slice(0, 12)} (${revision}), ${rounds} round(s) in turn, fresh processes`;
     return {
-      json: { revision, commit: other.commit, ingest: ingest.json, latency: latency.json },
-      markdown: `${title}:\n\n${markdownTable(ingest.rows)}\n\n${markdownTable(latency.rows)}`,
+      json: { revision, commit: other.commit, ingest: ingest.json, latency: latency.json, storage: storage.json },
+      markdown: `${title}:\n\n${markdownTable(ingest.rows)}\n\n${markdownTable(latency.rows)}\n\n${markdownTable(storage.rows)}`,
     };
   } finally {
     other.remove();
