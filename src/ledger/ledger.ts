@@ -713,8 +713,10 @@ async function restoreTree(parts: LedgerParts, verifierKey: string): Promise<Res
     opened.push({ what, checkpoint });
   }
   const anchorNewest = newestAnchored ? opened.at(-1)!.checkpoint : undefined;
-  const behind = await behindAnchor(parts, verifierKey);
-  if (behind) return behind;
+  // Rolled back or restored from an older backup: appending would fork the anchored log.
+  if (anchorNewest && anchorNewest.size > size) {
+    return `${where} holds ${size} records but its anchor (${parts.anchor!.location}) has a signed checkpoint of ${anchorNewest.size}: the records from index ${size} are gone (the store was rolled back or restored from an older backup). Appending would fork the log; see "Recovery" in docs/threat-model.md`;
+  }
   for (const { what, checkpoint } of opened)
     if (checkpoint.size > size) return `${where} holds ${size} records but ${what} covers ${checkpoint.size}; ${RUN_VERIFY}`;
   // Without a head (a file from before heads), the newest checkpoint is what the writer last signed.
@@ -783,25 +785,6 @@ function opensAsCheckpoint(note: string, verifierKey: string, origin: string): b
   } catch {
     return false;
   }
-}
-
-/**
- * Many writers: each process checks at open that the store is not behind its anchor (rolled back,
- * restored from an older backup), which appending would fork; the elected integrator holds the
- * tree itself against the anchor before it signs. Also fails the open when the store is unreachable.
- */
-async function behindAnchor(parts: LedgerParts, verifierKey: string): Promise<string | undefined> {
-  const size = await parts.store.size();
-  const newest = parts.anchor?.read().reduce<StoredCheckpoint | undefined>((a, b) => (a && a.size >= b.size ? a : b), undefined);
-  if (!newest) return undefined;
-  let anchored: Checkpoint;
-  try {
-    anchored = openCheckpoint(newest.note, verifierKey, parts.origin);
-  } catch (err) {
-    return `${parts.store.location}: its anchor's newest checkpoint does not verify: ${(err as Error).message}; ${RUN_VERIFY}`;
-  }
-  if (anchored.size <= size) return undefined;
-  return `${parts.store.location} holds ${size} records but its anchor (${parts.anchor!.location}) has a signed checkpoint of ${anchored.size}: the records from index ${size} are gone (the store was rolled back or restored from an older backup). Appending would fork the log; see "Recovery" in docs/threat-model.md`;
 }
 
 /**
