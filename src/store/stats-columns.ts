@@ -16,6 +16,12 @@ export function groupValue(e: Envelope, by: StatsGroupField): string | null {
 
 type Num = number | null | undefined;
 
+/**
+ * A row as the SQL stores select it: the status code, the six numbers, then the group when asked
+ * for, then the time when asked for.
+ */
+export type SelectedStatsRow = [number, Num, Num, Num, Num, Num, Num, ...(string | number | null)[]];
+
 /** Fills fixed-size column batches row by row; `add` returns a batch each time one is full. */
 export class StatsColumnsBuilder {
   private batch: StatsColumns;
@@ -52,6 +58,22 @@ export class StatsColumnsBuilder {
     if (b.group) b.group[i] = group ?? null;
     if (b.time) b.time[i] = time ?? Number.NaN;
     return this.n === this.request.batchSize ? this.take() : undefined;
+  }
+
+  /** Adds a row as the SQL stores select it (see SelectedStatsRow). */
+  pushSelected(r: SelectedStatsRow): StatsColumns | undefined {
+    const { groupBy, withTime } = this.request;
+    return this.push(
+      r[0],
+      r[1],
+      r[2],
+      r[3],
+      r[4],
+      r[5],
+      r[6],
+      groupBy ? (r[7] as string | null) : undefined,
+      withTime ? (r[groupBy ? 8 : 7] as number | null) : undefined,
+    );
   }
 
   addEnvelope(e: Envelope): StatsColumns | undefined {

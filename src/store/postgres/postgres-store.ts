@@ -21,7 +21,7 @@ import { PostgresPruning } from './postgres-pruning.js';
 import { statsSelect, whereOf } from './postgres-query.js';
 import { rolesOf } from './postgres-schema.js';
 import { readSeals } from './postgres-seals.js';
-import { StatsColumnsBuilder } from '../stats-columns.js';
+import { StatsColumnsBuilder, type SelectedStatsRow } from '../stats-columns.js';
 import {
   StoreError,
   type Appended,
@@ -198,21 +198,9 @@ export class PostgresStore implements Store {
     const sql = `SELECT ${statsSelect(request)} FROM ${this.s}.records ${where}`;
     await guarded(this.session, 'compute stats', () => this.plan(sql, where.params));
     const builder = new StatsColumnsBuilder(request);
-    const groupAt = request.groupBy ? 7 : -1;
-    const timeAt = request.withTime ? (request.groupBy ? 8 : 7) : -1;
     for await (const rows of this.cursor('compute stats', sql, where.params, request.batchSize)) {
-      for (const r of rows as StatsRow[]) {
-        const batch = builder.push(
-          r[0],
-          r[1],
-          r[2],
-          r[3],
-          r[4],
-          r[5],
-          r[6],
-          groupAt < 0 ? undefined : (r[groupAt] as string | null),
-          timeAt < 0 ? undefined : (r[timeAt] as number | null),
-        );
+      for (const r of rows as SelectedStatsRow[]) {
+        const batch = builder.pushSelected(r);
         if (batch) yield batch;
       }
     }
@@ -286,8 +274,6 @@ interface StoredRow {
   idx: number;
   canonical: string;
 }
-
-type StatsRow = [number, number | null, number | null, number | null, number | null, number | null, number | null, ...(string | number | null)[]];
 
 function toLogged(row: StoredRow): LoggedRecord {
   return { index: row.idx, envelope: JSON.parse(row.canonical) as Envelope };

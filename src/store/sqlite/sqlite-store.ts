@@ -13,7 +13,7 @@ import {
   SQLITE_SCHEMA,
   SQLITE_SCHEMA_VERSION,
 } from './sqlite-schema.js';
-import { StatsColumnsBuilder, statusCode } from '../stats-columns.js';
+import { StatsColumnsBuilder, statusCode, type SelectedStatsRow } from '../stats-columns.js';
 import { SqliteWriterThread } from './sqlite-writer.js';
 import { SqliteContentStore } from './sqlite-content.js';
 import { SQLITE_CONTENT_SCHEMA } from './sqlite-content-schema.js';
@@ -380,23 +380,11 @@ export class SqliteStore implements Store {
     const stmt = this.prepareQuery(sql);
     stmt.setReturnArrays(true);
     const builder = new StatsColumnsBuilder(request);
-    const groupAt = request.groupBy ? 7 : -1;
-    const timeAt = request.withTime ? (request.groupBy ? 8 : 7) : -1;
     let rows = 0;
     for (const range of ranges ?? [undefined]) {
       const bounds = range ? [range.first, range.last] : [];
-      for (const r of stmt.iterate(...params, ...bounds) as unknown as Iterable<StatsRow>) {
-        const batch = builder.push(
-          r[0],
-          r[1],
-          r[2],
-          r[3],
-          r[4],
-          r[5],
-          r[6],
-          groupAt < 0 ? undefined : (r[groupAt] as string | null),
-          timeAt < 0 ? undefined : (r[timeAt] as number | null),
-        );
+      for (const r of stmt.iterate(...params, ...bounds) as unknown as Iterable<SelectedStatsRow>) {
+        const batch = builder.pushSelected(r);
         if (batch) yield batch;
         if (++rows % request.batchSize === 0) await new Promise(setImmediate);
       }
@@ -455,8 +443,6 @@ const RECENT_ROWS_FIRST = 2048;
 const STATUS_CODE = `CASE status ${RECORD_STATUSES.map((status) => `WHEN '${status}' THEN ${statusCode(status)}`).join(' ')} ELSE 0 END`;
 
 const GROUP_COLUMNS: Record<StatsGroupField, string> = { model: 'model', user: 'user_id', provider: 'provider', day: 'substr(ts, 1, 10)' };
-
-type StatsRow = [number, number | null, number | null, number | null, number | null, number | null, number | null, ...(string | number | null)[]];
 
 interface Where {
   where: string[];

@@ -72,22 +72,25 @@ export async function statsRowsOf(store: Store, filter: SearchFilter, request: S
   for await (const c of store.statsColumns(filter, request)) {
     batchSizes.push(c.length);
     for (let i = 0; i < c.length; i++) {
-      rows.push(
-        JSON.stringify([
-          c.time?.[i],
-          c.group?.[i],
-          c.status[i],
-          c.inputTokens[i],
-          c.outputTokens[i],
-          c.reasoningTokens[i],
-          c.cachedTokens[i],
-          c.costUsd[i],
-          c.latencyMs[i],
-        ]),
-      );
+      rows.push(rowText(c, i));
     }
   }
   return { rows: rows.sort(), batchSizes };
+}
+
+/** Row `i` of a stats batch, every column, as comparable text. */
+function rowText(c: StatsColumns, i: number): string {
+  return JSON.stringify([
+    c.time?.[i],
+    c.group?.[i],
+    c.status[i],
+    c.inputTokens[i],
+    c.outputTokens[i],
+    c.reasoningTokens[i],
+    c.cachedTokens[i],
+    c.costUsd[i],
+    c.latencyMs[i],
+  ]);
 }
 
 /** The rows `statsRowsOf` must give: each matching envelope as the columns builder sees it. */
@@ -95,21 +98,7 @@ export function expectedStatsRows(envelopes: Envelope[], filter: SearchFilter, r
   const builder = new StatsColumnsBuilder({ ...request, batchSize: envelopes.length + 1 });
   for (const e of envelopes) if (matchesFilter(e, filter)) builder.addEnvelope(e);
   const c = builder.take();
-  return c
-    ? Array.from({ length: c.length }, (_, i) =>
-        JSON.stringify([
-          c.time?.[i],
-          c.group?.[i],
-          c.status[i],
-          c.inputTokens[i],
-          c.outputTokens[i],
-          c.reasoningTokens[i],
-          c.cachedTokens[i],
-          c.costUsd[i],
-          c.latencyMs[i],
-        ]),
-      ).sort()
-    : [];
+  return c ? Array.from({ length: c.length }, (_, i) => rowText(c, i)).sort() : [];
 }
 
 /**
