@@ -172,12 +172,9 @@ function transaction<T>(work: () => T): T {
 function append(batches: readonly AppendMessage[]): Appended[] {
   const answers = transaction(() => {
     const stored = readHead.get() as { size: number; note: string; frontier: string | null } | undefined;
-    const fresh = batches.map((m) => m.ids.map((_, i) => i).filter((i) => !m.replayed || !isStored.get(m.ids[i]!)));
-    const leaves = new Uint8Array(fresh.reduce((n, f) => n + f.length, 0) * 32);
-    let at = 0;
-    batches.forEach((m, b) => {
-      for (const i of fresh[b]!) leaves.set(m.leaves.subarray(i * 32, i * 32 + 32), 32 * at++);
-    });
+    // The positions of a replayed batch's records not stored yet; undefined: every record (the common case, with no copying).
+    const fresh = batches.map((m) => (m.replayed ? m.ids.flatMap((id, i) => (isStored.get(id) ? [] : [i])) : undefined));
+    const leaves = batches.length === 1 && !fresh[0] ? batches[0]!.leaves : freshLeaves(batches, fresh);
     const sequencer = sequencerOf(batches[0]!.log);
     for (const m of batches) if (m.adopt) sequencer.adoptJSON(m.adopt);
     const raiseHorizon = Math.max(0, ...batches.map((m) => m.raiseHorizon ?? 0));
@@ -186,8 +183,11 @@ function append(batches: readonly AppendMessage[]): Appended[] {
     let next = first;
     const signed = { size: head.size, note: head.note };
     const answers = batches.map((m, b): Appended => {
+      const positions = fresh[b];
+      const count = positions?.length ?? m.ids.length;
       const indexes = new Array<number>(m.ids.length).fill(-1);
-      for (const i of fresh[b]!) {
+      for (let k = 0; k < count; k++) {
+        const i = positions ? positions[k]! : k;
         indexes[i] = next;
         insertRecord.run(next, m.ids[i]!, m.envelopes[i]!);
         insertLeaf.run(next++, m.leaves.subarray(i * 32, i * 32 + 32));
@@ -199,7 +199,7 @@ function append(batches: readonly AppendMessage[]): Appended[] {
           if (record !== -1) insertContent.run(record, c.mode[j]!, m.ids[c.at[j]!]!, c.subject[j]!, c.ts[j]!, c.bytes.subarray(start, c.ends[j]!));
         }
       }
-      if (fresh[b]!.length > 0) statsBlocks?.appended(indexes[fresh[b]![0]!]!);
+      if (count > 0) statsBlocks?.appended(next - count);
       return m.checkpoint ? { indexes, head: signed, checkpoint: signed } : { indexes, head: signed };
     });
     if (batches.some((m) => m.checkpoint)) insertCheckpoint.run(signed.size, signed.note);
@@ -208,6 +208,20 @@ function append(batches: readonly AppendMessage[]): Appended[] {
   });
   catchUpStatsBlocks();
   return answers;
+}
+
+/** The leaf hashes of the records to store, one after another (`fresh`: see append). */
+function freshLeaves(batches: readonly AppendMessage[], fresh: readonly (number[] | undefined)[]): Uint8Array {
+  const leaves = new Uint8Array(batches.reduce((n, m, b) => n + (fresh[b]?.length ?? m.ids.length), 0) * 32);
+  let at = 0;
+  batches.forEach((m, b) => {
+    const positions = fresh[b];
+    if (!positions) {
+      leaves.set(m.leaves, at);
+      at += m.leaves.length;
+    } else for (const i of positions) leaves.set(m.leaves.subarray(i * 32, i * 32 + 32), (at += 32) - 32);
+  });
+  return leaves;
 }
 
 /** The stored leaf hashes below `size` (all of them without a head), in index order. */
