@@ -54,6 +54,11 @@ describe('Sequencer: numbering a batch where the log ends and signing the new he
   it('rebuilds the tree from the stored leaves for a head without a frontier (a log from before frontiers)', () => {
     const { head } = new Sequencer(key, ORIGIN).sequence(undefined, batch(0, 5));
     const old: StoredHead = { size: head.size, note: head.note };
+    expect([
+      new Sequencer(key, ORIGIN).needsStoredLeaves(old),
+      new Sequencer(key, ORIGIN).needsStoredLeaves(head),
+      new Sequencer(key, ORIGIN).needsStoredLeaves(undefined),
+    ]).toEqual([true, false, true]);
     const next = new Sequencer(key, ORIGIN).sequence(old, batch(5, 6), { storedLeaves: () => leaves.slice(0, 5) });
     expect(signed(next.head, new Sequencer(key, ORIGIN)).root).toEqual(rootOf(leaves.slice(0, 6)));
     expect(() => new Sequencer(key, ORIGIN).sequence(old, batch(5, 6), { storedLeaves: () => leaves.slice(1, 6) })).toThrow(SequencerError);

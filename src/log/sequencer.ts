@@ -102,6 +102,15 @@ export class Sequencer {
     return { first, head: { size: tree.size, note, frontier: JSON.stringify(tree.toJSON()) } };
   }
 
+  /**
+   * Whether `sequence(stored, ...)` will read the stored leaf hashes (a head without a frontier, or
+   * none): a store that cannot read them synchronously reads them before it calls `sequence`.
+   */
+  needsStoredLeaves(stored: StoredHead | undefined): boolean {
+    if (!stored) return !this.adopted;
+    return this.last?.note !== stored.note && !stored.frontier;
+  }
+
   /** A copy of the tree at the stored head: the cached one, or the stored frontier checked against its signed root. */
   private resume(stored: StoredHead | undefined, storedLeaves?: () => Iterable<Uint8Array>): { tree: MerkleFrontier; prunedBelow: number } {
     // No head: a new log, or one from before heads, whose tree Ledger.create held against its newest checkpoint.

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { SequencerError, type StoredHead } from '../../log/sequencer.js';
+import type { StoredHead } from '../../log/sequencer.js';
 import { timeOf } from './postgres-partitions.js';
 import { StoreError, type Appended, type AppendRequest, type NewEntry, type StoredCheckpoint } from '../store.js';
 
@@ -39,12 +39,6 @@ export function canonicalLines(entries: readonly Pick<NewEntry, 'canonical'>[]):
 
 /** Runs the batch's insert statement in the caller's transaction (PostgresPartitions.insertIn: it creates a missing day partition). */
 export type BatchInsert = (query: pg.QueryConfig, batch: readonly NewEntry[]) => Promise<unknown>;
-
-/**
- * Thrown from `storedLeaves` when the Sequencer asks for the stored leaf hashes (a head without a
- * frontier), which cannot be read synchronously: the leaves are read, and the batch sequenced again.
- */
-class LeavesNeeded extends SequencerError {}
 
 /**
  * Sequences and stores one batch in the caller's transaction (see Store.append). The log head's
@@ -89,29 +83,14 @@ export async function appendBatch(
     if (e.leafHash.length !== 32) throw new StoreError(`the leaf hash of record ${e.id} is ${e.leafHash.length} bytes; a leaf hash is 32`);
     leaves.set(e.leafHash, i * 32);
   });
-  const options = (storedLeaves: () => Iterable<Uint8Array>) => ({
-    storedLeaves,
+  const size = Number(row.size);
+  // A head without a frontier (a log written before heads kept theirs, or before heads): the tree is
+  // rebuilt from the stored leaves once; every head signed from now on keeps its frontier.
+  const storedLeafHashes = size > 0 && request.sequencer.needsStoredLeaves(stored) ? await storedLeaves(client, s, size) : [];
+  const { first, head } = request.sequencer.sequence(stored, leaves, {
+    storedLeaves: () => storedLeafHashes,
     ...(request.raiseHorizon === undefined ? {} : { raiseHorizon: request.raiseHorizon }),
   });
-  const size = Number(row.size);
-  const leavesNeeded = (): never => {
-    throw new LeavesNeeded('the stored leaf hashes are needed');
-  };
-  let sequenced;
-  try {
-    sequenced = request.sequencer.sequence(stored, leaves, options(size === 0 ? () => [] : leavesNeeded));
-  } catch (err) {
-    if (!(err instanceof LeavesNeeded)) throw err;
-    // A head without a frontier (a log written before heads kept theirs, or before heads): the
-    // tree is rebuilt from the stored leaves once; every head signed from now on keeps its frontier.
-    const all = await storedLeaves(client, s, size);
-    sequenced = request.sequencer.sequence(
-      stored,
-      leaves,
-      options(() => all),
-    );
-  }
-  const { first, head } = sequenced;
   // Below the head, indexes would be reused. Beyond it lie rows an operator accepted into the log
   // (Sequencer.adopt): the head must then match the leaves at commit (head_matches_leaves), so none is skipped.
   if (first < size) {
