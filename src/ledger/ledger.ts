@@ -11,7 +11,8 @@ import { canonicalJson } from '../record/canonical.js';
 import { sealEnvelope, type EnvelopeLimits } from '../record/envelope.js';
 import { parseRecordInput } from '../record/schema.js';
 import { RecordValidationError } from '../record/errors.js';
-import type { Envelope, LoggedRecord, RecordInput } from '../record/types.js';
+import { timelineOf } from '../record/call-events.js';
+import type { Envelope, LoggedRecord, RecordInput, TimelineEntry } from '../record/types.js';
 import type { AppendEntry, SearchFilter, StatsCopiesCheck, Store, StoredCheckpoint } from '../store/store.js';
 import { AnomalyOptionsError, detectAnomalies, type AnomalyOptions, type AnomalyReport } from './anomalies.js';
 import { computeStats, STATS_GROUPS, type StatsGroup, type StatsReport } from './stats.js';
@@ -166,8 +167,11 @@ export interface LedgerReader {
   get(id: string): Promise<LoggedRecord | undefined>;
   /** Matching records, newest first, a page at a time. */
   search(options?: SearchOptions): Promise<SearchResult>;
-  /** Every record of one trace, in log order. */
-  trace(traceId: string): Promise<LoggedRecord[]>;
+  /**
+   * One trace as it happened: every record in log order, with the events a call's record carries
+   * in their places (see timelineOf); an event's index is its record's, whose proof covers it.
+   */
+  trace(traceId: string): Promise<TimelineEntry[]>;
   /** Call statistics (kind `llm.call` unless the filter names another kind). */
   stats(filter?: SearchFilter & { by?: StatsGroup }): Promise<StatsReport>;
   /** Whether the copies of the records that stats read agree with the envelopes (undefined where the store keeps none). */
@@ -540,11 +544,10 @@ export class Ledger implements LedgerReader {
     return records.length === limit && last && last.index > 0 ? { records, nextCursor: encodeCursor(last.index) } : { records };
   }
 
-  /** Every record of one trace, in log order. */
-  async trace(traceId: string): Promise<LoggedRecord[]> {
+  async trace(traceId: string): Promise<TimelineEntry[]> {
     const records: LoggedRecord[] = [];
     for await (const batch of this.parts.store.scan({ traceId }, 1000)) records.push(...batch);
-    return records;
+    return timelineOf(records);
   }
 
   /** Call statistics (kind `llm.call` unless the filter names another kind). */

@@ -221,6 +221,8 @@ export async function verifyLog(store: Store, options: VerifyOptions): Promise<V
   if (horizon > 0) await checkHorizonStated(store, roots, horizon, problems);
   for (const message of (await (derived ?? checkCopies(store)))?.problems ?? [])
     problems.add('derived', undefined, `${message}: what stats report differs from the records (edited); run 'llm-ledger stats --check'`);
+  for (const message of await checkEventIndex(store))
+    problems.add('derived', undefined, `${message}: a search by event type would answer otherwise than the records say (the index was edited)`);
 
   const list = problems.list();
   const indexes = list.flatMap((p) => (p.index === undefined ? [] : [p.index]));
@@ -247,6 +249,11 @@ function checkCopies(store: Store): Promise<StatsCopiesCheck | undefined> {
     blocks: 0,
     problems: [`the copies stats read could not be checked (${err.message})`],
   }));
+}
+
+/** The index of the events records carry, held against the records (see Store.checkEventIndex); a check that fails is a problem too. */
+function checkEventIndex(store: Store): Promise<string[]> {
+  return (async () => (await store.checkEventIndex?.()) ?? [])().catch((err: Error) => [`the index of events could not be checked (${err.message})`]);
 }
 
 /** The end of the batch a seal vouches for, or 0 when it is not a valid seal of this log. */

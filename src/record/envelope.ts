@@ -1,9 +1,10 @@
 import type { CapturePolicy, CaptureResult } from '../capture/policy.js';
 import { fingerprintApiKey } from '../crypto/digest.js';
+import { leanEvent } from './call-events.js';
 import { CanonicalJsonError, canonicalCopy, canonicalJson } from './canonical.js';
 import { RecordValidationError } from './errors.js';
 import { newId } from './ids.js';
-import { ENVELOPE_VERSION, type CaptureFacts, type Digests, type Envelope, type RecordInput, type SafetyFacts, type StoredFieldFacts } from './types.js';
+import { ENVELOPE_VERSION, type CallEvent, type CaptureFacts, type Digests, type Envelope, type RecordInput, type SafetyFacts, type StoredFieldFacts } from './types.js';
 
 /**
  * How deeply objects and arrays may nest in a record's metadata, `metadata` itself being level 1.
@@ -69,6 +70,7 @@ export function sealEnvelope(input: RecordInput, ctx: EnvelopeContext): SealedEn
     errorTruncated: error?.truncated,
     errorType: input.errorType,
     eventType: input.eventType,
+    events: undefined,
     httpStatus: input.httpStatus,
     id,
     inputTokens: input.inputTokens,
@@ -94,8 +96,10 @@ export function sealEnvelope(input: RecordInput, ctx: EnvelopeContext): SealedEn
     user: input.user,
     v: ENVELOPE_VERSION,
   };
+  const events = input.events === undefined ? undefined : sealedEvents(input.events, envelope, ctx.limits.maxErrorChars);
+  envelope.events = events?.copy;
   // Index-like metadata keys ("1") defeat insertion order; those rare records take the generic path.
-  const canonical = metadata?.needsGenericPath ? canonicalJson(envelope) : JSON.stringify(envelope);
+  const canonical = metadata?.needsGenericPath || events?.needsGenericPath ? canonicalJson(envelope) : JSON.stringify(envelope);
   checkMetadataSize(envelope, canonical, ctx.limits.maxMetadataBytes);
   // The plain search rules out almost every record at a tenth of the regular expression's cost.
   if (canonical.includes('\\ud') && LONE_SURROGATE_ESCAPE.test(canonical)) {
@@ -136,14 +140,37 @@ function sortedMetadata(metadata: Record<string, unknown>): { copy: Envelope['me
   }
 }
 
-/** Metadata is part of the envelope, so only an envelope over the limit needs its metadata measured. */
+/**
+ * Metadata (the record's and its events', counted together) is part of the envelope, so only an
+ * envelope over the limit needs its metadata measured.
+ */
 function checkMetadataSize(envelope: Envelope, canonical: string, maxBytes: number): void {
-  if (envelope.metadata === undefined || canonical.length * 3 <= maxBytes) return;
-  const bytes = Buffer.byteLength(canonicalJson(envelope.metadata));
+  if ((envelope.metadata === undefined && envelope.events === undefined) || canonical.length * 3 <= maxBytes) return;
+  let bytes = envelope.metadata === undefined ? 0 : Buffer.byteLength(canonicalJson(envelope.metadata));
+  for (const event of envelope.events ?? []) if (event.metadata !== undefined) bytes += Buffer.byteLength(canonicalJson(event.metadata));
   if (bytes > maxBytes) {
-    throw new RecordValidationError([
-      { path: 'metadata', message: `is ${bytes} bytes as canonical JSON; the limit is ${maxBytes} (limits.max_metadata_bytes)` },
-    ]);
+    const path = envelope.events?.some((event) => event.metadata !== undefined) ? 'metadata (with the events\' metadata)' : 'metadata';
+    throw new RecordValidationError([{ path, message: `is ${bytes} bytes as canonical JSON; the limit is ${maxBytes} (limits.max_metadata_bytes)` }]);
+  }
+}
+
+/** The call's events, lean (see call-events.ts), errors bounded, keys in RFC 8785 order. */
+function sealedEvents(events: CallEvent[], record: Envelope, maxErrorChars: number): { copy: CallEvent[]; needsGenericPath: boolean } {
+  const lean = events.map((event) => {
+    const sealed = leanEvent(event, record);
+    if (sealed.error !== undefined) {
+      const error = boundError(sealed.error, maxErrorChars);
+      sealed.error = error.text;
+      if (error.truncated) sealed.errorTruncated = true;
+    }
+    return sealed;
+  });
+  try {
+    const copy = canonicalCopy(lean, 'events', MAX_METADATA_DEPTH + 2);
+    return { copy: copy.value as CallEvent[], needsGenericPath: copy.indexKeys };
+  } catch (err) {
+    if (err instanceof CanonicalJsonError) throw new RecordValidationError([{ path: err.path, message: err.problem }]);
+    throw err;
   }
 }
 

@@ -15,6 +15,48 @@ const text = (maxLength: number) => ({ type: 'string', maxLength }) as const;
 export const ERROR_IDENTIFIER_PATTERN = '^[A-Za-z0-9_.-]{1,64}$';
 const errorIdentifier = { type: 'string', pattern: ERROR_IDENTIFIER_PATTERN } as const;
 
+/** Facts a record and each of its events may state. */
+const FACTS = {
+  component: identifier,
+  provider: identifier,
+  model: identifier,
+  endpoint: identifier,
+  status: { enum: RECORD_STATUSES },
+  httpStatus: { type: 'integer', minimum: 100, maximum: 599 },
+  error: { type: 'string' },
+  errorType: errorIdentifier,
+  errorCode: errorIdentifier,
+  inputTokens: count,
+  outputTokens: count,
+  reasoningTokens: count,
+  cachedTokens: count,
+  latencyMs: millis,
+  ttftMs: millis,
+  costUsd: { type: 'number', minimum: 0, maximum: 1e9 },
+  safety: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      passed: { type: 'boolean' },
+      detectors: { type: 'array', items: identifier, maxItems: 64 },
+      blockReason: text(1024),
+      alerts: { type: 'array', items: text(1024), maxItems: 64 },
+      sanitized: count,
+    },
+  },
+  toolsProvided: count,
+  toolCalls: count,
+  stopReason: identifier,
+  messageCount: count,
+  // Values are checked by canonicalisation, which names the path of anything JSON cannot hold.
+  metadata: { type: 'object' },
+} as const;
+
+const EVENT_TYPE = { type: 'string', pattern: '^[a-z][a-z0-9_.]{0,63}$' } as const;
+
+/** Events a call's record may carry: a call with every retry and fallback stays far below. */
+export const MAX_EVENTS_PER_RECORD = 1000;
+
 /**
  * The record a caller may hand to `ledger.record()`, as JSON Schema. Compiled once by Ajv: it
  * runs for every record, and a compiled validator costs a third of what a parser-combinator does.
@@ -24,8 +66,7 @@ export const RECORD_INPUT_SCHEMA = {
   additionalProperties: false,
   properties: {
     kind: { enum: RECORD_KINDS },
-    eventType: { type: 'string', pattern: '^[a-z][a-z0-9_.]{0,63}$' },
-    component: identifier,
+    eventType: EVENT_TYPE,
     traceId: identifier,
     requestId: identifier,
     timestamp: {},
@@ -34,36 +75,17 @@ export const RECORD_INPUT_SCHEMA = {
     session: identifier,
     conversation: identifier,
     apiKey: { type: 'string', minLength: 1, maxLength: 4096 },
-    provider: identifier,
-    model: identifier,
-    endpoint: identifier,
-    status: { enum: RECORD_STATUSES },
-    httpStatus: { type: 'integer', minimum: 100, maximum: 599 },
-    error: { type: 'string' },
-    errorType: errorIdentifier,
-    errorCode: errorIdentifier,
-    inputTokens: count,
-    outputTokens: count,
-    reasoningTokens: count,
-    cachedTokens: count,
-    latencyMs: millis,
-    ttftMs: millis,
-    costUsd: { type: 'number', minimum: 0, maximum: 1e9 },
-    safety: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        passed: { type: 'boolean' },
-        detectors: { type: 'array', items: identifier, maxItems: 64 },
-        blockReason: text(1024),
-        alerts: { type: 'array', items: text(1024), maxItems: 64 },
-        sanitized: count,
+    ...FACTS,
+    events: {
+      type: 'array',
+      maxItems: MAX_EVENTS_PER_RECORD,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['type', 'at'],
+        properties: { type: EVENT_TYPE, at: millis, ...FACTS },
       },
     },
-    toolsProvided: count,
-    toolCalls: count,
-    stopReason: identifier,
-    messageCount: count,
     content: {
       type: 'object',
       additionalProperties: false,
@@ -71,8 +93,6 @@ export const RECORD_INPUT_SCHEMA = {
     },
     headers: { type: 'object', additionalProperties: { type: 'string' }, maxProperties: 256 },
     capture: text(256),
-    // Values are checked by canonicalisation, which names the path of anything JSON cannot hold.
-    metadata: { type: 'object' },
   },
 } as const;
 
@@ -128,7 +148,7 @@ function toIssue(e: ErrorObject): RecordIssue {
     case 'type':
       return { path, message: p.type === 'integer' ? 'must be a whole number' : `must be ${article(String(p.type))}` };
     case 'pattern':
-      return path === 'eventType'
+      return path === 'eventType' || /^events\.\d+\.type$/.test(path)
         ? { path, message: 'must be lower_snake_case (letters, digits, _ and .), at most 64 characters' }
         : { path, message: 'must be an identifier: 1 to 64 letters, digits, _ . or -' };
     default:

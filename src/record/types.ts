@@ -7,8 +7,13 @@ export type RecordKind = (typeof RECORD_KINDS)[number];
 export const RECORD_STATUSES = ['success', 'error', 'blocked', 'escalated', 'aborted'] as const;
 export type RecordStatus = (typeof RECORD_STATUSES)[number];
 
-/** Version of the canonical envelope format; part of every leaf so a format change is never ambiguous. */
-export const ENVELOPE_VERSION = 1;
+/**
+ * Version of the canonical envelope format; part of every leaf so a format change is never
+ * ambiguous. 2: a call's own events travel inside its record (`events`); records of version 1
+ * (one record per event) are read, verified and searched as they were written.
+ */
+export const ENVELOPE_VERSION = 2;
+export type EnvelopeVersion = 1 | typeof ENVELOPE_VERSION;
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
@@ -63,8 +68,27 @@ export interface CallFacts extends TokenUsage {
   metadata?: Record<string, JsonValue>;
 }
 
+/**
+ * One event of a call's serving (request received, a policy evaluated, a routing attempt, ...),
+ * kept inside the call's record: the record's ids, user, team, session and conversation are the
+ * event's, so it never repeats them (see src/record/call-events.ts for what else it leaves out).
+ */
+export interface CallEvent extends Omit<CallFacts, 'eventType' | 'user' | 'tenant' | 'session' | 'conversation'> {
+  /** The event type (`request_received`, `policy_evaluated`, `request_blocked`, ...). */
+  type: string;
+  /** Milliseconds from the call's start (the record's `ts` minus its `latencyMs`) to the event. */
+  at: number;
+  error?: string;
+  /** Set when `error` was cut to `limits.max_error_chars`. */
+  errorTruncated?: boolean;
+  errorType?: string;
+  errorCode?: string;
+}
+
 /** What a caller hands to `ledger.record()`. Ids and timestamps are filled in when absent. */
 export interface RecordInput extends CallFacts {
+  /** The call's own events, in the order they happened; committed and proven with the record. */
+  events?: CallEvent[];
   kind?: RecordKind;
   traceId?: string;
   requestId?: string;
@@ -123,7 +147,7 @@ export interface CaptureFacts {
  * field here is tamper-evident. It never holds prompt or response text.
  */
 export interface Envelope extends CallFacts {
-  v: typeof ENVELOPE_VERSION;
+  v: EnvelopeVersion;
   id: string;
   ts: string;
   kind: RecordKind;
@@ -142,10 +166,22 @@ export interface Envelope extends CallFacts {
   errorCode?: string;
   digests?: Digests;
   capture?: CaptureFacts;
+  /** The call's own events, as committed (lean: see src/record/call-events.ts). */
+  events?: CallEvent[];
 }
 
 /** An envelope as it sits in the log, at its position. */
 export interface LoggedRecord {
   index: number;
   envelope: Envelope;
+}
+
+/**
+ * One entry of a trace's timeline: a record, or (with `event`) one of the events a record carries,
+ * shown as the event record it stood for in version 1: kind `event`, the record's ids, user and
+ * team, its own time. Its `index` and `envelope.id` are the carrying record's, whose proof covers it.
+ */
+export interface TimelineEntry extends LoggedRecord {
+  /** Position of the event in its record's `events`. */
+  event?: number;
 }

@@ -1,3 +1,4 @@
+import { hasEventType } from '../record/call-events.js';
 import type { Envelope } from '../record/types.js';
 import type { SearchFilter } from './store.js';
 
@@ -14,7 +15,7 @@ export function matchesFilter(e: Envelope, f: SearchFilter): boolean {
     (f.keyPrefix === undefined || (e.apiKeyPrefix !== undefined && e.apiKeyPrefix.startsWith(f.keyPrefix))) &&
     (f.status === undefined || e.status === f.status) &&
     (f.kind === undefined || e.kind === f.kind) &&
-    (f.eventType === undefined || e.eventType === f.eventType) &&
+    (f.eventType === undefined || hasEventType(e, f.eventType)) &&
     (f.traceId === undefined || e.traceId === f.traceId) &&
     (f.requestId === undefined || e.requestId === f.requestId)
   );

@@ -59,6 +59,7 @@ export interface SearchFilter {
   keyPrefix?: string;
   status?: RecordStatus;
   kind?: RecordKind;
+  /** Records that are, or carry among their events (see src/record/call-events.ts), an event of this type. */
   eventType?: string;
   traceId?: string;
   requestId?: string;
@@ -172,6 +173,12 @@ export interface Store {
    * record's copy against it (LEAF_STATS_DIFFER); only the rest (copies of no record, packed blocks).
    */
   checkStatsCopies?(options?: { rowsScanned?: boolean }): Promise<StatsCopiesCheck | undefined>;
+  /**
+   * Compares the index of the events records carry (SQL stores: `call_events`, one row per record
+   * and indexed event type, see src/record/call-events.ts) with the records; one line per kind of
+   * disagreement, naming the first indexes. Absent where search reads the records themselves.
+   */
+  checkEventIndex?(): Promise<string[]>;
   /**
    * PostgreSQL databases written by versions before signed heads: the signed seals of the batches
    * stored from index `from` on, in index order (see src/log/batch-seal.ts), which vouch for the

@@ -11,8 +11,8 @@ export const UNRECORDED: GatewayError = {
 };
 
 /**
- * The call's first event: what arrived, from whom (the key only as hash and prefix). A call
- * refused before its body was read gets it when it is finished.
+ * The call's first event: what arrived (the key it came with is its record's). A call refused
+ * before its body was read gets it when it is finished.
  */
 export function requestReceived(call: CallState): void {
   call.received = true;
@@ -22,23 +22,19 @@ export function requestReceived(call: CallState): void {
     ...(request?.model === undefined ? {} : { model: request.model.slice(0, 256) }),
     ...(request?.messageCount === undefined ? {} : { messageCount: request.messageCount }),
     ...(request?.toolsProvided === undefined ? {} : { toolsProvided: request.toolsProvided }),
-    ...(call.identity?.apiKey === undefined ? {} : { apiKey: call.identity.apiKey }),
     metadata: { stream: request?.stream ?? false },
   });
 }
 
 /**
- * Ends a call: its `llm.call` record and `request_completed` go after every event of its trace,
- * all handed to the ledger in order (see `GatewayRuntime.record` for when that resolves), and
- * budgets learn what it cost. `headers`: the client's, for capture, when some may be kept.
+ * Ends a call: its `llm.call` record, carrying every event of its trace not yet recorded and a
+ * closing `request_completed`, goes to the ledger (see `GatewayRuntime.record` for when that
+ * resolves), and budgets learn what it cost. `headers`: the client's, for capture, when some may be kept.
  */
 export function finishCall(runtime: GatewayRuntime, call: CallState, headers: IncomingMessage['headers'] | undefined): Promise<boolean> {
   const { settings } = runtime;
   if (!call.received) requestReceived(call);
   const record = callRecord(call, settings.pricing, settings.keepsHeaders ? headers : undefined);
-  // Stamped now, as the events around it are, so the trace reads in time order.
-  record.timestamp = new Date();
-  call.trace.add(record);
   call.trace.event('request_completed', 'gateway', {
     status: record.status,
     ...(record.httpStatus === undefined ? {} : { httpStatus: record.httpStatus }),
@@ -46,8 +42,11 @@ export function finishCall(runtime: GatewayRuntime, call: CallState, headers: In
     ...(record.costUsd === undefined ? {} : { costUsd: record.costUsd }),
     latencyMs: record.latencyMs,
   });
+  record.events = call.trace.take();
+  // Its time is the call's end, so the start its events count from is `ts - latencyMs`.
+  record.timestamp = call.trace.timeAfter(record.latencyMs ?? 0);
   settings.policies.observe({ user: record.user, team: record.tenant, costUsd: record.costUsd });
-  return runtime.record(call.trace.take());
+  return runtime.record(record);
 }
 
 /** An answer of the gateway's own (bad request, unknown key, policy block): the call is recorded, then answered. */

@@ -1,9 +1,10 @@
-import type { RecordInput } from '../../record/types.js';
+import { millis } from '../../providers/record-fields.js';
+import type { CallEvent, RecordInput } from '../../record/types.js';
 
 /** Who did what in a trace: the gateway itself, its policy engine, its router, or human review. */
 export type TraceComponent = 'gateway' | 'policy' | 'router' | 'review';
 
-/** The identifying fields every event of one call carries, read when each event happens. */
+/** Who a call is for, read when its events are written as records of their own (see `takeRecords`). */
 export interface TraceSubject {
   traceId: string;
   requestId: string;
@@ -11,38 +12,59 @@ export interface TraceSubject {
   tenant?: string;
   session?: string;
   conversation?: string;
+  endpoint: string;
+  apiKey?: string;
 }
+
+export type EventFacts = Omit<CallEvent, 'type' | 'at' | 'component'>;
 
 /**
  * The events of one call's trace (request received, policies evaluated, routing attempts, ...),
- * each stamped when it happens and held until the call hands them to the ledger: all at once
- * when it ends, or before a review waits. The ledger keeps them in this order, so a trace reads
- * as the call went, and the client's answer never waits for an event to be sealed.
+ * each stamped with its offset from the call's start when it happens and held until the call hands
+ * them to the ledger: inside its `llm.call` record when it ends (one leaf, proven with it), or, before
+ * a review waits, as records of their own, so what led to the review is committed before anyone is
+ * asked. The client's answer never waits for an event to be sealed.
  */
 export class CallTrace {
-  private pending: RecordInput[] = [];
+  private pending: CallEvent[] = [];
+  /** Wall-clock milliseconds at the call's start, for events written as records of their own. */
+  private readonly startedAtMs: number;
 
-  constructor(private readonly subject: () => TraceSubject) {}
-
-  event(eventType: string, component: TraceComponent, facts: Omit<RecordInput, 'kind' | 'eventType' | 'component'> = {}): void {
-    const { traceId, requestId, user, tenant, session, conversation } = this.subject();
-    const input: RecordInput = { kind: 'event', eventType, component, traceId, requestId, timestamp: new Date(), ...facts };
-    if (user !== undefined) input.user = user;
-    if (tenant !== undefined) input.tenant = tenant;
-    if (session !== undefined) input.session = session;
-    if (conversation !== undefined) input.conversation = conversation;
-    this.pending.push(input);
+  /** `startedAt`: `performance.now()` when the request arrived. */
+  constructor(
+    private readonly startedAt: number,
+    private readonly subject: () => TraceSubject,
+  ) {
+    this.startedAtMs = Date.now() - (performance.now() - startedAt);
   }
 
-  /** Adds a record that is not an event (the call's own `llm.call` record) in its place in the trace. */
-  add(input: RecordInput): void {
-    this.pending.push(input);
+  /** The wall-clock time `ms` milliseconds after the call's start. */
+  timeAfter(ms: number): Date {
+    return new Date(Math.round(this.startedAtMs + ms));
   }
 
-  /** The records not yet handed to the ledger, oldest first; the trace is then empty again. */
-  take(): RecordInput[] {
+  event(type: string, component: TraceComponent, facts: EventFacts = {}): void {
+    this.pending.push({ type, at: millis(performance.now() - this.startedAt) ?? 0, component, ...facts });
+  }
+
+  /** The events not yet handed to the ledger, oldest first, for the call's record; the trace is then empty again. */
+  take(): CallEvent[] {
     const taken = this.pending;
     this.pending = [];
     return taken;
+  }
+
+  /** As `take`, each event a record of its own (kind `event`), with the call's ids and its own time. */
+  takeRecords(): RecordInput[] {
+    const { traceId, requestId, endpoint, apiKey, ...who } = this.subject();
+    return this.take().map(({ type, at, ...facts }) => {
+      const input: RecordInput = { kind: 'event', eventType: type, traceId, requestId, timestamp: this.timeAfter(at), ...facts };
+      for (const [key, value] of Object.entries(who)) if (value !== undefined) (input as Record<string, unknown>)[key] = value;
+      if (type === 'request_received') {
+        input.endpoint ??= endpoint;
+        if (apiKey !== undefined) input.apiKey = apiKey;
+      }
+      return input;
+    });
   }
 }

@@ -30,10 +30,15 @@ export async function serveCall(runtime: GatewayRuntime, req: IncomingMessage, r
     adapter,
     context,
     startedAt,
-    trace: new CallTrace(() => ({
-      ...call.context,
-      ...(call.identity?.user === undefined ? {} : { user: call.identity.user }),
-      ...(call.identity?.tenant === undefined ? {} : { tenant: call.identity.tenant }),
+    trace: new CallTrace(startedAt, () => ({
+      traceId: call.context.traceId,
+      requestId: call.context.requestId,
+      user: call.identity?.user ?? call.context.user,
+      tenant: call.identity?.tenant,
+      session: call.context.session,
+      conversation: call.context.conversation,
+      endpoint: call.adapter.endpoint,
+      apiKey: call.identity?.apiKey,
     })),
   };
 

@@ -73,7 +73,7 @@ export async function escalate(
   call.trace.event(`${checkpoint}_escalated`, 'gateway', { status: 'escalated', metadata: { policy: result.policy.name, checkpoint, mode: settings.mode } });
   let reviewId: string;
   try {
-    reviewId = await runtime.reviews.open(reviewRequestOf(call, checkpoint, result, settings, content), call.trace.take());
+    reviewId = await runtime.reviews.open(reviewRequestOf(call, checkpoint, result, settings, content), call.trace.takeRecords());
   } catch (err) {
     runtime.log(`llm-ledger gateway: the review of request ${call.context.requestId} could not be recorded: ${(err as Error).message}`);
     return { kind: 'unrecorded' };
