@@ -2,7 +2,7 @@ import type { Anchor } from '../log/anchor.js';
 import { openBatchSeal, sealedPrefix, type StoredSeal } from '../log/batch-seal.js';
 import { openCheckpoint, type Checkpoint } from '../log/checkpoint.js';
 import { MerkleFrontier } from '../log/merkle.js';
-import { LEAF_DIFFERS, LEAF_ID_DIFFERS, LEAF_NOT_COMMITTED, LEAF_STATS_DIFFER } from '../store/leaf-scan.js';
+import { LEAF_DIFFERS, LEAF_EVENTS_UNINDEXED, LEAF_ID_DIFFERS, LEAF_NOT_COMMITTED, LEAF_STATS_DIFFER } from '../store/leaf-scan.js';
 import type { StatsCopiesCheck, Store, StoredCheckpoint } from '../store/store.js';
 
 export type ProblemKind = 'missing' | 'misplaced' | 'changed' | 'root-mismatch' | 'truncated' | 'bad-checkpoint' | 'fork' | 'unsealed' | 'horizon' | 'derived';
@@ -173,6 +173,12 @@ export async function verifyLog(store: Store, options: VerifyOptions): Promise<V
           undefined,
           `call_stats disagrees with the llm.call records at index ${index}: what stats report differs from the records (edited); run 'llm-ledger stats --check'`,
         );
+      else if (committed === LEAF_EVENTS_UNINDEXED)
+        problems.add(
+          'derived',
+          undefined,
+          `the index of events lacks an event the record at index ${index} carries: a search by event type would not find it (the index was edited)`,
+        );
       const leaf = batch.leaves.subarray(i * 32, i * 32 + 32);
       if (keepTail && position >= sealed) tail.push(leaf);
       appendLeaf(leaf);
@@ -253,7 +259,7 @@ function checkCopies(store: Store): Promise<StatsCopiesCheck | undefined> {
 
 /** The index of the events records carry, held against the records (see Store.checkEventIndex); a check that fails is a problem too. */
 function checkEventIndex(store: Store): Promise<string[]> {
-  return (async () => (await store.checkEventIndex?.()) ?? [])().catch((err: Error) => [`the index of events could not be checked (${err.message})`]);
+  return (async () => (await store.checkEventIndex?.({ rowsScanned: true })) ?? [])().catch((err: Error) => [`the index of events could not be checked (${err.message})`]);
 }
 
 /** The end of the batch a seal vouches for, or 0 when it is not a valid seal of this log. */

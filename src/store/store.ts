@@ -177,8 +177,10 @@ export interface Store {
    * Compares the index of the events records carry (SQL stores: `call_events`, one row per record
    * and indexed event type, see src/record/call-events.ts) with the records; one line per kind of
    * disagreement, naming the first indexes. Absent where search reads the records themselves.
+   * `rowsScanned`: `scanLeaves` already held each record against the index (LEAF_EVENTS_UNINDEXED);
+   * only index rows that no record's events explain are left.
    */
-  checkEventIndex?(): Promise<string[]>;
+  checkEventIndex?(options?: { rowsScanned?: boolean }): Promise<string[]>;
   /**
    * PostgreSQL databases written by versions before signed heads: the signed seals of the batches
    * stored from index `from` on, in index order (see src/log/batch-seal.ts), which vouch for the

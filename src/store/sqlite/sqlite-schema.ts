@@ -1,3 +1,5 @@
+import { ROUTINE_EVENT_TYPES } from '../../record/call-events.js';
+
 /**
  * The SQLite layout. The envelope text is the only copy of each record's fields: the searchable
  * columns are generated from it, so a field cannot be changed in one place and not the other.
@@ -119,6 +121,48 @@ BEGIN DELETE FROM call_stats WHERE idx = old.idx; END;
 CREATE TRIGGER call_stats_no_update BEFORE UPDATE ON call_stats
 BEGIN SELECT RAISE(ABORT, 'llm-ledger: call_stats is derived from records; updates are refused'); END;
 `;
+
+/**
+ * The index of the events records carry (envelope version 2): one row per record and distinct event
+ * type among its `events`, for the types a search must find quickly (not ROUTINE_EVENT_TYPES, which
+ * nearly every call has). A trigger fills it from the committed envelope in the record's own
+ * transaction, so it is derived data like an index; `verify` holds it against the envelopes. Format
+ * 1 event records are found through the event_type column, as before. The `instr` test keeps the
+ * JSON parse off records without events; one that merely quotes the text finds no events to index.
+ * Added at open to files from before it, filled from their records. ROUTINE_EVENT_TYPES is part of
+ * the format: the triggers of a file keep the list they were made with.
+ */
+export const SQLITE_CALL_EVENTS_SCHEMA = `
+CREATE TABLE call_events (
+  event_type TEXT NOT NULL,
+  idx INTEGER NOT NULL,
+  PRIMARY KEY (event_type, idx)
+) WITHOUT ROWID;
+INSERT INTO call_events SELECT DISTINCT j.value ->> '$.type', records.idx FROM records, json_each(records.envelope, '$.events') j
+  WHERE instr(records.envelope, '"events":[') > 0 AND json_valid(records.envelope) AND ${notRoutine('j')};
+CREATE TRIGGER call_events_fill AFTER INSERT ON records WHEN instr(new.envelope, '"events":[') > 0
+BEGIN INSERT OR IGNORE INTO call_events SELECT DISTINCT j.value ->> '$.type', new.idx FROM json_each(new.envelope, '$.events') j WHERE ${notRoutine('j')}; END;
+CREATE TRIGGER call_events_pruned AFTER DELETE ON records WHEN instr(old.envelope, '"events":[') > 0
+BEGIN DELETE FROM call_events WHERE idx = old.idx AND event_type IN (SELECT value ->> '$.type' FROM json_each(old.envelope, '$.events')); END;
+CREATE TRIGGER call_events_no_update BEFORE UPDATE ON call_events
+BEGIN SELECT RAISE(ABORT, 'llm-ledger: call_events is derived from records; updates are refused'); END;
+`;
+
+/** SQL: the event (a row of `json_each` named `event`) is of a type call_events holds. */
+function notRoutine(event: string): string {
+  return `${event}.value ->> '$.type' NOT IN (${[...ROUTINE_EVENT_TYPES].map((type) => `'${type}'`).join(', ')})`;
+}
+
+/**
+ * SQL over `records r`: the record carries an event of an indexed type that call_events does not
+ * list for it (a search by that type would miss the record). `verify`'s scan asks it of every row.
+ */
+export const EVENTS_UNINDEXED = `(instr(r.envelope, '"events":[') > 0 AND EXISTS (SELECT 1 FROM json_each(r.envelope, '$.events') j WHERE ${notRoutine('j')} AND NOT EXISTS (SELECT 1 FROM call_events e WHERE e.event_type = j.value ->> '$.type' AND e.idx = r.idx)))`;
+
+/** SQL: call_events rows (`e`) that their record does not carry (a search by that type would find a record that has no such event). */
+export const EVENTS_NOT_CARRIED = `SELECT e.idx FROM call_events e LEFT JOIN records r ON r.idx = e.idx
+  WHERE r.idx IS NULL OR NOT json_valid(r.envelope) OR NOT EXISTS (SELECT 1 FROM json_each(r.envelope, '$.events') j WHERE j.value ->> '$.type' = e.event_type)
+  ORDER BY 1`;
 
 /**
  * The log's signed head: one row, replaced in the transaction of every batch with the checkpoint

@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import type { Envelope, LoggedRecord } from '../../record/types.js';
 import { RECORD_STATUSES } from '../../record/types.js';
+import { ROUTINE_EVENT_TYPES } from '../../record/call-events.js';
 import {
   CALL_STATS_COLUMNS,
   missingColumnsSql,
@@ -12,6 +13,9 @@ import {
   SQLITE_HEAD_SCHEMA,
   SQLITE_SCHEMA,
   SQLITE_SCHEMA_VERSION,
+  SQLITE_CALL_EVENTS_SCHEMA,
+  EVENTS_UNINDEXED,
+  EVENTS_NOT_CARRIED,
 } from './sqlite-schema.js';
 import { StatsColumnsBuilder, statusCode, type SelectedStatsRow } from '../stats-columns.js';
 import { SqliteWriterThread } from './sqlite-writer.js';
@@ -49,7 +53,6 @@ const FILTER_COLUMNS = {
   conversation: 'conversation_id',
   status: 'status',
   kind: 'kind',
-  eventType: 'event_type',
   traceId: 'trace_id',
   requestId: 'request_id',
 } as const satisfies Partial<Record<keyof SearchFilter, string>>;
@@ -82,6 +85,7 @@ export function openSqliteStore(path: string, options: { parallelScanFrom?: numb
     addHeadFrontier(db);
     allowPruning(db);
     addCallStats(db);
+    addCallEvents(db);
   } catch (err) {
     if (err instanceof StoreError) throw err;
     throw new StoreError(`cannot open SQLite ledger ${file}: ${(err as Error).message}`, { cause: err });
@@ -135,7 +139,21 @@ function addCallStats(db: DatabaseSync): void {
   if (hasTable(db, 'call_stats') && !hasTable(db, 'call_stats_blocks')) db.exec(STATS_BLOCKS_SCHEMA);
 }
 
-function hasTable(db: DatabaseSync, name: 'pruned' | 'call_stats' | 'call_stats_blocks'): boolean {
+/** Adds the index of the events records carry to a file that lacks it (every file from before format 2). */
+function addCallEvents(db: DatabaseSync): void {
+  if (hasTable(db, 'call_events')) return;
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    // Another process may have added it between the look and the lock.
+    if (!hasTable(db, 'call_events')) db.exec(SQLITE_CALL_EVENTS_SCHEMA);
+    db.exec('COMMIT');
+  } catch (err) {
+    db.exec('ROLLBACK');
+    throw err;
+  }
+}
+
+function hasTable(db: DatabaseSync, name: 'pruned' | 'call_stats' | 'call_stats_blocks' | 'call_events'): boolean {
   return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
 }
 
@@ -177,9 +195,13 @@ export class SqliteStore implements Store {
 
   async *scanLeaves(batchSize: number): AsyncIterable<LeafBatch> {
     const last = (await this.size()) - 1;
-    // The copies kept beside each record (its id column, its stats row) are held against it in the same pass.
+    // The copies kept beside each record (its id column, its stats row, its events' index rows) are held against it in the same pass.
     const withCallStats = hasTable(this.db, 'call_stats');
-    const copies = { expression: copiesExpression(withCallStats, CALL_STATS_COLUMNS), join: withCallStats ? 'LEFT JOIN call_stats c ON c.idx = r.idx' : '' };
+    const eventsCheck = hasTable(this.db, 'call_events') ? EVENTS_UNINDEXED : undefined;
+    const copies = {
+      expression: copiesExpression(withCallStats, CALL_STATS_COLUMNS, eventsCheck),
+      join: withCallStats ? 'LEFT JOIN call_stats c ON c.idx = r.idx' : '',
+    };
     if (last + 1 >= this.parallelScanFrom) {
       yield* scanLeavesInParallel(this.file, last, availableParallelism(), batchSize, copies);
       return;
@@ -394,6 +416,18 @@ export class SqliteStore implements Store {
   }
 
   /** Where stats read call_stats, whether it and its blocks agree with the records (see sqlite-stats-check.ts). */
+  async checkEventIndex(options: { rowsScanned?: boolean } = {}): Promise<string[]> {
+    if (!hasTable(this.db, 'call_events')) return [];
+    const named = (sql: string) => (this.db.prepare(`${sql} LIMIT 6`).all() as { idx: number }[]).map((row) => row.idx);
+    const problems: string[] = [];
+    const list = (indexes: number[]) => `${indexes.slice(0, 5).join(', ')}${indexes.length > 5 ? ', ...' : ''}`;
+    const unindexed = options.rowsScanned ? [] : named(`SELECT r.idx FROM records r WHERE json_valid(r.envelope) AND ${EVENTS_UNINDEXED} ORDER BY 1`);
+    if (unindexed.length > 0) problems.push(`the index of events lacks events that the records at index ${list(unindexed)} carry`);
+    const extra = named(EVENTS_NOT_CARRIED);
+    if (extra.length > 0) problems.push(`the index of events lists events that the records at index ${list(extra)} do not carry`);
+    return problems;
+  }
+
   async checkStatsCopies(options: { rowsScanned?: boolean } = {}): Promise<StatsCopiesCheck | undefined> {
     return hasTable(this.db, 'call_stats') ? checkSqliteStatsCopies(this.db, hasTable(this.db, 'call_stats_blocks'), options.rowsScanned === true) : undefined;
   }
@@ -495,9 +529,11 @@ function whereClause(filter: SearchFilter, options: WhereOptions = {}): Where {
   const params: SQLInputValue[] = [];
   const set = (field: keyof SearchFilter) => filter[field] !== undefined;
   const hasTime = set('since') || set('until');
+  const notableEvent = filter.eventType !== undefined && !ROUTINE_EVENT_TYPES.has(filter.eventType);
   const narrow =
     options.narrowTermAdded === true ||
     set('keyPrefix') ||
+    notableEvent ||
     Object.entries(FILTER_COLUMNS).some(([field, column]) => !BROAD_COLUMNS.has(column) && set(field as keyof SearchFilter)) ||
     (options.timeIsNarrow === true && hasTime);
   for (const [field, column] of Object.entries(FILTER_COLUMNS)) {
@@ -506,6 +542,7 @@ function whereClause(filter: SearchFilter, options: WhereOptions = {}): Where {
     where.push(`${narrow && BROAD_COLUMNS.has(column) ? '+' : ''}${column} = ?`);
     params.push(value);
   }
+  if (filter.eventType !== undefined) eventTypeTerm(filter.eventType, notableEvent, where, params);
   const ts = options.timeUnindexed ? '+ts' : 'ts';
   if (filter.since !== undefined) {
     where.push(`${ts} >= ?`);
@@ -521,6 +558,21 @@ function whereClause(filter: SearchFilter, options: WhereOptions = {}): Where {
     params.push(filter.keyPrefix, `${filter.keyPrefix}\u{10ffff}`);
   }
   return { where, params };
+}
+
+/**
+ * Records that are, or carry, an event of a type: a version 1 event record through the event_type
+ * column; a record carrying it through call_events (both index seeks), or, for a routine type that
+ * nearly every call carries and no index holds, by reading the events of the newest records first.
+ */
+function eventTypeTerm(type: string, notable: boolean, where: string[], params: SQLInputValue[]): void {
+  if (notable) {
+    where.push('idx IN (SELECT idx FROM records WHERE event_type = ? UNION ALL SELECT idx FROM call_events WHERE event_type = ?)');
+    params.push(type, type);
+    return;
+  }
+  where.push(`(event_type = ? OR (instr(envelope, ?) > 0 AND EXISTS (SELECT 1 FROM json_each(envelope, '$.events') WHERE value ->> '$.type' = ?)))`);
+  params.push(type, `"type":${JSON.stringify(type)}`, type);
 }
 
 async function* batches<T>(rows: Iterable<T>, size: number): AsyncIterable<T[]> {

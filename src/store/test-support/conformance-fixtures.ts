@@ -40,6 +40,11 @@ export interface StoreHarness {
 export interface StoreTamper {
   /** Replaces the stored bytes of the row at `index` with `canonical`; its committed leaf stays as it is. */
   rewrite(store: Store, index: number, canonical: string): Promise<void>;
+  /**
+   * Stores that keep an index of the events records carry (`checkEventIndex`): removes the index's
+   * row of `type` for the record at `index` (`listed` false), or adds one (`listed` true).
+   */
+  editEventIndex?(store: Store, index: number, type: string, listed: boolean): Promise<void>;
   /** Makes the row at `index` claim index `to` instead (no row holds `to`); its bytes and every committed leaf stay. */
   move(store: Store, index: number, to: number): Promise<void>;
 }

@@ -8,6 +8,7 @@ import { matchesFilter } from '../match.js';
 import { StatsColumnsBuilder, statusOfCode } from '../stats-columns.js';
 import type { NewEntry, SearchFilter, StatsColumns, StatsColumnsRequest, StatsGroupField, Store } from '../store.js';
 import { contentConformance } from './conformance-content.js';
+import { eventsConformance } from './conformance-events.js';
 import {
   contentRows,
   entriesFor,
@@ -546,6 +547,7 @@ export function storeConformance(name: string, harness: StoreHarness): void {
     }
 
     contentConformance(state);
+    eventsConformance(state);
     pruningConformance(state);
     tamperConformance(state);
   });

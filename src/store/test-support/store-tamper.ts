@@ -45,6 +45,10 @@ export function sqliteTamper(file: () => string): StoreTamper {
   return {
     rewrite: async (_, index, canonical) => edit('UPDATE records SET envelope = ? WHERE idx = ?', canonical, index),
     move: async (_, index, to) => edit('UPDATE records SET idx = ? WHERE idx = ?', to, index),
+    editEventIndex: async (_, index, type, listed) =>
+      listed
+        ? edit('INSERT INTO call_events (event_type, idx) VALUES (?, ?)', type, index)
+        : edit('DELETE FROM call_events WHERE event_type = ? AND idx = ?', type, index),
   };
 }
 
