@@ -19,7 +19,7 @@ async function harness(options: HarnessOptions = {}): Promise<Harness> {
 
 const messages = [{ role: 'user' as const, content: 'Say hello.' }];
 /** A plain call's trace: request_received, routing_start, routing_success, llm.call, request_completed. */
-const RECORDS_PER_CALL = 5;
+const RECORDS_PER_CALL = 1;
 const gpt = { model: 'gpt-4o', messages };
 type ApiError = InstanceType<typeof OpenAI.APIError>;
 

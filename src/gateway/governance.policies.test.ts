@@ -42,9 +42,7 @@ describe('governance: the request checkpoint', () => {
     expect(data.choices[0]!.message.content).toBe(FAKE_ANSWER);
     const trace = await g.traceOf(response.headers.get('x-trace-id')!);
     expect(trace).toEqual(['request_received', ...REQUEST_CHECKPOINT(3), ...ROUTED, 'llm.call', 'request_completed']);
-    const evaluated = (await g.ledger.search({ traceId: response.headers.get('x-trace-id')!, eventType: 'policy_evaluated' })).records.map(
-      (r) => r.envelope.metadata,
-    );
+    const evaluated = (await g.eventsOf(response.headers.get('x-trace-id')!, 'policy_evaluated')).map((e) => e.metadata);
     expect(evaluated.map((m) => [m!.policy, m!.outcome])).toEqual(
       expect.arrayContaining([
         ['approved-models', 'ALLOW'],
@@ -147,8 +145,8 @@ describe('governance: the request checkpoint', () => {
     expect(g.fake.requests).toEqual([]);
     const traceId = error.headers!.get('x-trace-id')!;
     expect(await g.traceOf(traceId)).toEqual(['request_received', ...REQUEST_CHECKPOINT(1), 'request_blocked', 'llm.call', 'request_completed']);
-    const [evaluated] = (await g.ledger.search({ traceId, eventType: 'policy_evaluated' })).records;
-    expect(evaluated!.envelope.metadata).toMatchObject({ policy: 'custom-check', outcome: 'BLOCK', failed: 'the policy threw RangeError' });
+    const [evaluated] = await g.eventsOf(traceId, 'policy_evaluated');
+    expect(evaluated!.metadata).toMatchObject({ policy: 'custom-check', outcome: 'BLOCK', failed: 'the policy threw RangeError' });
     await g.ledger.flush();
     expect(filesContaining(g.dir, 'secret project')).toEqual([]);
     expect(await g.ledger.verify()).toMatchObject({ ok: true });

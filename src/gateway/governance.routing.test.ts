@@ -100,7 +100,7 @@ describe('governance: routing with retries and fallbacks', () => {
       'llm.call',
       'request_completed',
     ]);
-    const failed = (await g.ledger.search({ traceId, eventType: 'routing_attempt_failed' })).records[0]!.envelope;
+    const [failed] = await g.eventsOf(traceId, 'routing_attempt_failed');
     expect(failed).toMatchObject({ httpStatus: 429, metadata: { next: 'retry', retryInMs: 1000, retryAfterMs: 1000 } });
     expect(await g.ledger.verify()).toMatchObject({ ok: true });
   });
@@ -142,7 +142,7 @@ describe('governance: routing with retries and fallbacks', () => {
       'llm.call',
       'request_completed',
     ]);
-    const failed = (await g.ledger.search({ traceId, eventType: 'routing_attempt_failed' })).records[0]!.envelope;
+    const [failed] = await g.eventsOf(traceId, 'routing_attempt_failed');
     expect(failed).toMatchObject({
       provider: 'primary',
       error: 'the upstream primary sent no answer within 200 ms',
@@ -174,9 +174,7 @@ describe('governance: routing with retries and fallbacks', () => {
       'llm.call',
       'request_completed',
     ]);
-    const failures = (await h.ledger.search({ traceId: response.headers.get('x-trace-id')!, eventType: 'routing_attempt_failed' })).records
-      .map((r) => r.envelope)
-      .reverse();
+    const failures = await h.eventsOf(response.headers.get('x-trace-id')!, 'routing_attempt_failed');
     expect(failures.map((e) => [e.provider, e.metadata?.next])).toEqual([
       ['primary', 'retry'],
       ['primary', 'fallback'],

@@ -8,7 +8,8 @@ import { openLedger } from '../../ledger/open-ledger.js';
 import { FailingStore } from '../../ledger/test-support/failing-store.js';
 import { tempDir } from '../../ledger/test-support/fixtures.js';
 import { startFakeUpstream, type FakeUpstream, type FakeUpstreamOptions } from '../../providers/simulated/fake-upstream.js';
-import type { LoggedRecord } from '../../record/types.js';
+import type { Envelope, LoggedRecord } from '../../record/types.js';
+import { expect } from 'vitest';
 import type { Policy } from '../../policy/types.js';
 import { startGateway, type Gateway } from '../http/server.js';
 
@@ -36,6 +37,11 @@ export interface Harness {
    * once its `request_completed` event is committed.
    */
   traceOf(traceId: string): Promise<string[]>;
+  /**
+   * The events of one type in a trace, in order, as `trace` shows them (an event a call's record
+   * carries as the event record it stands for); checks that a search by the type finds their records.
+   */
+  eventsOf(traceId: string, eventType: string): Promise<Envelope[]>;
   close(): Promise<void>;
 }
 
@@ -134,6 +140,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
           throw new Error(`trace ${traceId} has no request_completed event: ${records.map((r) => r.envelope.eventType ?? r.envelope.kind).join(', ')}`);
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
+    },
+    async eventsOf(traceId, eventType) {
+      const entries = (await ledger.trace(traceId)).filter((entry) => entry.envelope.eventType === eventType);
+      const found = (await ledger.search({ traceId, eventType, limit: 1000 })).records.map((r) => r.index);
+      expect(found.reverse()).toEqual([...new Set(entries.map((entry) => entry.index))]);
+      return entries.map((entry) => entry.envelope);
     },
     async close() {
       await gateway.close({ timeoutMs: 1000 });
