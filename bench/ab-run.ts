@@ -9,19 +9,24 @@ import * as processes from './gateway-processes.js';
 import { compareIngest, compareLatency, markdownTable, type Comparison } from './ab-compare.js';
 import { ledgerIngestRate } from './ingest.js';
 import { compareStorage, storageBuilds } from './storage-per-call.js';
+import { perCallBuilds } from './per-call-builds.js';
+import { runPostgresCalls, runSaturation, runVerifyCalls } from './per-call.js';
 
 /**
  * This build against another revision, side by side: `npm run build:bench && npx node
- * bench-build/bench/ab-run.js <git revision> [latency|ingest|gateway|storage] [rounds]`. On a shared machine whose
+ * bench-build/bench/ab-run.js <git revision> [latency|ingest|gateway|storage|saturation|calls-postgres|calls-verify] [rounds]`.
+ * The last three are issue 19's per-call scenarios (per-call.ts; their sizes: BENCH_SATURATION_CALLS,
+ * BENCH_PG_CALLS, BENCH_VERIFY_CALLS, BENCH_VERIFY_BASELINE_CALLS, BENCH_VERIFY_POLICIES). On a shared machine whose
  * speed swings from minute to minute, two runs an hour apart say little about a change; here the
  * two builds take turns, round after round, in fresh processes (latency) or in alternating blocks
  * of requests (gateway), and the spread is reported with the medians. BENCH_RATE sets the offered
  * records per second of the latency scenario (default: half of this build's ingest rate).
  * Writes bench/results/ab-latest.json and ab-latest.md.
  */
+const SCENARIOS = ['latency', 'ingest', 'gateway', 'storage', 'saturation', 'calls-postgres', 'calls-verify'];
 const [revision, scenario = 'latency', roundsArg] = process.argv.slice(2);
-if (revision === undefined || !['latency', 'ingest', 'gateway', 'storage'].includes(scenario)) {
-  process.stderr.write('usage: node bench-build/bench/ab-run.js <git revision> [latency|ingest|gateway|storage] [rounds]\n');
+if (revision === undefined || !SCENARIOS.includes(scenario)) {
+  process.stderr.write(`usage: node bench-build/bench/ab-run.js <git revision> [${SCENARIOS.join('|')}] [rounds]\n`);
   process.exit(2);
 }
 const rounds = Number(roundsArg ?? 6);
@@ -76,14 +81,21 @@ async function gateway(other: OtherBuild): Promise<Comparison> {
 log(`building ${revision} beside this checkout`);
 const other = buildRevision(revision);
 try {
+  const builds = () => perCallBuilds(other);
   const result =
     scenario === 'gateway'
       ? await gateway(other)
-      : scenario === 'storage'
-        ? await compareStorage(await storageBuilds(other), Number(process.env.BENCH_CALLS ?? 2_000), rounds, log)
-        : scenario === 'ingest'
-          ? await compareIngest(other, rounds, 100_000, log)
-          : await compareLatency(other, rounds, Number(process.env.BENCH_RATE ?? Math.floor((await ledgerIngestRate(100_000)) / 2)), log);
+      : scenario === 'saturation'
+        ? await runSaturation(await builds(), false, log, rounds)
+        : scenario === 'calls-postgres'
+          ? await runPostgresCalls(await builds(), false, log, rounds)
+          : scenario === 'calls-verify'
+            ? await runVerifyCalls(await builds(), false, log, rounds)
+            : scenario === 'storage'
+              ? await compareStorage(await storageBuilds(other), Number(process.env.BENCH_CALLS ?? 2_000), rounds, log)
+              : scenario === 'ingest'
+                ? await compareIngest(other, rounds, 100_000, log)
+                : await compareLatency(other, rounds, Number(process.env.BENCH_RATE ?? Math.floor((await ledgerIngestRate(100_000)) / 2)), log);
   const table = markdownTable(result.rows);
   mkdirSync(join('bench', 'results'), { recursive: true });
   writeFileSync(

@@ -12,6 +12,8 @@ import { queryTimings, statsRowFigures, statsRowName } from './query.js';
 import { buildRevision } from './ab-build.js';
 import { compareIngest, compareLatency, markdownTable } from './ab-compare.js';
 import { compareStorage, storageBuilds, storageMainRows } from './storage-per-call.js';
+import { FORMAT_1_BASELINE, baselineBuild } from './per-call-builds.js';
+import { perCallScenarios, type PerCallResults } from './per-call.js';
 
 /**
  * `npm run bench`: every figure is measured in this run, beside its baseline, and written to
@@ -74,6 +76,9 @@ const postgres = await postgresScenario({ quick, log });
 log('storage per call: calls through llm-ledger serve, SQLite and PostgreSQL, 0 and 3 policies');
 const storage = await compareStorage(await storageBuilds(), quick ? 200 : 2_000, 1, log);
 
+// Issue 19's per-call figures beside the build before format 2 (BENCH_PER_CALL_BASELINE, default 6a250bb; `none`: this build alone).
+const perCall = await perCallComparison(process.env.BENCH_PER_CALL_BASELINE ?? FORMAT_1_BASELINE);
+
 // BENCH_BASELINE=<git revision>: that build's ingest rate, commit latency and storage per call beside this one's, in turns.
 const baseline = await baselineComparison(process.env.BENCH_BASELINE, quick ? 1 : 3, N, Math.floor(ledger / 2));
 
@@ -99,6 +104,7 @@ const results = {
   gateway,
   postgres,
   storage: storage.json,
+  perCall: perCall.json,
   ...(baseline ? { baseline: baseline.json } : {}),
 };
 const table = [
@@ -117,15 +123,42 @@ const table = [
   ...gatewayMainRows(gateway),
   postgresRow(postgres),
   ...storageMainRows(storage),
+  ...perCall.mainRows,
 ].join('\n');
 mkdirSync(join('bench', 'results'), { recursive: true });
 writeFileSync(join('bench', 'results', 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
 // The gateway's figures per phase (CPU per call, each target's own percentiles) follow the summary.
 writeFileSync(
   join('bench', 'results', 'latest.md'),
-  `${table}\n\nGateway, per phase (milliseconds):\n\n${gatewayDetailTable(gateway)}\n${baseline ? `\n${baseline.markdown}\n` : ''}`,
+  `${table}\n\nGateway, per phase (milliseconds):\n\n${gatewayDetailTable(gateway)}\n\n${perCall.markdown}\n${baseline ? `\n${baseline.markdown}\n` : ''}`,
 );
 log(`\n${table}\n\nwritten to bench/results/latest.json and latest.md`);
+
+/**
+ * Saturation at c=64, PostgreSQL ingest in calls a second and verify of a million calls (per-call.ts),
+ * this build beside `revision` built in a temporary worktree; this build alone with `none`, or when
+ * the revision cannot be built here (said in the log and the table).
+ */
+async function perCallComparison(revision: string): Promise<PerCallResults> {
+  let other;
+  let failed: string | undefined;
+  if (revision !== 'none') {
+    log(`per call (issue 19), beside ${revision}: building it in a temporary worktree`);
+    try {
+      other = baselineBuild(revision);
+    } catch (err) {
+      failed = (err as Error).message.split('\n', 1)[0];
+      log(`  ${failed}: this build alone`);
+    }
+  }
+  try {
+    const result = await perCallScenarios(other, { quick, log });
+    if (failed) result.mainRows.unshift(`| per call, beside ${revision} | not measured: ${failed} | - | - |`);
+    return result;
+  } finally {
+    other?.remove();
+  }
+}
 
 /** This build beside another revision (built in a temporary worktree), ingest and latency in turns; undefined without one. */
 async function baselineComparison(
