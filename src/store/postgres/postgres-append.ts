@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { StoredHead } from '../../log/sequencer.js';
+import { eventIndexColumns } from './postgres-event-index.js';
 import { timeOf } from './postgres-partitions.js';
 import { StoreError, type Appended, type AppendRequest, type NewEntry, type StoredCheckpoint } from '../store.js';
 
@@ -129,6 +130,7 @@ function insertQuery(
   checkpoint: StoredCheckpoint | undefined,
 ): pg.QueryConfig {
   const content = contentColumns(entries, (_e, position) => first + position);
+  const events = eventIndexColumns(entries, (_e, position) => first + position);
   return {
     name: `llm-ledger-append-${s}`,
     // The texts go straight from the parameter into the insert: carried through a CTE, which is
@@ -141,7 +143,8 @@ function insertQuery(
       c AS (INSERT INTO ${s}.content (idx, mode, record_id, subject, ts, data)
         SELECT * FROM unnest($6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bytea[])),
       h AS (UPDATE ${s}.log_head SET size = $12::bigint, note = $13::text, frontier = $14::text),
-      k AS (INSERT INTO ${s}.checkpoints (size, note) SELECT $12::bigint, $13::text WHERE $15::boolean)
+      k AS (INSERT INTO ${s}.checkpoints (size, note) SELECT $12::bigint, $13::text WHERE $15::boolean),
+      e AS (INSERT INTO ${s}.call_events (event_type, idx) SELECT * FROM unnest($16::text[], $17::bigint[]))
       SELECT 1`,
     values: [
       first,
@@ -159,6 +162,8 @@ function insertQuery(
       head.note,
       head.frontier,
       checkpoint !== undefined,
+      events.type,
+      events.at,
     ],
   };
 }

@@ -42,9 +42,12 @@ export class PostgresPruning implements PrunableStore {
         const { rows } = await client.query<{ n: number }>(`SELECT ${s}.drop_pruned_partitions() AS n`);
         return rows[0]!.n;
       });
+      // A record's call_events rows go with it, in the same statement (drop_pruned_partitions deletes those of the partitions it drops).
       const deleted = await inTransaction(this.db.pool, this.db.roles.retention, async (client) => {
-        const sql = `DELETE FROM ${s}.records WHERE (idx, ts) IN (SELECT idx, ts FROM ${s}.records WHERE idx < $1 ORDER BY idx LIMIT $2)`;
-        return (await client.query(sql, [below, limit])).rowCount ?? 0;
+        const sql = `WITH d AS (DELETE FROM ${s}.records WHERE (idx, ts) IN (SELECT idx, ts FROM ${s}.records WHERE idx < $1 ORDER BY idx LIMIT $2) RETURNING idx),
+          e AS (DELETE FROM ${s}.call_events WHERE idx IN (SELECT idx FROM d))
+          SELECT count(*)::int AS n FROM d`;
+        return (await client.query<{ n: number }>(sql, [below, limit])).rows[0]!.n;
       });
       return dropped + deleted;
     });

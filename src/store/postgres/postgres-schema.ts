@@ -13,6 +13,8 @@
  *   function the writer may call, so the writer never needs to own a table.
  */
 
+import { ROUTINE_EVENT_TYPES } from '../../record/call-events.js';
+
 /** The roles of one ledger schema; their names start with the schema's so several ledgers can share a cluster. */
 export interface PostgresRoles {
   owner: string;
@@ -391,6 +393,87 @@ REVOKE INSERT ON ${s}.batch_seals FROM ${q(roles.writer)};
 `;
 };
 
+/** The event types call_events leaves out (see ROUTINE_EVENT_TYPES), as a SQL array. */
+export const ROUTINE_EVENT_TYPES_SQL = `ARRAY[${[...ROUTINE_EVENT_TYPES].map((type) => `'${type}'`).join(', ')}]::text[]`;
+
+/**
+ * The event types of a record's `events` that call_events holds, each once, as rows (type, idx)
+ * for `FROM records r`: what indexedEventTypes (src/record/call-events.ts) says, in SQL, for the
+ * fill below and for checkEventIndex. An `events` that is not a list, or a type that is not a
+ * string (no valid envelope has either), gives no row rather than an error, as in postgres-event-index.ts.
+ */
+export const indexedEventRows = (envelope: string): string =>
+  `SELECT DISTINCT e ->> 'type' AS event_type FROM jsonb_array_elements(CASE WHEN jsonb_typeof(${envelope} -> 'events') = 'array' THEN ${envelope} -> 'events' END) e
+    WHERE jsonb_typeof(e -> 'type') = 'string' AND NOT (e ->> 'type' = ANY (${ROUTINE_EVENT_TYPES_SQL}))`;
+
+/**
+ * call_events: one row per record and notable event type among its `events` (format 2), so a
+ * search by such a type is an index seek here, as a format 1 event record's is on the eventType
+ * expression index. It is derived from the committed envelope, written by the writer in the
+ * batch's own statement (see postgres-append.ts), and held against the envelopes by `verify`
+ * (checkEventIndex). Defended as the log's tables are: append-only for everyone but retention,
+ * which deletes the rows of the records it prunes (below the horizon, as records_guard allows for
+ * records), in the same transaction: with the rows it deletes (PostgresPruning.prune), and in
+ * drop_pruned_partitions, redefined here to delete the rows of a partition's records before it
+ * drops the partition. Schemas before it hold format 1 records only, so the fill finds nothing to
+ * add; it runs anyway, so an index is never missing rows of a record it should hold.
+ */
+const callEvents = (schema: string, roles: PostgresRoles): string => {
+  const s = q(schema);
+  return `
+CREATE TABLE ${s}.call_events (
+  event_type text NOT NULL,
+  idx bigint NOT NULL CHECK (idx >= 0),
+  PRIMARY KEY (event_type, idx)
+);
+-- Pruning deletes by record, and checkEventIndex joins by record.
+CREATE INDEX call_events_idx ON ${s}.call_events (idx);
+INSERT INTO ${s}.call_events (event_type, idx) SELECT t.event_type, r.idx FROM ${s}.records r, LATERAL (${indexedEventRows('r.envelope')}) t
+  WHERE r.canonical LIKE '%"events":[%';
+
+CREATE FUNCTION ${s}.call_events_guard() RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog AS $fn$
+BEGIN
+  IF TG_OP = 'DELETE' AND OLD.idx < (SELECT coalesce(max(below), 0) FROM ${s}.pruned) THEN RETURN OLD; END IF;
+  RAISE EXCEPTION 'llm-ledger: call_events is append-only; % is refused (only retention deletes, below the pruning horizon)', TG_OP
+    USING ERRCODE = 'insufficient_privilege';
+END $fn$;
+${appendOnly(s, 'call_events', 'call_events_guard')}
+
+CREATE OR REPLACE FUNCTION ${s}.drop_pruned_partitions() RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog SET TimeZone = 'UTC' AS $fn$
+DECLARE
+  horizon bigint := (SELECT coalesce(max(below), 0) FROM ${s}.pruned);
+  part record;
+  first_idx bigint;
+  last_idx bigint;
+  n bigint;
+  dropped bigint := 0;
+BEGIN
+  FOR part IN
+    SELECT c.relname, to_date(substr(c.relname, 9), 'YYYYMMDD') AS day
+    FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+    WHERE i.inhparent = '${schema}.records'::regclass AND c.relname ~ '^records_[0-9]{8}$'
+    ORDER BY c.relname
+  LOOP
+    CONTINUE WHEN (part.day + 1)::timestamptz > now() - interval '1 day';
+    EXECUTE format('SELECT min(idx), max(idx), count(*) FROM %I.%I', '${schema}', part.relname) INTO first_idx, last_idx, n;
+    CONTINUE WHEN last_idx >= horizon;
+    INSERT INTO ${s}.dropped_partitions (name, days, first_idx, last_idx, row_count, horizon)
+      VALUES (part.relname, tstzrange(part.day::timestamptz, (part.day + 1)::timestamptz), first_idx, last_idx, n, horizon);
+    -- By the partition's own indexes, not its range: a record of another day may lie within it.
+    EXECUTE format('DELETE FROM %I.call_events WHERE idx IN (SELECT idx FROM %I.%I)', '${schema}', '${schema}', part.relname);
+    EXECUTE format('DROP TABLE %I.%I', '${schema}', part.relname);
+    dropped := dropped + n;
+  END LOOP;
+  RETURN dropped;
+END $fn$;
+
+GRANT SELECT ON ${s}.call_events TO ${q(roles.reader)}, ${q(roles.writer)}, ${q(roles.retention)};
+GRANT INSERT ON ${s}.call_events TO ${q(roles.writer)};
+GRANT DELETE ON ${s}.call_events TO ${q(roles.retention)};
+`;
+};
+
 /** In order; a new version is appended here and never edited once released. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial layout: partitioned records, roles, append-only triggers', sql: initial },
@@ -399,6 +482,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, name: 'compressed records kept whole in their row', sql: recordsInline },
   { version: 5, name: 'a signed seal with every batch', sql: batchSeals },
   { version: 6, name: 'the signed head and its frontier in the log head, written with every batch', sql: signedHead },
+  { version: 7, name: 'call_events: the notable event types records carry, indexed', sql: callEvents },
 ];
 
 export const POSTGRES_SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

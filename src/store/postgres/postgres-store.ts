@@ -19,7 +19,7 @@ import { migrate } from './postgres-migrate.js';
 import { PostgresPartitions } from './postgres-partitions.js';
 import { PostgresPruning } from './postgres-pruning.js';
 import { statsSelect, whereOf } from './postgres-query.js';
-import { rolesOf } from './postgres-schema.js';
+import { indexedEventRows, rolesOf } from './postgres-schema.js';
 import { readSeals } from './postgres-seals.js';
 import { StatsColumnsBuilder, type SelectedStatsRow } from '../stats-columns.js';
 import {
@@ -174,7 +174,7 @@ export class PostgresStore implements Store {
   /** Newest first: each filter's (expression, idx) index is walked backwards from the cursor, per partition, merged. */
   search(filter: SearchFilter, page: SearchPage): Promise<LoggedRecord[]> {
     return guarded(this.session, 'search', async () => {
-      const where = whereOf(filter);
+      const where = whereOf(this.s, filter);
       if (page.beforeIndex !== undefined) where.add(`idx < ${where.param(page.beforeIndex)}`);
       const sql = `SELECT idx, canonical FROM ${this.s}.records ${where} ORDER BY idx DESC LIMIT ${where.param(page.limit)}`;
       await this.plan(sql, where.params);
@@ -184,7 +184,7 @@ export class PostgresStore implements Store {
   }
 
   async *scan(filter: SearchFilter, batchSize: number): AsyncIterable<LoggedRecord[]> {
-    const where = whereOf(filter);
+    const where = whereOf(this.s, filter);
     const sql = `SELECT idx, canonical FROM ${this.s}.records ${where} ORDER BY idx`;
     await guarded(this.session, 'scan', () => this.plan(sql, where.params));
     for await (const rows of this.cursor('scan', sql, where.params, batchSize)) {
@@ -194,7 +194,7 @@ export class PostgresStore implements Store {
 
   /** PostgreSQL extracts the numbers from the JSONB envelope; JavaScript never parses one. No ORDER BY: any index may drive it. */
   async *statsColumns(filter: SearchFilter, request: StatsColumnsRequest): AsyncIterable<StatsColumns> {
-    const where = whereOf(filter);
+    const where = whereOf(this.s, filter);
     const sql = `SELECT ${statsSelect(request)} FROM ${this.s}.records ${where}`;
     await guarded(this.session, 'compute stats', () => this.plan(sql, where.params));
     const builder = new StatsColumnsBuilder(request);
@@ -206,6 +206,34 @@ export class PostgresStore implements Store {
     }
     const rest = builder.take();
     if (rest) yield rest;
+  }
+
+  /**
+   * call_events held against what the records' envelopes say (see Store.checkEventIndex): a row
+   * missing, which a search by its type would not find, and a row of an event no record carries,
+   * which it would find instead. Each one statement, so one snapshot: retention deletes records and
+   * their rows in one transaction. Both read every record carrying events, as verify's scan does.
+   */
+  checkEventIndex(): Promise<string[]> {
+    const s = this.s;
+    const derived = indexedEventRows('r.envelope');
+    return guarded(this.session, 'check the index of events', async () => {
+      const first = async (sql: string) =>
+        (await this.pool.query<[string]>({ text: `${sql} ORDER BY 1 LIMIT 6`, rowMode: 'array' })).rows.map(([idx]) => Number(idx));
+      const unindexed = await first(
+        `SELECT DISTINCT r.idx FROM ${s}.records r, LATERAL (${derived}) t WHERE r.envelope ? 'events'
+          AND NOT EXISTS (SELECT 1 FROM ${s}.call_events c WHERE c.event_type = t.event_type AND c.idx = r.idx)`,
+      );
+      const extra = await first(
+        `SELECT DISTINCT c.idx FROM ${s}.call_events c
+          WHERE NOT EXISTS (SELECT 1 FROM ${s}.records r, LATERAL (${derived}) t WHERE r.idx = c.idx AND t.event_type = c.event_type)`,
+      );
+      const list = (indexes: number[]) => `${indexes.slice(0, 5).join(', ')}${indexes.length > 5 ? ', ...' : ''}`;
+      const problems: string[] = [];
+      if (unindexed.length > 0) problems.push(`the index of events lacks events that the records at index ${list(unindexed)} carry`);
+      if (extra.length > 0) problems.push(`the index of events lists events that the records at index ${list(extra)} do not carry`);
+      return problems;
+    });
   }
 
   /** The signed head in the log head's row; absent before the first batch of a version that signs heads. */
