@@ -9,7 +9,7 @@ import { Sequencer } from '../../log/sequencer.js';
 import type { RecordInput } from '../../record/types.js';
 import { migrate } from './postgres-migrate.js';
 import { MIGRATIONS, rolesOf } from './postgres-schema.js';
-import { openPostgresStore, type PostgresStore } from './postgres-store.js';
+import { openPostgresStore } from './postgres-store.js';
 import { entriesFor } from '../test-support/conformance.js';
 import { TEST_DATABASE_URL, TestSchemas, withClient } from '../test-support/postgres.js';
 

@@ -211,24 +211,21 @@ export class PostgresStore implements Store {
   /**
    * call_events held against what the records' envelopes say (see Store.checkEventIndex): a row
    * missing, which a search by its type would not find, and a row of an event no record carries,
-   * which it would find instead. Each one statement, so one snapshot: retention deletes records and
-   * their rows in one transaction. Both read every record carrying events, as verify's scan does.
+   * which it would find instead. One statement, so one snapshot (retention deletes records and
+   * their rows in one transaction): the rows the records call for, read from every record
+   * carrying events as verify's scan reads them all, joined whole with the index's (a hash join:
+   * a lookup by index alone would probe every day partition for each row).
    */
   checkEventIndex(): Promise<string[]> {
     const s = this.s;
-    const derived = indexedEventRows('r.envelope');
+    const sql = `WITH carried AS (SELECT t.event_type, r.idx FROM ${s}.records r, LATERAL (${indexedEventRows('r.envelope')}) t WHERE r.envelope ? 'events'),
+      differ AS MATERIALIZED (SELECT d.idx AS carried, c.idx AS listed FROM carried d FULL JOIN ${s}.call_events c ON c.event_type = d.event_type AND c.idx = d.idx
+        WHERE d.idx IS NULL OR c.idx IS NULL)
+      SELECT ARRAY(SELECT DISTINCT carried FROM differ WHERE listed IS NULL ORDER BY 1 LIMIT 6)::text[] AS unindexed,
+        ARRAY(SELECT DISTINCT listed FROM differ WHERE carried IS NULL ORDER BY 1 LIMIT 6)::text[] AS extra`;
     return guarded(this.session, 'check the index of events', async () => {
-      const first = async (sql: string) =>
-        (await this.pool.query<[string]>({ text: `${sql} ORDER BY 1 LIMIT 6`, rowMode: 'array' })).rows.map(([idx]) => Number(idx));
-      const unindexed = await first(
-        `SELECT DISTINCT r.idx FROM ${s}.records r, LATERAL (${derived}) t WHERE r.envelope ? 'events'
-          AND NOT EXISTS (SELECT 1 FROM ${s}.call_events c WHERE c.event_type = t.event_type AND c.idx = r.idx)`,
-      );
-      const extra = await first(
-        `SELECT DISTINCT c.idx FROM ${s}.call_events c
-          WHERE NOT EXISTS (SELECT 1 FROM ${s}.records r, LATERAL (${derived}) t WHERE r.idx = c.idx AND t.event_type = c.event_type)`,
-      );
-      const list = (indexes: number[]) => `${indexes.slice(0, 5).join(', ')}${indexes.length > 5 ? ', ...' : ''}`;
+      const { unindexed, extra } = (await this.pool.query<{ unindexed: string[]; extra: string[] }>(sql)).rows[0]!;
+      const list = (indexes: string[]) => `${indexes.slice(0, 5).join(', ')}${indexes.length > 5 ? ', ...' : ''}`;
       const problems: string[] = [];
       if (unindexed.length > 0) problems.push(`the index of events lacks events that the records at index ${list(unindexed)} carry`);
       if (extra.length > 0) problems.push(`the index of events lists events that the records at index ${list(extra)} do not carry`);
