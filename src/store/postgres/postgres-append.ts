@@ -45,7 +45,8 @@ export type BatchInsert = (query: pg.QueryConfig, batch: readonly NewEntry[]) =>
  * Sequences and stores one batch in the caller's transaction (see Store.append). The log head's
  * row lock, taken first and held to the commit, orders the batches of every process appending to
  * the schema: the Sequencer numbers the batch after the head as stored and signs the new head,
- * and one statement inserts records, leaves, content, the new head and the optional checkpoint.
+ * and one statement inserts records, leaves, content, the call_events rows (see
+ * postgres-event-index.ts), the new head and the optional checkpoint.
  * A replayed batch (from the spool, whose first commit may have gone through with its answer lost)
  * first leaves out the records already stored, each looked up by id. The lock is held for two
  * round trips and a signature (about 50 us) more than the insert itself needs.
@@ -121,7 +122,7 @@ async function storedLeaves(client: pg.ClientBase, s: string, size: number): Pro
   return rows.map(([, hash]) => hash);
 }
 
-/** Records, leaves, content, the new head and the optional checkpoint at the indexes from `first`, in one statement. */
+/** Records, leaves, content, call_events rows, the new head and the optional checkpoint at the indexes from `first`, in one statement. */
 function insertQuery(
   s: string,
   entries: readonly NewEntry[],

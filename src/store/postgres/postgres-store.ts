@@ -98,7 +98,7 @@ export class PostgresStore implements Store {
 
   /**
    * One transaction on one connection: the log head locked, the batch sequenced after it, and
-   * records, leaves, content, the new head and the optional checkpoint in one statement (see
+   * records, leaves, content, call_events rows, the new head and the optional checkpoint in one statement (see
    * appendBatch). Other processes' batches wait for the head's lock and land after this one.
    */
   append(entries: readonly NewEntry[], request: AppendRequest): Promise<Appended> {
