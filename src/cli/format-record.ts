@@ -1,4 +1,4 @@
-import type { Envelope, LoggedRecord } from '../record/types.js';
+import type { CallEvent, Envelope, LoggedRecord } from '../record/types.js';
 import { renderTable } from './table.js';
 
 const dash = (v: unknown) => (v === undefined || v === null || v === '' ? '-' : v);
@@ -53,7 +53,12 @@ export function envelopeTable(record: LoggedRecord): string {
   const rows: [string, unknown][] = [['index', record.index]];
   for (const [key, value] of Object.entries(record.envelope)) {
     if (value === undefined) continue;
-    if (key !== 'metadata' && typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    if (key === 'events' && Array.isArray(value)) {
+      // A call's own events, one line each, in order (`trace` shows them as a timeline).
+      (value as CallEvent[]).forEach(({ type, at, ...facts }, i) =>
+        rows.push([`events.${i}`, `+${at} ms ${type}${Object.keys(facts).length > 0 ? ` ${JSON.stringify(facts)}` : ''}`]),
+      );
+    } else if (key !== 'metadata' && typeof value === 'object' && value !== null && !Array.isArray(value)) {
       for (const [inner, v] of Object.entries(value)) if (v !== undefined) rows.push([`${key}.${inner}`, display(v)]);
     } else {
       rows.push([key, display(value)]);

@@ -226,7 +226,7 @@ describe('llm-ledger query commands', () => {
     it('prints the records of one trace in log order with offsets from the first', () => {
       const { code, stdout } = run(dir, 'trace', 'trace-a');
       expect(code).toBe(0);
-      expect(stdout).toMatch(/^trace trace-a: 3 records over 450 ms, from 2026-03-01T09:00:00.000Z\n/);
+      expect(stdout).toMatch(/^trace trace-a: 3 entries in 3 records over 450 ms, from 2026-03-01T09:00:00.000Z\n/);
       const rows = stdout.trim().split('\n').slice(3);
       expect(rows[0]).toMatch(/^\s*\+0 ms\s+0\s+llm.call\s+-\s+success\s+gpt-4o\s+400 ms\s+-$/);
       expect(rows[1]).toMatch(/^\s*\+120 ms\s+1\s+event policy_evaluated\s+policy\s+-\s+-\s+-\s+-$/);

@@ -23,7 +23,7 @@ describe('Ledger', () => {
     expect(receipt).toMatchObject({ index: 0, traceId: 'trace-1', requestId: 'req-1' });
     expect(receipt.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     const stored = await ledger.get(receipt.id);
-    expect(stored?.envelope).toMatchObject({ v: 1, kind: 'llm.call', model: 'claude-sonnet-4', inputTokens: 101 });
+    expect(stored?.envelope).toMatchObject({ v: 2, kind: 'llm.call', model: 'claude-sonnet-4', inputTokens: 101 });
     await ledger.close();
   });
 
