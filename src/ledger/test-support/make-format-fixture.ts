@@ -28,6 +28,7 @@ import { startGateway } from '../../gateway/http/server.js';
 import { generateSignerKey } from '../../log/checkpoint.js';
 import type { Policy } from '../../policy/types.js';
 import { startFakeUpstream } from '../../providers/simulated/fake-upstream.js';
+import type { LedgerReader } from '../ledger.js';
 import { openLedger } from '../open-ledger.js';
 
 export const FIXTURE_DIR = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'format-v1');
@@ -123,6 +124,7 @@ interface Clients {
   openai: OpenAI;
   anthropic: Anthropic;
   gatewayUrl: string;
+  ledger: LedgerReader;
 }
 
 const headers = (n: number, user: string, extra: Record<string, string> = {}) => ({
@@ -269,10 +271,13 @@ export const CALLS: readonly { n: number; user: string; what: string; run: (c: C
     n: 16,
     user: 'frank',
     what: 'escalated by projects (async): 202 with a review id at once, then approved through the review API',
-    run: async ({ openai, gatewayUrl }) => {
+    run: async ({ openai, gatewayUrl, ledger }) => {
       const { response } = await openai.chat.completions.create(chat('What is Project Orion?'), headers(16, 'frank')).withResponse();
       asyncReview = response.headers.get('x-llm-ledger-review-id') ?? undefined;
       if (!asyncReview) throw new Error(`no review id in the answer (${response.status})`);
+      // The 202 does not wait for the call's record (batched durability): decided at once, the review
+      // could be recorded before it. Decided once the record is in, as in the fixture.
+      await callRecorded(ledger, 16);
       await approve(gatewayUrl, asyncReview, 'known project');
       return response.status;
     },
@@ -307,6 +312,15 @@ async function pendingReview(gatewayUrl: string): Promise<string> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Waits until call `n`'s `llm.call` record is in the ledger. */
+async function callRecorded(ledger: LedgerReader, n: number): Promise<void> {
+  for (let waited = 0; waited < 10_000; waited += 20) {
+    if ((await ledger.search({ requestId: requestIdOf(n), kind: 'llm.call', limit: 1 })).records.length > 0) return;
+    await sleep(20);
+  }
+  throw new Error(`the record of ${requestIdOf(n)} did not appear`);
+}
+
 /** The committed test keys: kept when present, created on the fixture's first generation. */
 function ensureKeys(): void {
   const keys = join(FIXTURE_DIR, 'keys');
@@ -320,8 +334,12 @@ function ensureKeys(): void {
   write('kek.key', () => randomBytes(32).toString('hex'));
 }
 
-async function generate(store: 'sqlite' | 'jsonl'): Promise<string[]> {
-  const dir = join(FIXTURE_DIR, store);
+/**
+ * Runs CALLS through the gateway into a new ledger in `dir` (emptied first; its config names the
+ * keys in `../keys`), then (SQLite) the reveal, erasure and retention pass; returns what happened.
+ * The fixture is `generate(store)`; a test may run the same traffic with later code elsewhere.
+ */
+export async function generate(store: 'sqlite' | 'jsonl', dir = join(FIXTURE_DIR, store)): Promise<string[]> {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'llm-ledger.yaml'), configYaml(store));
@@ -335,6 +353,7 @@ async function generate(store: 'sqlite' | 'jsonl'): Promise<string[]> {
     openai: new OpenAI({ apiKey: CLIENT_KEY, baseURL: `${gateway.url}/v1`, maxRetries: 0 }),
     anthropic: new Anthropic({ apiKey: CLIENT_KEY, baseURL: gateway.url, maxRetries: 0 }),
     gatewayUrl: gateway.url,
+    ledger,
   };
   const log: string[] = [];
   let contentCutoff = 0;
