@@ -11,7 +11,7 @@ import { canonicalJson } from '../record/canonical.js';
 import { sealEnvelope, type EnvelopeLimits } from '../record/envelope.js';
 import { parseRecordInput } from '../record/schema.js';
 import { RecordValidationError } from '../record/errors.js';
-import { timelineOf } from '../record/call-events.js';
+import { indexedEventTypes, timelineOf } from '../record/call-events.js';
 import type { Envelope, LoggedRecord, RecordInput, TimelineEntry } from '../record/types.js';
 import type { AppendEntry, SearchFilter, StatsCopiesCheck, Store, StoredCheckpoint } from '../store/store.js';
 import { AnomalyOptionsError, detectAnomalies, type AnomalyOptions, type AnomalyReport } from './anomalies.js';
@@ -321,7 +321,8 @@ export class Ledger implements LedgerReader {
     // points to alive until the next full collection (see Pending in writer.ts): 10-30 ms
     // scavenges, the latency benchmark's p99.
     const { id, traceId, requestId } = envelope;
-    return writer.submit(id, canonical, leafHashOfText(canonical), stored).then(
+    const eventTypes = envelope.events && indexedEventTypes(envelope);
+    return writer.submit(id, canonical, leafHashOfText(canonical), stored, eventTypes).then(
       (receipt): RecordReceipt => {
         if (!receipt.spooled) return new CommittedReceipt(id, receipt.index, traceId, requestId);
         if (this.outage && counted) this.outage.spooledRecords++;

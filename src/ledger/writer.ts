@@ -42,6 +42,7 @@ class Pending {
     readonly canonical: string,
     readonly leafHash: Buffer,
     readonly content: NewEntry['content'],
+    readonly eventTypes: NewEntry['eventTypes'],
     readonly resolve: (receipt: Receipt) => void,
     readonly reject: (err: Error) => void,
   ) {}
@@ -138,9 +139,9 @@ export class LogWriter {
     return this.checkpointedSize;
   }
 
-  submit(id: string, canonical: string, leafHash: Buffer, content?: NewEntry['content']): Promise<Receipt> {
+  submit(id: string, canonical: string, leafHash: Buffer, content?: NewEntry['content'], eventTypes?: NewEntry['eventTypes']): Promise<Receipt> {
     return new Promise<Receipt>((resolve, reject) => {
-      const pending = new Pending(id, canonical, leafHash, content, resolve, reject);
+      const pending = new Pending(id, canonical, leafHash, content, eventTypes, resolve, reject);
       // Right after a failure, batches still in flight will be spooled first: queue behind them.
       if (this.spooling && !this.failedSinceIdle) {
         this.spool([pending]);
@@ -243,9 +244,12 @@ export class LogWriter {
 
   /** Appends one batch; a replayed batch is not spooled again when it fails. */
   private send(batch: Pending[], replayed = false): void {
-    const entries: NewEntry[] = batch.map((p) =>
-      p.content ? { id: p.id, canonical: p.canonical, leafHash: p.leafHash, content: p.content } : { id: p.id, canonical: p.canonical, leafHash: p.leafHash },
-    );
+    const entries: NewEntry[] = batch.map((p) => {
+      const entry: NewEntry = { id: p.id, canonical: p.canonical, leafHash: p.leafHash };
+      if (p.content) entry.content = p.content;
+      if (p.eventTypes) entry.eventTypes = p.eventTypes;
+      return entry;
+    });
     // A due checkpoint is the batch's head itself, kept and anchored too.
     const checkpoint = Date.now() - this.lastCheckpointAt >= this.options.checkpointIntervalMs;
     if (checkpoint) this.lastCheckpointAt = Date.now();
@@ -379,6 +383,8 @@ export class LogWriter {
         canonical: e.canonical,
         leafHash: leafHashOfText(e.canonical),
         content: e.content,
+        // The spool keeps the text; a store that needs the event types reads them from it.
+        eventTypes: undefined,
         resolve: i === last ? () => resolve(true) : () => undefined,
         reject: i === 0 ? () => resolve(false) : () => undefined,
       }));

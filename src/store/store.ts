@@ -13,6 +13,11 @@ export interface NewEntry {
   leafHash: Buffer;
   /** Content stored beside the record, in the same transaction; `ts` is the envelope's. */
   content?: { ts: string; items: ContentItem[] };
+  /**
+   * The event types of the record's events that a store indexes (indexedEventTypes), given by
+   * the ledger, which has the envelope at hand; absent, a store that needs them reads `canonical`.
+   */
+  eventTypes?: readonly string[];
 }
 
 /** A record as a store places it: at its index. */
