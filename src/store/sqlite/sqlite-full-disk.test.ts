@@ -16,7 +16,7 @@ function mountTmpfs(dir: string, size: string): string | undefined {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'llm-ledger-full-'));
-const unavailable = process.getuid?.() === 0 ? mountTmpfs(dir, '1m') : 'mounting a small disk needs root';
+const unavailable = process.getuid?.() === 0 ? mountTmpfs(dir, '4m') : 'mounting a small disk needs root';
 afterAll(() => {
   if (!unavailable) execFileSync('umount', [dir]);
   rmSync(dir, { recursive: true, force: true });
@@ -36,7 +36,7 @@ describe.skipIf(unavailable !== undefined)('a SQLite ledger on a disk that fills
     expect(failure?.name).toBe('StoreError');
     expect(failure?.message).toMatch(/disk is full/);
     expect(failure?.message).not.toMatch(/cannot rollback/);
-    execFileSync('mount', ['-o', 'remount,size=16m', dir]);
+    execFileSync('mount', ['-o', 'remount,size=32m', dir]);
     await ledger.record(sampleCall(1));
     for (const id of acknowledged.filter((_, i) => i % 25 === 0)) expect(await ledger.get(id)).toBeDefined();
     const report = await ledger.verify();

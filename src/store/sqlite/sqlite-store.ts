@@ -58,6 +58,14 @@ const FILTER_COLUMNS = {
 } as const satisfies Partial<Record<keyof SearchFilter, string>>;
 
 /**
+ * The page size of new files. A call's record (format 2) is 1.4-2.2 KB of JSON: a 4 KB page holds
+ * one or two of them and leaves up to half of itself empty (a three-policy call took 4.1 KB of
+ * records table at 4 KB pages, 2.4 KB at 16 KB, measured on 1,000 gateway calls by VACUUM INTO at
+ * each size). Files made before keep the size they were made with.
+ */
+const NEW_FILE_PAGE_SIZE = 16384;
+
+/**
  * Opens (and on first use creates) a SQLite ledger file in WAL mode with append-only triggers.
  * Reads use a connection on the calling thread; appends go to a writer thread (WAL lets both run).
  */
@@ -69,7 +77,8 @@ export function openSqliteStore(path: string, options: { parallelScanFrom?: numb
   let db: DatabaseSync;
   try {
     db = new DatabaseSync(file);
-    db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;');
+    // A new file only (SQLite ignores it once a file has pages): see NEW_FILE_PAGE_SIZE.
+    db.exec(`PRAGMA page_size = ${NEW_FILE_PAGE_SIZE}; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;`);
     const version = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
     if (version > SQLITE_SCHEMA_VERSION) {
       throw new StoreError(`${file} was written by a newer llm-ledger (schema ${version}); upgrade llm-ledger to read it`);
