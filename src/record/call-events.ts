@@ -77,13 +77,44 @@ function sameSafety(a: SafetyFacts | undefined, b: SafetyFacts): boolean {
   );
 }
 
-/** An event as it is committed: without what its record (`context`) and its own facts state. */
+/**
+ * An event as it is committed: without what its record (`context`) and its own facts state. The
+ * object literal lists its keys in RFC 8785 order (absent ones undefined, which JSON leaves out), as
+ * the envelope's does: sealing runs for every call, and a generic canonical walk of every event cost
+ * it about a third more.
+ */
 export function leanEvent(event: CallEvent, context: EventContext): CallEvent {
-  const lean: CallEvent = { ...event };
-  if (lean.component !== undefined && lean.component === usualComponent(lean.type, context.component)) delete lean.component;
-  for (const field of TAKEN_FROM_RECORD[lean.type] ?? []) if (lean[field] !== undefined && lean[field] === context[field]) delete lean[field];
-  if (lean.type === 'policy_evaluated' && sameSafety(lean.safety, policySafety(lean))) delete lean.safety;
-  return lean;
+  const { type } = event;
+  const taken = TAKEN_FROM_RECORD[type];
+  const unlessTaken = <K extends Exclude<keyof EventContext, 'component'>>(field: K): CallEvent[K] =>
+    taken !== undefined && taken.includes(field) && event[field] === context[field] ? undefined : event[field];
+  return {
+    at: event.at,
+    cachedTokens: event.cachedTokens,
+    component: event.component === usualComponent(type, context.component) ? undefined : event.component,
+    costUsd: unlessTaken('costUsd'),
+    endpoint: unlessTaken('endpoint'),
+    error: event.error,
+    errorCode: event.errorCode,
+    errorTruncated: event.errorTruncated,
+    errorType: event.errorType,
+    httpStatus: unlessTaken('httpStatus'),
+    inputTokens: event.inputTokens,
+    latencyMs: unlessTaken('latencyMs'),
+    messageCount: event.messageCount,
+    metadata: event.metadata,
+    model: event.model,
+    outputTokens: event.outputTokens,
+    provider: unlessTaken('provider'),
+    reasoningTokens: event.reasoningTokens,
+    safety: type === 'policy_evaluated' && sameSafety(event.safety, policySafety(event)) ? undefined : event.safety,
+    status: unlessTaken('status'),
+    stopReason: event.stopReason,
+    toolCalls: event.toolCalls,
+    toolsProvided: event.toolsProvided,
+    ttftMs: event.ttftMs,
+    type,
+  };
 }
 
 /** Milliseconds since the epoch at which a record's call started. */
@@ -151,7 +182,11 @@ export function timelineOf(records: readonly LoggedRecord[]): TimelineEntry[] {
     }
     const start = callStart(record.envelope);
     const closing = events.at(-1)!.type === 'request_completed' ? events.length - 1 : events.length;
-    const entry = (position: number): TimelineEntry => ({ index: record.index, envelope: eventEnvelope(record.envelope, events[position]!, start), event: position });
+    const entry = (position: number): TimelineEntry => ({
+      index: record.index,
+      envelope: eventEnvelope(record.envelope, events[position]!, start),
+      event: position,
+    });
     for (let position = 0; position < closing; position++) timeline.push(entry(position));
     timeline.push(record);
     if (closing < events.length) timeline.push(entry(closing));

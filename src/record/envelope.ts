@@ -4,7 +4,16 @@ import { leanEvent } from './call-events.js';
 import { CanonicalJsonError, canonicalCopy, canonicalJson } from './canonical.js';
 import { RecordValidationError } from './errors.js';
 import { newId } from './ids.js';
-import { ENVELOPE_VERSION, type CallEvent, type CaptureFacts, type Digests, type Envelope, type RecordInput, type SafetyFacts, type StoredFieldFacts } from './types.js';
+import {
+  ENVELOPE_VERSION,
+  type CallEvent,
+  type CaptureFacts,
+  type Digests,
+  type Envelope,
+  type RecordInput,
+  type SafetyFacts,
+  type StoredFieldFacts,
+} from './types.js';
 
 /**
  * How deeply objects and arrays may nest in a record's metadata, `metadata` itself being level 1.
@@ -130,9 +139,9 @@ function applyCapture(input: RecordInput, policy: CapturePolicy): CaptureResult 
   });
 }
 
-function sortedMetadata(metadata: Record<string, unknown>): { copy: Envelope['metadata']; needsGenericPath: boolean } {
+function sortedMetadata(metadata: Record<string, unknown>, path = 'metadata'): { copy: Envelope['metadata']; needsGenericPath: boolean } {
   try {
-    const copy = canonicalCopy(metadata, 'metadata', MAX_METADATA_DEPTH);
+    const copy = canonicalCopy(metadata, path, MAX_METADATA_DEPTH);
     return { copy: copy.value as Envelope['metadata'], needsGenericPath: copy.indexKeys };
   } catch (err) {
     if (err instanceof CanonicalJsonError) throw new RecordValidationError([{ path: err.path, message: err.problem }]);
@@ -149,29 +158,30 @@ function checkMetadataSize(envelope: Envelope, canonical: string, maxBytes: numb
   let bytes = envelope.metadata === undefined ? 0 : Buffer.byteLength(canonicalJson(envelope.metadata));
   for (const event of envelope.events ?? []) if (event.metadata !== undefined) bytes += Buffer.byteLength(canonicalJson(event.metadata));
   if (bytes > maxBytes) {
-    const path = envelope.events?.some((event) => event.metadata !== undefined) ? 'metadata (with the events\' metadata)' : 'metadata';
+    const path = envelope.events?.some((event) => event.metadata !== undefined) ? "metadata (with the events' metadata)" : 'metadata';
     throw new RecordValidationError([{ path, message: `is ${bytes} bytes as canonical JSON; the limit is ${maxBytes} (limits.max_metadata_bytes)` }]);
   }
 }
 
 /** The call's events, lean (see call-events.ts), errors bounded, keys in RFC 8785 order. */
 function sealedEvents(events: CallEvent[], record: Envelope, maxErrorChars: number): { copy: CallEvent[]; needsGenericPath: boolean } {
-  const lean = events.map((event) => {
+  let needsGenericPath = false;
+  const copy = events.map((event, i) => {
     const sealed = leanEvent(event, record);
     if (sealed.error !== undefined) {
       const error = boundError(sealed.error, maxErrorChars);
       sealed.error = error.text;
       if (error.truncated) sealed.errorTruncated = true;
     }
+    if (sealed.safety !== undefined) sealed.safety = sortedSafety(sealed.safety);
+    if (sealed.metadata !== undefined) {
+      const metadata = sortedMetadata(sealed.metadata, `events[${i}].metadata`);
+      sealed.metadata = metadata.copy;
+      needsGenericPath ||= metadata.needsGenericPath;
+    }
     return sealed;
   });
-  try {
-    const copy = canonicalCopy(lean, 'events', MAX_METADATA_DEPTH + 2);
-    return { copy: copy.value as CallEvent[], needsGenericPath: copy.indexKeys };
-  } catch (err) {
-    if (err instanceof CanonicalJsonError) throw new RecordValidationError([{ path: err.path, message: err.problem }]);
-    throw err;
-  }
+  return { copy, needsGenericPath };
 }
 
 function sortedSafety(s: SafetyFacts): SafetyFacts {
