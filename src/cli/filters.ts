@@ -40,7 +40,7 @@ export function addFilterOptions(command: Command, include: { time?: boolean; ki
     .addOption(new Option('--status <status>', 'call outcome').choices(RECORD_STATUSES));
   if (include.kind !== false) command.addOption(new Option('--kind <kind>', 'record kind').choices(RECORD_KINDS));
   command
-    .option('--event-type <type>', 'gateway event type (request_received, policy_evaluated, ...)')
+    .option('--event-type <type>', 'records that are, or carry, an event of this type (request_blocked, routing_fallback, ...)')
     .option('--trace <trace-id>', 'records of one trace')
     .option('--request-id <id>', 'records of one request');
   if (include.time !== false) {
