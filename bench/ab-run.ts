@@ -32,16 +32,19 @@ if (revision === undefined || !SCENARIOS.includes(scenario)) {
 const rounds = Number(roundsArg ?? 6);
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
-/** The two builds' gateways (every default) beside the direct upstream and the bare proxy, at c=1, plain and streamed. */
+/**
+ * The two builds' gateways (every default, then with the three bench policies) beside the direct
+ * upstream and the bare proxy, at c=1 and c=32, plain and streamed: added latency and CPU a call.
+ */
 async function gateway(other: OtherBuild): Promise<Comparison> {
   const theirs = (await import(pathToFileURL(join(other.bench, 'gateway-processes.js')).href)) as typeof processes;
   const dir = mkdtempSync(join(tmpdir(), 'llm-ledger-ab-gateway-'));
   const upstream = await processes.startUpstreamProcess();
   const started: processes.GatewayProcess[] = [];
   try {
-    const config = (name: string) => {
+    const config = (name: string, policies: boolean) => {
       mkdirSync(join(dir, name));
-      return processes.writeLedgerGatewayConfig(join(dir, name), upstream.url);
+      return processes.writeLedgerGatewayConfig(join(dir, name), upstream.url, { policies });
     };
     const stopLater = (server: processes.GatewayProcess): processes.GatewayProcess => {
       started.push(server);
@@ -50,26 +53,33 @@ async function gateway(other: OtherBuild): Promise<Comparison> {
     const targets: LoadTarget[] = [
       { name: 'direct', url: upstream.url, headers: {} },
       targetOf('bare', stopLater(await processes.startBareProxy(upstream.url))),
-      targetOf('this', stopLater(await processes.startLedgerGateway(config('this')))),
-      targetOf('other', stopLater(await theirs.startLedgerGateway(config('other')))),
+      targetOf('this', stopLater(await processes.startLedgerGateway(config('this', false)))),
+      targetOf('other', stopLater(await theirs.startLedgerGateway(config('other', false)))),
+      targetOf('this, 3 policies', stopLater(await processes.startLedgerGateway(config('this-3', true)))),
+      targetOf('other, 3 policies', stopLater(await theirs.startLedgerGateway(config('other-3', true)))),
     ];
-    const rows = [['mode, c=1', 'target', 'adds p50 / p90 / p99 ms', 'CPU ms a call']];
+    const rows = [['mode', 'target', 'adds p50 / p90 / p99 ms', 'CPU ms a call']];
     const json: Record<string, Record<string, TargetFigures>> = {};
-    for (const mode of ['json', 'stream'] as LoadMode[]) {
-      const { figures } = await runPhase({ mode, concurrency: 1, warmup: 1000, measured: 400 * rounds }, targets, rounds);
-      const of = (name: string) => figuresOf(figures.get(name)!, mode);
-      const direct = of('direct');
-      json[mode] = Object.fromEntries(targets.map((t) => [t.name, of(t.name)]));
-      for (const [name, label] of [
-        ['bare', 'bare node:http proxy'],
-        ['this', 'this build'],
-        ['other', other.commit.slice(0, 12)],
-      ] as const) {
-        const f = of(name);
-        const added = [f.p50 - direct.p50, f.p90 - direct.p90, f.p99 - direct.p99].map((v) => `+${v.toFixed(2)}`).join(' / ');
-        rows.push([mode === 'json' ? 'non-streaming' : 'stream, first byte', label, added, f.cpuMsPerCall?.toFixed(2) ?? '-']);
+    for (const concurrency of [1, 32])
+      for (const mode of ['json', 'stream'] as LoadMode[]) {
+        const measured = (concurrency === 1 ? 400 : 3_200) * rounds;
+        const { figures } = await runPhase({ mode, concurrency, warmup: concurrency === 1 ? 1000 : 3_200, measured }, targets, rounds);
+        const of = (name: string) => figuresOf(figures.get(name)!, mode);
+        const direct = of('direct');
+        json[`${mode}, c=${concurrency}`] = Object.fromEntries(targets.map((t) => [t.name, of(t.name)]));
+        const short = other.commit.slice(0, 12);
+        for (const [name, label] of [
+          ['bare', 'bare node:http proxy'],
+          ['this', 'this build'],
+          ['other', short],
+          ['this, 3 policies', 'this build, 3 policies'],
+          ['other, 3 policies', `${short}, 3 policies`],
+        ] as const) {
+          const f = of(name);
+          const added = [f.p50 - direct.p50, f.p90 - direct.p90, f.p99 - direct.p99].map((v) => `+${v.toFixed(2)}`).join(' / ');
+          rows.push([`${mode === 'json' ? 'non-streaming' : 'stream, first byte'}, c=${concurrency}`, label, added, f.cpuMsPerCall?.toFixed(2) ?? '-']);
+        }
       }
-    }
     return { rows, json };
   } finally {
     for (const server of started) await server.stop().catch(() => undefined);
