@@ -86,5 +86,14 @@ export function eventsConformance(t: SuiteState): void {
       // With verify's scan having checked each record, only the rows no record explains are left.
       expect(await t.store.checkEventIndex({ rowsScanned: true })).toEqual([expect.stringMatching(/index 2 do not carry/)]);
     });
+
+    it('loses the index rows of pruned records with them, and still finds the records that remain', async (context) => {
+      if (!t.store.pruning || !t.store.checkEventIndex) return context.skip();
+      await t.append(entriesFor(MIXED), { raiseHorizon: 4 });
+      await t.store.pruning.prune(4, 100);
+      expect(await t.store.checkEventIndex()).toEqual([]);
+      expect((await t.store.search({ eventType: 'request_blocked' }, { limit: 10 })).map((r) => r.index)).toEqual([6]);
+      expect((await t.store.search({ eventType: 'routing_fallback' }, { limit: 10 })).map((r) => r.index)).toEqual([4]);
+    });
   });
 }
