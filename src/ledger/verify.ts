@@ -259,7 +259,9 @@ function checkCopies(store: Store): Promise<StatsCopiesCheck | undefined> {
 
 /** The index of the events records carry, held against the records (see Store.checkEventIndex); a check that fails is a problem too. */
 function checkEventIndex(store: Store): Promise<string[]> {
-  return (async () => (await store.checkEventIndex?.({ rowsScanned: true })) ?? [])().catch((err: Error) => [`the index of events could not be checked (${err.message})`]);
+  return (async () => (await store.checkEventIndex?.({ rowsScanned: true })) ?? [])().catch((err: Error) => [
+    `the index of events could not be checked (${err.message})`,
+  ]);
 }
 
 /** The end of the batch a seal vouches for, or 0 when it is not a valid seal of this log. */
