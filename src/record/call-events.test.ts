@@ -69,6 +69,7 @@ const CALL: RecordInput = {
   provider: 'openai',
   endpoint: 'chat.completions',
   model: 'gpt-4o',
+  messageCount: 2,
   status: 'blocked',
   httpStatus: 403,
   latencyMs: 3.5,
@@ -83,7 +84,7 @@ describe("a call's events inside its record", () => {
     const { envelope, canonical } = sealed();
     expect(envelope.v).toBe(2);
     // Stored lean: no ids or user, no component where the type says it, nothing the record states.
-    expect(JSON.parse(canonical).events[0]).toEqual({ at: 0.4, messageCount: 2, metadata: { stream: false }, model: 'gpt-4o', type: 'request_received' });
+    expect(JSON.parse(canonical).events[0]).toEqual({ at: 0.4, metadata: { stream: false }, type: 'request_received' });
     expect(JSON.parse(canonical).events[7]).toEqual({ at: 3.5, type: 'request_completed' });
     expect(canonical).not.toMatch(/"component":"(policy|router)"/);
     expect(JSON.parse(canonical).events[2].safety).toBeUndefined();

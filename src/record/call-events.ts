@@ -10,8 +10,10 @@ import type { CallEvent, Envelope, LoggedRecord, SafetyFacts, TimelineEntry } fr
  *   plus the event's `at`;
  * - `component` is left out when it is the usual one for the type: `policy` for `policy_*`,
  *   `router` for `routing_*`, `review` for `review_*`, else the record's own;
- * - `request_received` takes the record's endpoint and key (hash and prefix);
- *   `request_completed` takes its status, HTTP status, provider, cost and latency;
+ * - `request_received` takes the record's endpoint, model, message and tool counts and key (hash
+ *   and prefix); `routing_start` its model; `routing_success` its provider, model and HTTP status;
+ *   `request_completed` its status, HTTP status, provider, cost and latency (a model the upstream
+ *   renamed, a fallback's provider, an answer a policy then blocked: whatever differs is kept);
  * - `policy_evaluated` takes its `safety` from its outcome and findings (passed unless it blocked;
  *   detectors: the finding names).
  *
@@ -40,11 +42,19 @@ const USUAL_COMPONENTS: [prefix: string, component: string][] = [
 ];
 
 /** The record's view the rules read: fields an event may take from it. */
-export type EventContext = Pick<Envelope, 'component' | 'endpoint' | 'status' | 'httpStatus' | 'provider' | 'costUsd' | 'latencyMs'>;
+export type EventContext = Pick<
+  Envelope,
+  'component' | 'endpoint' | 'model' | 'messageCount' | 'toolsProvided' | 'status' | 'httpStatus' | 'provider' | 'costUsd' | 'latencyMs'
+>;
 
-/** Record fields an event of this type states as the record does. */
+/**
+ * Record fields an event of this type usually states as the record does: left out where equal,
+ * and an event of the type that lacks one shows the record's.
+ */
 const TAKEN_FROM_RECORD: Record<string, readonly Exclude<keyof EventContext, 'component'>[]> = {
-  request_received: ['endpoint'],
+  request_received: ['endpoint', 'model', 'messageCount', 'toolsProvided'],
+  routing_start: ['model'],
+  routing_success: ['provider', 'model', 'httpStatus'],
   request_completed: ['status', 'httpStatus', 'provider', 'costUsd', 'latencyMs'],
 };
 
@@ -101,9 +111,9 @@ export function leanEvent(event: CallEvent, context: EventContext): CallEvent {
     httpStatus: unlessTaken('httpStatus'),
     inputTokens: event.inputTokens,
     latencyMs: unlessTaken('latencyMs'),
-    messageCount: event.messageCount,
+    messageCount: unlessTaken('messageCount'),
     metadata: event.metadata,
-    model: event.model,
+    model: unlessTaken('model'),
     outputTokens: event.outputTokens,
     provider: unlessTaken('provider'),
     reasoningTokens: event.reasoningTokens,
@@ -111,7 +121,7 @@ export function leanEvent(event: CallEvent, context: EventContext): CallEvent {
     status: unlessTaken('status'),
     stopReason: event.stopReason,
     toolCalls: event.toolCalls,
-    toolsProvided: event.toolsProvided,
+    toolsProvided: unlessTaken('toolsProvided'),
     ttftMs: event.ttftMs,
     type,
   };
