@@ -9,6 +9,7 @@ import type { LoggedRecord } from '../record/types.js';
 import type { Ledger, LedgerReader } from './ledger.js';
 import { openLedger } from './open-ledger.js';
 import { tempDir } from './test-support/fixtures.js';
+import { FORMAT_V1_EVENT_TYPES } from './test-support/format-v1-facts.js';
 
 /*
  * A ledger written by format v1 (one record per event: each call's request_received,
@@ -103,28 +104,7 @@ const KINDS: Record<StoreName, Record<string, number>> = {
   jsonl: GATEWAY_KINDS,
 };
 
-/** Every event type the gateway emitted for the fixture's traffic, with how many records each. */
-const GATEWAY_EVENT_TYPES = {
-  request_received: 16,
-  request_completed: 16,
-  policy_evaluation_start: 28,
-  policy_evaluated: 60,
-  policy_evaluation_complete: 28,
-  request_blocked: 1,
-  response_blocked: 1,
-  request_escalated: 2,
-  response_escalated: 1,
-  review_created: 3,
-  review_decided: 3,
-  review_applied: 1,
-  routing_start: 14,
-  routing_success: 12,
-  routing_attempt_failed: 3,
-  routing_fallback: 1,
-  routing_failed: 2,
-  models_listed: 1,
-};
-const EVENT_TYPES: Record<StoreName, Record<string, number>> = { sqlite: GATEWAY_EVENT_TYPES, jsonl: GATEWAY_EVENT_TYPES };
+const EVENT_TYPES: Record<StoreName, Readonly<Record<string, number>>> = { sqlite: FORMAT_V1_EVENT_TYPES, jsonl: FORMAT_V1_EVENT_TYPES };
 
 /** Records whose status is `blocked`, by event type or kind. */
 const BLOCKED_RECORDS = { request_blocked: 1, response_blocked: 1, 'llm.call': 2, request_completed: 2 };

@@ -12,6 +12,7 @@ import type { LedgerReader } from './ledger.js';
 import { openLedger } from './open-ledger.js';
 import { tempDir } from './test-support/fixtures.js';
 import { FIXTURE_DIR, generate, requestIdOf, traceIdOf } from './test-support/make-format-fixture.js';
+import { FORMAT_V1_EVENT_TYPES } from './test-support/format-v1-facts.js';
 
 /*
  * Issue 19, "What it must show": the fixture's traffic (make-format-fixture.ts, CALLS: 17 calls
@@ -55,27 +56,8 @@ const RECORDS_PER_CALL: Record<string, [v1: number, v2: number]> = {
   'fx-17': [14, 1], // sent again with its approved review's id
 };
 
-/** Every event type in the fixture, with the number of events of that type (format-fixture.test.ts). */
-const EVENT_TYPES: Record<string, number> = {
-  request_received: 16,
-  request_completed: 16,
-  policy_evaluation_start: 28,
-  policy_evaluated: 60,
-  policy_evaluation_complete: 28,
-  request_blocked: 1,
-  response_blocked: 1,
-  request_escalated: 2,
-  response_escalated: 1,
-  review_created: 3,
-  review_decided: 3,
-  review_applied: 1,
-  routing_start: 14,
-  routing_success: 12,
-  routing_attempt_failed: 3,
-  routing_fallback: 1,
-  routing_failed: 2,
-  models_listed: 1,
-};
+/** Every event type in the fixture, with the number of events of that type. */
+const EVENT_TYPES = FORMAT_V1_EVENT_TYPES;
 
 /**
  * The calls whose timeline and records are also read through the CLI (each run of the CLI takes a
