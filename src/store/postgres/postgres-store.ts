@@ -21,6 +21,7 @@ import { PostgresPruning } from './postgres-pruning.js';
 import { statsSelect, whereOf } from './postgres-query.js';
 import { indexedEventRows, rolesOf } from './postgres-schema.js';
 import { readSeals } from './postgres-seals.js';
+import { eventIndexProblems } from '../event-index-check.js';
 import { StatsColumnsBuilder, type SelectedStatsRow } from '../stats-columns.js';
 import {
   StoreError,
@@ -225,11 +226,7 @@ export class PostgresStore implements Store {
         ARRAY(SELECT DISTINCT listed FROM differ WHERE carried IS NULL ORDER BY 1 LIMIT 6)::text[] AS extra`;
     return guarded(this.session, 'check the index of events', async () => {
       const { unindexed, extra } = (await this.pool.query<{ unindexed: string[]; extra: string[] }>(sql)).rows[0]!;
-      const list = (indexes: string[]) => `${indexes.slice(0, 5).join(', ')}${indexes.length > 5 ? ', ...' : ''}`;
-      const problems: string[] = [];
-      if (unindexed.length > 0) problems.push(`the index of events lacks events that the records at index ${list(unindexed)} carry`);
-      if (extra.length > 0) problems.push(`the index of events lists events that the records at index ${list(extra)} do not carry`);
-      return problems;
+      return eventIndexProblems(unindexed, extra);
     });
   }
 

@@ -17,6 +17,7 @@ import {
   EVENTS_UNINDEXED,
   EVENTS_NOT_CARRIED,
 } from './sqlite-schema.js';
+import { eventIndexProblems } from '../event-index-check.js';
 import { StatsColumnsBuilder, statusCode, type SelectedStatsRow } from '../stats-columns.js';
 import { SqliteWriterThread } from './sqlite-writer.js';
 import { SqliteContentStore } from './sqlite-content.js';
@@ -428,13 +429,8 @@ export class SqliteStore implements Store {
   async checkEventIndex(options: { rowsScanned?: boolean } = {}): Promise<string[]> {
     if (!hasTable(this.db, 'call_events')) return [];
     const named = (sql: string) => (this.db.prepare(`${sql} LIMIT 6`).all() as { idx: number }[]).map((row) => row.idx);
-    const problems: string[] = [];
-    const list = (indexes: number[]) => `${indexes.slice(0, 5).join(', ')}${indexes.length > 5 ? ', ...' : ''}`;
     const unindexed = options.rowsScanned ? [] : named(`SELECT r.idx FROM records r WHERE json_valid(r.envelope) AND ${EVENTS_UNINDEXED} ORDER BY 1`);
-    if (unindexed.length > 0) problems.push(`the index of events lacks events that the records at index ${list(unindexed)} carry`);
-    const extra = named(EVENTS_NOT_CARRIED);
-    if (extra.length > 0) problems.push(`the index of events lists events that the records at index ${list(extra)} do not carry`);
-    return problems;
+    return eventIndexProblems(unindexed, named(EVENTS_NOT_CARRIED));
   }
 
   async checkStatsCopies(options: { rowsScanned?: boolean } = {}): Promise<StatsCopiesCheck | undefined> {
