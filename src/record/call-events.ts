@@ -158,14 +158,6 @@ export function eventEnvelope(record: Envelope, event: CallEvent, start = callSt
   return envelope;
 }
 
-/** Every event type a record stands for: its own (a version 1 event) and its events', each once. */
-export function eventTypesOf(envelope: Envelope): string[] {
-  const types = new Set<string>();
-  if (envelope.eventType !== undefined) types.add(envelope.eventType);
-  for (const event of envelope.events ?? []) types.add(event.type);
-  return [...types];
-}
-
 /** The event types of a record's events that a store indexes (see ROUTINE_EVENT_TYPES), each once. */
 export function indexedEventTypes(envelope: Envelope): string[] {
   const types = new Set<string>();

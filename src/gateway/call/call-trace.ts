@@ -16,7 +16,7 @@ export interface TraceSubject {
   apiKey?: string;
 }
 
-export type EventFacts = Omit<CallEvent, 'type' | 'at' | 'component'>;
+type EventFacts = Omit<CallEvent, 'type' | 'at' | 'component'>;
 
 /**
  * The events of one call's trace (request received, policies evaluated, routing attempts, ...),

@@ -394,13 +394,13 @@ REVOKE INSERT ON ${s}.batch_seals FROM ${q(roles.writer)};
 };
 
 /** The event types call_events leaves out (see ROUTINE_EVENT_TYPES), as a SQL array. */
-export const ROUTINE_EVENT_TYPES_SQL = `ARRAY[${[...ROUTINE_EVENT_TYPES].map((type) => `'${type}'`).join(', ')}]::text[]`;
+const ROUTINE_EVENT_TYPES_SQL = `ARRAY[${[...ROUTINE_EVENT_TYPES].map((type) => `'${type}'`).join(', ')}]::text[]`;
 
 /**
  * The event types of a record's `events` that call_events holds, each once, as rows (type, idx)
  * for `FROM records r`: what indexedEventTypes (src/record/call-events.ts) says, in SQL, for the
  * fill below and for checkEventIndex. An `events` that is not a list, or a type that is not a
- * string (no valid envelope has either), gives no row rather than an error, as in postgres-event-index.ts.
+ * string (no valid envelope has either), gives no row rather than an error.
  */
 export const indexedEventRows = (envelope: string): string =>
   `SELECT DISTINCT e ->> 'type' AS event_type FROM jsonb_array_elements(CASE WHEN jsonb_typeof(${envelope} -> 'events') = 'array' THEN ${envelope} -> 'events' END) e
