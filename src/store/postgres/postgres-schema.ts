@@ -74,6 +74,41 @@ const indexes = (s: string) =>
   ].join('\n');
 
 /**
+ * Retention drops a whole day partition once every row in it is below the pruning horizon and the
+ * day is over, and records the drop in dropped_partitions. `beforeDrop`: statements run for each
+ * partition (`part`) just before it is dropped (migration 7 deletes its records' call_events rows).
+ */
+const dropPrunedPartitions = (schema: string, create: 'CREATE' | 'CREATE OR REPLACE', beforeDrop?: string): string => {
+  const s = q(schema);
+  return `${create} FUNCTION ${s}.drop_pruned_partitions() RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog SET TimeZone = 'UTC' AS $fn$
+DECLARE
+  horizon bigint := (SELECT coalesce(max(below), 0) FROM ${s}.pruned);
+  part record;
+  first_idx bigint;
+  last_idx bigint;
+  n bigint;
+  dropped bigint := 0;
+BEGIN
+  FOR part IN
+    SELECT c.relname, to_date(substr(c.relname, 9), 'YYYYMMDD') AS day
+    FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+    WHERE i.inhparent = '${schema}.records'::regclass AND c.relname ~ '^records_[0-9]{8}$'
+    ORDER BY c.relname
+  LOOP
+    CONTINUE WHEN (part.day + 1)::timestamptz > now() - interval '1 day';
+    EXECUTE format('SELECT min(idx), max(idx), count(*) FROM %I.%I', '${schema}', part.relname) INTO first_idx, last_idx, n;
+    CONTINUE WHEN last_idx >= horizon;
+    INSERT INTO ${s}.dropped_partitions (name, days, first_idx, last_idx, row_count, horizon)
+      VALUES (part.relname, tstzrange(part.day::timestamptz, (part.day + 1)::timestamptz), first_idx, last_idx, n, horizon);
+${beforeDrop === undefined ? '' : `    ${beforeDrop}\n`}    EXECUTE format('DROP TABLE %I.%I', '${schema}', part.relname);
+    dropped := dropped + n;
+  END LOOP;
+  RETURN dropped;
+END $fn$;`;
+};
+
+/**
  * Creates the day partitions that do not exist yet, each with its own TRUNCATE trigger (statement
  * triggers are not inherited) and `partitionOptions` (storage parameters). SECURITY DEFINER: the
  * writer may add partitions without owning the table.
@@ -200,32 +235,7 @@ CREATE TABLE ${s}.erased_subjects (
 ${ensurePartitions(schema)}
 -- Retention drops a whole day partition instead of deleting its rows one by one, once every row in
 -- it is below the pruning horizon and the day is over; the drop is recorded in dropped_partitions.
-CREATE FUNCTION ${s}.drop_pruned_partitions() RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog SET TimeZone = 'UTC' AS $fn$
-DECLARE
-  horizon bigint := (SELECT coalesce(max(below), 0) FROM ${s}.pruned);
-  part record;
-  first_idx bigint;
-  last_idx bigint;
-  n bigint;
-  dropped bigint := 0;
-BEGIN
-  FOR part IN
-    SELECT c.relname, to_date(substr(c.relname, 9), 'YYYYMMDD') AS day
-    FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-    WHERE i.inhparent = '${schema}.records'::regclass AND c.relname ~ '^records_[0-9]{8}$'
-    ORDER BY c.relname
-  LOOP
-    CONTINUE WHEN (part.day + 1)::timestamptz > now() - interval '1 day';
-    EXECUTE format('SELECT min(idx), max(idx), count(*) FROM %I.%I', '${schema}', part.relname) INTO first_idx, last_idx, n;
-    CONTINUE WHEN last_idx >= horizon;
-    INSERT INTO ${s}.dropped_partitions (name, days, first_idx, last_idx, row_count, horizon)
-      VALUES (part.relname, tstzrange(part.day::timestamptz, (part.day + 1)::timestamptz), first_idx, last_idx, n, horizon);
-    EXECUTE format('DROP TABLE %I.%I', '${schema}', part.relname);
-    dropped := dropped + n;
-  END LOOP;
-  RETURN dropped;
-END $fn$;
+${dropPrunedPartitions(schema, 'CREATE')}
 
 REVOKE ALL ON FUNCTION ${s}.ensure_partitions(date[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ${s}.drop_pruned_partitions() FROM PUBLIC;
@@ -439,34 +449,12 @@ BEGIN
 END $fn$;
 ${appendOnly(s, 'call_events', 'call_events_guard')}
 
-CREATE OR REPLACE FUNCTION ${s}.drop_pruned_partitions() RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog SET TimeZone = 'UTC' AS $fn$
-DECLARE
-  horizon bigint := (SELECT coalesce(max(below), 0) FROM ${s}.pruned);
-  part record;
-  first_idx bigint;
-  last_idx bigint;
-  n bigint;
-  dropped bigint := 0;
-BEGIN
-  FOR part IN
-    SELECT c.relname, to_date(substr(c.relname, 9), 'YYYYMMDD') AS day
-    FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-    WHERE i.inhparent = '${schema}.records'::regclass AND c.relname ~ '^records_[0-9]{8}$'
-    ORDER BY c.relname
-  LOOP
-    CONTINUE WHEN (part.day + 1)::timestamptz > now() - interval '1 day';
-    EXECUTE format('SELECT min(idx), max(idx), count(*) FROM %I.%I', '${schema}', part.relname) INTO first_idx, last_idx, n;
-    CONTINUE WHEN last_idx >= horizon;
-    INSERT INTO ${s}.dropped_partitions (name, days, first_idx, last_idx, row_count, horizon)
-      VALUES (part.relname, tstzrange(part.day::timestamptz, (part.day + 1)::timestamptz), first_idx, last_idx, n, horizon);
-    -- By the partition's own indexes, not its range: a record of another day may lie within it.
-    EXECUTE format('DELETE FROM %I.call_events WHERE idx IN (SELECT idx FROM %I.%I)', '${schema}', '${schema}', part.relname);
-    EXECUTE format('DROP TABLE %I.%I', '${schema}', part.relname);
-    dropped := dropped + n;
-  END LOOP;
-  RETURN dropped;
-END $fn$;
+${dropPrunedPartitions(
+  schema,
+  'CREATE OR REPLACE',
+  `-- By the partition's own indexes, not its range: a record of another day may lie within it.
+    EXECUTE format('DELETE FROM %I.call_events WHERE idx IN (SELECT idx FROM %I.%I)', '${schema}', '${schema}', part.relname);`,
+)}
 
 GRANT SELECT ON ${s}.call_events TO ${q(roles.reader)}, ${q(roles.writer)}, ${q(roles.retention)};
 GRANT INSERT ON ${s}.call_events TO ${q(roles.writer)};
