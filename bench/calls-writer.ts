@@ -1,8 +1,8 @@
-import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { RecordInput } from '../src/record/types.js';
 import { callRecordsV1, callRecordV2, type RecordFormat } from './call-shapes.js';
+import { answerParent } from './writer-child.js';
 
 /**
  * One writer process of the per-call benchmarks (calls-postgres.ts, calls-verify.ts): opens a
@@ -54,17 +54,4 @@ function recordCalls(first: number, end: number): Promise<void> {
   });
 }
 
-const say = (line: string) => process.stdout.write(`${line}\n`);
-say('ready');
-for await (const line of createInterface({ input: process.stdin })) {
-  if (line === 'go') {
-    const cpu = process.cpuUsage();
-    await recordCalls(Number(from), Number(to));
-    const spent = process.cpuUsage(cpu);
-    say(`done ${spent.user + spent.system}`);
-  } else if (line === 'close') {
-    await ledger.close();
-    say('closed');
-    process.exit(0);
-  }
-}
+await answerParent(ledger, () => recordCalls(Number(from), Number(to)));

@@ -1,6 +1,6 @@
-import { createInterface } from 'node:readline';
 import { openLedger } from '../src/ledger/open-ledger.js';
 import { recordAll } from './ingest.js';
+import { answerParent } from './writer-child.js';
 
 /**
  * One writer process of the PostgreSQL bench (see postgres.ts): opens the shared ledger, says
@@ -13,17 +13,4 @@ if (!configPath || from === undefined || to === undefined) {
   process.exit(2);
 }
 const ledger = await openLedger(configPath, { onWarning: (message) => process.stderr.write(`warning: ${message}\n`) });
-const say = (line: string) => process.stdout.write(`${line}\n`);
-say('ready');
-for await (const line of createInterface({ input: process.stdin })) {
-  if (line === 'go') {
-    const cpu = process.cpuUsage();
-    await recordAll(ledger, Number(from), Number(to));
-    const spent = process.cpuUsage(cpu);
-    say(`done ${spent.user + spent.system}`);
-  } else if (line === 'close') {
-    await ledger.close();
-    say('closed');
-    process.exit(0);
-  }
-}
+await answerParent(ledger, () => recordAll(ledger, Number(from), Number(to)));
