@@ -8,7 +8,7 @@ import { verifyProof } from '../log/proof.js';
 import type { LoggedRecord } from '../record/types.js';
 import type { Ledger, LedgerReader } from './ledger.js';
 import { openLedger } from './open-ledger.js';
-import { tempDir } from './test-support/fixtures.js';
+import { searchAll, tempDir } from './test-support/fixtures.js';
 import { FORMAT_V1_EVENT_TYPES } from './test-support/format-v1-facts.js';
 
 /*
@@ -69,18 +69,6 @@ function open(dir: string, store: StoreName, readOnly: boolean): Promise<LedgerR
 async function all(ledger: LedgerReader): Promise<LoggedRecord[]> {
   const out: LoggedRecord[] = [];
   for await (const batch of ledger.records()) out.push(...batch);
-  return out;
-}
-
-/** Every record matching a search, through every page. */
-async function searchAll(ledger: LedgerReader, filter: Parameters<LedgerReader['search']>[0]): Promise<LoggedRecord[]> {
-  const out: LoggedRecord[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await ledger.search({ ...filter, limit: 1000, ...(cursor === undefined ? {} : { cursor }) });
-    out.push(...page.records);
-    cursor = page.nextCursor;
-  } while (cursor !== undefined);
   return out;
 }
 

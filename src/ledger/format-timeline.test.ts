@@ -10,7 +10,7 @@ import { canonicalJson } from '../record/canonical.js';
 import type { Envelope, JsonValue, LoggedRecord, TimelineEntry } from '../record/types.js';
 import type { LedgerReader } from './ledger.js';
 import { openLedger } from './open-ledger.js';
-import { tempDir } from './test-support/fixtures.js';
+import { searchAll, tempDir } from './test-support/fixtures.js';
 import { FIXTURE_DIR, generate, requestIdOf, traceIdOf } from './test-support/make-format-fixture.js';
 import { FORMAT_V1_EVENT_TYPES } from './test-support/format-v1-facts.js';
 
@@ -129,17 +129,6 @@ function reviewsIn(traces: Iterable<TimelineEntry[]>): Map<string, string> {
 /** The records a timeline's entries stand in, once each, in log order. */
 const recordIndices = (entries: readonly LoggedRecord[]) => [...new Set(entries.map((e) => e.index))].sort((a, b) => a - b);
 const newestFirst = (indices: readonly number[]) => [...indices].sort((a, b) => b - a);
-
-async function searchAll(ledger: LedgerReader, filter: Parameters<LedgerReader['search']>[0]): Promise<LoggedRecord[]> {
-  const out: LoggedRecord[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await ledger.search({ ...filter, limit: 1000, ...(cursor === undefined ? {} : { cursor }) });
-    out.push(...page.records);
-    cursor = page.nextCursor;
-  } while (cursor !== undefined);
-  return out;
-}
 
 function openReader(dir: string, store: StoreName): Promise<LedgerReader> {
   const config = loadConfig({ path: join(dir, store, 'llm-ledger.yaml'), env: {} });

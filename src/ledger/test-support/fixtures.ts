@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultConfig } from '../../config/schema.js';
 import type { LedgerConfig } from '../../config/schema.js';
-import type { RecordInput } from '../../record/types.js';
-import type { Ledger } from '../ledger.js';
+import type { LoggedRecord, RecordInput } from '../../record/types.js';
+import type { Ledger, LedgerReader } from '../ledger.js';
 import type { VerifyReport } from '../verify.js';
 import { openLedger } from '../open-ledger.js';
 
@@ -81,4 +81,16 @@ export async function recordSequentially(ledger: Ledger, count: number): Promise
   const ids: string[] = [];
   for (let i = 0; i < count; i++) ids.push((await ledger.record(sampleCall(i))).id);
   return ids;
+}
+
+/** Every record matching a search, through every page. */
+export async function searchAll(ledger: LedgerReader, filter: Parameters<LedgerReader['search']>[0]): Promise<LoggedRecord[]> {
+  const out: LoggedRecord[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await ledger.search({ ...filter, limit: 1000, ...(cursor === undefined ? {} : { cursor }) });
+    out.push(...page.records);
+    cursor = page.nextCursor;
+  } while (cursor !== undefined);
+  return out;
 }
